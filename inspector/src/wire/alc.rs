@@ -1,0 +1,186 @@
+//! An ALC packet (RFC 5775 §2, §4.1): `LCT header | FEC Payload ID | encoding symbol(s)`.
+//!
+//! The FEC Encoding ID is not in the packet: FLUTE puts it in the codepoint (RFC 6726 §5), other
+//! uses learn it from the session description, so the caller says how to find it.
+
+use serde::Serialize;
+
+use super::error::WireError;
+use super::ext_fti::ExtFti;
+use super::fec_payload_id::FecPayloadId;
+use super::finding::{Decoded, Findings, Severity};
+use super::lct::{ExtensionBody, LctRepr, HET_CENC, HET_FDT};
+use super::webrc_cci::{CciForm, WebrcCci};
+
+const RULE: &str = "RFC 5775 §4.1";
+
+/// How the receiver knows the FEC Encoding ID and the congestion control of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlcContext {
+    /// `None`: take the codepoint as the FEC Encoding ID (FLUTE, RFC 6726 §5).
+    pub fec_encoding_id: Option<u8>,
+    /// RS field size for FEC Encoding ID 2 when known (default 8).
+    pub rs_m: Option<u8>,
+    /// Decode the CCI as WEBRC (RFC 3738 §5).
+    pub webrc: bool,
+}
+
+impl Default for AlcContext {
+    fn default() -> Self {
+        AlcContext {
+            fec_encoding_id: None,
+            rs_m: None,
+            webrc: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlcPacket {
+    pub lct: LctRepr,
+    pub fec_encoding_id: u8,
+    /// EXT_FTI decoded for the packet's FEC scheme, when present and decodable.
+    pub fti: Option<ExtFti>,
+    pub webrc: Option<WebrcCci>,
+    /// Absent in a packet without payload (RFC 5775 §4.1, e.g. a close-session packet).
+    pub payload_id: Option<FecPayloadId>,
+    /// Offset and length of the encoding symbol(s) in the datagram.
+    pub symbol_offset: usize,
+    pub symbol_len: usize,
+}
+
+impl AlcPacket {
+    pub fn parse(datagram: &[u8], ctx: AlcContext) -> Result<Decoded<AlcPacket>, WireError> {
+        let Decoded {
+            value: lct,
+            findings,
+        } = LctRepr::parse(datagram)?;
+        let mut f = Findings { list: findings };
+        if lct.tsi.is_none() {
+            f.push(
+                "alc.tsi.absent",
+                Severity::Error,
+                "s",
+                1,
+                RULE,
+                "S=0 and H=0: ALC requires a TSI",
+            );
+        }
+        if lct.extension(HET_CENC).is_some() && lct.extension(HET_FDT).is_none() {
+            f.push(
+                "flute.ext_cenc.without_ext_fdt",
+                Severity::Error,
+                "extensions",
+                4,
+                "RFC 6726 §3.4.3",
+                "EXT_CENC is only allowed together with EXT_FDT",
+            );
+        }
+        let fec_encoding_id = ctx.fec_encoding_id.unwrap_or(lct.codepoint);
+        let mut fti = None;
+        let mut ext_pos = lct.fixed_len();
+        for ext in &lct.extensions {
+            if let ExtensionBody::Fti { content } = &ext.body {
+                let hel = ext.hel.unwrap_or(0);
+                match ExtFti::parse_content(content, hel, fec_encoding_id, ext_pos + 2) {
+                    Ok(d) => {
+                        f.list.extend(d.findings);
+                        fti = Some(d.value);
+                    }
+                    Err(e) => f.push(e.id, Severity::Error, e.field, e.offset, e.rule, e.detail),
+                }
+            }
+            ext_pos += ext.buffer_len();
+        }
+        let rs_m = match &fti {
+            Some(ExtFti {
+                oti: super::ext_fti::FecOti::ReedSolomon { m, .. },
+                ..
+            }) => Some(*m),
+            _ => ctx.rs_m,
+        };
+        let webrc = if ctx.webrc {
+            match CciForm::from_lct_c(lct.c) {
+                Some(form) => Some(WebrcCci::parse(&lct.cci, form)?),
+                None => {
+                    f.push(
+                        "webrc.cci.length_invalid",
+                        Severity::Error,
+                        "c",
+                        0,
+                        "RFC 3738 §5",
+                        format!(
+                            "C={} gives a {}-bit CCI; WEBRC uses 32 or 64",
+                            lct.c,
+                            32 * (lct.c + 1)
+                        ),
+                    );
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let header_len = lct.header_len();
+        let rest = datagram.get(header_len..).unwrap_or(&[]);
+        let (payload_id, symbol_offset) = if rest.is_empty() {
+            (None, datagram.len())
+        } else {
+            match FecPayloadId::parse(rest, fec_encoding_id, rs_m) {
+                Ok(p) => {
+                    let n = p.buffer_len();
+                    (Some(p), header_len + n)
+                }
+                Err(e) if e.id == "fec.encoding_id.unknown" => {
+                    // Without a known scheme the payload stays opaque: not a header error.
+                    f.push(
+                        e.id,
+                        Severity::Warning,
+                        e.field,
+                        header_len,
+                        e.rule,
+                        e.detail,
+                    );
+                    (None, header_len)
+                }
+                Err(e) => return Err(e.at(header_len)),
+            }
+        };
+        if payload_id.is_some() && symbol_offset == datagram.len() {
+            f.push(
+                "alc.symbol.empty",
+                Severity::Warning,
+                "payload",
+                symbol_offset,
+                "RFC 5052 §6",
+                "an FEC Payload ID with no encoding symbol after it",
+            );
+        }
+        Ok(Decoded::new(
+            AlcPacket {
+                fec_encoding_id,
+                fti,
+                webrc,
+                payload_id,
+                symbol_offset,
+                symbol_len: datagram.len() - symbol_offset,
+                lct,
+            },
+            f.list,
+        ))
+    }
+
+    pub fn symbols<'a>(&self, datagram: &'a [u8]) -> &'a [u8] {
+        &datagram[self.symbol_offset..self.symbol_offset + self.symbol_len]
+    }
+
+    /// Re-emits the headers (LCT and FEC Payload ID) followed by `symbols`.
+    pub fn emit(&self, symbols: &[u8], out: &mut Vec<u8>) -> Result<(), WireError> {
+        self.lct.emit(out)?;
+        if let Some(p) = &self.payload_id {
+            p.emit(out)?;
+        }
+        out.extend_from_slice(symbols);
+        Ok(())
+    }
+}

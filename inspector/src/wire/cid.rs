@@ -1,0 +1,291 @@
+//! The CID Object List (RFC 6968 §2.2): TOIs, TOI intervals and TOI equivalences.
+//!
+//! ```text
+//! cid-list     =  *(list-elem *( "," list-elem))
+//! list-elem    =  toi-elem / toieq-elem
+//! toi-elem     =  toi-value / toi-interval
+//! toi-interval =  toi-value "-" toi-value      ; first < second
+//! toieq-elem   =  "(" toi-value "=" toi-value "/" ciid-value ")"
+//! ```
+//! TOIs are listed in increasing order, wrap-aware (a wrapping interval is split into
+//! `a-MAX_TOI,0-b`); equivalences come last in increasing newTOI order; nothing repeats.
+
+use nom::branch::alt;
+use nom::bytes::complete::tag;
+use nom::character::complete::digit1;
+use nom::combinator::{map, opt};
+use nom::sequence::{delimited, preceded, separated_pair};
+use nom::{IResult, Parser};
+use serde::Serialize;
+
+use super::error::WireError;
+use super::finding::{Decoded, Findings, Severity};
+use super::serde_hex;
+
+const RULE: &str = "RFC 6968 §2.2";
+/// Digits accepted for one number: 112-bit TOIs have at most 34 decimal digits.
+const MAX_DIGITS: usize = 34;
+/// Elements accepted in one list (bounds memory on hostile input).
+pub const MAX_ELEMENTS: usize = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CidElement {
+    Toi {
+        #[serde(serialize_with = "serde_hex::u128_num")]
+        toi: u128,
+    },
+    Interval {
+        #[serde(serialize_with = "serde_hex::u128_num")]
+        first: u128,
+        #[serde(serialize_with = "serde_hex::u128_num")]
+        last: u128,
+    },
+    Equivalence {
+        #[serde(serialize_with = "serde_hex::u128_num")]
+        new_toi: u128,
+        #[serde(serialize_with = "serde_hex::u128_num")]
+        first_toi: u128,
+        first_ciid: u64,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CidObjectList {
+    pub elements: Vec<CidElement>,
+    /// Distinct objects in the carousel instance (TOIs, interval members and equivalences' new
+    /// TOIs, each counted once).
+    #[serde(serialize_with = "serde_hex::u128_num")]
+    pub object_count: u128,
+}
+
+type Res<'a, O> = IResult<&'a [u8], O>;
+
+fn number(i: &[u8]) -> Res<'_, &[u8]> {
+    digit1(i)
+}
+
+fn element(i: &[u8]) -> Res<'_, (&[u8], Option<&[u8]>, Option<&[u8]>)> {
+    alt((
+        map(
+            delimited(
+                tag("("),
+                separated_pair(number, tag("="), separated_pair(number, tag("/"), number)),
+                tag(")"),
+            ),
+            |(n, (t, c))| (n, Some(t), Some(c)),
+        ),
+        map((number, opt(preceded(tag("-"), number))), |(a, b)| {
+            (a, b, None)
+        }),
+    ))
+    .parse(i)
+}
+
+fn to_u128(digits: &[u8], at: usize) -> Result<u128, WireError> {
+    let too_big = || {
+        WireError::new(
+            "fcast.cid.number.too_large",
+            "object_list",
+            at,
+            RULE,
+            "number wider than 112 bits",
+        )
+    };
+    if digits.len() > MAX_DIGITS {
+        return Err(too_big());
+    }
+    let v = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|s| s.parse::<u128>().ok())
+        .ok_or_else(too_big)?;
+    if v >> 112 != 0 {
+        return Err(too_big());
+    }
+    Ok(v)
+}
+
+impl CidElement {
+    /// The TOI range this element adds to the carousel instance.
+    fn range(&self) -> (u128, u128) {
+        match *self {
+            CidElement::Toi { toi } => (toi, toi),
+            CidElement::Interval { first, last } => (first, last),
+            CidElement::Equivalence { new_toi, .. } => (new_toi, new_toi),
+        }
+    }
+}
+
+impl CidObjectList {
+    pub fn parse(text: &[u8]) -> Result<Decoded<CidObjectList>, WireError> {
+        let mut f = Findings::default();
+        let mut elements = Vec::new();
+        let mut rest = text;
+        let offset = |rest: &[u8]| text.len() - rest.len();
+        while !rest.is_empty() {
+            if !elements.is_empty() {
+                match tag::<_, _, nom::error::Error<&[u8]>>(",").parse(rest) {
+                    Ok((r, _)) => rest = r,
+                    Err(_) => {
+                        return Err(WireError::new(
+                            "fcast.cid.syntax",
+                            "object_list",
+                            offset(rest),
+                            RULE,
+                            "expected ',' between list elements",
+                        ))
+                    }
+                }
+            }
+            if elements.len() == MAX_ELEMENTS {
+                return Err(WireError::new(
+                    "fcast.cid.too_many_elements",
+                    "object_list",
+                    offset(rest),
+                    RULE,
+                    format!("more than {MAX_ELEMENTS} elements"),
+                ));
+            }
+            let at = offset(rest);
+            let (r, (a, b, c)) = element(rest).map_err(|_| {
+                WireError::new(
+                    "fcast.cid.syntax",
+                    "object_list",
+                    at,
+                    RULE,
+                    "expected a TOI, an interval a-b or an equivalence (new=first/ciid)",
+                )
+            })?;
+            rest = r;
+            let a = to_u128(a, at)?;
+            let el = match (b, c) {
+                (Some(t), Some(ciid)) => {
+                    let ciid = to_u128(ciid, at)?;
+                    let first_ciid = u64::try_from(ciid).map_err(|_| {
+                        WireError::new(
+                            "fcast.cid.number.too_large",
+                            "object_list",
+                            at,
+                            RULE,
+                            "CIID wider than 64 bits",
+                        )
+                    })?;
+                    CidElement::Equivalence {
+                        new_toi: a,
+                        first_toi: to_u128(t, at)?,
+                        first_ciid,
+                    }
+                }
+                (Some(b), None) => {
+                    let b = to_u128(b, at)?;
+                    if a >= b {
+                        f.push("fcast.cid.interval.not_increasing", Severity::Error, "object_list", at, RULE, format!("interval {a}-{b}: the first TOI MUST be strictly less than the second"));
+                    }
+                    CidElement::Interval { first: a, last: b }
+                }
+                _ => CidElement::Toi { toi: a },
+            };
+            elements.push(el);
+        }
+        Self::check_order(&elements, &mut f);
+        let object_count = Self::count(&elements);
+        Ok(Decoded::new(
+            CidObjectList {
+                elements,
+                object_count,
+            },
+            f.list,
+        ))
+    }
+
+    fn check_order(elements: &[CidElement], f: &mut Findings) {
+        let mut prev_end: Option<u128> = None;
+        let mut wrapped = false;
+        let mut prev_eq: Option<u128> = None;
+        for (i, el) in elements.iter().enumerate() {
+            match el {
+                CidElement::Equivalence { new_toi, .. } => {
+                    if prev_eq.is_some_and(|p| *new_toi <= p) {
+                        f.push("fcast.cid.equivalence.order", Severity::Error, "object_list", i, RULE, format!("equivalence for newTOI {new_toi} is not in increasing newTOI order, or repeats"));
+                    }
+                    prev_eq = Some(*new_toi);
+                }
+                _ => {
+                    if prev_eq.is_some() {
+                        f.push(
+                            "fcast.cid.equivalence.not_last",
+                            Severity::Error,
+                            "object_list",
+                            i,
+                            RULE,
+                            "TOI equivalences MUST be grouped at the end of the list",
+                        );
+                    }
+                    let (start, end) = el.range();
+                    if let Some(p) = prev_end {
+                        // One wrap to 0 is allowed (the split `a-MAX_TOI,0-b`).
+                        if start <= p {
+                            if start == 0 && !wrapped {
+                                wrapped = true;
+                            } else {
+                                f.push("fcast.cid.order", Severity::Error, "object_list", i, RULE, format!("TOI {start} is not after {p}: TOIs MUST increase and MUST NOT repeat"));
+                            }
+                        }
+                    }
+                    prev_end = Some(end.max(start));
+                }
+            }
+        }
+    }
+
+    /// Counts distinct TOIs without expanding intervals (which may span 2^112 values).
+    fn count(elements: &[CidElement]) -> u128 {
+        let mut ranges: Vec<(u128, u128)> = elements
+            .iter()
+            .map(CidElement::range)
+            .filter(|(a, b)| a <= b)
+            .collect();
+        ranges.sort_unstable();
+        let mut total = 0u128;
+        let mut current: Option<(u128, u128)> = None;
+        for (a, b) in ranges {
+            match current {
+                Some((ca, cb)) if a <= cb.saturating_add(1) => current = Some((ca, cb.max(b))),
+                Some((ca, cb)) => {
+                    total += cb - ca + 1;
+                    current = Some((a, b));
+                }
+                None => current = Some((a, b)),
+            }
+        }
+        if let Some((a, b)) = current {
+            total += b - a + 1;
+        }
+        total
+    }
+
+    /// Whether the carousel instance lists `toi` (directly, in an interval, or as a new TOI).
+    pub fn contains(&self, toi: u128) -> bool {
+        self.elements.iter().any(|e| {
+            let (a, b) = e.range();
+            a <= toi && toi <= b
+        })
+    }
+
+    /// The list in its canonical text form (which is the ABNF's only form).
+    pub fn emit(&self) -> String {
+        self.elements
+            .iter()
+            .map(|e| match e {
+                CidElement::Toi { toi } => toi.to_string(),
+                CidElement::Interval { first, last } => format!("{first}-{last}"),
+                CidElement::Equivalence {
+                    new_toi,
+                    first_toi,
+                    first_ciid,
+                } => format!("({new_toi}={first_toi}/{first_ciid})"),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}

@@ -1,0 +1,477 @@
+//! The FCAST Compound Object (RFC 6968 §2.1): FCAST Header, optional padding, Object Data.
+//!
+//! ```text
+//!  0                   1                   2                   3
+//!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! | Ver |Resvd|G|C| MDFmt | MDEnc |           Checksum            |
+//! |                      FCAST Header Length                      |
+//! |               Object Metadata (variable length)               |
+//! |                               |      Padding (optional)       |
+//! .          Object Data (optional, variable length)              .
+//! ```
+//!
+//! A CID (C=1, §2.2) carries the Object List as its Object Data; see [`super::cid`].
+
+use serde::Serialize;
+
+use super::checksum::internet_checksum_with_zeroed_field;
+use super::cid::CidObjectList;
+use super::error::WireError;
+use super::finding::{Decoded, Findings, Severity};
+use super::inflate::{inflate, Compression, DEFAULT_MAX_INFLATED};
+use super::reader::Reader;
+use super::serde_hex;
+
+const RULE: &str = "RFC 6968 §2.1";
+const RULE_CID: &str = "RFC 6968 §2.2";
+const CHECKSUM_OFFSET: usize = 2;
+
+/// One `TYPE: VALUE` metadata line (HTTP/1.1 metainformation format, MDFmt 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetadataEntry {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FcastHeader {
+    pub version: u8,
+    pub reserved: u8,
+    /// G: the checksum covers the whole Compound Object (else the header only).
+    pub global_checksum: bool,
+    /// C: the object is a Carousel Instance Descriptor (CID; "CIO" in some write-ups).
+    pub is_cid: bool,
+    pub mdfmt: u8,
+    pub mdenc: u8,
+    pub checksum: u16,
+    /// Bytes of all header fields, padding excluded; 8 means no metadata.
+    pub header_length: u32,
+    /// The metadata as sent (gzip'd when MDEnc=1).
+    #[serde(skip)]
+    pub metadata_wire: Vec<u8>,
+    /// Decoded metadata lines, in order.
+    pub metadata: Vec<MetadataEntry>,
+    #[serde(serialize_with = "serde_hex::bytes")]
+    pub padding: Vec<u8>,
+}
+
+impl FcastHeader {
+    /// The first metadata value of `name` (case-insensitive, as HTTP field names are).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.metadata
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+            .map(|e| e.value.as_str())
+    }
+}
+
+/// The CID-specific view of a Compound Object with C=1 (RFC 6968 §2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cid {
+    /// `Fcast-CID-Complete`: absent or any value other than "1" means not complete.
+    pub complete: bool,
+    /// `Fcast-CID-ID`, the Carousel Instance ID.
+    pub ciid: Option<u64>,
+    pub object_list: CidObjectList,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompoundObject {
+    pub header: FcastHeader,
+    /// The checksum recomputed over what G says it covers.
+    pub computed_checksum: u16,
+    #[serde(serialize_with = "serde_hex::bytes")]
+    pub data: Vec<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cid: Option<Cid>,
+}
+
+fn parse_metadata(text: &[u8], base: usize, f: &mut Findings) -> Vec<MetadataEntry> {
+    let text = match std::str::from_utf8(text) {
+        Ok(t) => t,
+        Err(e) => {
+            f.push(
+                "fcast.metadata.not_utf8",
+                Severity::Error,
+                "metadata",
+                base + e.valid_up_to(),
+                RULE,
+                "metadata is not UTF-8",
+            );
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < text.len() {
+        let (line, next, terminated) = match text[pos..].find("\r\n") {
+            Some(i) => (&text[pos..pos + i], pos + i + 2, true),
+            None => (&text[pos..], text.len(), false),
+        };
+        if !terminated || line.contains('\n') {
+            f.push(
+                "fcast.metadata.line_ending",
+                Severity::Warning,
+                "metadata",
+                base + pos,
+                RULE,
+                "metadata line not terminated by CR-LF",
+            );
+        }
+        match line.split_once(':') {
+            Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => out
+                .push(MetadataEntry {
+                    name: name.to_string(),
+                    value: value.trim_start_matches([' ', '\t']).trim_end().to_string(),
+                }),
+            _ => f.push(
+                "fcast.metadata.line_invalid",
+                Severity::Error,
+                "metadata",
+                base + pos,
+                RULE,
+                format!("line {line:?} is not TYPE: VALUE"),
+            ),
+        }
+        pos = next;
+    }
+    out
+}
+
+impl CompoundObject {
+    /// Decodes a Compound Object from the whole transport object.
+    pub fn parse(object: &[u8]) -> Result<Decoded<CompoundObject>, WireError> {
+        let mut f = Findings::default();
+        let mut r = Reader::new(object, "fcast.truncated", RULE);
+        let b0 = r.u8("version")?;
+        let b1 = r.u8("mdfmt")?;
+        let checksum = r.u16("checksum")?;
+        let header_length = r.u32("header_length")?;
+        let version = b0 >> 5;
+        let reserved = (b0 >> 2) & 7;
+        if version != 0 {
+            f.push(
+                "fcast.version.unsupported",
+                Severity::Error,
+                "version",
+                0,
+                RULE,
+                format!("Version {version}, MUST be 0"),
+            );
+        }
+        if reserved != 0 {
+            f.push(
+                "fcast.reserved.nonzero",
+                Severity::Warning,
+                "reserved",
+                0,
+                RULE,
+                format!("Reserved {reserved}, MUST be 0"),
+            );
+        }
+        if header_length < 8 {
+            return Err(WireError::new(
+                "fcast.header_length.too_small",
+                "header_length",
+                4,
+                RULE,
+                format!("Header Length {header_length} < 8"),
+            ));
+        }
+        let hl = header_length as usize;
+        if hl > object.len() {
+            return Err(WireError::new(
+                "fcast.truncated",
+                "header_length",
+                4,
+                RULE,
+                format!(
+                    "Header Length {header_length} > object length {}",
+                    object.len()
+                ),
+            ));
+        }
+        let metadata_wire = object[8..hl].to_vec();
+        // Padding exists only when Object Data follows (RFC 6968 §2.1).
+        let pad_needed = if object.len() > hl {
+            (4 - hl % 4) % 4
+        } else {
+            0
+        };
+        if object.len() - hl < pad_needed {
+            return Err(WireError::new(
+                "fcast.padding.truncated",
+                "padding",
+                hl,
+                RULE,
+                format!(
+                    "{pad_needed} padding bytes required before the Object Data, {} present",
+                    object.len() - hl
+                ),
+            ));
+        }
+        let padding = object[hl..hl + pad_needed].to_vec();
+        if padding.iter().any(|&b| b != 0) {
+            f.push(
+                "fcast.padding.nonzero",
+                Severity::Warning,
+                "padding",
+                hl,
+                RULE,
+                "padding bytes are not zero",
+            );
+        }
+        let data = object[hl + pad_needed..].to_vec();
+        let header = FcastHeader {
+            version,
+            reserved,
+            global_checksum: b0 & 2 != 0,
+            is_cid: b0 & 1 != 0,
+            mdfmt: b1 >> 4,
+            mdenc: b1 & 0xF,
+            checksum,
+            header_length,
+            metadata_wire,
+            metadata: Vec::new(),
+            padding,
+        };
+        let covered = if header.global_checksum {
+            object
+        } else {
+            &object[..hl + pad_needed]
+        };
+        let computed_checksum = internet_checksum_with_zeroed_field(covered, CHECKSUM_OFFSET);
+        if computed_checksum != checksum {
+            f.push(
+                "fcast.checksum.bad",
+                Severity::Error,
+                "checksum",
+                2,
+                RULE,
+                format!(
+                    "Checksum {checksum:#06x}, computed {computed_checksum:#06x} over the {}",
+                    if header.global_checksum {
+                        "whole object (G=1)"
+                    } else {
+                        "header (G=0)"
+                    }
+                ),
+            );
+        }
+        let mut obj = CompoundObject {
+            header,
+            computed_checksum,
+            data,
+            cid: None,
+        };
+        obj.decode_metadata(&mut f);
+        obj.check_content_length(&mut f);
+        if obj.header.is_cid {
+            obj.cid = obj.decode_cid(pad_needed, &mut f);
+        }
+        Ok(Decoded::new(obj, f.list))
+    }
+
+    fn decode_metadata(&mut self, f: &mut Findings) {
+        let h = &mut self.header;
+        if h.mdfmt != 0 {
+            f.push(
+                "fcast.mdfmt.unknown",
+                Severity::Warning,
+                "mdfmt",
+                1,
+                "RFC 6968 §7",
+                format!("MDFmt {} is not registered; metadata not decoded", h.mdfmt),
+            );
+            return;
+        }
+        let text = match h.mdenc {
+            0 => h.metadata_wire.clone(),
+            1 => match inflate(
+                &h.metadata_wire,
+                Compression::Gzip,
+                DEFAULT_MAX_INFLATED,
+                "fcast.metadata.inflate_failed",
+                "fcast.metadata.too_large",
+                RULE,
+            ) {
+                Ok(t) => t,
+                Err(e) => {
+                    f.push(e.id, Severity::Error, e.field, 8, e.rule, e.detail);
+                    return;
+                }
+            },
+            n => {
+                f.push(
+                    "fcast.mdenc.unknown",
+                    Severity::Error,
+                    "mdenc",
+                    1,
+                    "RFC 6968 §7",
+                    format!("MDEnc {n} is not registered"),
+                );
+                return;
+            }
+        };
+        h.metadata = parse_metadata(&text, 8, f);
+    }
+
+    fn check_content_length(&self, f: &mut Findings) {
+        let Some(cl) = self.header.get("Content-Length") else {
+            return;
+        };
+        let Ok(cl) = cl.trim().parse::<u64>() else {
+            f.push(
+                "fcast.metadata.content_length.invalid",
+                Severity::Error,
+                "Content-Length",
+                8,
+                "RFC 6968 §3.3",
+                format!("Content-Length {cl:?} is not a number"),
+            );
+            return;
+        };
+        // Content-Length is the size before FCAST's content encoding, so it is only comparable
+        // with the Object Data when there is none.
+        if self.header.get("Content-Encoding").is_none() && cl != self.data.len() as u64 {
+            f.push(
+                "fcast.content_length.mismatch",
+                Severity::Error,
+                "Content-Length",
+                8,
+                "RFC 6968 §3.3",
+                format!(
+                    "Content-Length {cl}, Object Data has {} bytes",
+                    self.data.len()
+                ),
+            );
+        }
+    }
+
+    fn decode_cid(&self, pad: usize, f: &mut Findings) -> Option<Cid> {
+        let complete = match self.header.get("Fcast-CID-Complete") {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(other) => {
+                f.push("fcast.cid.complete.invalid", Severity::Error, "Fcast-CID-Complete", 8, RULE_CID, format!("Fcast-CID-Complete: {other:?}; only 0 and 1 are allowed (treated as not complete)"));
+                false
+            }
+        };
+        let ciid = match self.header.get("Fcast-CID-ID") {
+            None => None,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    f.push(
+                        "fcast.cid.id.invalid",
+                        Severity::Error,
+                        "Fcast-CID-ID",
+                        8,
+                        RULE_CID,
+                        format!("Fcast-CID-ID {v:?} is not a number"),
+                    );
+                    None
+                }
+            },
+        };
+        if self.data.is_empty() && pad != 0 {
+            f.push(
+                "fcast.cid.empty_list_padded",
+                Severity::Error,
+                "padding",
+                self.header.header_length as usize,
+                RULE_CID,
+                "an empty Object List MUST NOT be padded",
+            );
+        }
+        let list_start = self.header.header_length as usize + pad;
+        let text = match self.header.get("Content-Encoding") {
+            None => self.data.clone(),
+            Some(enc) if enc.trim().eq_ignore_ascii_case("gzip") => {
+                match inflate(
+                    &self.data,
+                    Compression::Gzip,
+                    DEFAULT_MAX_INFLATED,
+                    "fcast.cid.inflate_failed",
+                    "fcast.cid.too_large",
+                    RULE_CID,
+                ) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        f.push(e.id, Severity::Error, e.field, list_start, e.rule, e.detail);
+                        return None;
+                    }
+                }
+            }
+            Some(enc) => {
+                f.push(
+                    "fcast.content_encoding.unsupported",
+                    Severity::Warning,
+                    "Content-Encoding",
+                    8,
+                    "RFC 6968 §3.3",
+                    format!("Content-Encoding {enc:?}: Object List not decoded"),
+                );
+                return None;
+            }
+        };
+        match CidObjectList::parse(&text) {
+            Ok(d) => {
+                f.extend_at(list_start, d.findings);
+                Some(Cid {
+                    complete,
+                    ciid,
+                    object_list: d.value,
+                })
+            }
+            Err(e) => {
+                f.push(
+                    e.id,
+                    Severity::Error,
+                    e.field,
+                    e.offset + list_start,
+                    e.rule,
+                    e.detail,
+                );
+                None
+            }
+        }
+    }
+
+    /// Writes the object as recorded (metadata and padding as on the wire).
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        let h = &self.header;
+        out.push(
+            (h.version << 5)
+                | ((h.reserved & 7) << 2)
+                | (u8::from(h.global_checksum) << 1)
+                | u8::from(h.is_cid),
+        );
+        out.push((h.mdfmt << 4) | (h.mdenc & 0xF));
+        out.extend_from_slice(&h.checksum.to_be_bytes());
+        out.extend_from_slice(&h.header_length.to_be_bytes());
+        out.extend_from_slice(&h.metadata_wire);
+        out.extend_from_slice(&h.padding);
+        out.extend_from_slice(&self.data);
+    }
+
+    /// Builds a well-formed Compound Object (for senders and tests): Header Length, padding and
+    /// checksum are computed. `metadata` is UTF-8 text of `TYPE: VALUE\r\n` lines.
+    pub fn build(metadata: &str, data: &[u8], global_checksum: bool, is_cid: bool) -> Vec<u8> {
+        let hl = 8 + metadata.len();
+        let pad = if data.is_empty() { 0 } else { (4 - hl % 4) % 4 };
+        let mut out = Vec::with_capacity(hl + pad + data.len());
+        out.push((u8::from(global_checksum) << 1) | u8::from(is_cid));
+        out.push(0);
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&(hl as u32).to_be_bytes());
+        out.extend_from_slice(metadata.as_bytes());
+        out.resize(hl + pad, 0);
+        out.extend_from_slice(data);
+        let covered = if global_checksum { out.len() } else { hl + pad };
+        let c = internet_checksum_with_zeroed_field(&out[..covered], CHECKSUM_OFFSET);
+        out[2..4].copy_from_slice(&c.to_be_bytes());
+        out
+    }
+}

@@ -1,0 +1,687 @@
+//! The FLUTE FDT Instance (RFC 6726 §3.4.2), decoded from its XML into typed values.
+//!
+//! Three forms are met in practice: the RFC 6726 namespace `urn:ietf:params:xml:ns:fdt`, the
+//! 3GPP/RFC 3926 one `urn:IETF:metadata:2005:FLUTE:FDT` (sent by the flute crate and rt-libflute),
+//! and no namespace at all (MCLv3). All three decode; the last two are reported.
+//!
+//! The XML text is a document, not a packed header: its byte form (attribute order, quoting,
+//! whitespace) is kept by keeping the payload itself, and [`FdtInstance::to_xml`] writes a
+//! canonical document that decodes to the same values.
+
+use base64::Engine;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader as XmlReader;
+use serde::Serialize;
+
+use super::error::WireError;
+use super::ext_cenc::ContentEncoding;
+use super::finding::{Decoded, Findings, Severity};
+use super::inflate::{inflate, Compression};
+use super::serde_hex;
+
+const RULE: &str = "RFC 6726 §3.4.2";
+pub const NS_FLUTE_V2: &str = "urn:ietf:params:xml:ns:fdt";
+pub const NS_FLUTE_V1: &str = "urn:IETF:metadata:2005:FLUTE:FDT";
+/// File entries accepted in one instance (bounds memory on hostile input).
+pub const MAX_FILES: usize = 1 << 16;
+/// Element nesting accepted (the schema needs 3).
+const MAX_DEPTH: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FdtNamespace {
+    FluteV2,
+    FluteV1,
+    None,
+    Other(String),
+}
+
+/// Attributes that the FDT-Instance gives as defaults and a File may override (§3.4.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FdtAttributes {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fec_encoding_id: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fec_instance_id: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_source_block_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_symbol_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_encoding_symbols: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_hex")]
+    pub scheme_specific_info: Option<Vec<u8>>,
+}
+
+fn opt_hex<S: serde::Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(b) => serde_hex::bytes(b, s),
+        None => s.serialize_none(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FdtFile {
+    #[serde(serialize_with = "serde_hex::u128_num")]
+    pub toi: u128,
+    pub content_location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_hex")]
+    pub content_md5: Option<Vec<u8>>,
+    #[serde(flatten)]
+    pub attributes: FdtAttributes,
+    /// Attributes outside the schema (private extensions, other namespaces), in document order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_attributes: Vec<(String, String)>,
+    /// Names of child elements (the schema allows any in other namespaces).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub child_elements: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FdtInstance {
+    pub namespace: FdtNamespace,
+    /// Top 32 bits of an NTP timestamp (§3.3); required.
+    pub expires: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complete: Option<bool>,
+    #[serde(flatten)]
+    pub defaults: FdtAttributes,
+    pub files: Vec<FdtFile>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_attributes: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub child_elements: Vec<String>,
+}
+
+fn xml_error(e: impl std::fmt::Display, at: u64) -> WireError {
+    WireError::new(
+        "flute.fdt.xml",
+        "xml",
+        at as usize,
+        RULE,
+        format!("not well-formed XML: {e}"),
+    )
+}
+
+fn parse_num<T: std::str::FromStr>(
+    value: &str,
+    name: &'static str,
+    at: usize,
+    f: &mut Findings,
+) -> Option<T> {
+    match value.trim().parse::<T>() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            f.push(
+                "flute.fdt.attribute.invalid",
+                Severity::Error,
+                name,
+                at,
+                RULE,
+                format!("{name}=\"{value}\" is not a valid number"),
+            );
+            None
+        }
+    }
+}
+
+fn parse_b64(value: &str, name: &'static str, at: usize, f: &mut Findings) -> Option<Vec<u8>> {
+    match base64::engine::general_purpose::STANDARD.decode(value.trim()) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            f.push(
+                "flute.fdt.attribute.invalid",
+                Severity::Error,
+                name,
+                at,
+                RULE,
+                format!("{name} is not base64: {e}"),
+            );
+            None
+        }
+    }
+}
+
+/// Sets a shared attribute; returns false if `key` is not one of them.
+fn shared_attribute(
+    a: &mut FdtAttributes,
+    key: &str,
+    value: &str,
+    at: usize,
+    f: &mut Findings,
+) -> bool {
+    match key {
+        "Content-Type" => a.content_type = Some(value.to_string()),
+        "Content-Encoding" => a.content_encoding = Some(value.to_string()),
+        "FEC-OTI-FEC-Encoding-ID" => {
+            a.fec_encoding_id = parse_num(value, "FEC-OTI-FEC-Encoding-ID", at, f)
+        }
+        "FEC-OTI-FEC-Instance-ID" => {
+            a.fec_instance_id = parse_num(value, "FEC-OTI-FEC-Instance-ID", at, f)
+        }
+        "FEC-OTI-Maximum-Source-Block-Length" => {
+            a.max_source_block_length =
+                parse_num(value, "FEC-OTI-Maximum-Source-Block-Length", at, f)
+        }
+        "FEC-OTI-Encoding-Symbol-Length" => {
+            a.encoding_symbol_length = parse_num(value, "FEC-OTI-Encoding-Symbol-Length", at, f)
+        }
+        "FEC-OTI-Max-Number-of-Encoding-Symbols" => {
+            a.max_encoding_symbols =
+                parse_num(value, "FEC-OTI-Max-Number-of-Encoding-Symbols", at, f)
+        }
+        "FEC-OTI-Scheme-Specific-Info" => {
+            a.scheme_specific_info = parse_b64(value, "FEC-OTI-Scheme-Specific-Info", at, f)
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Attributes of an element as (qualified name, unescaped value).
+fn attributes(e: &BytesStart<'_>, at: u64) -> Result<Vec<(String, String)>, WireError> {
+    let mut out = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|err| xml_error(err, at))?;
+        let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+        let value = a
+            .unescape_value()
+            .map_err(|err| xml_error(err, at))?
+            .into_owned();
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+fn local(name: &[u8]) -> &[u8] {
+    match name.iter().position(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+fn nonstandard_or_other(
+    key: &str,
+    value: &str,
+    at: usize,
+    f: &mut Findings,
+    other: &mut Vec<(String, String)>,
+) {
+    if key.eq_ignore_ascii_case("FEC-OTI-Transfer-Length") {
+        // RFC 5170 §4.2.4.2 and RFC 5510 §4.2.4.2 name it; the RFC 6726 schema has Transfer-Length.
+        f.push(
+            "flute.fdt.attribute.nonstandard",
+            Severity::Warning,
+            "FEC-OTI-Transfer-Length",
+            at,
+            RULE,
+            "FEC-OTI-Transfer-Length is not in the RFC 6726 schema (use Transfer-Length)",
+        );
+    }
+    other.push((key.to_string(), value.to_string()));
+}
+
+fn parse_file(attrs: Vec<(String, String)>, at: usize, f: &mut Findings) -> Option<FdtFile> {
+    let mut toi = None;
+    let mut location: Option<String> = None;
+    let mut file = FdtFile {
+        toi: 0,
+        content_location: String::new(),
+        content_length: None,
+        transfer_length: None,
+        content_md5: None,
+        attributes: FdtAttributes::default(),
+        other_attributes: Vec::new(),
+        child_elements: Vec::new(),
+    };
+    for (key, value) in attrs {
+        match key.as_str() {
+            "TOI" => toi = parse_num::<u128>(&value, "TOI", at, f),
+            "Content-Location" => location = Some(value),
+            "Content-Length" => file.content_length = parse_num(&value, "Content-Length", at, f),
+            "Transfer-Length" => file.transfer_length = parse_num(&value, "Transfer-Length", at, f),
+            "Content-MD5" => {
+                file.content_md5 = parse_b64(&value, "Content-MD5", at, f);
+                if let Some(d) = &file.content_md5 {
+                    if d.len() != 16 {
+                        f.push(
+                            "flute.fdt.content_md5.length",
+                            Severity::Error,
+                            "Content-MD5",
+                            at,
+                            "RFC 1864",
+                            format!("decodes to {} bytes, an MD5 digest has 16", d.len()),
+                        );
+                    }
+                }
+            }
+            k => {
+                if !shared_attribute(&mut file.attributes, k, &value, at, f) {
+                    nonstandard_or_other(k, &value, at, f, &mut file.other_attributes);
+                }
+            }
+        }
+    }
+    let Some(content_location) = location else {
+        f.push(
+            "flute.fdt.file.content_location_missing",
+            Severity::Error,
+            "Content-Location",
+            at,
+            RULE,
+            "File without Content-Location",
+        );
+        return None;
+    };
+    match toi {
+        None => {
+            f.push(
+                "flute.fdt.file.toi_missing",
+                Severity::Error,
+                "TOI",
+                at,
+                RULE,
+                format!("File {content_location} has no valid TOI"),
+            );
+            None
+        }
+        Some(0) => {
+            f.push(
+                "flute.fdt.file.toi_zero",
+                Severity::Error,
+                "TOI",
+                at,
+                "RFC 6726 §3.3",
+                format!("File {content_location} has TOI 0, reserved for FDT Instances"),
+            );
+            None
+        }
+        Some(t) if t >> 112 != 0 => {
+            f.push(
+                "flute.fdt.file.toi_too_large",
+                Severity::Error,
+                "TOI",
+                at,
+                "RFC 5651 §5.1",
+                "TOI wider than 112 bits",
+            );
+            None
+        }
+        Some(t) => {
+            file.toi = t;
+            file.content_location = content_location;
+            Some(file)
+        }
+    }
+}
+
+impl FdtInstance {
+    /// Decodes an FDT Instance from its (already inflated) XML text.
+    pub fn parse(xml: &[u8]) -> Result<Decoded<FdtInstance>, WireError> {
+        let mut f = Findings::default();
+        let mut reader = XmlReader::from_reader(xml);
+        reader.config_mut().check_end_names = true;
+        let mut root: Option<FdtInstance> = None;
+        let mut depth = 0usize;
+        let mut closed = false;
+        loop {
+            let at = reader.buffer_position();
+            let event = reader
+                .read_event()
+                .map_err(|e| xml_error(e, reader.error_position()))?;
+            let (start, empty) = match &event {
+                Event::Start(e) => (Some(e.clone()), false),
+                Event::Empty(e) => (Some(e.clone()), true),
+                Event::End(_) => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        closed = true;
+                        break;
+                    }
+                    continue;
+                }
+                Event::Eof => break,
+                Event::Text(t) => {
+                    if root.is_none() && !t.iter().all(u8::is_ascii_whitespace) {
+                        return Err(xml_error("text before the root element", at));
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            let Some(e) = start else { continue };
+            let name = e.name();
+            let local_name = local(name.as_ref()).to_vec();
+            if depth == 0 {
+                if local_name != b"FDT-Instance" {
+                    return Err(WireError::new(
+                        "flute.fdt.root",
+                        "root",
+                        at as usize,
+                        RULE,
+                        format!(
+                            "root element is {}, not FDT-Instance",
+                            String::from_utf8_lossy(name.as_ref())
+                        ),
+                    ));
+                }
+                root = Some(Self::parse_root(
+                    attributes(&e, at)?,
+                    name.as_ref(),
+                    at as usize,
+                    &mut f,
+                ));
+                if empty {
+                    closed = true;
+                    break;
+                }
+            } else {
+                let inst = root.as_mut().expect("depth > 0 implies a root");
+                if depth == 1 && local_name == b"File" {
+                    if inst.files.len() == MAX_FILES {
+                        return Err(WireError::new(
+                            "flute.fdt.too_many_files",
+                            "File",
+                            at as usize,
+                            RULE,
+                            format!("more than {MAX_FILES} File entries"),
+                        ));
+                    }
+                    if let Some(file) = parse_file(attributes(&e, at)?, at as usize, &mut f) {
+                        inst.files.push(file);
+                    }
+                } else if depth == 1 {
+                    inst.child_elements
+                        .push(String::from_utf8_lossy(name.as_ref()).into_owned());
+                } else if depth == 2 {
+                    if let Some(file) = inst.files.last_mut() {
+                        file.child_elements
+                            .push(String::from_utf8_lossy(name.as_ref()).into_owned());
+                    }
+                }
+            }
+            if !empty {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(WireError::new(
+                        "flute.fdt.too_deep",
+                        "xml",
+                        at as usize,
+                        RULE,
+                        format!("elements nested deeper than {MAX_DEPTH}"),
+                    ));
+                }
+            }
+        }
+        let Some(inst) = root else {
+            return Err(WireError::new(
+                "flute.fdt.root",
+                "root",
+                xml.len(),
+                RULE,
+                "no FDT-Instance element",
+            ));
+        };
+        if !closed {
+            return Err(xml_error(
+                "the document ends before </FDT-Instance>",
+                xml.len() as u64,
+            ));
+        }
+        Ok(Decoded::new(inst, f.list))
+    }
+
+    fn parse_root(
+        attrs: Vec<(String, String)>,
+        qname: &[u8],
+        at: usize,
+        f: &mut Findings,
+    ) -> FdtInstance {
+        let prefix = qname
+            .iter()
+            .position(|&b| b == b':')
+            .map(|i| String::from_utf8_lossy(&qname[..i]).into_owned());
+        let ns_attr = match &prefix {
+            Some(p) => format!("xmlns:{p}"),
+            None => "xmlns".to_string(),
+        };
+        let mut inst = FdtInstance {
+            namespace: FdtNamespace::None,
+            expires: None,
+            complete: None,
+            defaults: FdtAttributes::default(),
+            files: Vec::new(),
+            other_attributes: Vec::new(),
+            child_elements: Vec::new(),
+        };
+        for (key, value) in attrs {
+            if key == ns_attr {
+                inst.namespace = match value.as_str() {
+                    NS_FLUTE_V2 => FdtNamespace::FluteV2,
+                    NS_FLUTE_V1 => FdtNamespace::FluteV1,
+                    other => FdtNamespace::Other(other.to_string()),
+                };
+                inst.other_attributes.push((key, value));
+                continue;
+            }
+            match key.as_str() {
+                "Expires" => match value.trim().parse::<u64>() {
+                    Ok(v) if v <= u64::from(u32::MAX) => inst.expires = Some(v as u32),
+                    _ => f.push(
+                        "flute.fdt.expires.invalid",
+                        Severity::Error,
+                        "Expires",
+                        at,
+                        "RFC 6726 §3.3",
+                        format!("Expires=\"{value}\" is not a 32-bit NTP seconds value"),
+                    ),
+                },
+                "Complete" => match value.trim() {
+                    "true" | "1" => inst.complete = Some(true),
+                    "false" | "0" => inst.complete = Some(false),
+                    _ => f.push(
+                        "flute.fdt.attribute.invalid",
+                        Severity::Error,
+                        "Complete",
+                        at,
+                        RULE,
+                        format!("Complete=\"{value}\" is not an xs:boolean"),
+                    ),
+                },
+                k => {
+                    if !shared_attribute(&mut inst.defaults, k, &value, at, f) {
+                        nonstandard_or_other(k, &value, at, f, &mut inst.other_attributes);
+                    }
+                }
+            }
+        }
+        match &inst.namespace {
+            FdtNamespace::FluteV2 => {}
+            FdtNamespace::FluteV1 => f.push(
+                "flute.fdt.namespace.v1",
+                Severity::Info,
+                "xmlns",
+                at,
+                "RFC 3926 §3.4.2",
+                format!("FLUTE v1 / 3GPP namespace {NS_FLUTE_V1}"),
+            ),
+            FdtNamespace::None => f.push(
+                "flute.fdt.namespace.missing",
+                Severity::Warning,
+                "xmlns",
+                at,
+                RULE,
+                format!("FDT-Instance has no namespace; RFC 6726 uses {NS_FLUTE_V2}"),
+            ),
+            FdtNamespace::Other(ns) => f.push(
+                "flute.fdt.namespace.unknown",
+                Severity::Warning,
+                "xmlns",
+                at,
+                RULE,
+                format!("unknown namespace {ns}"),
+            ),
+        }
+        if inst.expires.is_none() && !f.list.iter().any(|x| x.id == "flute.fdt.expires.invalid") {
+            f.push(
+                "flute.fdt.expires.missing",
+                Severity::Error,
+                "Expires",
+                at,
+                RULE,
+                "FDT-Instance without Expires",
+            );
+        }
+        inst
+    }
+
+    /// Decodes an FDT Instance object as carried in TOI 0, inflating it per EXT_CENC.
+    pub fn parse_payload(
+        payload: &[u8],
+        cenc: Option<ContentEncoding>,
+        max_inflated: usize,
+    ) -> Result<Decoded<FdtInstance>, WireError> {
+        let rule = "RFC 6726 §3.4.3";
+        let how = match cenc {
+            None | Some(ContentEncoding::Null) => return Self::parse(payload),
+            Some(ContentEncoding::Zlib) => Compression::Zlib,
+            Some(ContentEncoding::Deflate) => Compression::Deflate,
+            Some(ContentEncoding::Gzip) => Compression::Gzip,
+            Some(ContentEncoding::Unknown(n)) => {
+                return Err(WireError::new(
+                    "flute.ext_cenc.unknown",
+                    "cenc",
+                    0,
+                    rule,
+                    format!("CENC {n} is not registered"),
+                ))
+            }
+        };
+        let xml = inflate(
+            payload,
+            how,
+            max_inflated,
+            "flute.cenc.inflate_failed",
+            "flute.cenc.too_large",
+            rule,
+        )?;
+        Self::parse(&xml)
+    }
+
+    /// A file's effective value of a shared attribute: its own, else the instance default.
+    pub fn effective<'a, T>(
+        &'a self,
+        file: &'a FdtFile,
+        get: impl Fn(&'a FdtAttributes) -> &'a Option<T>,
+    ) -> &'a Option<T> {
+        match get(&file.attributes) {
+            Some(_) => get(&file.attributes),
+            None => get(&self.defaults),
+        }
+    }
+
+    /// Writes a canonical XML document with the same values.
+    pub fn to_xml(&self) -> String {
+        use quick_xml::escape::escape;
+        let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FDT-Instance");
+        let mut attr = |s: &mut String, k: &str, v: &str| {
+            s.push_str(&format!(" {k}=\"{}\"", escape(v)));
+        };
+        for (k, v) in &self.other_attributes {
+            attr(&mut s, k, v);
+        }
+        if let Some(e) = self.expires {
+            attr(&mut s, "Expires", &e.to_string());
+        }
+        if let Some(c) = self.complete {
+            attr(&mut s, "Complete", if c { "true" } else { "false" });
+        }
+        write_shared(&mut s, &self.defaults, &mut attr);
+        s.push_str(">\n");
+        for file in &self.files {
+            s.push_str("  <File");
+            attr(&mut s, "TOI", &file.toi.to_string());
+            attr(&mut s, "Content-Location", &file.content_location);
+            if let Some(v) = file.content_length {
+                attr(&mut s, "Content-Length", &v.to_string());
+            }
+            if let Some(v) = file.transfer_length {
+                attr(&mut s, "Transfer-Length", &v.to_string());
+            }
+            if let Some(v) = &file.content_md5 {
+                attr(
+                    &mut s,
+                    "Content-MD5",
+                    &base64::engine::general_purpose::STANDARD.encode(v),
+                );
+            }
+            write_shared(&mut s, &file.attributes, &mut attr);
+            for (k, v) in &file.other_attributes {
+                attr(&mut s, k, v);
+            }
+            s.push_str("/>\n");
+        }
+        s.push_str("</FDT-Instance>");
+        s
+    }
+}
+
+fn write_shared(s: &mut String, a: &FdtAttributes, attr: &mut impl FnMut(&mut String, &str, &str)) {
+    let nums = [
+        ("FEC-OTI-FEC-Encoding-ID", a.fec_encoding_id.map(u64::from)),
+        ("FEC-OTI-FEC-Instance-ID", a.fec_instance_id.map(u64::from)),
+        (
+            "FEC-OTI-Maximum-Source-Block-Length",
+            a.max_source_block_length,
+        ),
+        ("FEC-OTI-Encoding-Symbol-Length", a.encoding_symbol_length),
+        (
+            "FEC-OTI-Max-Number-of-Encoding-Symbols",
+            a.max_encoding_symbols,
+        ),
+    ];
+    if let Some(v) = &a.content_type {
+        attr(s, "Content-Type", v);
+    }
+    if let Some(v) = &a.content_encoding {
+        attr(s, "Content-Encoding", v);
+    }
+    for (k, v) in nums {
+        if let Some(v) = v {
+            attr(s, k, &v.to_string());
+        }
+    }
+    if let Some(v) = &a.scheme_specific_info {
+        attr(
+            s,
+            "FEC-OTI-Scheme-Specific-Info",
+            &base64::engine::general_purpose::STANDARD.encode(v),
+        );
+    }
+}
+
+/// Seconds in one NTP era (2^32).
+const NTP_ERA: i128 = 1 << 32;
+
+/// Expands a 32-bit `Expires` (top 32 bits of NTP time) to full NTP seconds, choosing the era
+/// that puts it closest to `now` (RFC 6726 §3.3, which works the 2036 wrap as its example).
+/// `now_ntp_seconds` counts from the NTP prime epoch (1900) and may exceed 2^32.
+pub fn expires_to_ntp_seconds(expires: u32, now_ntp_seconds: u64) -> u64 {
+    let now = i128::from(now_ntp_seconds);
+    let era = now / NTP_ERA;
+    let best = [era - 1, era, era + 1]
+        .into_iter()
+        .filter(|e| *e >= 0)
+        .map(|e| e * NTP_ERA + i128::from(expires))
+        .min_by_key(|t| (t - now).abs())
+        .unwrap_or(i128::from(expires));
+    best as u64
+}

@@ -1,0 +1,553 @@
+//! The LCT header (RFC 5651 §5.1) and the header-extension walk (§5.2).
+//!
+//! ```text
+//!  0                   1                   2                   3
+//!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |   V   | C |PSI|S| O |H|Res|A|B|   HDR_LEN     | Codepoint (CP)|
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! | Congestion Control Information (CCI, length = 32*(C+1) bits)  |
+//! | Transport Session Identifier (TSI, length = 32*S+16*H bits)   |
+//! | Transport Object Identifier (TOI, length = 32*O+16*H bits)    |
+//! |                Header Extensions (if applicable)              |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ```
+//!
+//! [`LctPacket`] is a zero-copy view over the first word; [`LctRepr`] keeps every wire choice
+//! (field widths, HDR_LEN, reserved bits, CCI bytes, unknown extensions, bytes the walk could not
+//! read) so that `emit(parse(b)) == b`.
+
+use serde::Serialize;
+
+use super::error::WireError;
+use super::ext_auth::ExtAuth;
+use super::ext_cenc::ExtCenc;
+use super::ext_fdt::ExtFdt;
+use super::ext_time::ExtTime;
+use super::finding::{Decoded, Findings, Severity};
+use super::reader::{check_width, put_uint, Reader};
+use super::serde_hex;
+
+const RULE: &str = "RFC 5651 §5.1";
+const RULE_EXT: &str = "RFC 5651 §5.2";
+
+pub const HET_NOP: u8 = 0;
+pub const HET_AUTH: u8 = 1;
+pub const HET_TIME: u8 = 2;
+/// RFC 5775 §6.
+pub const HET_FTI: u8 = 64;
+/// RFC 6726 §8.5.
+pub const HET_FDT: u8 = 192;
+pub const HET_CENC: u8 = 193;
+
+/// Byte positions of word 0, as in the RFC diagram.
+mod field {
+    pub const V_C_PSI: usize = 0;
+    pub const S_O_H_RES_A_B: usize = 1;
+    pub const HDR_LEN: usize = 2;
+    pub const CP: usize = 3;
+    pub const FIRST_WORD_END: usize = 4;
+}
+
+/// Zero-copy view over an LCT header's first word (and the sizes it implies).
+#[derive(Debug, Clone, Copy)]
+pub struct LctPacket<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> LctPacket<T> {
+    /// Checks only that the first word is present: the other lengths depend on its fields.
+    pub fn new_checked(buffer: T) -> Result<Self, WireError> {
+        let len = buffer.as_ref().len();
+        if len < field::FIRST_WORD_END {
+            return Err(WireError::new(
+                "lct.truncated",
+                "first_word",
+                0,
+                RULE,
+                format!("needs 4 bytes, {len} present"),
+            ));
+        }
+        Ok(LctPacket { buffer })
+    }
+
+    fn b(&self, i: usize) -> u8 {
+        self.buffer.as_ref()[i]
+    }
+    pub fn version(&self) -> u8 {
+        self.b(field::V_C_PSI) >> 4
+    }
+    pub fn c(&self) -> u8 {
+        (self.b(field::V_C_PSI) >> 2) & 3
+    }
+    pub fn psi(&self) -> u8 {
+        self.b(field::V_C_PSI) & 3
+    }
+    pub fn s(&self) -> bool {
+        self.b(field::S_O_H_RES_A_B) & 0x80 != 0
+    }
+    pub fn o(&self) -> u8 {
+        (self.b(field::S_O_H_RES_A_B) >> 5) & 3
+    }
+    pub fn h(&self) -> bool {
+        self.b(field::S_O_H_RES_A_B) & 0x10 != 0
+    }
+    pub fn reserved(&self) -> u8 {
+        (self.b(field::S_O_H_RES_A_B) >> 2) & 3
+    }
+    pub fn close_session(&self) -> bool {
+        self.b(field::S_O_H_RES_A_B) & 2 != 0
+    }
+    pub fn close_object(&self) -> bool {
+        self.b(field::S_O_H_RES_A_B) & 1 != 0
+    }
+    pub fn hdr_len(&self) -> u8 {
+        self.b(field::HDR_LEN)
+    }
+    pub fn codepoint(&self) -> u8 {
+        self.b(field::CP)
+    }
+    pub fn cci_len(&self) -> usize {
+        4 * (usize::from(self.c()) + 1)
+    }
+    pub fn tsi_len(&self) -> usize {
+        tsi_len(self.s(), self.h())
+    }
+    pub fn toi_len(&self) -> usize {
+        toi_len(self.o(), self.h())
+    }
+    /// Bytes of the fixed part: word 0, CCI, TSI and TOI (RFC 5651 §5.1).
+    pub fn fixed_len(&self) -> usize {
+        4 + self.cci_len() + self.tsi_len() + self.toi_len()
+    }
+}
+
+pub fn tsi_len(s: bool, h: bool) -> usize {
+    4 * usize::from(s) + 2 * usize::from(h)
+}
+
+pub fn toi_len(o: u8, h: bool) -> usize {
+    4 * usize::from(o) + 2 * usize::from(h)
+}
+
+/// One header extension, kept with its HET and (for HET < 128) HEL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeaderExtension {
+    pub het: u8,
+    /// Length in 32-bit words; `None` for the fixed-size HETs 128..255.
+    pub hel: Option<u8>,
+    #[serde(flatten)]
+    pub body: ExtensionBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "ext", rename_all = "snake_case")]
+pub enum ExtensionBody {
+    /// EXT_NOP: content MUST be ignored (RFC 5651 §5.2).
+    Nop {
+        #[serde(serialize_with = "serde_hex::bytes")]
+        content: Vec<u8>,
+    },
+    Auth(ExtAuth),
+    Time(ExtTime),
+    /// EXT_FTI (RFC 5775 §4.2): its content is decoded with the FEC Encoding ID, which the LCT
+    /// header alone does not carry; see [`super::ext_fti`].
+    Fti {
+        #[serde(serialize_with = "serde_hex::bytes")]
+        content: Vec<u8>,
+    },
+    Fdt(ExtFdt),
+    Cenc(ExtCenc),
+    /// An extension this dissector does not know: skipped, as RFC 5651 §5.2.1 requires.
+    Unknown {
+        #[serde(serialize_with = "serde_hex::bytes")]
+        content: Vec<u8>,
+    },
+    /// A known extension whose content does not match its format (a finding says why).
+    Malformed {
+        #[serde(serialize_with = "serde_hex::bytes")]
+        content: Vec<u8>,
+    },
+}
+
+impl HeaderExtension {
+    pub fn name(&self) -> &'static str {
+        match self.het {
+            HET_NOP => "EXT_NOP",
+            HET_AUTH => "EXT_AUTH",
+            HET_TIME => "EXT_TIME",
+            HET_FTI => "EXT_FTI",
+            HET_FDT => "EXT_FDT",
+            HET_CENC => "EXT_CENC",
+            _ => "unknown",
+        }
+    }
+
+    /// Parses one extension from the start of `input`; returns it and its byte length.
+    /// `base` is the offset of `input` in the caller's buffer (for findings and errors).
+    pub fn parse(input: &[u8], base: usize) -> Result<Decoded<(Self, usize)>, WireError> {
+        let mut f = Findings::default();
+        let r = Self::parse_into(input, base, &mut f)?;
+        Ok(Decoded::new(r, f.list))
+    }
+
+    pub(crate) fn parse_into(
+        input: &[u8],
+        base: usize,
+        f: &mut Findings,
+    ) -> Result<(Self, usize), WireError> {
+        let mut r = Reader::new(input, "lct.ext.overrun", RULE_EXT).with_base(base);
+        let het = r.u8("het")?;
+        if het >= 128 {
+            let hec = r.bytes("hec", 3)?;
+            let hec = [hec[0], hec[1], hec[2]];
+            let body = match het {
+                HET_FDT => ExtensionBody::Fdt(ExtFdt::parse(hec, base, f)),
+                HET_CENC => ExtensionBody::Cenc(ExtCenc::parse(hec, base, f)),
+                _ => ExtensionBody::Unknown {
+                    content: hec.to_vec(),
+                },
+            };
+            return Ok((
+                HeaderExtension {
+                    het,
+                    hel: None,
+                    body,
+                },
+                4,
+            ));
+        }
+        let hel = r.u8("hel")?;
+        if hel == 0 {
+            // A zero length would make the walk loop forever (RFC 5651 §5.2: HEL counts the
+            // whole extension, so it is at least 1).
+            return Err(WireError::new(
+                "lct.ext.hel_zero",
+                "hel",
+                base + 1,
+                RULE_EXT,
+                format!("HET {het} has HEL=0"),
+            ));
+        }
+        let len = 4 * usize::from(hel);
+        if len > input.len() {
+            return Err(WireError::new(
+                "lct.ext.overrun",
+                "hel",
+                base + 1,
+                RULE_EXT,
+                format!(
+                    "HET {het} HEL={hel} spans {len} bytes, {} left in the header",
+                    input.len()
+                ),
+            ));
+        }
+        let content = &input[2..len];
+        let body = match het {
+            HET_NOP => ExtensionBody::Nop {
+                content: content.to_vec(),
+            },
+            HET_AUTH => ExtensionBody::Auth(ExtAuth::parse(content, base + 2, f)),
+            HET_TIME => match ExtTime::parse(content, base + 2, f) {
+                Ok(t) => ExtensionBody::Time(t),
+                Err(e) => {
+                    f.list.push(super::finding::Finding::new(
+                        e.id,
+                        Severity::Error,
+                        e.field,
+                        e.offset,
+                        e.rule,
+                        e.detail,
+                    ));
+                    ExtensionBody::Malformed {
+                        content: content.to_vec(),
+                    }
+                }
+            },
+            HET_FTI => ExtensionBody::Fti {
+                content: content.to_vec(),
+            },
+            _ => ExtensionBody::Unknown {
+                content: content.to_vec(),
+            },
+        };
+        Ok((
+            HeaderExtension {
+                het,
+                hel: Some(hel),
+                body,
+            },
+            len,
+        ))
+    }
+
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        out.push(self.het);
+        if let Some(hel) = self.hel {
+            out.push(hel);
+        }
+        match &self.body {
+            ExtensionBody::Nop { content }
+            | ExtensionBody::Fti { content }
+            | ExtensionBody::Unknown { content }
+            | ExtensionBody::Malformed { content } => out.extend_from_slice(content),
+            ExtensionBody::Auth(a) => a.emit(out),
+            ExtensionBody::Time(t) => t.emit(out),
+            ExtensionBody::Fdt(x) => x.emit(out),
+            ExtensionBody::Cenc(x) => x.emit(out),
+        }
+    }
+
+    pub fn buffer_len(&self) -> usize {
+        let mut v = Vec::new();
+        self.emit(&mut v);
+        v.len()
+    }
+}
+
+/// The decoded LCT header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LctRepr {
+    pub version: u8,
+    /// C: the CCI is 32*(C+1) bits.
+    pub c: u8,
+    /// PSI; in ALC bit 6 (the high bit here) is the Source Packet Indicator (RFC 5775 §2.1).
+    pub psi: u8,
+    pub s: bool,
+    pub o: u8,
+    pub h: bool,
+    /// Bits 12-13: sent as 0, ignored on receipt (RFC 5651 §5.1; not RFC 3451's T/R flags).
+    pub reserved: u8,
+    /// A flag.
+    pub close_session: bool,
+    /// B flag.
+    pub close_object: bool,
+    /// Total header length in 32-bit words, extensions included.
+    pub hdr_len: u8,
+    pub codepoint: u8,
+    #[serde(serialize_with = "serde_hex::bytes")]
+    pub cci: Vec<u8>,
+    /// Absent when S=H=0.
+    pub tsi: Option<u64>,
+    /// Absent when O=H=0. Up to 112 bits.
+    #[serde(serialize_with = "serde_hex::opt_u128_num")]
+    pub toi: Option<u128>,
+    pub extensions: Vec<HeaderExtension>,
+    /// Bytes of the extension area the walk could not read (after HEL=0 or an overrun).
+    #[serde(serialize_with = "serde_hex::bytes")]
+    pub unwalked: Vec<u8>,
+}
+
+impl LctRepr {
+    pub fn tsi_len(&self) -> usize {
+        tsi_len(self.s, self.h)
+    }
+    pub fn toi_len(&self) -> usize {
+        toi_len(self.o, self.h)
+    }
+    pub fn fixed_len(&self) -> usize {
+        4 + 4 * (usize::from(self.c) + 1) + self.tsi_len() + self.toi_len()
+    }
+
+    /// ALC's Source Packet Indicator (RFC 5775 §2.1): PSI bit X, word-0 bit 6.
+    pub fn spi(&self) -> bool {
+        self.psi & 2 != 0
+    }
+
+    pub fn extension(&self, het: u8) -> Option<&HeaderExtension> {
+        self.extensions.iter().find(|e| e.het == het)
+    }
+
+    /// Bytes the header occupies in the datagram: 4*HDR_LEN, or the fixed part when HDR_LEN is
+    /// too small to hold it (a finding reports that case).
+    pub fn header_len(&self) -> usize {
+        (4 * usize::from(self.hdr_len)).max(self.fixed_len())
+    }
+
+    /// Parses the LCT header at the start of a datagram (lax: findings are returned, not fatal).
+    pub fn parse(datagram: &[u8]) -> Result<Decoded<LctRepr>, WireError> {
+        let view = LctPacket::new_checked(datagram)?;
+        let mut f = Findings::default();
+        if view.version() != 1 {
+            f.push(
+                "lct.version.unsupported",
+                Severity::Error,
+                "version",
+                0,
+                RULE,
+                format!("V={}, LCT version 1 expected", view.version()),
+            );
+        }
+        if view.reserved() != 0 {
+            f.push(
+                "lct.reserved.nonzero",
+                Severity::Warning,
+                "reserved",
+                1,
+                RULE,
+                format!(
+                    "reserved bits 12-13 = {:#b}, MUST be sent as 0",
+                    view.reserved()
+                ),
+            );
+        }
+        let mut r = Reader::new(datagram, "lct.truncated", RULE);
+        r.bytes("first_word", 4)?;
+        let cci = r.bytes("cci", view.cci_len())?.to_vec();
+        let tsi = match view.tsi_len() {
+            0 => None,
+            n => Some(r.uint("tsi", n)? as u64),
+        };
+        let toi = match view.toi_len() {
+            0 => None,
+            n => Some(r.uint("toi", n)?),
+        };
+        let fixed = view.fixed_len();
+        let declared = 4 * usize::from(view.hdr_len());
+        let mut repr = LctRepr {
+            version: view.version(),
+            c: view.c(),
+            psi: view.psi(),
+            s: view.s(),
+            o: view.o(),
+            h: view.h(),
+            reserved: view.reserved(),
+            close_session: view.close_session(),
+            close_object: view.close_object(),
+            hdr_len: view.hdr_len(),
+            codepoint: view.codepoint(),
+            cci,
+            tsi,
+            toi,
+            extensions: Vec::new(),
+            unwalked: Vec::new(),
+        };
+        if declared < fixed {
+            f.push(
+                "lct.hdr_len.too_small",
+                Severity::Error,
+                "hdr_len",
+                field::HDR_LEN,
+                RULE,
+                format!(
+                    "HDR_LEN={} ({declared} bytes) < {fixed} bytes of fixed fields",
+                    view.hdr_len()
+                ),
+            );
+            return Ok(Decoded::new(repr, f.list));
+        }
+        if declared > datagram.len() {
+            return Err(WireError::new(
+                "lct.hdr_len.exceeds_datagram",
+                "hdr_len",
+                field::HDR_LEN,
+                RULE,
+                format!(
+                    "HDR_LEN={} ({declared} bytes) > {} bytes in the datagram",
+                    view.hdr_len(),
+                    datagram.len()
+                ),
+            ));
+        }
+        // The walk consumes at least 4 bytes per step, so it ends (RFC 5651 §5.2.1).
+        let mut pos = fixed;
+        while pos < declared {
+            match HeaderExtension::parse_into(&datagram[pos..declared], pos, &mut f) {
+                Ok((ext, len)) => {
+                    repr.extensions.push(ext);
+                    pos += len;
+                }
+                Err(e) => {
+                    f.push(e.id, Severity::Error, e.field, e.offset, e.rule, e.detail);
+                    repr.unwalked = datagram[pos..declared].to_vec();
+                    break;
+                }
+            }
+        }
+        Ok(Decoded::new(repr, f.list))
+    }
+
+    /// Strict parse: any finding of severity Warning or Error is an error.
+    pub fn parse_strict(datagram: &[u8]) -> Result<LctRepr, WireError> {
+        Self::parse(datagram)?.strict()
+    }
+
+    /// Length of [`LctRepr::emit`]'s output.
+    pub fn buffer_len(&self) -> usize {
+        self.fixed_len()
+            + self
+                .extensions
+                .iter()
+                .map(HeaderExtension::buffer_len)
+                .sum::<usize>()
+            + self.unwalked.len()
+    }
+
+    /// Writes the header exactly as described, HDR_LEN included (it is not recomputed: a
+    /// dissector must reproduce what it saw, a sender sets it with [`LctRepr::fix_hdr_len`]).
+    pub fn emit(&self, out: &mut Vec<u8>) -> Result<(), WireError> {
+        check_width(u128::from(self.version), 4, "version", RULE)?;
+        check_width(u128::from(self.c), 2, "c", RULE)?;
+        check_width(u128::from(self.psi), 2, "psi", RULE)?;
+        check_width(u128::from(self.o), 2, "o", RULE)?;
+        check_width(u128::from(self.reserved), 2, "reserved", RULE)?;
+        if self.cci.len() != 4 * (usize::from(self.c) + 1) {
+            return Err(WireError::new(
+                "emit.length_mismatch",
+                "cci",
+                4,
+                RULE,
+                format!(
+                    "C={} needs {} CCI bytes, {} given",
+                    self.c,
+                    4 * (self.c + 1),
+                    self.cci.len()
+                ),
+            ));
+        }
+        if self.tsi.is_some() != (self.tsi_len() > 0) || self.toi.is_some() != (self.toi_len() > 0)
+        {
+            return Err(WireError::new(
+                "emit.length_mismatch",
+                "tsi/toi",
+                4,
+                RULE,
+                "TSI/TOI presence disagrees with S, O and H",
+            ));
+        }
+        out.push((self.version << 4) | (self.c << 2) | self.psi);
+        out.push(
+            (u8::from(self.s) << 7)
+                | (self.o << 5)
+                | (u8::from(self.h) << 4)
+                | (self.reserved << 2)
+                | (u8::from(self.close_session) << 1)
+                | u8::from(self.close_object),
+        );
+        out.push(self.hdr_len);
+        out.push(self.codepoint);
+        out.extend_from_slice(&self.cci);
+        if let Some(tsi) = self.tsi {
+            let n = self.tsi_len();
+            put_uint(
+                out,
+                check_width(u128::from(tsi), 8 * n as u32, "tsi", RULE)?,
+                n,
+            );
+        }
+        if let Some(toi) = self.toi {
+            let n = self.toi_len();
+            put_uint(out, check_width(toi, 8 * n as u32, "toi", RULE)?, n);
+        }
+        for e in &self.extensions {
+            e.emit(out);
+        }
+        out.extend_from_slice(&self.unwalked);
+        Ok(())
+    }
+
+    /// Sets HDR_LEN from the fields and extensions (for senders).
+    pub fn fix_hdr_len(&mut self) {
+        self.hdr_len = (self.buffer_len() / 4).min(255) as u8;
+    }
+}
