@@ -469,7 +469,7 @@ impl FdtInstance {
                     NS_FLUTE_V1 => FdtNamespace::FluteV1,
                     other => FdtNamespace::Other(other.to_string()),
                 };
-                inst.other_attributes.push((key, value));
+                // Represented by `namespace`; the prefix chosen for it carries no meaning.
                 continue;
             }
             match key.as_str() {
@@ -595,7 +595,17 @@ impl FdtInstance {
         let mut attr = |s: &mut String, k: &str, v: &str| {
             s.push_str(&format!(" {k}=\"{}\"", escape(v)));
         };
-        for (k, v) in &self.other_attributes {
+        let uri = match &self.namespace {
+            FdtNamespace::FluteV2 => Some(NS_FLUTE_V2),
+            FdtNamespace::FluteV1 => Some(NS_FLUTE_V1),
+            FdtNamespace::Other(ns) => Some(ns.as_str()),
+            FdtNamespace::None => None,
+        };
+        if let Some(uri) = uri {
+            attr(&mut s, "xmlns", uri);
+        }
+        // A default declaration kept from a prefixed root would now clash with the one above.
+        for (k, v) in self.other_attributes.iter().filter(|(k, _)| k != "xmlns") {
             attr(&mut s, k, v);
         }
         if let Some(e) = self.expires {

@@ -1,14 +1,12 @@
 //! Link layers found in captures: Ethernet II with 802.1Q/802.1ad tags, Linux cooked capture v1
 //! (SLL) and v2 (SLL2), and raw IP.
 //!
-//! The field reads go through pnet's packet views (`pnet_packet`): they are zero-copy, well
+//! Ethernet and VLAN field reads go through pnet's packet views (`pnet_packet`): they are zero-copy, well
 //! exercised views of these standard headers, so there is no reason to write them again. We add
 //! what pnet lacks for a dissector: length checks with positioned errors before any view is built,
 //! and a `Repr` that keeps every byte so the header can be emitted again unchanged.
 
 use pnet_packet::ethernet::EthernetPacket;
-use pnet_packet::sll::SLLPacket;
-use pnet_packet::sll2::SLL2Packet;
 use pnet_packet::vlan::VlanPacket;
 use serde::Serialize;
 
@@ -159,47 +157,51 @@ impl LinkRepr {
                 let ethertype = repr.ethertype;
                 Ok((LinkRepr::Ethernet(repr), len, Some(ethertype)))
             }
+            // SLL and SLL2 are read directly: pnet models their address as a variable-length
+            // field and places later fields by it, while the capture format fixes it at 8 bytes.
             LinkType::LinuxSll => {
-                let p = SLLPacket::new(frame).ok_or_else(|| {
-                    short(
+                if frame.len() < 16 {
+                    return Err(short(
                         "sll.truncated",
                         "header",
                         16,
                         frame.len(),
                         "LINKTYPE_LINUX_SLL",
-                    )
-                })?;
+                    ));
+                }
+                let be16 = |i: usize| u16::from_be_bytes([frame[i], frame[i + 1]]);
                 let mut address = [0u8; 8];
                 address.copy_from_slice(&frame[6..14]);
                 let repr = SllRepr {
-                    packet_type: p.get_packet_type(),
-                    arphrd_type: p.get_link_layer_address_type(),
-                    address_length: p.get_link_layer_address_len(),
+                    packet_type: be16(0),
+                    arphrd_type: be16(2),
+                    address_length: be16(4),
                     address,
-                    protocol: p.get_protocol().0,
+                    protocol: be16(14),
                 };
                 let proto = repr.protocol;
                 Ok((LinkRepr::Sll(repr), 16, Some(proto)))
             }
             LinkType::LinuxSll2 => {
-                let p = SLL2Packet::new(frame).ok_or_else(|| {
-                    short(
+                if frame.len() < 20 {
+                    return Err(short(
                         "sll2.truncated",
                         "header",
                         20,
                         frame.len(),
                         "LINKTYPE_LINUX_SLL2",
-                    )
-                })?;
+                    ));
+                }
+                let be16 = |i: usize| u16::from_be_bytes([frame[i], frame[i + 1]]);
                 let mut address = [0u8; 8];
                 address.copy_from_slice(&frame[12..20]);
                 let repr = Sll2Repr {
-                    protocol: p.get_protocol_type().0,
-                    reserved: p.get_reserved(),
-                    interface_index: p.get_interface_index(),
-                    arphrd_type: p.get_arphrd_type(),
-                    packet_type: p.get_packet_type(),
-                    address_length: p.get_link_layer_address_length(),
+                    protocol: be16(0),
+                    reserved: be16(2),
+                    interface_index: u32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]),
+                    arphrd_type: be16(8),
+                    packet_type: frame[10],
+                    address_length: frame[11],
                     address,
                 };
                 let proto = repr.protocol;
