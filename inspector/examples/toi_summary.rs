@@ -6,7 +6,7 @@
 //! With no file it reads the three bundled captures in `vectors/captures/`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rmt_inspector::capture::{read_capture, CaptureError};
@@ -21,7 +21,7 @@ struct Toi {
     close_object: bool,
 }
 
-fn summarise(path: &PathBuf, port: Option<u16>) -> Result<(), CaptureError> {
+fn summarise(path: &Path, port: Option<u16>) -> Result<(), CaptureError> {
     let capture = read_capture(path)?;
     let mut tois: BTreeMap<(String, u64, u128), Toi> = BTreeMap::new();
     let mut findings: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();

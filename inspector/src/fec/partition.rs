@@ -55,12 +55,10 @@ impl BlockPartition {
 
     /// Source symbols in block `sbn`.
     pub fn block_symbols(&self, sbn: u64) -> Option<u64> {
-        (sbn < self.blocks).then(|| {
-            if sbn < self.large_blocks {
-                self.large_block_symbols
-            } else {
-                self.small_block_symbols
-            }
+        (sbn < self.blocks).then_some(if sbn < self.large_blocks {
+            self.large_block_symbols
+        } else {
+            self.small_block_symbols
         })
     }
 }

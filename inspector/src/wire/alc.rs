@@ -15,7 +15,7 @@ use super::webrc_cci::{CciForm, WebrcCci};
 const RULE: &str = "RFC 5775 §4.1";
 
 /// How the receiver knows the FEC Encoding ID and the congestion control of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AlcContext {
     /// `None`: take the codepoint as the FEC Encoding ID (FLUTE, RFC 6726 §5).
     pub fec_encoding_id: Option<u8>,
@@ -23,16 +23,6 @@ pub struct AlcContext {
     pub rs_m: Option<u8>,
     /// Decode the CCI as WEBRC (RFC 3738 §5).
     pub webrc: bool,
-}
-
-impl Default for AlcContext {
-    fn default() -> Self {
-        AlcContext {
-            fec_encoding_id: None,
-            rs_m: None,
-            webrc: false,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

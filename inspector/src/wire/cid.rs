@@ -60,12 +60,15 @@ pub struct CidObjectList {
 }
 
 type Res<'a, O> = IResult<&'a [u8], O>;
+/// One list element's numbers: the first TOI, then the interval end or the equivalence's first
+/// TOI, then the equivalence's CIID.
+type ElementDigits<'a> = (&'a [u8], Option<&'a [u8]>, Option<&'a [u8]>);
 
 fn number(i: &[u8]) -> Res<'_, &[u8]> {
     digit1(i)
 }
 
-fn element(i: &[u8]) -> Res<'_, (&[u8], Option<&[u8]>, Option<&[u8]>)> {
+fn element(i: &[u8]) -> Res<'_, ElementDigits<'_>> {
     alt((
         map(
             delimited(

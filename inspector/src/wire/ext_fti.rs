@@ -753,7 +753,7 @@ fn check_alignment(
     at: usize,
     rule: &'static str,
 ) {
-    if alignment == 0 || symbol_size % u16::from(alignment) != 0 {
+    if alignment == 0 || !symbol_size.is_multiple_of(u16::from(alignment)) {
         f.push(
             "fec.oti.symbol_size.not_aligned",
             Severity::Error,
