@@ -551,3 +551,79 @@ impl LctRepr {
         self.hdr_len = (self.buffer_len() / 4).min(255) as u8;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// V=1, C=0, S=1, O=1, H=0, A=0, B=1, HDR_LEN=5, CP=3, CCI, TSI 7, TOI 9, EXT_NOP.
+    const PACKET: [u8; 20] = [
+        0x10, 0xA1, 5, 3, 0xAA, 0xBB, 0xCC, 0xDD, 0, 0, 0, 7, 0, 0, 0, 9, 0, 1, 0xEE, 0xFF,
+    ];
+
+    #[test]
+    fn view_deconstructs_the_first_word() {
+        let p = LctPacket::new_checked(&PACKET[..]).unwrap();
+        assert_eq!((p.version(), p.c(), p.psi()), (1, 0, 0));
+        assert_eq!((p.s(), p.o(), p.h()), (true, 1, false));
+        assert_eq!(
+            (p.reserved(), p.close_session(), p.close_object()),
+            (0, false, true)
+        );
+        assert_eq!((p.hdr_len(), p.codepoint()), (5, 3));
+        assert_eq!(
+            (p.cci_len(), p.tsi_len(), p.toi_len(), p.fixed_len()),
+            (4, 4, 4, 16)
+        );
+        assert!(LctPacket::new_checked(&PACKET[..3]).is_err());
+    }
+
+    #[test]
+    fn parse_then_emit_is_identity() {
+        let r = LctRepr::parse_strict(&PACKET).unwrap();
+        assert_eq!((r.tsi, r.toi), (Some(7), Some(9)));
+        assert_eq!(r.extensions.len(), 1);
+        assert_eq!(r.buffer_len(), PACKET.len());
+        let mut out = Vec::new();
+        r.emit(&mut out).unwrap();
+        assert_eq!(out, PACKET);
+    }
+
+    #[test]
+    fn lax_keeps_going_where_strict_stops() {
+        let mut p = PACKET;
+        p[1] |= 0x0C; // both reserved bits
+        let lax = LctRepr::parse(&p).unwrap();
+        assert!(lax.has("lct.reserved.nonzero"));
+        assert_eq!(lax.value.reserved, 3);
+        assert_eq!(
+            LctRepr::parse_strict(&p).unwrap_err().id,
+            "lct.reserved.nonzero"
+        );
+    }
+
+    #[test]
+    fn emit_rejects_values_wider_than_their_field() {
+        let mut r = LctRepr::parse_strict(&PACKET).unwrap();
+        r.toi = Some(1 << 32);
+        let err = r.emit(&mut Vec::new()).unwrap_err();
+        assert_eq!((err.id, err.field), ("emit.value_too_large", "toi"));
+    }
+
+    #[test]
+    fn fix_hdr_len_counts_extensions() {
+        let mut r = LctRepr::parse_strict(&PACKET).unwrap();
+        r.extensions.push(r.extensions[0].clone());
+        r.fix_hdr_len();
+        assert_eq!(r.hdr_len, 6);
+    }
+
+    #[test]
+    fn error_names_field_offset_and_rule() {
+        let e = LctRepr::parse(&PACKET[..10]).unwrap_err();
+        assert_eq!(
+            (e.id, e.field, e.offset, e.rule),
+            ("lct.truncated", "tsi", 8, "RFC 5651 §5.1")
+        );
+    }
+}
