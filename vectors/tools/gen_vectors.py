@@ -259,6 +259,9 @@ add(F, "alc-129", "RFC 5445", "5.1", "alc", "ID 129 packet (codepoint 129): SBN,
 add(F, "alc-rs-m16-from-fti", "RFC 5510", "4.1", "alc", "ID 2 packet whose EXT_FTI says m=16: the Payload ID is read 16/16",
     lct(cp=2, exts=bytes([64, 4]) + u(6, 1000) + bytes([16, 1]) + u(2, 100) + u(2, 10) + u(2, 20)) + u(2, 0x0102) + u(2, 0x0304) + b"s",
     expected={"payload_id.sbn": 0x0102, "payload_id.esi": 0x0304, "payload_id.m": 16})
+add(F, "alc-spi-single-format", R5, "2.1", "alc", "SPI=1 with Compact No-Code, which has one Payload ID format", lct(psi=2) + u(4, 0) + b"x", verdict="invalid", error="alc.spi.set")
+add(F, "alc-spi-unknown-scheme", R5, "2.1", "alc", "SPI=1 with codepoint 200 (scheme unknown here): the payload stays opaque", lct(psi=2, cp=200) + u(4, 0) + b"x", verdict="acceptable",
+    reason="without the session description the FEC Payload ID cannot be read", error="fec.encoding_id.unknown", expected={"payload_id": None})
 add(F, "alc-explicit-scheme", R5, "4.1", "alc", "FEC Encoding ID 6 from the session description, not the codepoint", lct(cp=99) + u(4, (1 << 24) | 5) + b"sym", params={"encoding_id": 6},
     expected={"fec_encoding_id": 6, "payload_id.sbn": 1, "payload_id.esi": 5})
 
@@ -397,6 +400,9 @@ fdt("fdt-ldpc-oti", f'<FDT-Instance {NS} Expires="1"><File TOI="3" Content-Locat
     "LDPC OTI in FDT attributes; scheme-specific info = base64(seed 32 | N1m3 3 | G 5)", "5", expected={"files.0.fec_encoding_id": 3, "files.0.max_encoding_symbols": 1500, "files.0.scheme_specific_info": "0000000101"})
 fdt("fdt-129-oti", f'<FDT-Instance {NS} Expires="1" FEC-OTI-FEC-Encoding-ID="129" FEC-OTI-FEC-Instance-ID="300"><File TOI="1" Content-Location="x"/></FDT-Instance>',
     "ID 129 with instance 300 as an FDT default", "5", expected={"fec_encoding_id": 129, "fec_instance_id": 300})
+add(F, "fdt-instance-id-fully-specified", "RFC 5052", "6.2.4", "fdt", "FEC Instance ID with Fully-Specified ID 0 (ID from the instance default)",
+    text=f'<FDT-Instance {NS} Expires="1" FEC-OTI-FEC-Encoding-ID="0"><File TOI="1" Content-Location="x" FEC-OTI-FEC-Instance-ID="5"/></FDT-Instance>',
+    verdict="invalid", error="flute.fdt.instance_id_with_fully_specified")
 fdt("fdt-fec-oti-transfer-length", f'<FDT-Instance {NS} Expires="1"><File TOI="1" Content-Location="x" FEC-OTI-Transfer-Length="5"/></FDT-Instance>',
     "FEC-OTI-Transfer-Length (named by RFC 5170/5510, absent from the RFC 6726 schema)", "5", verdict="acceptable", reason="RFC 5170 §4.2.4.2 names this attribute; RFC 6726 uses Transfer-Length",
     error="flute.fdt.attribute.nonstandard")

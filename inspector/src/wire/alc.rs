@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::error::WireError;
 use super::ext_fti::ExtFti;
-use super::fec_payload_id::FecPayloadId;
+use super::fec_payload_id::{FecPayloadId, KNOWN_ENCODING_IDS};
 use super::finding::{Decoded, Findings, Severity};
 use super::lct::{ExtensionBody, LctRepr, HET_CENC, HET_FDT};
 use super::webrc_cci::{CciForm, WebrcCci};
@@ -67,6 +67,18 @@ impl AlcPacket {
             );
         }
         let fec_encoding_id = ctx.fec_encoding_id.unwrap_or(lct.codepoint);
+        // None of the ten known schemes defines a second (source-only) Payload ID format, so the
+        // sender sets SPI=0 (RFC 5775 §2.1); receivers ignore it, hence a warning.
+        if lct.spi() && KNOWN_ENCODING_IDS.contains(&fec_encoding_id) {
+            f.push(
+                "alc.spi.set",
+                Severity::Warning,
+                "psi",
+                0,
+                "RFC 5775 §2.1",
+                format!("SPI=1 with FEC Encoding ID {fec_encoding_id}, a single-format scheme"),
+            );
+        }
         let mut fti = None;
         let mut ext_pos = lct.fixed_len();
         for ext in &lct.extensions {

@@ -436,6 +436,7 @@ impl FdtInstance {
                 xml.len() as u64,
             ));
         }
+        inst.check_instance_ids(&mut f);
         Ok(Decoded::new(inst, f.list))
     }
 
@@ -541,6 +542,24 @@ impl FdtInstance {
             );
         }
         inst
+    }
+
+    /// RFC 5052 §6.2.4: the FEC Instance ID is used only with Under-Specified schemes (128-255).
+    fn check_instance_ids(&self, f: &mut Findings) {
+        for file in &self.files {
+            let id = self.effective(file, |a| &a.fec_encoding_id);
+            let instance = self.effective(file, |a| &a.fec_instance_id);
+            if let (Some(id @ 0..=127), Some(instance)) = (id, instance) {
+                f.push(
+                    "flute.fdt.instance_id_with_fully_specified",
+                    Severity::Error,
+                    "FEC-OTI-FEC-Instance-ID",
+                    0,
+                    "RFC 5052 §6.2.4",
+                    format!("TOI {}: FEC Instance ID {instance} given for Fully-Specified FEC Encoding ID {id}", file.toi),
+                );
+            }
+        }
     }
 
     /// Decodes an FDT Instance object as carried in TOI 0, inflating it per EXT_CENC.
