@@ -292,3 +292,26 @@ impl CidObjectList {
             .join(",")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contains_covers_values_intervals_and_equivalences() {
+        let l = CidObjectList::parse(b"1,5-7,(9=2/0)").unwrap().value;
+        for toi in [1, 5, 6, 7, 9] {
+            assert!(l.contains(toi), "{toi}");
+        }
+        for toi in [0, 2, 4, 8, 10] {
+            assert!(!l.contains(toi), "{toi}");
+        }
+        assert_eq!(l.object_count, 5);
+    }
+
+    #[test]
+    fn errors_give_the_offset_in_the_list() {
+        let e = CidObjectList::parse(b"1,2,x").unwrap_err();
+        assert_eq!((e.id, e.offset), ("fcast.cid.syntax", 4));
+    }
+}

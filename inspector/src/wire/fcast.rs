@@ -475,3 +475,49 @@ impl CompoundObject {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A1_METADATA: &str = "Content-Location: example_1.txt\r\n";
+
+    #[test]
+    fn build_gives_the_rfc_a1_layout_and_a_verifying_checksum() {
+        for g in [true, false] {
+            let bytes = CompoundObject::build(A1_METADATA, b"payload", g, false);
+            // 8 + 33 = 41 bytes of header, 3 bytes of padding, then the data (RFC 6968 App. A.1).
+            assert_eq!(&bytes[4..8], &41u32.to_be_bytes());
+            assert_eq!(&bytes[41..44], &[0, 0, 0]);
+            assert_eq!(&bytes[44..], b"payload");
+            let obj = CompoundObject::parse(&bytes).unwrap().strict().unwrap();
+            assert_eq!(obj.header.global_checksum, g);
+            assert_eq!(obj.computed_checksum, obj.header.checksum);
+            assert_eq!(obj.header.get("content-location"), Some("example_1.txt"));
+        }
+    }
+
+    #[test]
+    fn global_checksum_covers_the_data_and_header_checksum_does_not() {
+        let mut g1 = CompoundObject::build(A1_METADATA, b"payload", true, false);
+        let last = g1.len() - 1;
+        g1[last] ^= 0x40;
+        assert!(CompoundObject::parse(&g1)
+            .unwrap()
+            .has("fcast.checksum.bad"));
+        let mut g0 = CompoundObject::build(A1_METADATA, b"payload", false, false);
+        g0[last] ^= 0x40;
+        assert!(!CompoundObject::parse(&g0)
+            .unwrap()
+            .has("fcast.checksum.bad"));
+    }
+
+    #[test]
+    fn empty_cid_has_no_padding() {
+        let bytes = CompoundObject::build("Fcast-CID-ID: 4\r\n", b"", true, true);
+        assert_eq!(bytes.len(), 8 + 17);
+        let obj = CompoundObject::parse(&bytes).unwrap().strict().unwrap();
+        let cid = obj.cid.unwrap();
+        assert_eq!((cid.ciid, cid.object_list.object_count), (Some(4), 0));
+    }
+}
