@@ -550,9 +550,11 @@ impl FdtInstance {
             let id = self.effective(file, |a| &a.fec_encoding_id);
             let instance = self.effective(file, |a| &a.fec_instance_id);
             if let (Some(id @ 0..=127), Some(instance)) = (id, instance) {
+                // A MUST NOT, but receivers ignore the value for Fully-Specified schemes, so the
+                // OTI still decodes: a warning (the flute crate sends Instance ID 0 with ID 0).
                 f.push(
                     "flute.fdt.instance_id_with_fully_specified",
-                    Severity::Error,
+                    Severity::Warning,
                     "FEC-OTI-FEC-Instance-ID",
                     0,
                     "RFC 5052 §6.2.4",

@@ -11,9 +11,11 @@ use super::error::WireError;
 pub enum Severity {
     /// A fact worth knowing that breaks no rule (e.g. an IPv4 fragment, an RFC 3926 FDT).
     Info,
-    /// A SHOULD is not met, or a legacy form is used.
+    /// A rule is broken but the input still decodes to one meaning (a SHOULD not met, a
+    /// reserved field not zero, a legacy form, a value receivers are told to ignore).
     Warning,
-    /// A MUST is not met.
+    /// A rule is broken so that the input cannot be decoded, or decodes to something other
+    /// than what the sender must have meant.
     Error,
 }
 
