@@ -286,8 +286,9 @@ impl CompoundObject {
             );
             return;
         }
-        let text = match h.mdenc {
-            0 => h.metadata_wire.clone(),
+        let inflated;
+        let text: &[u8] = match h.mdenc {
+            0 => &h.metadata_wire,
             1 => match inflate(
                 &h.metadata_wire,
                 Compression::Gzip,
@@ -296,7 +297,10 @@ impl CompoundObject {
                 "fcast.metadata.too_large",
                 RULE,
             ) {
-                Ok(t) => t,
+                Ok(t) => {
+                    inflated = t;
+                    &inflated
+                }
                 Err(e) => {
                     f.push(e.id, Severity::Error, e.field, 8, e.rule, e.detail);
                     return;
@@ -314,7 +318,7 @@ impl CompoundObject {
                 return;
             }
         };
-        h.metadata = parse_metadata(&text, 8, f);
+        h.metadata = parse_metadata(text, 8, f);
     }
 
     fn check_content_length(&self, f: &mut Findings) {

@@ -298,10 +298,29 @@ impl HeaderExtension {
         }
     }
 
+    /// Length of [`HeaderExtension::emit`]'s output, computed without emitting.
     pub fn buffer_len(&self) -> usize {
-        let mut v = Vec::new();
-        self.emit(&mut v);
-        v.len()
+        let head = 1 + usize::from(self.hel.is_some());
+        head + match &self.body {
+            ExtensionBody::Nop { content }
+            | ExtensionBody::Fti { content }
+            | ExtensionBody::Unknown { content }
+            | ExtensionBody::Malformed { content } => content.len(),
+            ExtensionBody::Auth(ExtAuth::Opaque { content }) => content.len(),
+            ExtensionBody::Auth(ExtAuth::Rfc6584 {
+                anti_replay,
+                authentication_data,
+                ..
+            }) => 1 + if *anti_replay { 5 } else { 1 } + authentication_data.len(),
+            ExtensionBody::Time(t) => {
+                let values = [t.sct_high, t.sct_low, t.ert, t.slc]
+                    .iter()
+                    .flatten()
+                    .count();
+                2 + 4 * (values + t.extra.len())
+            }
+            ExtensionBody::Fdt(_) | ExtensionBody::Cenc(_) => 3,
+        }
     }
 }
 
@@ -608,6 +627,26 @@ mod tests {
         r.toi = Some(1 << 32);
         let err = r.emit(&mut Vec::new()).unwrap_err();
         assert_eq!((err.id, err.field), ("emit.value_too_large", "toi"));
+    }
+
+    #[test]
+    fn extension_buffer_len_matches_emit() {
+        let exts = [
+            &[0u8, 1, 0xEE, 0xFF][..],
+            &[1, 2, 0x11, 1, 2, 3, 4, 5][..],
+            &[2, 3, 0xC0, 0, 0, 0, 0, 1, 0, 0, 0, 2][..],
+            &[192, 0x20, 0, 1][..],
+            &[193, 3, 0, 0][..],
+            &[64, 1, 9, 9][..],
+            &[99, 1, 7, 7][..],
+            &[2, 1, 0x80, 0][..],
+        ];
+        for b in exts {
+            let (e, len) = HeaderExtension::parse(b, 0).unwrap().value;
+            let mut out = Vec::new();
+            e.emit(&mut out);
+            assert_eq!((e.buffer_len(), len, out.as_slice()), (b.len(), b.len(), b));
+        }
     }
 
     #[test]
