@@ -1,5 +1,9 @@
-//! FEC building blocks shared by every codec. The codecs themselves (No-Code, Reed-Solomon,
-//! LDPC, RaptorQ) belong to a later issue; what is here is complete and tested on its own.
+//! FEC building blocks and codecs (RFC 5052 and the scheme RFCs): block partitioning, the codec
+//! interface, and one module per scheme.
 
+pub mod codec;
+pub mod gf256;
 pub mod ldpc_prng;
+pub mod nocode;
 pub mod partition;
+pub mod reed_solomon;

@@ -1,0 +1,72 @@
+//! The codec interface shared by every FEC scheme: a block encoder that produces repair symbols
+//! and a block decoder fed with any received symbols, saying "not enough yet" until it can.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FecError {
+    /// The scheme or one of its parameters is not supported by this implementation.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The parameters break the scheme's rules (with the RFC rule).
+    #[error("invalid parameters: {0}")]
+    InvalidParameters(String),
+    /// A symbol does not fit the block (wrong length).
+    #[error("invalid symbol: {0}")]
+    InvalidSymbol(String),
+}
+
+/// What a decoder can say after a symbol arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeStatus {
+    /// More symbols are needed; `received` distinct useful symbols so far, at least `needed` in all.
+    NeedMore { received: usize, needed: usize },
+    /// The source block is rebuilt.
+    Decoded,
+}
+
+/// What happened to one pushed symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolUse {
+    Accepted,
+    /// Already had it.
+    Duplicate,
+    /// Outside what the decoder can use (e.g. ESI >= n: RFC 5510 §6.2 and RFC 5170 §5.5 ask
+    /// receivers to tolerate and drop these).
+    Ignored,
+}
+
+/// Decodes one source block of `k` symbols of `symbol_length` bytes.
+pub trait BlockDecoder: fmt::Debug + Send {
+    /// Adds a received encoding symbol. A symbol shorter than the symbol length is accepted
+    /// only as the block's last source symbol (the padding is not sent).
+    fn push(&mut self, esi: u32, symbol: &[u8]) -> Result<SymbolUse, FecError>;
+    fn status(&self) -> DecodeStatus;
+    /// The rebuilt block (k * symbol_length bytes, padding included) once decoded.
+    fn source_block(&self) -> Option<&[u8]>;
+}
+
+/// Encodes one source block.
+pub trait BlockEncoder: fmt::Debug + Send {
+    /// Source symbols in the block.
+    fn k(&self) -> usize;
+    /// The encoding symbol `esi` (source symbols for ESI < k, padded to the symbol length).
+    fn symbol(&self, esi: u32) -> Result<Vec<u8>, FecError>;
+}
+
+/// Splits a block into `k` symbols of `e` bytes, zero-padding the last (RFC 5052 §9.1).
+pub fn source_symbols(block: &[u8], e: usize, k: usize) -> Result<Vec<Vec<u8>>, FecError> {
+    if e == 0 || block.len() > k * e || block.len() <= k.saturating_sub(1) * e {
+        return Err(FecError::InvalidParameters(format!(
+            "a block of {} bytes is not {k} symbols of {e} bytes",
+            block.len()
+        )));
+    }
+    Ok((0..k)
+        .map(|i| {
+            let mut s = block[(i * e).min(block.len())..((i + 1) * e).min(block.len())].to_vec();
+            s.resize(e, 0);
+            s
+        })
+        .collect())
+}

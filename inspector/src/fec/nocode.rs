@@ -1,0 +1,100 @@
+//! Compact No-Code (FEC Encoding ID 0, RFC 5445 §3; also IDs 128 and 130 when the instance is a
+//! no-code one): the encoding symbols are the source symbols, ESI Y is bytes E*Y..E*(Y+1)-1 of
+//! the block (§3.4.1), and a receiver ignores ESIs past N-1 (§3.4.2).
+
+use super::codec::{source_symbols, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
+
+#[derive(Debug)]
+pub struct NoCodeEncoder {
+    source: Vec<Vec<u8>>,
+}
+
+impl NoCodeEncoder {
+    pub fn new(block: &[u8], k: usize, symbol_length: usize) -> Result<Self, FecError> {
+        Ok(NoCodeEncoder {
+            source: source_symbols(block, symbol_length, k)?,
+        })
+    }
+}
+
+impl BlockEncoder for NoCodeEncoder {
+    fn k(&self) -> usize {
+        self.source.len()
+    }
+
+    fn symbol(&self, esi: u32) -> Result<Vec<u8>, FecError> {
+        self.source.get(esi as usize).cloned().ok_or_else(|| {
+            FecError::InvalidParameters(format!(
+                "Compact No-Code has no repair symbol (ESI {esi} >= k)"
+            ))
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct NoCodeDecoder {
+    k: usize,
+    symbol_length: usize,
+    block: Vec<u8>,
+    received: Vec<bool>,
+    count: usize,
+}
+
+impl NoCodeDecoder {
+    pub fn new(k: usize, symbol_length: usize) -> Result<Self, FecError> {
+        if k == 0 || symbol_length == 0 {
+            return Err(FecError::InvalidParameters(format!(
+                "k={k}, E={symbol_length}"
+            )));
+        }
+        Ok(NoCodeDecoder {
+            k,
+            symbol_length,
+            block: vec![0; k * symbol_length],
+            received: vec![false; k],
+            count: 0,
+        })
+    }
+}
+
+impl BlockDecoder for NoCodeDecoder {
+    fn push(&mut self, esi: u32, symbol: &[u8]) -> Result<SymbolUse, FecError> {
+        let y = esi as usize;
+        if y >= self.k {
+            return Ok(SymbolUse::Ignored);
+        }
+        // RFC 5445 §3.4.2: the symbol length equals E except for the block's last symbol.
+        if symbol.len() > self.symbol_length
+            || (symbol.len() < self.symbol_length && y != self.k - 1)
+        {
+            return Err(FecError::InvalidSymbol(format!(
+                "ESI {esi}: {} bytes, symbol length is {}",
+                symbol.len(),
+                self.symbol_length
+            )));
+        }
+        if self.received[y] {
+            return Ok(SymbolUse::Duplicate);
+        }
+        self.block[y * self.symbol_length..y * self.symbol_length + symbol.len()]
+            .copy_from_slice(symbol);
+        self.received[y] = true;
+        self.count += 1;
+        Ok(SymbolUse::Accepted)
+    }
+
+    fn status(&self) -> DecodeStatus {
+        if self.count == self.k {
+            DecodeStatus::Decoded
+        } else {
+            DecodeStatus::NeedMore {
+                received: self.count,
+                needed: self.k,
+            }
+        }
+    }
+
+    fn source_block(&self) -> Option<&[u8]> {
+        (self.count == self.k).then_some(&self.block[..])
+    }
+}
