@@ -1,17 +1,32 @@
 //! Reed-Solomon over GF(2^8) for the packet erasure channel (RFC 5510 §8), used by FEC Encoding
 //! ID 5, ID 2 with m = 8, and ID 129 instance 0 (RFC 5510 §7).
 //!
-//! The generator matrix is GM = V_{k,k}^-1 * V_{k,n} with v_{i,j} = alpha^(i*j) (§8.2). Its
-//! column j holds the Lagrange basis polynomials of the points alpha^0..alpha^(k-1) evaluated at
-//! alpha^j: encoding symbol j is the value at alpha^j of the polynomial through the k source
-//! symbols. Computing columns that way needs no matrix inversion, and gives byte-identical repair
-//! symbols to any implementation of §8.2. Codes are shortened by taking the first n columns, so
-//! every ESI below 2^8 - 1 is a valid column whatever n the sender chose.
+//! The generator matrix is GM = V_{k,k}^-1 * V_{k,n} (§8.2.1) with v_{i,j} = x_j^i: encoding
+//! symbol j is the value at x_j of the polynomial of degree < k through the k source symbols, so
+//! column j of GM holds the Lagrange basis polynomials of x_0..x_{k-1} evaluated at x_j. Computing
+//! columns that way needs no matrix inversion.
+//!
+//! The evaluation points are those of Luigi Rizzo's codec: x_0 = 0 and x_j = alpha^(j-1). RFC 5510
+//! states its goal is compatibility with that codec (§1, §2), and the deployed implementations
+//! (Rizzo's, zfec, OpenFEC, the `flute` crate) all use these points; the literal v_{i,j} =
+//! alpha^(i*j) of §8.2.1 (x_j = alpha^j) gives other repair symbols that none of them produce. The
+//! interop test against the `flute` crate and the unit test `literal_text_differs` pin this down.
+//! Codes are shortened by taking the first n columns, so every ESI below 2^8 - 1 is a valid column
+//! whatever n the sender chose.
 
 use std::collections::BTreeMap;
 
 use super::codec::{source_symbols, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
 use super::gf256::{alpha_pow, inv, invert, mul, mul_add};
+
+/// Evaluation point of ESI j (Rizzo's codec): 0, then alpha^0, alpha^1, ...
+fn point(j: usize) -> u8 {
+    if j == 0 {
+        0
+    } else {
+        alpha_pow(j - 1)
+    }
+}
 
 /// n <= 2^m - 1 (RFC 5510 §8.2).
 pub const MAX_ENCODING_SYMBOLS: usize = 255;
@@ -28,10 +43,10 @@ impl Lagrange {
     fn new(k: usize) -> Self {
         let inv_denominators = (0..k)
             .map(|i| {
-                let xi = alpha_pow(i);
+                let xi = point(i);
                 inv((0..k)
                     .filter(|&m| m != i)
-                    .fold(1u8, |acc, m| mul(acc, xi ^ alpha_pow(m))))
+                    .fold(1u8, |acc, m| mul(acc, xi ^ point(m))))
             })
             .collect();
         Lagrange {
@@ -46,11 +61,11 @@ impl Lagrange {
             c[j] = 1;
             return c;
         }
-        let xj = alpha_pow(j);
+        let xj = point(j);
         // P(x_j) = prod_m (x_j - x_m); L_i(x_j) = P(x_j) / ((x_j - x_i) * d_i).
-        let p = (0..self.k).fold(1u8, |acc, m| mul(acc, xj ^ alpha_pow(m)));
+        let p = (0..self.k).fold(1u8, |acc, m| mul(acc, xj ^ point(m)));
         (0..self.k)
-            .map(|i| mul(mul(p, inv(xj ^ alpha_pow(i))), self.inv_denominators[i]))
+            .map(|i| mul(mul(p, inv(xj ^ point(i))), self.inv_denominators[i]))
             .collect()
     }
 }
@@ -229,10 +244,14 @@ mod tests {
             .collect()
     }
 
-    /// GM = V_kk^-1 * V_kn computed literally (RFC 5510 §8.2), column j.
-    fn literal_column(k: usize, j: usize) -> Vec<u8> {
-        let v = |i: usize, j: usize| alpha_pow(i * j);
-        let vkk: Vec<u8> = (0..k).flat_map(|i| (0..k).map(move |c| v(i, c))).collect();
+    /// GM = V_kk^-1 * V_kn computed literally (RFC 5510 §8.2.1) for v_{i,j} = x(j)^i.
+    fn literal_column(k: usize, j: usize, x: impl Fn(usize) -> u8) -> Vec<u8> {
+        let pow = |b: u8, e: usize| (0..e).fold(1u8, |acc, _| mul(acc, b));
+        let v = |i: usize, j: usize| pow(x(j), i);
+        let vkk: Vec<u8> = (0..k)
+            .flat_map(|i| (0..k).map(move |c| (i, c)))
+            .map(|(i, c)| v(i, c))
+            .collect();
         let inv_m = invert(&vkk, k).unwrap();
         (0..k)
             .map(|i| (0..k).fold(0u8, |acc, l| acc ^ mul(inv_m[i * k + l], v(l, j))))
@@ -240,15 +259,20 @@ mod tests {
     }
 
     #[test]
-    fn columns_equal_the_literal_generator_matrix() {
+    fn columns_equal_the_generator_matrix_with_rizzo_points() {
         for k in [1usize, 2, 5, 17, 64] {
             let l = Lagrange::new(k);
             for j in [0, k - 1, k, k + 1, 100, 254] {
-                if j < 255 {
-                    assert_eq!(l.column(j), literal_column(k, j), "k={k} j={j}");
-                }
+                assert_eq!(l.column(j), literal_column(k, j, point), "k={k} j={j}");
             }
         }
+    }
+
+    #[test]
+    fn literal_text_differs() {
+        // x_j = alpha^j, as §8.2.1 reads, is a valid MDS code but not the deployed one.
+        let l = Lagrange::new(4);
+        assert_ne!(l.column(6), literal_column(4, 6, alpha_pow));
     }
 
     #[test]

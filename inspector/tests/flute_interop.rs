@@ -1,0 +1,222 @@
+//! Reed-Solomon wire compatibility with a third-party implementation, the `flute` crate (RFC 5510
+//! §8.2 generator matrix): its sender's repair symbols must be byte-identical to ours, our decoder
+//! must rebuild objects from its repair symbols, and its receiver must rebuild objects from ours.
+//! Packets go through our wire layer in both directions; nothing touches a network.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::SystemTime;
+
+use flute::core::{Oti, UDPEndpoint};
+use flute::receiver::writer::ObjectWriterBufferBuilder;
+use flute::receiver::MultiReceiver;
+use flute::sender::{ObjectDesc, Sender};
+use rmt_inspector::fec::codec::{BlockDecoder, BlockEncoder, DecodeStatus};
+use rmt_inspector::fec::partition::BlockPartition;
+use rmt_inspector::fec::reed_solomon::{RsDecoder, RsEncoder};
+use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
+use rmt_inspector::wire::ext_fti::FecOti;
+
+/// A fixed pseudo-random object (SplitMix64), so failures reproduce.
+fn object(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x1234_5678;
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) as u8
+        })
+        .collect()
+}
+
+fn endpoint() -> UDPEndpoint {
+    UDPEndpoint::new(None, "233.252.0.1".to_string(), 3400)
+}
+
+fn flute_packets(oti: &Oti, content: &[u8]) -> Vec<Vec<u8>> {
+    let mut sender = Sender::new(endpoint(), 1, oti, &Default::default());
+    let url = url::Url::parse("file:///object.bin").unwrap();
+    let obj = ObjectDesc::create_from_buffer(
+        content.to_vec(),
+        "application/octet-stream",
+        &url,
+        true,
+        Default::default(),
+    )
+    .unwrap();
+    sender.add_object(0, obj).unwrap();
+    let now = SystemTime::now();
+    sender.publish(now).unwrap();
+    let mut packets = Vec::new();
+    while let Some(p) = sender.read(now) {
+        packets.push(p);
+        assert!(packets.len() < 100_000, "the sender does not stop");
+    }
+    packets
+}
+
+/// The object's symbols by block, and its OTI, from the sender's packets.
+struct Received {
+    oti: FecOti,
+    blocks: BTreeMap<u32, BTreeMap<u32, Vec<u8>>>,
+}
+
+fn collect(packets: &[Vec<u8>]) -> Received {
+    let mut oti = None;
+    let mut blocks: BTreeMap<u32, BTreeMap<u32, Vec<u8>>> = BTreeMap::new();
+    for p in packets {
+        let a = AlcPacket::parse(p, AlcContext::default())
+            .unwrap()
+            .strict()
+            .unwrap();
+        if a.lct.toi != Some(1) {
+            continue;
+        }
+        if let Some(fti) = &a.fti {
+            oti = Some(fti.oti.clone());
+        }
+        let pid = a.payload_id.unwrap();
+        blocks
+            .entry(pid.sbn)
+            .or_default()
+            .insert(pid.esi, a.symbols(p).to_vec());
+    }
+    Received {
+        oti: oti.expect("EXT_FTI on object packets"),
+        blocks,
+    }
+}
+
+fn params(oti: &FecOti) -> (u64, usize, u64) {
+    (
+        oti.transfer_length(),
+        usize::from(oti.encoding_symbol_length()),
+        u64::from(oti.max_source_block_length().unwrap()),
+    )
+}
+
+/// Our encoder reproduces every repair symbol; our decoder rebuilds each block from repair symbols
+/// with the first sources dropped. Returns the rebuilt object.
+fn check_ours_against_theirs(r: &Received) -> Vec<u8> {
+    let (tl, e, b) = params(&r.oti);
+    let part = BlockPartition::new(tl, e as u64, b).unwrap();
+    assert_eq!(part.blocks as usize, r.blocks.len(), "block count");
+    let mut rebuilt = Vec::new();
+    let mut repairs_checked = 0;
+    for (&sbn, symbols) in &r.blocks {
+        let k = part.block_symbols(u64::from(sbn)).unwrap() as usize;
+        let source: Vec<u8> = (0..k as u32).flat_map(|i| symbols[&i].clone()).collect();
+        let enc = RsEncoder::new(&source, k, e).unwrap();
+        for (&esi, sym) in symbols.range(k as u32..) {
+            assert_eq!(
+                &enc.symbol(esi).unwrap(),
+                sym,
+                "SBN {sbn} ESI {esi}: repair symbol differs from the flute crate's"
+            );
+            repairs_checked += 1;
+        }
+        let repairs = symbols.len() - k;
+        let mut dec = RsDecoder::new(k, e).unwrap();
+        for (&esi, sym) in symbols.iter().skip(repairs) {
+            dec.push(esi, sym).unwrap();
+        }
+        assert_eq!(dec.status(), DecodeStatus::Decoded, "SBN {sbn}");
+        rebuilt.extend_from_slice(dec.source_block().unwrap());
+    }
+    assert!(repairs_checked > 0, "the sender sent no repair symbol");
+    rebuilt.truncate(tl as usize);
+    rebuilt
+}
+
+/// Feeds the flute receiver the sender's packets with, in each block, as many source packets
+/// dropped as there are repair packets, and every repair packet's symbol replaced by ours.
+fn theirs_decode_ours(packets: &[Vec<u8>], r: &Received) -> Vec<u8> {
+    let (tl, e, b) = params(&r.oti);
+    let part = BlockPartition::new(tl, e as u64, b).unwrap();
+    let writer = Rc::new(ObjectWriterBufferBuilder::new(true));
+    let mut receiver = MultiReceiver::new(writer.clone(), None, false);
+    let now = SystemTime::now();
+    for p in packets {
+        let a = AlcPacket::parse(p, AlcContext::default()).unwrap().value;
+        let mut out = p.clone();
+        if a.lct.toi == Some(1) {
+            let pid = a.payload_id.unwrap();
+            let symbols = &r.blocks[&pid.sbn];
+            let k = part.block_symbols(u64::from(pid.sbn)).unwrap() as usize;
+            let repairs = (symbols.len() - k) as u32;
+            if pid.esi < repairs {
+                continue; // dropped source packet
+            }
+            if pid.esi as usize >= k {
+                let source: Vec<u8> = (0..k as u32).flat_map(|i| symbols[&i].clone()).collect();
+                let ours = RsEncoder::new(&source, k, e)
+                    .unwrap()
+                    .symbol(pid.esi)
+                    .unwrap();
+                out.clear();
+                a.emit(&ours, &mut out).unwrap();
+            }
+        }
+        receiver.push(&endpoint(), &out, now).unwrap();
+    }
+    let objects = writer.objects.borrow();
+    assert_eq!(
+        objects.len(),
+        1,
+        "the flute receiver delivered {} objects",
+        objects.len()
+    );
+    let o = objects[0].borrow();
+    assert!(
+        o.complete && !o.error,
+        "complete={} error={}",
+        o.complete,
+        o.error
+    );
+    o.data.clone()
+}
+
+fn round_trip(oti: Oti, len: usize, expect_id: u8) {
+    let content = object(len);
+    let packets = flute_packets(&oti, &content);
+    let r = collect(&packets);
+    let first = AlcPacket::parse(&packets[packets.len() - 1], AlcContext::default())
+        .unwrap()
+        .value;
+    assert_eq!(first.fec_encoding_id, expect_id);
+    assert_eq!(check_ours_against_theirs(&r), content, "our decoder");
+    assert_eq!(
+        theirs_decode_ours(&packets, &r),
+        content,
+        "the flute receiver with our repair symbols"
+    );
+}
+
+#[test]
+fn rs_id5_matches_the_flute_crate() {
+    round_trip(
+        Oti::new_reed_solomon_rs28(1024, 40, 12).unwrap(),
+        100_000,
+        5,
+    );
+}
+
+#[test]
+fn rs_id129_instance0_matches_the_flute_crate() {
+    round_trip(
+        Oti::new_reed_solomon_rs28_under_specified(512, 60, 20).unwrap(),
+        70_001,
+        129,
+    );
+}
+
+#[test]
+fn rs_id2_m8_matches_the_flute_crate() {
+    round_trip(
+        Oti::new_reed_solomon_rs2m(800, 100, 30, 8).unwrap(),
+        123_457,
+        2,
+    );
+}
