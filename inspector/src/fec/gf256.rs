@@ -116,8 +116,7 @@ mod tests {
     #[test]
     fn alpha_is_primitive_and_tables_agree() {
         let mut seen = [false; 256];
-        for i in 0..255 {
-            let x = EXP[i];
+        for (i, &x) in EXP.iter().enumerate().take(255) {
             assert!(!seen[usize::from(x)], "alpha^{i} repeats");
             seen[usize::from(x)] = true;
             assert_eq!(usize::from(LOG[usize::from(x)]), i);
