@@ -25,8 +25,37 @@ impl LdpcPrng {
         self.state as u32
     }
 
-    /// `pmms_rand(maxv)`: a value in 0..maxv, taken from the high bits (RFC 5170 §5.7).
+    /// `pmms_rand(maxv)`: a value in 0..maxv, taken from the high bits. RFC 5170 §5.7 says the
+    /// scaling MUST be computed in double precision; an exact integer floor would differ for
+    /// some large `maxv`, and with it the parity check matrix.
     pub fn rand(&mut self, maxv: u32) -> u32 {
-        ((u64::from(maxv) * u64::from(self.next_raw())) / MODULUS) as u32
+        (f64::from(maxv) * f64::from(self.next_raw()) / MODULUS as f64) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc5170_check_value() {
+        let mut p = LdpcPrng::new(1).unwrap();
+        let mut v = 0;
+        for _ in 0..10_000 {
+            v = p.next_raw();
+        }
+        assert_eq!(v, 1_043_618_065);
+    }
+
+    #[test]
+    fn scaled_values_stay_below_maxv() {
+        let mut p = LdpcPrng::new(12345).unwrap();
+        for maxv in [1u32, 2, 7, 1000, 0x7FFF_FFFE] {
+            for _ in 0..1000 {
+                assert!(p.rand(maxv) < maxv);
+            }
+        }
+        assert_eq!(p.rand(0), 0);
+        assert!(LdpcPrng::new(0).is_none() && LdpcPrng::new(0x7FFF_FFFF).is_none());
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod codec;
 pub mod gf256;
+pub mod ldpc;
 pub mod ldpc_prng;
 pub mod nocode;
 pub mod partition;

@@ -1,0 +1,511 @@
+//! LDPC-Staircase (FEC Encoding ID 3) and LDPC-Triangle (ID 4), RFC 5170.
+//!
+//! The parity check matrix has n-k rows (one per repair symbol) and n columns (source symbols
+//! 0..k-1, then repair symbols k..n-1). Its left side comes from `left_matrix_init` (§6.2) and its
+//! right side from the staircase (§6.2) or triangle (§7.2) functions, driven by the §5.7 PRNG;
+//! both are followed call for call, because sender and receiver must build the same matrix.
+//!
+//! Decoding peels equations with one unknown left (§6.4, [ZP74]); when that stalls with at least
+//! k symbols received, a Gaussian elimination over GF(2) solves what remains.
+
+use super::codec::{source_symbols, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
+use super::ldpc_prng::LdpcPrng;
+
+/// Which right side the matrix has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LdpcVariant {
+    Staircase,
+    Triangle,
+}
+
+/// ESIs are 20 bits (RFC 5170 §4.1), and max_n <= 2^20.
+pub const MAX_ENCODING_SYMBOLS: usize = 1 << 20;
+
+/// The parity check matrix, stored sparse both ways.
+#[derive(Debug, Clone)]
+pub struct ParityCheckMatrix {
+    pub k: usize,
+    pub n: usize,
+    /// Column indices (0..n) of each row, in insertion order.
+    pub rows: Vec<Vec<u32>>,
+    /// Row indices of each column.
+    pub cols: Vec<Vec<u32>>,
+}
+
+impl ParityCheckMatrix {
+    fn has_entry(&self, row: usize, col: usize) -> bool {
+        self.cols[col].contains(&(row as u32))
+    }
+
+    fn insert(&mut self, row: usize, col: usize) {
+        // Set semantics: inserting an existing entry changes nothing.
+        if !self.has_entry(row, col) {
+            self.rows[row].push(col as u32);
+            self.cols[col].push(row as u32);
+        }
+    }
+
+    /// Builds the matrix for a block of k source symbols and n encoding symbols.
+    /// `n1` is N1 = N1m3 + 3 ones per source column.
+    pub fn new(
+        k: usize,
+        n: usize,
+        n1: usize,
+        seed: u32,
+        variant: LdpcVariant,
+    ) -> Result<Self, FecError> {
+        let bad = |why: String| Err(FecError::InvalidParameters(why));
+        if k == 0 || n < k || n > MAX_ENCODING_SYMBOLS {
+            return bad(format!(
+                "LDPC needs 0 < k <= n <= 2^20, got k={k}, n={n} (RFC 5170 §4.2.2)"
+            ));
+        }
+        let mut prng = LdpcPrng::new(seed).ok_or_else(|| {
+            FecError::InvalidParameters(format!(
+                "PRNG seed {seed} outside 1..2^31-2 (RFC 5170 §4.2.3)"
+            ))
+        })?;
+        let r = n - k;
+        let mut m = ParityCheckMatrix {
+            k,
+            n,
+            rows: vec![Vec::new(); r],
+            cols: vec![Vec::new(); n],
+        };
+        if r == 0 {
+            return Ok(m);
+        }
+        // The RFC's functions never end for these: a column cannot hold N1 distinct rows, or a
+        // row of degree 1 cannot find a second source column.
+        if n1 > r {
+            return bad(format!(
+                "N1={n1} ones per column do not fit in n-k={r} rows (RFC 5170 §6.2)"
+            ));
+        }
+        if k < 2 {
+            return bad("k=1 with repair symbols: left_matrix_init cannot give a row two ones (RFC 5170 §6.2)".into());
+        }
+        m.left_matrix_init(n1, &mut prng);
+        match variant {
+            LdpcVariant::Staircase => {
+                m.insert(0, k);
+                for i in 1..r {
+                    m.insert(i, k + i);
+                    m.insert(i, k + i - 1);
+                }
+            }
+            LdpcVariant::Triangle => {
+                m.insert(0, k);
+                for i in 1..r {
+                    m.insert(i, k + i);
+                    m.insert(i, k + i - 1);
+                    // Literally as RFC 5170 §7.2: j shrinks inside its own loop bound.
+                    let mut j = i - 1;
+                    let mut l = 0;
+                    while l < j {
+                        j = prng.rand(j as u32) as usize;
+                        m.insert(i, k + j);
+                        l += 1;
+                    }
+                }
+            }
+        }
+        Ok(m)
+    }
+
+    /// RFC 5170 §6.2 `left_matrix_init`.
+    fn left_matrix_init(&mut self, n1: usize, prng: &mut LdpcPrng) {
+        let (k, r) = (self.k, self.n - self.k);
+        let total = n1 * k;
+        let mut u: Vec<usize> = (0..total).map(|h| h % r).collect();
+        let mut t = 0usize;
+        for j in 0..k {
+            for _ in 0..n1 {
+                let available = (t..total).any(|i| !self.has_entry(u[i], j));
+                if available {
+                    let i = loop {
+                        let i = t + prng.rand((total - t) as u32) as usize;
+                        if !self.has_entry(u[i], j) {
+                            break i;
+                        }
+                    };
+                    self.insert(u[i], j);
+                    u[i] = u[t];
+                    t += 1;
+                } else {
+                    let i = loop {
+                        let i = prng.rand(r as u32) as usize;
+                        if !self.has_entry(i, j) {
+                            break i;
+                        }
+                    };
+                    self.insert(i, j);
+                }
+            }
+        }
+        for i in 0..r {
+            if self.rows[i].is_empty() {
+                let j = prng.rand(k as u32) as usize;
+                self.insert(i, j);
+            }
+            if self.rows[i].len() == 1 {
+                let j = loop {
+                    let j = prng.rand(k as u32) as usize;
+                    if !self.has_entry(i, j) {
+                        break j;
+                    }
+                };
+                self.insert(i, j);
+            }
+        }
+    }
+}
+
+/// n = floor(k * max_n / B) (RFC 5170 §5.5).
+pub fn encoding_symbols(k: u64, max_n: u64, b: u64) -> u64 {
+    (k * max_n).checked_div(b).unwrap_or(0)
+}
+
+fn xor_into(dst: &mut [u8], src: &[u8]) {
+    dst.iter_mut().zip(src).for_each(|(d, s)| *d ^= s);
+}
+
+#[derive(Debug)]
+pub struct LdpcEncoder {
+    matrix: ParityCheckMatrix,
+    /// Source symbols then repair symbols, all computed at construction (repair symbols depend on
+    /// the previous ones, so they are made in ESI order, RFC 5170 §6.3, §7.3).
+    symbols: Vec<Vec<u8>>,
+}
+
+impl LdpcEncoder {
+    pub fn new(
+        block: &[u8],
+        matrix: ParityCheckMatrix,
+        symbol_length: usize,
+    ) -> Result<Self, FecError> {
+        let k = matrix.k;
+        let mut symbols = source_symbols(block, symbol_length, k)?;
+        for i in 0..matrix.n - k {
+            let mut p = vec![0u8; symbol_length];
+            for &c in &matrix.rows[i] {
+                let c = c as usize;
+                if c != k + i {
+                    xor_into(&mut p, &symbols[c]);
+                }
+            }
+            symbols.push(p);
+        }
+        Ok(LdpcEncoder { matrix, symbols })
+    }
+}
+
+impl BlockEncoder for LdpcEncoder {
+    fn k(&self) -> usize {
+        self.matrix.k
+    }
+
+    fn symbol(&self, esi: u32) -> Result<Vec<u8>, FecError> {
+        self.symbols.get(esi as usize).cloned().ok_or_else(|| {
+            FecError::InvalidParameters(format!("ESI {esi} >= n={} (RFC 5170 §5.5)", self.matrix.n))
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct LdpcDecoder {
+    matrix: ParityCheckMatrix,
+    symbol_length: usize,
+    /// Which symbols are known (received or decoded), by column. A known symbol's value lives on
+    /// only in the sums of its rows, and for source symbols in `block`.
+    known: Vec<bool>,
+    /// The source block, filled as source symbols become known.
+    block: Vec<u8>,
+    /// Per row: XOR of the known symbols in it, and how many of its symbols are unknown.
+    row_sum: Vec<Option<Vec<u8>>>,
+    row_unknown: Vec<u32>,
+    received: usize,
+    known_sources: usize,
+    /// Received count at the last failed Gaussian elimination.
+    last_elimination: usize,
+}
+
+impl LdpcDecoder {
+    pub fn new(matrix: ParityCheckMatrix, symbol_length: usize) -> Result<Self, FecError> {
+        if symbol_length == 0 {
+            return Err(FecError::InvalidParameters("E=0".into()));
+        }
+        let row_unknown = matrix.rows.iter().map(|r| r.len() as u32).collect();
+        let r = matrix.n - matrix.k;
+        Ok(LdpcDecoder {
+            known: vec![false; matrix.n],
+            block: vec![0u8; matrix.k * symbol_length],
+            row_sum: vec![None; r],
+            row_unknown,
+            symbol_length,
+            received: 0,
+            known_sources: 0,
+            last_elimination: 0,
+            matrix,
+        })
+    }
+
+    /// Records a symbol's value and propagates it through the equations (peeling).
+    fn learn(&mut self, col: usize, value: Vec<u8>) {
+        let mut queue = vec![(col, value)];
+        while let Some((c, v)) = queue.pop() {
+            if self.known[c] {
+                continue;
+            }
+            for &row in &self.matrix.cols[c] {
+                let row = row as usize;
+                let sum = self.row_sum[row].get_or_insert_with(|| vec![0u8; self.symbol_length]);
+                xor_into(sum, &v);
+                self.row_unknown[row] -= 1;
+                if self.row_unknown[row] == 1 {
+                    // The one unknown symbol of this equation equals the XOR of the others.
+                    if let Some(&last) = self.matrix.rows[row]
+                        .iter()
+                        .find(|&&x| !self.known[x as usize] && x as usize != c)
+                    {
+                        queue.push((last as usize, self.row_sum[row].clone().unwrap_or_default()));
+                    }
+                }
+            }
+            if c < self.matrix.k {
+                self.known_sources += 1;
+                self.block[c * self.symbol_length..(c + 1) * self.symbol_length]
+                    .copy_from_slice(&v);
+            }
+            self.known[c] = true;
+        }
+    }
+
+    /// Solves the remaining equations over GF(2) (RFC 5170 §6.4 allows any technique).
+    fn eliminate(&mut self) {
+        let unknown: Vec<usize> = (0..self.matrix.n).filter(|&c| !self.known[c]).collect();
+        let index: std::collections::HashMap<usize, usize> =
+            unknown.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+        let words = unknown.len().div_ceil(64);
+        // Each equation: a bit row over the unknowns, and its constant (the XOR of known symbols).
+        let mut eqs: Vec<(Vec<u64>, Vec<u8>)> = Vec::new();
+        for (row, cols) in self.matrix.rows.iter().enumerate() {
+            if self.row_unknown[row] == 0 {
+                continue;
+            }
+            let mut bits = vec![0u64; words];
+            for &c in cols {
+                if let Some(&i) = index.get(&(c as usize)) {
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+            }
+            let rhs = self.row_sum[row]
+                .clone()
+                .unwrap_or_else(|| vec![0u8; self.symbol_length]);
+            eqs.push((bits, rhs));
+        }
+        let mut pivot_of = vec![usize::MAX; unknown.len()];
+        let mut next = 0;
+        for (var, pivot_slot) in pivot_of.iter_mut().enumerate() {
+            let (w, b) = (var / 64, 1u64 << (var % 64));
+            let Some(p) = (next..eqs.len()).find(|&e| eqs[e].0[w] & b != 0) else {
+                continue;
+            };
+            eqs.swap(next, p);
+            let pivot = std::mem::take(&mut eqs[next]);
+            for (ei, e) in eqs.iter_mut().enumerate() {
+                if ei != next && e.0[w] & b != 0 {
+                    e.0.iter_mut().zip(&pivot.0).for_each(|(x, y)| *x ^= y);
+                    xor_into(&mut e.1, &pivot.1);
+                }
+            }
+            eqs[next] = pivot;
+            *pivot_slot = next;
+            next += 1;
+        }
+        // Reduced row echelon form: a pivot row with no other unknown left gives its variable.
+        let solvable: Vec<(usize, Vec<u8>)> = (0..unknown.len())
+            .filter(|&v| pivot_of[v] != usize::MAX)
+            .filter(|&v| {
+                let bits = &eqs[pivot_of[v]].0;
+                bits.iter().enumerate().all(|(wi, &word)| {
+                    let own = if wi == v / 64 { 1u64 << (v % 64) } else { 0 };
+                    word & !own == 0
+                })
+            })
+            .map(|v| (unknown[v], eqs[pivot_of[v]].1.clone()))
+            .collect();
+        for (c, value) in solvable {
+            self.learn(c, value);
+        }
+    }
+}
+
+impl BlockDecoder for LdpcDecoder {
+    fn push(&mut self, esi: u32, symbol: &[u8]) -> Result<SymbolUse, FecError> {
+        let c = esi as usize;
+        let k = self.matrix.k;
+        if c >= self.matrix.n {
+            return Ok(SymbolUse::Ignored);
+        }
+        if self.known_sources == k {
+            return Ok(SymbolUse::Ignored);
+        }
+        let short_last_source = c == k - 1 && symbol.len() < self.symbol_length;
+        if symbol.len() != self.symbol_length && !short_last_source {
+            return Err(FecError::InvalidSymbol(format!(
+                "ESI {esi}: {} bytes, symbol length is {}",
+                symbol.len(),
+                self.symbol_length
+            )));
+        }
+        if self.known[c] {
+            return Ok(SymbolUse::Duplicate);
+        }
+        let mut s = symbol.to_vec();
+        s.resize(self.symbol_length, 0);
+        self.received += 1;
+        self.learn(c, s);
+        // Elimination costs far more than peeling: try it once k symbols are in, then again only
+        // after 1% more have arrived.
+        if self.known_sources < k
+            && self.received >= k
+            && self.received >= self.last_elimination + (k / 100).max(1)
+        {
+            self.eliminate();
+            self.last_elimination = self.received;
+        }
+        Ok(SymbolUse::Accepted)
+    }
+
+    fn status(&self) -> DecodeStatus {
+        if self.known_sources == self.matrix.k {
+            DecodeStatus::Decoded
+        } else {
+            DecodeStatus::NeedMore {
+                received: self.received,
+                needed: self.matrix.k,
+            }
+        }
+    }
+
+    fn source_block(&self) -> Option<&[u8]> {
+        (self.known_sources == self.matrix.k).then_some(&self.block[..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(len: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_parity_equation_holds() {
+        for variant in [LdpcVariant::Staircase, LdpcVariant::Triangle] {
+            let (k, n, e) = (100, 150, 8);
+            let m = ParityCheckMatrix::new(k, n, 3, 1234, variant).unwrap();
+            for (j, col) in m.cols.iter().take(k).enumerate() {
+                assert!(col.len() >= 3, "source column {j} has {} ones", col.len());
+            }
+            assert!(m.rows.iter().all(|r| r.len() >= 2));
+            let block = data(k * e - 3, 9);
+            let enc = LdpcEncoder::new(&block, m.clone(), e).unwrap();
+            for row in &m.rows {
+                let mut acc = vec![0u8; e];
+                for &c in row {
+                    xor_into(&mut acc, &enc.symbol(c).unwrap());
+                }
+                assert!(
+                    acc.iter().all(|&b| b == 0),
+                    "{variant:?}: an equation does not sum to zero"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_same_matrix_other_seed_other_matrix() {
+        let a = ParityCheckMatrix::new(50, 75, 3, 7, LdpcVariant::Staircase).unwrap();
+        let b = ParityCheckMatrix::new(50, 75, 3, 7, LdpcVariant::Staircase).unwrap();
+        let c = ParityCheckMatrix::new(50, 75, 3, 8, LdpcVariant::Staircase).unwrap();
+        assert_eq!(a.rows, b.rows);
+        assert_ne!(a.rows, c.rows);
+    }
+
+    #[test]
+    fn hanging_parameters_are_rejected() {
+        assert!(ParityCheckMatrix::new(10, 12, 3, 1, LdpcVariant::Staircase).is_err());
+        assert!(ParityCheckMatrix::new(1, 5, 3, 1, LdpcVariant::Staircase).is_err());
+        assert!(ParityCheckMatrix::new(10, 20, 3, 0, LdpcVariant::Staircase).is_err());
+        assert!(ParityCheckMatrix::new(10, 10, 3, 1, LdpcVariant::Staircase)
+            .unwrap()
+            .rows
+            .is_empty());
+    }
+
+    /// Random loss patterns: with every symbol received but a seeded fraction, the block decodes.
+    #[test]
+    fn decodes_under_seeded_loss() {
+        for (variant, seed) in [
+            (LdpcVariant::Staircase, 1u64),
+            (LdpcVariant::Triangle, 2),
+            (LdpcVariant::Staircase, 3),
+        ] {
+            let (k, n, e) = (400usize, 600usize, 16usize);
+            let m = ParityCheckMatrix::new(k, n, 3, 4242 + seed as u32, variant).unwrap();
+            let block = data(k * e, seed);
+            let enc = LdpcEncoder::new(&block, m.clone(), e).unwrap();
+            let mut order: Vec<u32> = (0..n as u32).collect();
+            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            for i in (1..order.len()).rev() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                order.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            let mut dec = LdpcDecoder::new(m, e).unwrap();
+            let mut used = 0;
+            for &esi in &order {
+                dec.push(esi, &enc.symbol(esi).unwrap()).unwrap();
+                used += 1;
+                if dec.status() == DecodeStatus::Decoded {
+                    break;
+                }
+            }
+            assert_eq!(
+                dec.status(),
+                DecodeStatus::Decoded,
+                "{variant:?} seed {seed}"
+            );
+            assert_eq!(dec.source_block().unwrap(), &block[..]);
+            assert!(
+                used <= k * 115 / 100,
+                "{variant:?}: needed {used} symbols for k={k}"
+            );
+        }
+    }
+
+    #[test]
+    fn fewer_than_k_symbols_never_decode() {
+        let (k, n, e) = (50usize, 80usize, 4usize);
+        let m = ParityCheckMatrix::new(k, n, 3, 99, LdpcVariant::Staircase).unwrap();
+        let enc = LdpcEncoder::new(&data(k * e, 5), m.clone(), e).unwrap();
+        let mut dec = LdpcDecoder::new(m, e).unwrap();
+        for esi in (1..n as u32).step_by(2).take(k - 1) {
+            dec.push(esi, &enc.symbol(esi).unwrap()).unwrap();
+        }
+        assert_ne!(dec.status(), DecodeStatus::Decoded);
+        assert!(dec.source_block().is_none());
+    }
+}
