@@ -1,6 +1,7 @@
-//! Reed-Solomon wire compatibility with a third-party implementation, the `flute` crate (RFC 5510
-//! §8.2 generator matrix): its sender's repair symbols must be byte-identical to ours, our decoder
-//! must rebuild objects from its repair symbols, and its receiver must rebuild objects from ours.
+//! FEC wire compatibility with a third-party implementation, the `flute` crate, for Reed-Solomon
+//! (IDs 2 with m=8, 5, 129/0; RFC 5510 §8.2) and RaptorQ (ID 6): its sender's repair symbols must
+//! be byte-identical to ours, our decoder must rebuild objects from its repair symbols, and its
+//! receiver must rebuild objects from ours.
 //! Packets go through our wire layer in both directions; nothing touches a network.
 
 use std::collections::BTreeMap;
@@ -11,11 +12,9 @@ use flute::core::{Oti, UDPEndpoint};
 use flute::receiver::writer::ObjectWriterBufferBuilder;
 use flute::receiver::MultiReceiver;
 use flute::sender::{ObjectDesc, Sender};
-use rmt_inspector::fec::codec::{BlockDecoder, BlockEncoder, DecodeStatus};
-use rmt_inspector::fec::partition::BlockPartition;
-use rmt_inspector::fec::reed_solomon::{RsDecoder, RsEncoder};
+use rmt_inspector::fec::codec::DecodeStatus;
+use rmt_inspector::fec::scheme::FecObject;
 use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
-use rmt_inspector::wire::ext_fti::FecOti;
 
 /// A fixed pseudo-random object (SplitMix64), so failures reproduce.
 fn object(len: usize) -> Vec<u8> {
@@ -57,14 +56,14 @@ fn flute_packets(oti: &Oti, content: &[u8]) -> Vec<Vec<u8>> {
     packets
 }
 
-/// The object's symbols by block, and its OTI, from the sender's packets.
+/// The object's symbols by block, and its FEC parameters, from the sender's packets.
 struct Received {
-    oti: FecOti,
+    fec: FecObject,
     blocks: BTreeMap<u32, BTreeMap<u32, Vec<u8>>>,
 }
 
 fn collect(packets: &[Vec<u8>]) -> Received {
-    let mut oti = None;
+    let mut fec = None;
     let mut blocks: BTreeMap<u32, BTreeMap<u32, Vec<u8>>> = BTreeMap::new();
     for p in packets {
         let a = AlcPacket::parse(p, AlcContext::default())
@@ -75,7 +74,7 @@ fn collect(packets: &[Vec<u8>]) -> Received {
             continue;
         }
         if let Some(fti) = &a.fti {
-            oti = Some(fti.oti.clone());
+            fec = Some(FecObject::from_oti(a.fec_encoding_id, &fti.oti).unwrap());
         }
         let pid = a.payload_id.unwrap();
         blocks
@@ -84,31 +83,36 @@ fn collect(packets: &[Vec<u8>]) -> Received {
             .insert(pid.esi, a.symbols(p).to_vec());
     }
     Received {
-        oti: oti.expect("EXT_FTI on object packets"),
+        fec: fec.expect("EXT_FTI on object packets"),
         blocks,
     }
 }
 
-fn params(oti: &FecOti) -> (u64, usize, u64) {
-    (
-        oti.transfer_length(),
-        usize::from(oti.encoding_symbol_length()),
-        u64::from(oti.max_source_block_length().unwrap()),
-    )
+impl Received {
+    fn k(&self, sbn: u32) -> usize {
+        self.fec.block(sbn).unwrap().k as usize
+    }
+
+    /// The block's source bytes, from the sender's source symbols.
+    fn source(&self, sbn: u32) -> Vec<u8> {
+        let info = self.fec.block(sbn).unwrap();
+        let mut s: Vec<u8> = (0..info.k as u32)
+            .flat_map(|i| self.blocks[&sbn][&i].clone())
+            .collect();
+        s.truncate(info.length as usize);
+        s
+    }
 }
 
 /// Our encoder reproduces every repair symbol; our decoder rebuilds each block from repair symbols
 /// with the first sources dropped. Returns the rebuilt object.
 fn check_ours_against_theirs(r: &Received) -> Vec<u8> {
-    let (tl, e, b) = params(&r.oti);
-    let part = BlockPartition::new(tl, e as u64, b).unwrap();
-    assert_eq!(part.blocks as usize, r.blocks.len(), "block count");
+    assert_eq!(r.fec.block_count() as usize, r.blocks.len(), "block count");
     let mut rebuilt = Vec::new();
     let mut repairs_checked = 0;
     for (&sbn, symbols) in &r.blocks {
-        let k = part.block_symbols(u64::from(sbn)).unwrap() as usize;
-        let source: Vec<u8> = (0..k as u32).flat_map(|i| symbols[&i].clone()).collect();
-        let enc = RsEncoder::new(&source, k, e).unwrap();
+        let k = r.k(sbn);
+        let enc = r.fec.encoder(sbn, &r.source(sbn)).unwrap();
         for (&esi, sym) in symbols.range(k as u32..) {
             assert_eq!(
                 &enc.symbol(esi).unwrap(),
@@ -118,23 +122,22 @@ fn check_ours_against_theirs(r: &Received) -> Vec<u8> {
             repairs_checked += 1;
         }
         let repairs = symbols.len() - k;
-        let mut dec = RsDecoder::new(k, e).unwrap();
+        let mut dec = r.fec.decoder(sbn, None).unwrap();
         for (&esi, sym) in symbols.iter().skip(repairs) {
             dec.push(esi, sym).unwrap();
         }
         assert_eq!(dec.status(), DecodeStatus::Decoded, "SBN {sbn}");
-        rebuilt.extend_from_slice(dec.source_block().unwrap());
+        rebuilt.extend_from_slice(
+            &dec.source_block().unwrap()[..r.fec.block(sbn).unwrap().length as usize],
+        );
     }
     assert!(repairs_checked > 0, "the sender sent no repair symbol");
-    rebuilt.truncate(tl as usize);
     rebuilt
 }
 
 /// Feeds the flute receiver the sender's packets with, in each block, as many source packets
 /// dropped as there are repair packets, and every repair packet's symbol replaced by ours.
 fn theirs_decode_ours(packets: &[Vec<u8>], r: &Received) -> Vec<u8> {
-    let (tl, e, b) = params(&r.oti);
-    let part = BlockPartition::new(tl, e as u64, b).unwrap();
     let writer = Rc::new(ObjectWriterBufferBuilder::new(true));
     let mut receiver = MultiReceiver::new(writer.clone(), None, false);
     let now = SystemTime::now();
@@ -143,15 +146,15 @@ fn theirs_decode_ours(packets: &[Vec<u8>], r: &Received) -> Vec<u8> {
         let mut out = p.clone();
         if a.lct.toi == Some(1) {
             let pid = a.payload_id.unwrap();
-            let symbols = &r.blocks[&pid.sbn];
-            let k = part.block_symbols(u64::from(pid.sbn)).unwrap() as usize;
-            let repairs = (symbols.len() - k) as u32;
+            let k = r.k(pid.sbn);
+            let repairs = (r.blocks[&pid.sbn].len() - k) as u32;
             if pid.esi < repairs {
                 continue; // dropped source packet
             }
             if pid.esi as usize >= k {
-                let source: Vec<u8> = (0..k as u32).flat_map(|i| symbols[&i].clone()).collect();
-                let ours = RsEncoder::new(&source, k, e)
+                let ours = r
+                    .fec
+                    .encoder(pid.sbn, &r.source(pid.sbn))
                     .unwrap()
                     .symbol(pid.esi)
                     .unwrap();
@@ -182,10 +185,7 @@ fn round_trip(oti: Oti, len: usize, expect_id: u8) {
     let content = object(len);
     let packets = flute_packets(&oti, &content);
     let r = collect(&packets);
-    let first = AlcPacket::parse(&packets[packets.len() - 1], AlcContext::default())
-        .unwrap()
-        .value;
-    assert_eq!(first.fec_encoding_id, expect_id);
+    assert_eq!(r.fec.encoding_id, expect_id);
     assert_eq!(check_ours_against_theirs(&r), content, "our decoder");
     assert_eq!(
         theirs_decode_ours(&packets, &r),
@@ -219,4 +219,9 @@ fn rs_id2_m8_matches_the_flute_crate() {
         123_457,
         2,
     );
+}
+
+#[test]
+fn raptorq_id6_matches_the_flute_crate() {
+    round_trip(Oti::new_raptorq(1024, 60, 10, 1, 4).unwrap(), 150_000, 6);
 }

@@ -7,4 +7,6 @@ pub mod ldpc;
 pub mod ldpc_prng;
 pub mod nocode;
 pub mod partition;
+pub mod raptorq;
 pub mod reed_solomon;
+pub mod scheme;

@@ -1,0 +1,284 @@
+//! RaptorQ (FEC Encoding ID 6, RFC 6330) through the `raptorq` crate, with the OTI of §3.3
+//! (F, T, Z, N, Al) checked first: the crate asserts on values a hostile sender can send.
+
+use std::iter::once;
+
+use raptorq::{
+    EncodingPacket, ObjectTransmissionInformation, PayloadId, SourceBlockDecoder,
+    SourceBlockEncoder,
+};
+
+use super::codec::{BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
+
+/// RFC 6330 errata 5548: F <= 56403 * 65535 * 255 (Z has 8 bits), below §3.3.2's 946270874880.
+pub const MAX_TRANSFER_LENGTH: u64 = 942_574_504_275;
+/// K'_max (RFC 6330 §4.4.1.2).
+pub const MAX_SOURCE_SYMBOLS: u64 = 56_403;
+/// ESIs are 24 bits (RFC 6330 §3.2).
+pub const MAX_ESI: u32 = (1 << 24) - 1;
+
+/// The RaptorQ OTI (RFC 6330 §3.3.2, §3.3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RaptorQParams {
+    pub transfer_length: u64,
+    pub symbol_size: u16,
+    pub source_blocks: u8,
+    pub sub_blocks: u16,
+    pub alignment: u8,
+}
+
+impl RaptorQParams {
+    pub fn validate(&self) -> Result<(), FecError> {
+        let bad = |why: String| Err(FecError::InvalidParameters(why));
+        if self.transfer_length == 0 || self.transfer_length > MAX_TRANSFER_LENGTH {
+            return bad(format!(
+                "F={} outside 1..={MAX_TRANSFER_LENGTH} (RFC 6330 §3.3.2, errata 5548)",
+                self.transfer_length
+            ));
+        }
+        if self.alignment == 0
+            || self.symbol_size == 0
+            || self.symbol_size % u16::from(self.alignment) != 0
+        {
+            return bad(format!(
+                "T={} must be a non-zero multiple of Al={} (RFC 6330 §4.4.1.2)",
+                self.symbol_size, self.alignment
+            ));
+        }
+        if self.source_blocks == 0 || self.sub_blocks == 0 {
+            return bad(format!(
+                "Z={} and N={} must be at least 1 (RFC 6330 §3.3.3)",
+                self.source_blocks, self.sub_blocks
+            ));
+        }
+        let kt = self.transfer_length.div_ceil(u64::from(self.symbol_size));
+        if kt.div_ceil(u64::from(self.source_blocks)) > MAX_SOURCE_SYMBOLS {
+            return bad(format!(
+                "ceil(ceil(F/T)/Z) > {MAX_SOURCE_SYMBOLS} (RFC 6330 §4.4.1.2)"
+            ));
+        }
+        if u64::from(self.source_blocks) > kt {
+            return bad(format!(
+                "Z={} source blocks for {kt} symbols",
+                self.source_blocks
+            ));
+        }
+        // Sub-symbols must be at least Al bytes: T/Al >= N (RFC 6330 §4.4.1.2).
+        if u64::from(self.symbol_size / u16::from(self.alignment)) < u64::from(self.sub_blocks) {
+            return bad(format!(
+                "N={} sub-blocks exceed T/Al={}",
+                self.sub_blocks,
+                self.symbol_size / u16::from(self.alignment)
+            ));
+        }
+        Ok(())
+    }
+
+    fn oti(&self) -> ObjectTransmissionInformation {
+        ObjectTransmissionInformation::new(
+            self.transfer_length,
+            self.symbol_size,
+            self.source_blocks,
+            self.sub_blocks,
+            self.alignment,
+        )
+    }
+
+    /// Source symbols of block `sbn` (RFC 6330 §4.4.1.2 Partition[Kt, Z]).
+    pub fn block_symbols(&self, sbn: u8) -> Option<u64> {
+        let kt = self.transfer_length.div_ceil(u64::from(self.symbol_size));
+        let (kl, ks, zl, zs) = partition(kt, u64::from(self.source_blocks));
+        let sbn = u64::from(sbn);
+        if sbn < zl {
+            Some(kl)
+        } else if sbn < zl + zs {
+            Some(ks)
+        } else {
+            None
+        }
+    }
+}
+
+/// Partition[I, J] (RFC 6330 §4.4.1.2): (ceil(I/J), floor(I/J), I - floor(I/J)*J, J - that).
+pub fn partition(i: u64, j: u64) -> (u64, u64, u64, u64) {
+    if j == 0 {
+        return (0, 0, 0, 0);
+    }
+    let (large, small) = (i.div_ceil(j), i / j);
+    let big_count = i - small * j;
+    (large, small, big_count, j - big_count)
+}
+
+#[derive(Debug)]
+pub struct RaptorQEncoder {
+    inner: SourceBlockEncoder,
+    k: usize,
+}
+
+impl RaptorQEncoder {
+    /// `block` is source block `sbn` (padded to k * T if it is the last one).
+    pub fn new(params: &RaptorQParams, sbn: u8, block: &[u8]) -> Result<Self, FecError> {
+        params.validate()?;
+        let k = params
+            .block_symbols(sbn)
+            .ok_or_else(|| FecError::InvalidParameters(format!("no source block {sbn}")))?
+            as usize;
+        let t = usize::from(params.symbol_size);
+        if block.len() > k * t || block.len() <= (k - 1) * t {
+            return Err(FecError::InvalidParameters(format!(
+                "block {sbn} has {} bytes, not {k} symbols of {t}",
+                block.len()
+            )));
+        }
+        let mut padded = block.to_vec();
+        padded.resize(k * t, 0);
+        Ok(RaptorQEncoder {
+            inner: SourceBlockEncoder::new(sbn, &params.oti(), &padded),
+            k,
+        })
+    }
+}
+
+impl BlockEncoder for RaptorQEncoder {
+    fn k(&self) -> usize {
+        self.k
+    }
+
+    fn symbol(&self, esi: u32) -> Result<Vec<u8>, FecError> {
+        if esi > MAX_ESI {
+            return Err(FecError::InvalidParameters(format!(
+                "ESI {esi} wider than 24 bits"
+            )));
+        }
+        let packet = if (esi as usize) < self.k {
+            self.inner.source_packets().swap_remove(esi as usize)
+        } else {
+            self.inner
+                .repair_packets(esi - self.k as u32, 1)
+                .swap_remove(0)
+        };
+        debug_assert_eq!(packet.payload_id().encoding_symbol_id(), esi);
+        Ok(packet.data().to_vec())
+    }
+}
+
+#[derive(Debug)]
+pub struct RaptorQDecoder {
+    inner: SourceBlockDecoder,
+    sbn: u8,
+    k: usize,
+    symbol_size: usize,
+    received: std::collections::HashSet<u32>,
+    block: Option<Vec<u8>>,
+}
+
+impl RaptorQDecoder {
+    pub fn new(params: &RaptorQParams, sbn: u8) -> Result<Self, FecError> {
+        params.validate()?;
+        let k = params
+            .block_symbols(sbn)
+            .ok_or_else(|| FecError::InvalidParameters(format!("no source block {sbn}")))?
+            as usize;
+        let t = usize::from(params.symbol_size);
+        Ok(RaptorQDecoder {
+            inner: SourceBlockDecoder::new(sbn, &params.oti(), (k * t) as u64),
+            sbn,
+            k,
+            symbol_size: t,
+            received: Default::default(),
+            block: None,
+        })
+    }
+}
+
+impl BlockDecoder for RaptorQDecoder {
+    fn push(&mut self, esi: u32, symbol: &[u8]) -> Result<SymbolUse, FecError> {
+        if self.block.is_some() || esi > MAX_ESI {
+            return Ok(SymbolUse::Ignored);
+        }
+        // RFC 6330 §4.4.2: only whole symbols are sent.
+        if symbol.len() != self.symbol_size {
+            return Err(FecError::InvalidSymbol(format!(
+                "ESI {esi}: {} bytes, T is {}",
+                symbol.len(),
+                self.symbol_size
+            )));
+        }
+        if !self.received.insert(esi) {
+            return Ok(SymbolUse::Duplicate);
+        }
+        let packet = EncodingPacket::new(PayloadId::new(self.sbn, esi), symbol.to_vec());
+        self.block = self.inner.decode(once(packet));
+        Ok(SymbolUse::Accepted)
+    }
+
+    fn status(&self) -> DecodeStatus {
+        if self.block.is_some() {
+            DecodeStatus::Decoded
+        } else {
+            DecodeStatus::NeedMore {
+                received: self.received.len(),
+                needed: self.k,
+            }
+        }
+    }
+
+    fn source_block(&self) -> Option<&[u8]> {
+        self.block.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(f: u64, t: u16, z: u8, n: u16, al: u8) -> RaptorQParams {
+        RaptorQParams {
+            transfer_length: f,
+            symbol_size: t,
+            source_blocks: z,
+            sub_blocks: n,
+            alignment: al,
+        }
+    }
+
+    #[test]
+    fn repair_symbols_rebuild_every_block() {
+        for p in [params(100_000, 1024, 3, 1, 8), params(50_001, 512, 1, 4, 4)] {
+            let data: Vec<u8> = (0..p.transfer_length)
+                .map(|i| (i * 31 % 251) as u8)
+                .collect();
+            let mut offset = 0usize;
+            for sbn in 0..p.source_blocks {
+                let k = p.block_symbols(sbn).unwrap() as usize;
+                let t = usize::from(p.symbol_size);
+                let block = &data[offset..(offset + k * t).min(data.len())];
+                offset += k * t;
+                let enc = RaptorQEncoder::new(&p, sbn, block).unwrap();
+                let mut dec = RaptorQDecoder::new(&p, sbn).unwrap();
+                // Drop the first 5 source symbols; send repair symbols instead.
+                for esi in (5..k as u32).chain(k as u32..k as u32 + 7) {
+                    dec.push(esi, &enc.symbol(esi).unwrap()).unwrap();
+                }
+                assert_eq!(dec.status(), DecodeStatus::Decoded, "{p:?} block {sbn}");
+                assert_eq!(&dec.source_block().unwrap()[..block.len()], block);
+            }
+        }
+    }
+
+    #[test]
+    fn parameters_the_crate_would_panic_on_are_rejected() {
+        for p in [
+            params(0, 1024, 1, 1, 4),
+            params(MAX_TRANSFER_LENGTH + 1, 65535, 255, 1, 1),
+            params(1000, 1022, 1, 1, 4),
+            params(1000, 1024, 1, 1, 0),
+            params(1000, 1024, 0, 1, 4),
+            params(56_404 * 16, 16, 1, 1, 4),
+            params(1000, 16, 1, 5, 4),
+        ] {
+            assert!(p.validate().is_err(), "{p:?}");
+            assert!(RaptorQDecoder::new(&p, 0).is_err());
+        }
+    }
+}
