@@ -38,7 +38,7 @@ impl RaptorQParams {
         }
         if self.alignment == 0
             || self.symbol_size == 0
-            || self.symbol_size % u16::from(self.alignment) != 0
+            || !self.symbol_size.is_multiple_of(u16::from(self.alignment))
         {
             return bad(format!(
                 "T={} must be a non-zero multiple of Al={} (RFC 6330 §4.4.1.2)",
