@@ -5,4 +5,5 @@
 
 pub mod capture;
 pub mod fec;
+pub mod track;
 pub mod wire;

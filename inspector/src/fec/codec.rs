@@ -44,6 +44,8 @@ pub trait BlockDecoder: fmt::Debug + Send {
     fn status(&self) -> DecodeStatus;
     /// The rebuilt block (k * symbol_length bytes, padding included) once decoded.
     fn source_block(&self) -> Option<&[u8]>;
+    /// Source symbol `esi` if it is known (received or decoded), for partial objects.
+    fn source_symbol(&self, esi: u32) -> Option<&[u8]>;
 }
 
 /// Encodes one source block.

@@ -392,6 +392,11 @@ impl BlockDecoder for LdpcDecoder {
     fn source_block(&self) -> Option<&[u8]> {
         (self.known_sources == self.matrix.k).then_some(&self.block[..])
     }
+
+    fn source_symbol(&self, esi: u32) -> Option<&[u8]> {
+        let (c, e) = (esi as usize, self.symbol_length);
+        (c < self.matrix.k && self.known[c]).then(|| &self.block[c * e..(c + 1) * e])
+    }
 }
 
 #[cfg(test)]

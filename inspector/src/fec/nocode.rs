@@ -97,4 +97,10 @@ impl BlockDecoder for NoCodeDecoder {
     fn source_block(&self) -> Option<&[u8]> {
         (self.count == self.k).then_some(&self.block[..])
     }
+
+    fn source_symbol(&self, esi: u32) -> Option<&[u8]> {
+        let y = esi as usize;
+        let e = self.symbol_length;
+        (*self.received.get(y)?).then(|| &self.block[y * e..(y + 1) * e])
+    }
 }

@@ -226,6 +226,15 @@ impl BlockDecoder for RaptorQDecoder {
     fn source_block(&self) -> Option<&[u8]> {
         self.block.as_deref()
     }
+
+    /// Before decoding, the crate does not expose the source symbols it holds.
+    fn source_symbol(&self, esi: u32) -> Option<&[u8]> {
+        let (j, t) = (esi as usize, self.symbol_size);
+        self.block
+            .as_deref()
+            .filter(|_| j < self.k)
+            .map(|b| &b[j * t..(j + 1) * t])
+    }
 }
 
 #[cfg(test)]

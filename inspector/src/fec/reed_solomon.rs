@@ -226,6 +226,17 @@ impl BlockDecoder for RsDecoder {
     fn source_block(&self) -> Option<&[u8]> {
         self.block.as_deref()
     }
+
+    fn source_symbol(&self, esi: u32) -> Option<&[u8]> {
+        let (j, e) = (esi as usize, self.symbol_length);
+        if j >= self.k {
+            return None;
+        }
+        match &self.block {
+            Some(b) => Some(&b[j * e..(j + 1) * e]),
+            None => self.received.get(&j).map(Vec::as_slice),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,208 @@
+//! Writing rebuilt objects to a folder, with a manifest (`manifest.json`): sender, TSI, TOI,
+//! Content-Location, size, sha256, FEC scheme, complete or partial, and the integrity check the
+//! FDT (Content-MD5) or FCAST metadata (Fcast-Obj-Digest-SHA256) allows.
+//!
+//! Names come from Content-Location with everything that could leave the folder removed (no
+//! absolute paths, no `..`, no separators kept); the TOI names objects without one.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use md5::Md5;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::assembler::ObjectReport;
+use crate::wire::fcast::CompoundObject;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestEntry {
+    pub file: String,
+    pub sender: String,
+    pub tsi: u64,
+    pub toi: String,
+    pub content_location: Option<String>,
+    pub size: u64,
+    pub sha256: String,
+    pub fec_encoding_id: Option<u8>,
+    /// `complete` or `partial`.
+    pub state: &'static str,
+    pub missing_bytes: u64,
+    /// `ok`, `mismatch`, or `none` when nothing to check against.
+    pub integrity: &'static str,
+    /// `flute` (FDT entry), `fcast` (compound object unwrapped) or `alc`.
+    pub kind: &'static str,
+}
+
+/// Keeps `[A-Za-z0-9._-]` of each path segment of a Content-Location and joins them with `_`.
+pub fn sanitise(location: &str) -> Option<String> {
+    let without_scheme = location
+        .split_once("://")
+        .map_or(location, |(_, rest)| rest);
+    let segments: Vec<String> = without_scheme
+        .split(['/', '\\'])
+        .map(|seg| {
+            seg.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .filter(|seg| !seg.is_empty() && seg.chars().any(|c| c != '.'))
+        .collect();
+    let name = segments.join("_");
+    (!name.is_empty()).then(|| name.chars().take(200).collect())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What to write for one object: (bytes, Content-Location, integrity, kind).
+fn unwrap(
+    report: &ObjectReport,
+    data: &[u8],
+) -> (Vec<u8>, Option<String>, &'static str, &'static str) {
+    if let Some(file) = &report.fdt_file {
+        let integrity = match &file.content_md5 {
+            Some(expected) => {
+                if Md5::digest(data).as_slice() == expected.as_slice() {
+                    "ok"
+                } else {
+                    "mismatch"
+                }
+            }
+            None => "none",
+        };
+        return (
+            data.to_vec(),
+            Some(file.content_location.clone()),
+            integrity,
+            "flute",
+        );
+    }
+    // Not in an FDT: an FCAST compound object if it decodes as one with a valid checksum.
+    if let Ok(d) = CompoundObject::parse(data) {
+        let obj = d.value;
+        let checksum_ok = obj.computed_checksum == obj.header.checksum && obj.header.version == 0;
+        if checksum_ok && !obj.header.is_cid {
+            let location = obj.header.get("Content-Location").map(str::to_string);
+            let body = match obj.header.get("Content-Encoding") {
+                Some(enc) if enc.trim().eq_ignore_ascii_case("gzip") => {
+                    let mut out = Vec::new();
+                    match flate2::read::GzDecoder::new(&obj.data[..])
+                        .take(1 << 34)
+                        .read_to_end(&mut out)
+                    {
+                        Ok(_) => out,
+                        Err(_) => return (obj.data.clone(), location, "mismatch", "fcast"),
+                    }
+                }
+                _ => obj.data.clone(),
+            };
+            // Fcast-Obj-Digest-SHA256 is over the object before content encoding (RFC 6968 §3.3).
+            let integrity = match obj.header.get("Fcast-Obj-Digest-SHA256").and_then(|v| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(v.trim())
+                    .ok()
+            }) {
+                Some(expected) if Sha256::digest(&body).as_slice() == expected.as_slice() => "ok",
+                Some(_) => "mismatch",
+                None => "none",
+            };
+            return (body, location, integrity, "fcast");
+        }
+    }
+    (data.to_vec(), None, "none", "alc")
+}
+
+/// Writes the objects and `manifest.json` into `dir`; returns the manifest entries.
+/// FDT instances (TOI 0) are not written. Partial objects only with `partial`.
+pub fn export(
+    dir: &Path,
+    reports: &[ObjectReport],
+    partial: bool,
+) -> std::io::Result<Vec<ManifestEntry>> {
+    std::fs::create_dir_all(dir)?;
+    let mut used = BTreeSet::new();
+    let mut manifest = Vec::new();
+    for r in reports.iter().filter(|r| r.key.toi != 0) {
+        let (bytes, missing, state) = match (&r.data, &r.partial) {
+            (Some(d), _) => (d, 0, "complete"),
+            (None, Some((d, missing))) if partial => (d, *missing, "partial"),
+            _ => continue,
+        };
+        let (body, location, integrity, kind) = if state == "complete" {
+            unwrap(r, bytes)
+        } else {
+            (
+                bytes.clone(),
+                r.fdt_file.as_ref().map(|f| f.content_location.clone()),
+                "none",
+                "alc",
+            )
+        };
+        let base = location
+            .as_deref()
+            .and_then(sanitise)
+            .unwrap_or_else(|| format!("tsi{}-toi{}", r.key.tsi, r.key.toi));
+        let mut name = if state == "partial" {
+            format!("{base}.partial")
+        } else {
+            base
+        };
+        let mut n = 1;
+        while !used.insert(name.clone()) {
+            n += 1;
+            name = format!("{name}.{n}");
+        }
+        let path: PathBuf = dir.join(&name);
+        std::fs::write(&path, &body)?;
+        manifest.push(ManifestEntry {
+            file: name,
+            sender: r.key.sender.to_string(),
+            tsi: r.key.tsi,
+            toi: r.key.toi.to_string(),
+            content_location: location,
+            size: body.len() as u64,
+            sha256: hex(&Sha256::digest(&body)),
+            fec_encoding_id: r.encoding_id,
+            state,
+            missing_bytes: missing,
+            integrity,
+            kind,
+        });
+    }
+    let json = serde_json::to_string_pretty(&manifest).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("manifest.json"), json + "\n")?;
+    Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_leave_the_folder() {
+        assert_eq!(
+            sanitise("file:///obj1-10240.bin").as_deref(),
+            Some("obj1-10240.bin")
+        );
+        assert_eq!(
+            sanitise("http://www.example.com/tracks/track1.mp3").as_deref(),
+            Some("www.example.com_tracks_track1.mp3")
+        );
+        assert_eq!(sanitise("../../etc/passwd").as_deref(), Some("etc_passwd"));
+        assert_eq!(sanitise("/abs/path").as_deref(), Some("abs_path"));
+        assert_eq!(sanitise("..\\\\win\\\\x").as_deref(), Some("win_x"));
+        assert_eq!(sanitise("a b?c").as_deref(), Some("a_b_c"));
+        assert_eq!(sanitise("../.."), None);
+        assert_eq!(sanitise(""), None);
+    }
+}

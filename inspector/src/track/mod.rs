@@ -1,0 +1,4 @@
+//! State across packets: object assembly from FEC symbols, FDT instances, FCAST objects.
+
+pub mod assembler;
+pub mod export;
