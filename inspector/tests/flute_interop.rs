@@ -115,7 +115,7 @@ fn check_ours_against_theirs(r: &Received) -> Vec<u8> {
         let enc = r.fec.encoder(sbn, &r.source(sbn)).unwrap();
         for (&esi, sym) in symbols.range(k as u32..) {
             assert_eq!(
-                &enc.symbol(esi).unwrap(),
+                &enc.symbol(esi).unwrap()[..],
                 sym,
                 "SBN {sbn} ESI {esi}: repair symbol differs from the flute crate's"
             );
@@ -152,12 +152,8 @@ fn theirs_decode_ours(packets: &[Vec<u8>], r: &Received) -> Vec<u8> {
                 continue; // dropped source packet
             }
             if pid.esi as usize >= k {
-                let ours = r
-                    .fec
-                    .encoder(pid.sbn, &r.source(pid.sbn))
-                    .unwrap()
-                    .symbol(pid.esi)
-                    .unwrap();
+                let enc = r.fec.encoder(pid.sbn, &r.source(pid.sbn)).unwrap();
+                let ours = enc.symbol(pid.esi).unwrap();
                 out.clear();
                 a.emit(&ours, &mut out).unwrap();
             }

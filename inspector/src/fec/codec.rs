@@ -1,6 +1,7 @@
 //! The codec interface shared by every FEC scheme: a block encoder that produces repair symbols
 //! and a block decoder fed with any received symbols, saying "not enough yet" until it can.
 
+use std::borrow::Cow;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,22 +54,27 @@ pub trait BlockEncoder: fmt::Debug + Send {
     /// Source symbols in the block.
     fn k(&self) -> usize;
     /// The encoding symbol `esi` (source symbols for ESI < k, padded to the symbol length).
-    fn symbol(&self, esi: u32) -> Result<Vec<u8>, FecError>;
+    fn symbol(&self, esi: u32) -> Result<Cow<'_, [u8]>, FecError>;
+    /// `count` consecutive symbols from `first` (schemes that make repair symbols in batches
+    /// override this).
+    fn symbols(&self, first: u32, count: u32) -> Result<Vec<Cow<'_, [u8]>>, FecError> {
+        (first..first.saturating_add(count))
+            .map(|esi| self.symbol(esi))
+            .collect()
+    }
 }
 
-/// Splits a block into `k` symbols of `e` bytes, zero-padding the last (RFC 5052 §9.1).
-pub fn source_symbols(block: &[u8], e: usize, k: usize) -> Result<Vec<Vec<u8>>, FecError> {
-    if e == 0 || block.len() > k * e || block.len() <= k.saturating_sub(1) * e {
+/// Copies a block into one buffer of `k` symbols of `e` bytes, zero-padding the last (RFC 5052
+/// §9.1, RFC 5510 §8.4).
+pub fn padded_block(block: &[u8], e: usize, k: usize) -> Result<Vec<u8>, FecError> {
+    if e == 0 || k == 0 || block.len() > k * e || block.len() <= (k - 1) * e {
         return Err(FecError::InvalidParameters(format!(
             "a block of {} bytes is not {k} symbols of {e} bytes",
             block.len()
         )));
     }
-    Ok((0..k)
-        .map(|i| {
-            let mut s = block[(i * e).min(block.len())..((i + 1) * e).min(block.len())].to_vec();
-            s.resize(e, 0);
-            s
-        })
-        .collect())
+    let mut b = Vec::with_capacity(k * e);
+    b.extend_from_slice(block);
+    b.resize(k * e, 0);
+    Ok(b)
 }

@@ -8,7 +8,9 @@
 //! Decoding peels equations with one unknown left (§6.4, [ZP74]); when that stalls with at least
 //! k symbols received, a Gaussian elimination over GF(2) solves what remains.
 
-use super::codec::{source_symbols, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
+use std::borrow::Cow;
+
+use super::codec::{padded_block, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
 use super::ldpc_prng::LdpcPrng;
 
 /// Which right side the matrix has.
@@ -172,10 +174,12 @@ fn xor_into(dst: &mut [u8], src: &[u8]) {
 
 #[derive(Debug)]
 pub struct LdpcEncoder {
-    matrix: ParityCheckMatrix,
-    /// Source symbols then repair symbols, all computed at construction (repair symbols depend on
-    /// the previous ones, so they are made in ESI order, RFC 5170 §6.3, §7.3).
-    symbols: Vec<Vec<u8>>,
+    k: usize,
+    n: usize,
+    e: usize,
+    /// Source symbols then repair symbols, n * E bytes, all computed at construction (repair
+    /// symbols depend on the previous ones, so they are made in ESI order, RFC 5170 §6.3, §7.3).
+    symbols: Vec<u8>,
 }
 
 impl LdpcEncoder {
@@ -184,31 +188,37 @@ impl LdpcEncoder {
         matrix: ParityCheckMatrix,
         symbol_length: usize,
     ) -> Result<Self, FecError> {
-        let k = matrix.k;
-        let mut symbols = source_symbols(block, symbol_length, k)?;
-        for i in 0..matrix.n - k {
-            let mut p = vec![0u8; symbol_length];
+        let (k, n, e) = (matrix.k, matrix.n, symbol_length);
+        let mut symbols = padded_block(block, e, k)?;
+        symbols.resize(n * e, 0);
+        for i in 0..n - k {
+            let (done, rest) = symbols.split_at_mut((k + i) * e);
+            let p = &mut rest[..e];
             for &c in &matrix.rows[i] {
                 let c = c as usize;
                 if c != k + i {
-                    xor_into(&mut p, &symbols[c]);
+                    xor_into(p, &done[c * e..(c + 1) * e]);
                 }
             }
-            symbols.push(p);
         }
-        Ok(LdpcEncoder { matrix, symbols })
+        Ok(LdpcEncoder { k, n, e, symbols })
     }
 }
 
 impl BlockEncoder for LdpcEncoder {
     fn k(&self) -> usize {
-        self.matrix.k
+        self.k
     }
 
-    fn symbol(&self, esi: u32) -> Result<Vec<u8>, FecError> {
-        self.symbols.get(esi as usize).cloned().ok_or_else(|| {
-            FecError::InvalidParameters(format!("ESI {esi} >= n={} (RFC 5170 §5.5)", self.matrix.n))
-        })
+    fn symbol(&self, esi: u32) -> Result<Cow<'_, [u8]>, FecError> {
+        let c = esi as usize;
+        if c >= self.n {
+            return Err(FecError::InvalidParameters(format!(
+                "ESI {esi} >= n={} (RFC 5170 §5.5)",
+                self.n
+            )));
+        }
+        Ok(Cow::Borrowed(&self.symbols[c * self.e..(c + 1) * self.e]))
     }
 }
 

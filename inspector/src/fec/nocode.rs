@@ -2,32 +2,40 @@
 //! no-code one): the encoding symbols are the source symbols, ESI Y is bytes E*Y..E*(Y+1)-1 of
 //! the block (§3.4.1), and a receiver ignores ESIs past N-1 (§3.4.2).
 
-use super::codec::{source_symbols, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
+use std::borrow::Cow;
+
+use super::codec::{padded_block, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
 
 #[derive(Debug)]
 pub struct NoCodeEncoder {
-    source: Vec<Vec<u8>>,
+    block: Vec<u8>,
+    k: usize,
+    e: usize,
 }
 
 impl NoCodeEncoder {
     pub fn new(block: &[u8], k: usize, symbol_length: usize) -> Result<Self, FecError> {
         Ok(NoCodeEncoder {
-            source: source_symbols(block, symbol_length, k)?,
+            block: padded_block(block, symbol_length, k)?,
+            k,
+            e: symbol_length,
         })
     }
 }
 
 impl BlockEncoder for NoCodeEncoder {
     fn k(&self) -> usize {
-        self.source.len()
+        self.k
     }
 
-    fn symbol(&self, esi: u32) -> Result<Vec<u8>, FecError> {
-        self.source.get(esi as usize).cloned().ok_or_else(|| {
-            FecError::InvalidParameters(format!(
+    fn symbol(&self, esi: u32) -> Result<Cow<'_, [u8]>, FecError> {
+        let y = esi as usize;
+        if y >= self.k {
+            return Err(FecError::InvalidParameters(format!(
                 "Compact No-Code has no repair symbol (ESI {esi} >= k)"
-            ))
-        })
+            )));
+        }
+        Ok(Cow::Borrowed(&self.block[y * self.e..(y + 1) * self.e]))
     }
 }
 

@@ -1,6 +1,7 @@
 //! RaptorQ (FEC Encoding ID 6, RFC 6330) through the `raptorq` crate, with the OTI of §3.3
 //! (F, T, Z, N, Al) checked first: the crate asserts on values a hostile sender can send.
 
+use std::borrow::Cow;
 use std::iter::once;
 
 use raptorq::{
@@ -130,12 +131,15 @@ impl RaptorQEncoder {
                 block.len()
             )));
         }
-        let mut padded = block.to_vec();
-        padded.resize(k * t, 0);
-        Ok(RaptorQEncoder {
-            inner: SourceBlockEncoder::new(sbn, &params.oti(), &padded),
-            k,
-        })
+        let oti = params.oti();
+        let inner = if block.len() == k * t {
+            SourceBlockEncoder::new(sbn, &oti, block)
+        } else {
+            let mut padded = block.to_vec();
+            padded.resize(k * t, 0);
+            SourceBlockEncoder::new(sbn, &oti, &padded)
+        };
+        Ok(RaptorQEncoder { inner, k })
     }
 }
 
@@ -144,21 +148,41 @@ impl BlockEncoder for RaptorQEncoder {
         self.k
     }
 
-    fn symbol(&self, esi: u32) -> Result<Vec<u8>, FecError> {
-        if esi > MAX_ESI {
-            return Err(FecError::InvalidParameters(format!(
-                "ESI {esi} wider than 24 bits"
-            )));
+    fn symbol(&self, esi: u32) -> Result<Cow<'_, [u8]>, FecError> {
+        Ok(self.symbols(esi, 1)?.swap_remove(0))
+    }
+
+    fn symbols(&self, first: u32, count: u32) -> Result<Vec<Cow<'_, [u8]>>, FecError> {
+        let end = first
+            .checked_add(count)
+            .filter(|&e| e <= MAX_ESI + 1 && count > 0)
+            .ok_or_else(|| {
+                FecError::InvalidParameters(format!(
+                    "ESIs {first}+{count}: empty or wider than 24 bits"
+                ))
+            })?;
+        let k = self.k as u32;
+        let mut out = Vec::with_capacity(count as usize);
+        if first < k {
+            let sources = self.inner.source_packets();
+            out.extend(
+                sources
+                    .into_iter()
+                    .skip(first as usize)
+                    .take((end.min(k) - first) as usize)
+                    .map(|p| Cow::Owned(p.split().1)),
+            );
         }
-        let packet = if (esi as usize) < self.k {
-            self.inner.source_packets().swap_remove(esi as usize)
-        } else {
-            self.inner
-                .repair_packets(esi - self.k as u32, 1)
-                .swap_remove(0)
-        };
-        debug_assert_eq!(packet.payload_id().encoding_symbol_id(), esi);
-        Ok(packet.data().to_vec())
+        if end > k {
+            let start = first.max(k);
+            out.extend(
+                self.inner
+                    .repair_packets(start - k, end - start)
+                    .into_iter()
+                    .map(|p| Cow::Owned(p.split().1)),
+            );
+        }
+        Ok(out)
     }
 }
 

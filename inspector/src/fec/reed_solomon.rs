@@ -14,9 +14,10 @@
 //! Codes are shortened by taking the first n columns, so every ESI below 2^8 - 1 is a valid column
 //! whatever n the sender chose.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::codec::{source_symbols, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
+use super::codec::{padded_block, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
 use super::gf256::{alpha_pow, inv, invert, mul, mul_add};
 
 /// Evaluation point of ESI j (Rizzo's codec): 0, then alpha^0, alpha^1, ...
@@ -82,7 +83,8 @@ fn check_k(k: usize, e: usize) -> Result<(), FecError> {
 #[derive(Debug)]
 pub struct RsEncoder {
     lagrange: Lagrange,
-    source: Vec<Vec<u8>>,
+    block: Vec<u8>,
+    e: usize,
 }
 
 impl RsEncoder {
@@ -91,31 +93,32 @@ impl RsEncoder {
         check_k(k, symbol_length)?;
         Ok(RsEncoder {
             lagrange: Lagrange::new(k),
-            source: source_symbols(block, symbol_length, k)?,
+            block: padded_block(block, symbol_length, k)?,
+            e: symbol_length,
         })
     }
 }
 
 impl BlockEncoder for RsEncoder {
     fn k(&self) -> usize {
-        self.source.len()
+        self.lagrange.k
     }
 
-    fn symbol(&self, esi: u32) -> Result<Vec<u8>, FecError> {
-        let j = esi as usize;
+    fn symbol(&self, esi: u32) -> Result<Cow<'_, [u8]>, FecError> {
+        let (j, e) = (esi as usize, self.e);
         if j < self.k() {
-            return Ok(self.source[j].clone());
+            return Ok(Cow::Borrowed(&self.block[j * e..(j + 1) * e]));
         }
         if j >= MAX_ENCODING_SYMBOLS {
             return Err(FecError::InvalidParameters(format!(
                 "ESI {esi} >= 255 (RFC 5510 §8.2)"
             )));
         }
-        let mut out = vec![0u8; self.source[0].len()];
-        for (s, c) in self.source.iter().zip(self.lagrange.column(j)) {
+        let mut out = vec![0u8; e];
+        for (s, c) in self.block.chunks_exact(e).zip(self.lagrange.column(j)) {
             mul_add(&mut out, s, c);
         }
-        Ok(out)
+        Ok(Cow::Owned(out))
     }
 }
 
@@ -291,7 +294,9 @@ mod tests {
         let (k, e) = (10usize, 16usize);
         let block = data(k * e - 5, 7);
         let enc = RsEncoder::new(&block, k, e).unwrap();
-        let all: Vec<Vec<u8>> = (0..24u32).map(|j| enc.symbol(j).unwrap()).collect();
+        let all: Vec<Vec<u8>> = (0..24u32)
+            .map(|j| enc.symbol(j).unwrap().into_owned())
+            .collect();
         // Drop every pattern of sources, keep k symbols in all.
         for drop_mask in [0b11_1111_1111u32, 0b10_1010_1010, 0b00_0000_0001, 0] {
             let mut dec = RsDecoder::new(k, e).unwrap();
