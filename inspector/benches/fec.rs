@@ -76,7 +76,7 @@ fn bench_ldpc(c: &mut Criterion) {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        x % 10 != 0
+        !x.is_multiple_of(10)
     });
     g.bench_function("decode_10pct_loss", |b| {
         b.iter(|| {
