@@ -112,7 +112,8 @@ fn check_ours_against_theirs(r: &Received) -> Vec<u8> {
     let mut repairs_checked = 0;
     for (&sbn, symbols) in &r.blocks {
         let k = r.k(sbn);
-        let enc = r.fec.encoder(sbn, &r.source(sbn)).unwrap();
+        let source = r.source(sbn);
+        let enc = r.fec.encoder(sbn, &source).unwrap();
         for (&esi, sym) in symbols.range(k as u32..) {
             assert_eq!(
                 &enc.symbol(esi).unwrap()[..],
@@ -152,7 +153,8 @@ fn theirs_decode_ours(packets: &[Vec<u8>], r: &Received) -> Vec<u8> {
                 continue; // dropped source packet
             }
             if pid.esi as usize >= k {
-                let enc = r.fec.encoder(pid.sbn, &r.source(pid.sbn)).unwrap();
+                let source = r.source(pid.sbn);
+                let enc = r.fec.encoder(pid.sbn, &source).unwrap();
                 let ours = enc.symbol(pid.esi).unwrap();
                 out.clear();
                 a.emit(&ours, &mut out).unwrap();

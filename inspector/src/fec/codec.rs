@@ -64,17 +64,35 @@ pub trait BlockEncoder: fmt::Debug + Send {
     }
 }
 
-/// Copies a block into one buffer of `k` symbols of `e` bytes, zero-padding the last (RFC 5052
-/// §9.1, RFC 5510 §8.4).
-pub fn padded_block(block: &[u8], e: usize, k: usize) -> Result<Vec<u8>, FecError> {
-    if e == 0 || k == 0 || block.len() > k * e || block.len() <= (k - 1) * e {
-        return Err(FecError::InvalidParameters(format!(
-            "a block of {} bytes is not {k} symbols of {e} bytes",
-            block.len()
-        )));
+/// A source block borrowed from the caller, as k symbols of e bytes: only a short last symbol is
+/// copied (zero-padded, RFC 5052 §9.1), so encoders need no copy of the block.
+#[derive(Debug, Clone)]
+pub struct SourceBlock<'a> {
+    data: &'a [u8],
+    last: Vec<u8>,
+    pub k: usize,
+    pub e: usize,
+}
+
+impl<'a> SourceBlock<'a> {
+    pub fn new(data: &'a [u8], e: usize, k: usize) -> Result<Self, FecError> {
+        if e == 0 || k == 0 || data.len() > k * e || data.len() <= (k - 1) * e {
+            return Err(FecError::InvalidParameters(format!(
+                "a block of {} bytes is not {k} symbols of {e} bytes",
+                data.len()
+            )));
+        }
+        let mut last = data[(k - 1) * e..].to_vec();
+        last.resize(e, 0);
+        Ok(SourceBlock { data, last, k, e })
     }
-    let mut b = Vec::with_capacity(k * e);
-    b.extend_from_slice(block);
-    b.resize(k * e, 0);
-    Ok(b)
+
+    /// Source symbol `i` (< k), padded.
+    pub fn symbol(&self, i: usize) -> &[u8] {
+        if i + 1 == self.k {
+            &self.last
+        } else {
+            &self.data[i * self.e..(i + 1) * self.e]
+        }
+    }
 }

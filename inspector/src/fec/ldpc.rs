@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use super::codec::{padded_block, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
+use super::codec::{BlockDecoder, BlockEncoder, DecodeStatus, FecError, SourceBlock, SymbolUse};
 use super::ldpc_prng::LdpcPrng;
 
 /// Which right side the matrix has.
@@ -173,52 +173,57 @@ fn xor_into(dst: &mut [u8], src: &[u8]) {
 }
 
 #[derive(Debug)]
-pub struct LdpcEncoder {
-    k: usize,
+pub struct LdpcEncoder<'a> {
+    source: SourceBlock<'a>,
     n: usize,
-    e: usize,
-    /// Source symbols then repair symbols, n * E bytes, all computed at construction (repair
-    /// symbols depend on the previous ones, so they are made in ESI order, RFC 5170 §6.3, §7.3).
-    symbols: Vec<u8>,
+    /// The n-k repair symbols, computed at construction: each depends on the previous ones, so
+    /// they are made in ESI order (RFC 5170 §6.3, §7.3).
+    parity: Vec<u8>,
 }
 
-impl LdpcEncoder {
+impl<'a> LdpcEncoder<'a> {
     pub fn new(
-        block: &[u8],
-        matrix: ParityCheckMatrix,
+        block: &'a [u8],
+        matrix: &ParityCheckMatrix,
         symbol_length: usize,
     ) -> Result<Self, FecError> {
         let (k, n, e) = (matrix.k, matrix.n, symbol_length);
-        let mut symbols = padded_block(block, e, k)?;
-        symbols.resize(n * e, 0);
+        let source = SourceBlock::new(block, e, k)?;
+        let mut parity = vec![0u8; (n - k) * e];
         for i in 0..n - k {
-            let (done, rest) = symbols.split_at_mut((k + i) * e);
+            let (done, rest) = parity.split_at_mut(i * e);
             let p = &mut rest[..e];
             for &c in &matrix.rows[i] {
                 let c = c as usize;
-                if c != k + i {
-                    xor_into(p, &done[c * e..(c + 1) * e]);
+                if c < k {
+                    xor_into(p, source.symbol(c));
+                } else if c != k + i {
+                    xor_into(p, &done[(c - k) * e..(c - k + 1) * e]);
                 }
             }
         }
-        Ok(LdpcEncoder { k, n, e, symbols })
+        Ok(LdpcEncoder { source, n, parity })
     }
 }
 
-impl BlockEncoder for LdpcEncoder {
+impl BlockEncoder for LdpcEncoder<'_> {
     fn k(&self) -> usize {
-        self.k
+        self.source.k
     }
 
     fn symbol(&self, esi: u32) -> Result<Cow<'_, [u8]>, FecError> {
-        let c = esi as usize;
+        let (c, k, e) = (esi as usize, self.source.k, self.source.e);
         if c >= self.n {
             return Err(FecError::InvalidParameters(format!(
                 "ESI {esi} >= n={} (RFC 5170 §5.5)",
                 self.n
             )));
         }
-        Ok(Cow::Borrowed(&self.symbols[c * self.e..(c + 1) * self.e]))
+        Ok(Cow::Borrowed(if c < k {
+            self.source.symbol(c)
+        } else {
+            &self.parity[(c - k) * e..(c - k + 1) * e]
+        }))
     }
 }
 
@@ -231,8 +236,9 @@ pub struct LdpcDecoder {
     known: Vec<bool>,
     /// The source block, filled as source symbols become known.
     block: Vec<u8>,
-    /// Per row: XOR of the known symbols in it, and how many of its symbols are unknown.
-    row_sum: Vec<Option<Vec<u8>>>,
+    /// Per row: the XOR of its known symbols (one buffer, (n-k) * E bytes, zeroed lazily by the
+    /// allocator), and how many of its symbols are still unknown.
+    row_sums: Vec<u8>,
     row_unknown: Vec<u32>,
     received: usize,
     known_sources: usize,
@@ -250,7 +256,7 @@ impl LdpcDecoder {
         Ok(LdpcDecoder {
             known: vec![false; matrix.n],
             block: vec![0u8; matrix.k * symbol_length],
-            row_sum: vec![None; r],
+            row_sums: vec![0u8; r * symbol_length],
             row_unknown,
             symbol_length,
             received: 0,
@@ -260,34 +266,45 @@ impl LdpcDecoder {
         })
     }
 
-    /// Records a symbol's value and propagates it through the equations (peeling).
-    fn learn(&mut self, col: usize, value: Vec<u8>) {
-        let mut queue = vec![(col, value)];
+    /// Records a symbol's value and propagates it through the equations (peeling): an equation
+    /// left with one unknown symbol gives that symbol, the XOR of its known ones.
+    fn learn(&mut self, col: usize, value: &[u8]) {
+        let mut queue: Vec<(usize, Vec<u8>)> = Vec::new();
+        self.learn_one(col, value, &mut queue);
         while let Some((c, v)) = queue.pop() {
-            if self.known[c] {
-                continue;
-            }
-            for &row in &self.matrix.cols[c] {
-                let row = row as usize;
-                let sum = self.row_sum[row].get_or_insert_with(|| vec![0u8; self.symbol_length]);
-                xor_into(sum, &v);
-                self.row_unknown[row] -= 1;
-                if self.row_unknown[row] == 1 {
-                    // The one unknown symbol of this equation equals the XOR of the others.
-                    if let Some(&last) = self.matrix.rows[row]
-                        .iter()
-                        .find(|&&x| !self.known[x as usize] && x as usize != c)
-                    {
-                        queue.push((last as usize, self.row_sum[row].clone().unwrap_or_default()));
-                    }
+            self.learn_one(c, &v, &mut queue);
+        }
+    }
+
+    fn learn_one(&mut self, c: usize, v: &[u8], queue: &mut Vec<(usize, Vec<u8>)>) {
+        let e = self.symbol_length;
+        let LdpcDecoder {
+            matrix,
+            known,
+            block,
+            row_sums,
+            row_unknown,
+            known_sources,
+            ..
+        } = self;
+        if known[c] {
+            return;
+        }
+        known[c] = true;
+        for &row in &matrix.cols[c] {
+            let row = row as usize;
+            let sum = &mut row_sums[row * e..(row + 1) * e];
+            xor_into(sum, v);
+            row_unknown[row] -= 1;
+            if row_unknown[row] == 1 {
+                if let Some(&last) = matrix.rows[row].iter().find(|&&x| !known[x as usize]) {
+                    queue.push((last as usize, sum.to_vec()));
                 }
             }
-            if c < self.matrix.k {
-                self.known_sources += 1;
-                self.block[c * self.symbol_length..(c + 1) * self.symbol_length]
-                    .copy_from_slice(&v);
-            }
-            self.known[c] = true;
+        }
+        if c < matrix.k {
+            *known_sources += 1;
+            block[c * e..(c + 1) * e].copy_from_slice(v);
         }
     }
 
@@ -309,9 +326,8 @@ impl LdpcDecoder {
                     bits[i / 64] |= 1 << (i % 64);
                 }
             }
-            let rhs = self.row_sum[row]
-                .clone()
-                .unwrap_or_else(|| vec![0u8; self.symbol_length]);
+            let e = self.symbol_length;
+            let rhs = self.row_sums[row * e..(row + 1) * e].to_vec();
             eqs.push((bits, rhs));
         }
         let mut pivot_of = vec![usize::MAX; unknown.len()];
@@ -346,7 +362,7 @@ impl LdpcDecoder {
             .map(|v| (unknown[v], eqs[pivot_of[v]].1.clone()))
             .collect();
         for (c, value) in solvable {
-            self.learn(c, value);
+            self.learn(c, &value);
         }
     }
 }
@@ -372,10 +388,14 @@ impl BlockDecoder for LdpcDecoder {
         if self.known[c] {
             return Ok(SymbolUse::Duplicate);
         }
-        let mut s = symbol.to_vec();
-        s.resize(self.symbol_length, 0);
         self.received += 1;
-        self.learn(c, s);
+        if symbol.len() == self.symbol_length {
+            self.learn(c, symbol);
+        } else {
+            let mut padded = symbol.to_vec();
+            padded.resize(self.symbol_length, 0);
+            self.learn(c, &padded);
+        }
         // Elimination costs far more than peeling: try it once k symbols are in, then again only
         // after 1% more have arrived.
         if self.known_sources < k
@@ -435,7 +455,7 @@ mod tests {
             }
             assert!(m.rows.iter().all(|r| r.len() >= 2));
             let block = data(k * e - 3, 9);
-            let enc = LdpcEncoder::new(&block, m.clone(), e).unwrap();
+            let enc = LdpcEncoder::new(&block, &m, e).unwrap();
             for row in &m.rows {
                 let mut acc = vec![0u8; e];
                 for &c in row {
@@ -480,7 +500,7 @@ mod tests {
             let (k, n, e) = (400usize, 600usize, 16usize);
             let m = ParityCheckMatrix::new(k, n, 3, 4242 + seed as u32, variant).unwrap();
             let block = data(k * e, seed);
-            let enc = LdpcEncoder::new(&block, m.clone(), e).unwrap();
+            let enc = LdpcEncoder::new(&block, &m, e).unwrap();
             let mut order: Vec<u32> = (0..n as u32).collect();
             let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
             for i in (1..order.len()).rev() {
@@ -515,7 +535,8 @@ mod tests {
     fn fewer_than_k_symbols_never_decode() {
         let (k, n, e) = (50usize, 80usize, 4usize);
         let m = ParityCheckMatrix::new(k, n, 3, 99, LdpcVariant::Staircase).unwrap();
-        let enc = LdpcEncoder::new(&data(k * e, 5), m.clone(), e).unwrap();
+        let block = data(k * e, 5);
+        let enc = LdpcEncoder::new(&block, &m, e).unwrap();
         let mut dec = LdpcDecoder::new(m, e).unwrap();
         for esi in (1..n as u32).step_by(2).take(k - 1) {
             dec.push(esi, &enc.symbol(esi).unwrap()).unwrap();

@@ -4,38 +4,34 @@
 
 use std::borrow::Cow;
 
-use super::codec::{padded_block, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
+use super::codec::{BlockDecoder, BlockEncoder, DecodeStatus, FecError, SourceBlock, SymbolUse};
 
 #[derive(Debug)]
-pub struct NoCodeEncoder {
-    block: Vec<u8>,
-    k: usize,
-    e: usize,
+pub struct NoCodeEncoder<'a> {
+    source: SourceBlock<'a>,
 }
 
-impl NoCodeEncoder {
-    pub fn new(block: &[u8], k: usize, symbol_length: usize) -> Result<Self, FecError> {
+impl<'a> NoCodeEncoder<'a> {
+    pub fn new(block: &'a [u8], k: usize, symbol_length: usize) -> Result<Self, FecError> {
         Ok(NoCodeEncoder {
-            block: padded_block(block, symbol_length, k)?,
-            k,
-            e: symbol_length,
+            source: SourceBlock::new(block, symbol_length, k)?,
         })
     }
 }
 
-impl BlockEncoder for NoCodeEncoder {
+impl BlockEncoder for NoCodeEncoder<'_> {
     fn k(&self) -> usize {
-        self.k
+        self.source.k
     }
 
     fn symbol(&self, esi: u32) -> Result<Cow<'_, [u8]>, FecError> {
         let y = esi as usize;
-        if y >= self.k {
+        if y >= self.source.k {
             return Err(FecError::InvalidParameters(format!(
                 "Compact No-Code has no repair symbol (ESI {esi} >= k)"
             )));
         }
-        Ok(Cow::Borrowed(&self.block[y * self.e..(y + 1) * self.e]))
+        Ok(Cow::Borrowed(self.source.symbol(y)))
     }
 }
 

@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::codec::{padded_block, BlockDecoder, BlockEncoder, DecodeStatus, FecError, SymbolUse};
+use super::codec::{BlockDecoder, BlockEncoder, DecodeStatus, FecError, SourceBlock, SymbolUse};
 use super::gf256::{alpha_pow, inv, invert, mul, mul_add};
 
 /// Evaluation point of ESI j (Rizzo's codec): 0, then alpha^0, alpha^1, ...
@@ -81,42 +81,40 @@ fn check_k(k: usize, e: usize) -> Result<(), FecError> {
 }
 
 #[derive(Debug)]
-pub struct RsEncoder {
+pub struct RsEncoder<'a> {
     lagrange: Lagrange,
-    block: Vec<u8>,
-    e: usize,
+    source: SourceBlock<'a>,
 }
 
-impl RsEncoder {
+impl<'a> RsEncoder<'a> {
     /// `block` holds the source block (its last symbol may be short).
-    pub fn new(block: &[u8], k: usize, symbol_length: usize) -> Result<Self, FecError> {
+    pub fn new(block: &'a [u8], k: usize, symbol_length: usize) -> Result<Self, FecError> {
         check_k(k, symbol_length)?;
         Ok(RsEncoder {
             lagrange: Lagrange::new(k),
-            block: padded_block(block, symbol_length, k)?,
-            e: symbol_length,
+            source: SourceBlock::new(block, symbol_length, k)?,
         })
     }
 }
 
-impl BlockEncoder for RsEncoder {
+impl BlockEncoder for RsEncoder<'_> {
     fn k(&self) -> usize {
         self.lagrange.k
     }
 
     fn symbol(&self, esi: u32) -> Result<Cow<'_, [u8]>, FecError> {
-        let (j, e) = (esi as usize, self.e);
+        let j = esi as usize;
         if j < self.k() {
-            return Ok(Cow::Borrowed(&self.block[j * e..(j + 1) * e]));
+            return Ok(Cow::Borrowed(self.source.symbol(j)));
         }
         if j >= MAX_ENCODING_SYMBOLS {
             return Err(FecError::InvalidParameters(format!(
                 "ESI {esi} >= 255 (RFC 5510 §8.2)"
             )));
         }
-        let mut out = vec![0u8; e];
-        for (s, c) in self.block.chunks_exact(e).zip(self.lagrange.column(j)) {
-            mul_add(&mut out, s, c);
+        let mut out = vec![0u8; self.source.e];
+        for (i, c) in self.lagrange.column(j).into_iter().enumerate() {
+            mul_add(&mut out, self.source.symbol(i), c);
         }
         Ok(Cow::Owned(out))
     }

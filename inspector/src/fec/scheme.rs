@@ -298,7 +298,11 @@ impl FecObject {
     }
 
     /// An encoder for block `sbn` given its source bytes.
-    pub fn encoder(&self, sbn: u32, block: &[u8]) -> Result<Box<dyn BlockEncoder>, FecError> {
+    pub fn encoder<'a>(
+        &self,
+        sbn: u32,
+        block: &'a [u8],
+    ) -> Result<Box<dyn BlockEncoder + 'a>, FecError> {
         let info = self.block(sbn).ok_or_else(|| {
             FecError::InvalidParameters(format!("SBN {sbn} is past the last block"))
         })?;
@@ -308,11 +312,8 @@ impl FecObject {
             Codec::ReedSolomon8 => Box::new(RsEncoder::new(block, k, e)?),
             Codec::Ldpc { variant, n1, seed } => {
                 let n = info.n.unwrap_or(info.k) as usize;
-                Box::new(LdpcEncoder::new(
-                    block,
-                    ParityCheckMatrix::new(k, n, usize::from(n1), seed, variant)?,
-                    e,
-                )?)
+                let matrix = ParityCheckMatrix::new(k, n, usize::from(n1), seed, variant)?;
+                Box::new(LdpcEncoder::new(block, &matrix, e)?)
             }
             Codec::RaptorQ(p) => Box::new(RaptorQEncoder::new(&p, sbn as u8, block)?),
         })
