@@ -309,3 +309,122 @@ fn raptorq_capture_with_loss_rebuilds() {
         6,
     );
 }
+
+/// ALC packets (Compact No-Code, EXT_FTI in each) carrying `object` as TOI `toi`, built with
+/// the wire layer's emitters.
+fn alc_packets(tsi: u64, toi: u128, object: &[u8], e: usize) -> Vec<Vec<u8>> {
+    use rmt_inspector::wire::ext_fti::{ExtFti, FecOti};
+    use rmt_inspector::wire::fec_payload_id::FecPayloadId;
+    use rmt_inspector::wire::lct::{ExtensionBody, HeaderExtension, LctRepr};
+    let fti = ExtFti {
+        encoding_id: 0,
+        hel: 4,
+        oti: FecOti::CompactNoCode {
+            transfer_length: object.len() as u64,
+            reserved: 0,
+            encoding_symbol_length: e as u16,
+            max_source_block_length: 16,
+        },
+        trailing: vec![],
+    };
+    let mut fti_content = Vec::new();
+    fti.emit_content(&mut fti_content).unwrap();
+    let fec = rmt_inspector::fec::scheme::FecObject::from_oti(0, &fti.oti).unwrap();
+    let mut out = Vec::new();
+    for sbn in 0..fec.block_count() as u32 {
+        let info = fec.block(sbn).unwrap();
+        let block = &object[info.offset as usize..(info.offset + info.length) as usize];
+        for (esi, sym) in block.chunks(e).enumerate() {
+            let mut lct = LctRepr {
+                version: 1,
+                c: 0,
+                psi: 0,
+                s: true,
+                o: 1,
+                h: false,
+                reserved: 0,
+                close_session: false,
+                close_object: false,
+                hdr_len: 0,
+                codepoint: 0,
+                cci: vec![0; 4],
+                tsi: Some(tsi),
+                toi: Some(toi),
+                extensions: vec![HeaderExtension {
+                    het: 64,
+                    hel: Some(4),
+                    body: ExtensionBody::Fti {
+                        content: fti_content.clone(),
+                    },
+                }],
+                unwalked: vec![],
+            };
+            lct.fix_hdr_len();
+            let mut p = Vec::new();
+            lct.emit(&mut p).unwrap();
+            FecPayloadId {
+                encoding_id: 0,
+                m: None,
+                sbn,
+                sbl: None,
+                esi: esi as u32,
+            }
+            .emit(&mut p)
+            .unwrap();
+            p.extend_from_slice(sym);
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn fcast_objects_are_unwrapped_decoded_and_checked() {
+    use base64::Engine;
+    use rmt_inspector::wire::fcast::CompoundObject;
+    let body: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&body));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &body).unwrap();
+    let encoded = gz.finish().unwrap();
+    let meta = format!("Content-Location: videos/../../seg 1.mp4\r\nContent-Encoding: gzip\r\nFcast-Obj-Digest-SHA256: {digest}\r\n");
+    let good = CompoundObject::build(&meta, &encoded, true, false);
+    let bad_meta = meta.replace(
+        &digest,
+        &base64::engine::general_purpose::STANDARD.encode([0u8; 32]),
+    );
+    let bad = CompoundObject::build(&bad_meta.replace("seg 1", "seg 2"), &encoded, false, false);
+    let cid = CompoundObject::build(
+        "Fcast-CID-ID: 0\r\nFcast-CID-Complete: 1\r\n",
+        b"1-2",
+        true,
+        true,
+    );
+    let mut frames = Vec::new();
+    for (toi, obj) in [(1u128, &good), (2, &bad), (3, &cid)] {
+        frames.extend(alc_packets(9, toi, obj, 1000).iter().map(|p| frame(p)));
+    }
+    let path = tmp("fcast.pcap");
+    write_pcap(&path, &frames);
+    let dir = tmp("fcast");
+    let manifest = run_export(&path, &dir, &[]);
+    let good_entry = manifest.iter().find(|e| e["toi"] == "1").unwrap();
+    assert_eq!(good_entry["kind"], "fcast");
+    assert_eq!(
+        good_entry["file"], "videos_seg_1.mp4",
+        "sanitised Content-Location"
+    );
+    assert_eq!(good_entry["integrity"], "ok");
+    assert_eq!(
+        std::fs::read(dir.join("videos_seg_1.mp4")).unwrap(),
+        body,
+        "gzip undone, header removed"
+    );
+    let bad_entry = manifest.iter().find(|e| e["toi"] == "2").unwrap();
+    assert_eq!(bad_entry["integrity"], "mismatch");
+    // The CID is not an object of the carousel: it is exported as the raw compound object.
+    let cid_entry = manifest.iter().find(|e| e["toi"] == "3").unwrap();
+    assert_eq!(cid_entry["kind"], "alc");
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir_all(&dir);
+}

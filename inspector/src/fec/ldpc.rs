@@ -531,6 +531,55 @@ mod tests {
         }
     }
 
+    /// Property: for random k, N1, seeds and both variants, every symbol but a random 10%
+    /// decodes the block, and what comes out is the source.
+    #[test]
+    fn random_parameters_decode_with_ten_percent_loss() {
+        let mut x = 0x1234_5678_9ABC_DEF1u64;
+        let mut next = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        for case in 0..40 {
+            let k = 20 + next(500) as usize;
+            let n = k * 3 / 2 + next(k as u64 / 2) as usize;
+            let n1 = 3 + next(5) as usize;
+            let seed = 1 + next(0x7FFF_FFFD) as u32;
+            let variant = if case % 2 == 0 {
+                LdpcVariant::Staircase
+            } else {
+                LdpcVariant::Triangle
+            };
+            let e = 4 + next(20) as usize;
+            let m = match ParityCheckMatrix::new(k, n, n1, seed, variant) {
+                Ok(m) => m,
+                Err(_) => continue,
+            };
+            let block = data(k * e - next(e as u64) as usize, case);
+            let enc = LdpcEncoder::new(&block, &m, e).unwrap();
+            let mut dec = LdpcDecoder::new(m, e).unwrap();
+            for esi in 0..n as u32 {
+                if next(10) != 0 {
+                    let s = enc.symbol(esi).unwrap();
+                    let s = if esi as usize == k - 1 {
+                        &s[..block.len() - (k - 1) * e]
+                    } else {
+                        &s[..]
+                    };
+                    dec.push(esi, s).unwrap();
+                }
+            }
+            assert_eq!(
+                dec.status(),
+                DecodeStatus::Decoded,
+                "case {case}: k={k} n={n} N1={n1} seed={seed} {variant:?}"
+            );
+            assert_eq!(&dec.source_block().unwrap()[..block.len()], &block[..]);
+        }
+    }
+
     #[test]
     fn fewer_than_k_symbols_never_decode() {
         let (k, n, e) = (50usize, 80usize, 4usize);
