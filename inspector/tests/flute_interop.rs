@@ -13,7 +13,7 @@ use flute::receiver::writer::ObjectWriterBufferBuilder;
 use flute::receiver::MultiReceiver;
 use flute::sender::{ObjectDesc, Sender};
 use rmt_inspector::fec::codec::DecodeStatus;
-use rmt_inspector::fec::scheme::FecObject;
+use rmt_inspector::fec::scheme::{Codec, FecObject};
 use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
 
 /// A fixed pseudo-random object (SplitMix64), so failures reproduce.
@@ -56,13 +56,14 @@ fn flute_packets(oti: &Oti, content: &[u8]) -> Vec<Vec<u8>> {
     packets
 }
 
-/// The object's symbols by block, and its FEC parameters, from the sender's packets.
+/// The object's symbols by block, its FEC parameters, and the object itself.
 struct Received {
     fec: FecObject,
     blocks: BTreeMap<u32, BTreeMap<u32, Vec<u8>>>,
+    content: Vec<u8>,
 }
 
-fn collect(packets: &[Vec<u8>]) -> Received {
+fn collect(packets: &[Vec<u8>], content: &[u8]) -> Received {
     let mut fec = None;
     let mut blocks: BTreeMap<u32, BTreeMap<u32, Vec<u8>>> = BTreeMap::new();
     for p in packets {
@@ -85,22 +86,33 @@ fn collect(packets: &[Vec<u8>]) -> Received {
     Received {
         fec: fec.expect("EXT_FTI on object packets"),
         blocks,
+        content: content.to_vec(),
     }
 }
 
 impl Received {
+    /// Source symbols to drop from a block: as many as repair symbols were sent, less the
+    /// reception overhead a fountain code may need (Raptor is not MDS: k symbols can fail to
+    /// decode, RFC 5053 §5.4; Reed-Solomon is MDS).
+    fn dropped(&self, sbn: u32) -> usize {
+        let repairs = self.blocks[&sbn].len() - self.k(sbn);
+        let overhead = if matches!(self.fec.codec, Codec::Raptor(_) | Codec::RaptorQ(_)) {
+            2
+        } else {
+            0
+        };
+        repairs.saturating_sub(overhead)
+    }
+
     fn k(&self, sbn: u32) -> usize {
         self.fec.block(sbn).unwrap().k as usize
     }
 
-    /// The block's source bytes, from the sender's source symbols.
+    /// The block's source bytes. (With Raptor sub-blocks, a source symbol on the wire is an
+    /// interleaving of sub-symbols, not contiguous bytes, so this comes from the object.)
     fn source(&self, sbn: u32) -> Vec<u8> {
         let info = self.fec.block(sbn).unwrap();
-        let mut s: Vec<u8> = (0..info.k as u32)
-            .flat_map(|i| self.blocks[&sbn][&i].clone())
-            .collect();
-        s.truncate(info.length as usize);
-        s
+        self.content[info.offset as usize..(info.offset + info.length) as usize].to_vec()
     }
 }
 
@@ -122,9 +134,9 @@ fn check_ours_against_theirs(r: &Received) -> Vec<u8> {
             );
             repairs_checked += 1;
         }
-        let repairs = symbols.len() - k;
+        let dropped = r.dropped(sbn);
         let mut dec = r.fec.decoder(sbn, None).unwrap();
-        for (&esi, sym) in symbols.iter().skip(repairs) {
+        for (&esi, sym) in symbols.iter().skip(dropped) {
             dec.push(esi, sym).unwrap();
         }
         assert_eq!(dec.status(), DecodeStatus::Decoded, "SBN {sbn}");
@@ -148,8 +160,8 @@ fn theirs_decode_ours(packets: &[Vec<u8>], r: &Received) -> Vec<u8> {
         if a.lct.toi == Some(1) {
             let pid = a.payload_id.unwrap();
             let k = r.k(pid.sbn);
-            let repairs = (r.blocks[&pid.sbn].len() - k) as u32;
-            if pid.esi < repairs {
+            let dropped = r.dropped(pid.sbn) as u32;
+            if pid.esi < dropped {
                 continue; // dropped source packet
             }
             if pid.esi as usize >= k {
@@ -182,7 +194,7 @@ fn theirs_decode_ours(packets: &[Vec<u8>], r: &Received) -> Vec<u8> {
 fn round_trip(oti: Oti, len: usize, expect_id: u8) {
     let content = object(len);
     let packets = flute_packets(&oti, &content);
-    let r = collect(&packets);
+    let r = collect(&packets, &content);
     assert_eq!(r.fec.encoding_id, expect_id);
     assert_eq!(check_ours_against_theirs(&r), content, "our decoder");
     assert_eq!(
@@ -222,4 +234,14 @@ fn rs_id2_m8_matches_the_flute_crate() {
 #[test]
 fn raptorq_id6_matches_the_flute_crate() {
     round_trip(Oti::new_raptorq(1024, 60, 10, 1, 4).unwrap(), 150_000, 6);
+}
+
+#[test]
+fn raptor_id1_matches_the_flute_crate() {
+    round_trip(Oti::new_raptor(1024, 60, 10, 1, 4).unwrap(), 150_000, 1);
+}
+
+#[test]
+fn raptor_id1_with_sub_blocks_matches_the_flute_crate() {
+    round_trip(Oti::new_raptor(1024, 40, 8, 4, 8).unwrap(), 90_000, 1);
 }

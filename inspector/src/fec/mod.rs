@@ -7,6 +7,7 @@ pub mod ldpc;
 pub mod ldpc_prng;
 pub mod nocode;
 pub mod partition;
+pub mod raptor;
 pub mod raptorq;
 pub mod reed_solomon;
 pub mod scheme;

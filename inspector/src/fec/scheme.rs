@@ -9,6 +9,7 @@ use super::codec::{BlockDecoder, BlockEncoder, FecError};
 use super::ldpc::{encoding_symbols, LdpcDecoder, LdpcEncoder, LdpcVariant, ParityCheckMatrix};
 use super::nocode::{NoCodeDecoder, NoCodeEncoder};
 use super::partition::BlockPartition;
+use super::raptor::{RaptorDecoder, RaptorEncoder, RaptorParams};
 use super::raptorq::{RaptorQDecoder, RaptorQEncoder, RaptorQParams};
 use super::reed_solomon::{RsDecoder, RsEncoder};
 
@@ -21,6 +22,7 @@ pub enum Codec {
         n1: u8,
         seed: u32,
     },
+    Raptor(RaptorParams),
     RaptorQ(RaptorQParams),
 }
 
@@ -72,7 +74,11 @@ impl FecObject {
             (128 | 130, FecOti::UnderSpecified { instance_id, .. }) => {
                 return unsupported(format!("FEC Encoding ID {encoding_id} instance {instance_id}: only the no-code instance 0 is known"))
             }
-            (1, FecOti::Raptor { .. }) => return unsupported("Raptor (FEC Encoding ID 1, RFC 5053) decoding is not implemented; RaptorQ (ID 6) is"),
+            (1, FecOti::Raptor { transfer_length, symbol_size, source_blocks, sub_blocks, alignment, .. }) => {
+                let p = RaptorParams { transfer_length: *transfer_length, symbol_size: *symbol_size, source_blocks: *source_blocks, sub_blocks: *sub_blocks, alignment: *alignment };
+                p.validate()?;
+                obj.codec = Codec::Raptor(p);
+            }
             (2, FecOti::ReedSolomon { m, g, max_encoding_symbols, .. }) => {
                 if *m != 8 {
                     return unsupported(format!("Reed-Solomon over GF(2^{m}): only m = 8 is implemented"));
@@ -111,7 +117,9 @@ impl FecObject {
                 obj.symbols_per_packet
             ));
         }
-        if !matches!(obj.codec, Codec::RaptorQ(_)) && (e == 0 || obj.max_source_block_length == 0) {
+        if !matches!(obj.codec, Codec::RaptorQ(_) | Codec::Raptor(_))
+            && (e == 0 || obj.max_source_block_length == 0)
+        {
             return Err(FecError::InvalidParameters(format!(
                 "E={e}, B={}: no block partition (RFC 5052 §9.1)",
                 obj.max_source_block_length
@@ -225,6 +233,7 @@ impl FecObject {
     pub fn block_count(&self) -> u64 {
         match self.codec {
             Codec::RaptorQ(p) => u64::from(p.source_blocks),
+            Codec::Raptor(p) => u64::from(p.source_blocks),
             _ => BlockPartition::new(
                 self.transfer_length,
                 self.symbol_length,
@@ -242,6 +251,12 @@ impl FecObject {
                 let sbn8 = u8::try_from(sbn).ok()?;
                 let k = p.block_symbols(sbn8)?;
                 let before: u64 = (0..sbn8).map(|b| p.block_symbols(b).unwrap_or(0)).sum();
+                (k, before * e)
+            }
+            Codec::Raptor(p) => {
+                let sbn16 = u16::try_from(sbn).ok()?;
+                let k = p.block_symbols(sbn16)?;
+                let before: u64 = (0..sbn16).map(|b| p.block_symbols(b).unwrap_or(0)).sum();
                 (k, before * e)
             }
             _ => {
@@ -294,6 +309,7 @@ impl FecObject {
                 )?)
             }
             Codec::RaptorQ(p) => Box::new(RaptorQDecoder::new(&p, sbn as u8)?),
+            Codec::Raptor(p) => Box::new(RaptorDecoder::new(&p, sbn as u16)?),
         })
     }
 
@@ -316,6 +332,7 @@ impl FecObject {
                 Box::new(LdpcEncoder::new(block, &matrix, e)?)
             }
             Codec::RaptorQ(p) => Box::new(RaptorQEncoder::new(&p, sbn as u8, block)?),
+            Codec::Raptor(p) => Box::new(RaptorEncoder::new(&p, sbn as u16, block)?),
         })
     }
 }
