@@ -47,6 +47,22 @@ pub trait BlockDecoder: fmt::Debug + Send {
     fn source_block(&self) -> Option<&[u8]>;
     /// Source symbol `esi` if it is known (received or decoded), for partial objects.
     fn source_symbol(&self, esi: u32) -> Option<&[u8]>;
+    /// Adds every symbol of a packet. The FEC Payload ID names the first; by default the others
+    /// follow with consecutive ESIs (RFC 5510 §4.1, RFC 5053 §5.3.2, RFC 6330 §4.4.2); LDPC
+    /// groups follow RFC 5170 §5.6. Symbols are stored back to back, the last may be short.
+    fn push_packet(
+        &mut self,
+        esi0: u32,
+        payload: &[u8],
+        symbol_length: usize,
+    ) -> Result<usize, FecError> {
+        let mut n = 0;
+        for (i, chunk) in payload.chunks(symbol_length.max(1)).enumerate() {
+            self.push(esi0.saturating_add(i as u32), chunk)?;
+            n += 1;
+        }
+        Ok(n)
+    }
 }
 
 /// Encodes one source block.

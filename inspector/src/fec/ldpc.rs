@@ -32,6 +32,9 @@ pub struct ParityCheckMatrix {
     pub rows: Vec<Vec<u32>>,
     /// Row indices of each column.
     pub cols: Vec<Vec<u32>>,
+    /// The PRNG right after the matrix was built: the symbol-group tables continue its stream
+    /// (RFC 5170 §5.6).
+    prng: Option<LdpcPrng>,
 }
 
 impl ParityCheckMatrix {
@@ -73,6 +76,7 @@ impl ParityCheckMatrix {
             n,
             rows: vec![Vec::new(); r],
             cols: vec![Vec::new(); n],
+            prng: None,
         };
         if r == 0 {
             return Ok(m);
@@ -112,7 +116,67 @@ impl ParityCheckMatrix {
                 }
             }
         }
+        m.prng = Some(prng);
         Ok(m)
+    }
+
+    /// RFC 5170 §5.6 `initialize_tables`: (txseqToID, IDtoTxseq), the random permutation of the
+    /// n-k repair symbols used when G > 1. `None` without repair symbols.
+    pub fn group_tables(&self) -> Option<(Vec<u32>, Vec<u32>)> {
+        let mut prng = self.prng.clone()?;
+        let r = self.n - self.k;
+        let mut id_to_txseq: Vec<u32> = (0..r as u32).collect();
+        let mut txseq_to_id: Vec<u32> = (0..r as u32).collect();
+        for i in 0..r {
+            let rand_ind = prng.rand(r as u32) as usize;
+            id_to_txseq.swap(i, rand_ind);
+            txseq_to_id[id_to_txseq[i] as usize] = i as u32;
+            txseq_to_id[id_to_txseq[rand_ind] as usize] = rand_ind as u32;
+        }
+        Some((txseq_to_id, id_to_txseq))
+    }
+
+    /// RFC 5170 §5.6 `sender_find_ESIs_of_group`: the ESIs of packet `pkt_idx` of a block.
+    pub fn sender_group_esis(
+        &self,
+        tables: &(Vec<u32>, Vec<u32>),
+        g: usize,
+        pkt_idx: usize,
+    ) -> Vec<u32> {
+        let (k, r) = (self.k, self.n - self.k);
+        let source_packets = k.div_ceil(g);
+        if pkt_idx < source_packets {
+            let first = pkt_idx * g;
+            (0..g).map(|i| ((first + i) % k) as u32).collect()
+        } else {
+            (0..g)
+                .map(|i| (k as u32) + tables.0[(i + (pkt_idx - source_packets) * g) % r])
+                .collect()
+        }
+    }
+
+    /// RFC 5170 §5.6 `receiver_find_ESIs_of_group`: the ESIs of a packet whose FEC Payload ID
+    /// names `esi0`. `None` if `esi0` is not a symbol of the block.
+    pub fn receiver_group_esis(
+        &self,
+        tables: &(Vec<u32>, Vec<u32>),
+        g: usize,
+        esi0: u32,
+    ) -> Option<Vec<u32>> {
+        let (k, r) = (self.k, self.n - self.k);
+        let e0 = esi0 as usize;
+        if e0 < k {
+            Some((0..g).map(|i| ((e0 + i) % k) as u32).collect())
+        } else if e0 < self.n {
+            let base = tables.1[e0 - k] as usize;
+            Some(
+                (0..g)
+                    .map(|i| (k as u32) + tables.0[(i + base) % r])
+                    .collect(),
+            )
+        } else {
+            None
+        }
     }
 
     /// RFC 5170 §6.2 `left_matrix_init`.
@@ -244,6 +308,8 @@ pub struct LdpcDecoder {
     known_sources: usize,
     /// Received count at the last failed Gaussian elimination.
     last_elimination: usize,
+    /// RFC 5170 §5.6 tables, built on the first packet with more than one symbol.
+    groups: Option<(Vec<u32>, Vec<u32>)>,
 }
 
 impl LdpcDecoder {
@@ -262,6 +328,7 @@ impl LdpcDecoder {
             received: 0,
             known_sources: 0,
             last_elimination: 0,
+            groups: None,
             matrix,
         })
     }
@@ -427,6 +494,36 @@ impl BlockDecoder for LdpcDecoder {
         let (c, e) = (esi as usize, self.symbol_length);
         (c < self.matrix.k && self.known[c]).then(|| &self.block[c * e..(c + 1) * e])
     }
+
+    fn push_packet(
+        &mut self,
+        esi0: u32,
+        payload: &[u8],
+        symbol_length: usize,
+    ) -> Result<usize, FecError> {
+        let g = payload.len().div_ceil(symbol_length.max(1));
+        if g <= 1 {
+            self.push(esi0, payload)?;
+            return Ok(1);
+        }
+        if self.groups.is_none() {
+            self.groups = self.matrix.group_tables();
+        }
+        let esis = match &self.groups {
+            Some(t) => self.matrix.receiver_group_esis(t, g, esi0),
+            // No repair symbols: source groups are consecutive anyway.
+            None => Some(
+                (0..g as u32)
+                    .map(|i| (esi0 + i) % self.matrix.k as u32)
+                    .collect(),
+            ),
+        };
+        let Some(esis) = esis else { return Ok(0) };
+        for (esi, chunk) in esis.into_iter().zip(payload.chunks(symbol_length)) {
+            self.push(esi, chunk)?;
+        }
+        Ok(g)
+    }
 }
 
 #[cfg(test)]
@@ -578,6 +675,39 @@ mod tests {
             );
             assert_eq!(&dec.source_block().unwrap()[..block.len()], &block[..]);
         }
+    }
+
+    #[test]
+    fn symbol_groups_round_trip_rfc5170_5_6() {
+        let (k, n, e, g) = (120usize, 180usize, 8usize, 4usize);
+        let m = ParityCheckMatrix::new(k, n, 3, 777, LdpcVariant::Staircase).unwrap();
+        let tables = m.group_tables().unwrap();
+        // The tables are inverse permutations of the n-k repair indexes.
+        for (txseq, &id) in tables.0.iter().enumerate() {
+            assert_eq!(tables.1[id as usize] as usize, txseq);
+        }
+        let block = data(k * e, 11);
+        let enc = LdpcEncoder::new(&block, &m, e).unwrap();
+        let packets = k.div_ceil(g) + (n - k).div_ceil(g);
+        let mut dec = LdpcDecoder::new(m.clone(), e).unwrap();
+        // Receive every packet but every seventh, in reverse order, each as (first ESI, payload).
+        // (Dropping every fifth leaves a stopping set for this matrix: two sources that only
+        // appear together; no decoder can rebuild them.)
+        for idx in (0..packets).rev().filter(|i| i % 7 != 2) {
+            let esis = m.sender_group_esis(&tables, g, idx);
+            assert_eq!(
+                m.receiver_group_esis(&tables, g, esis[0]).unwrap(),
+                esis,
+                "packet {idx}"
+            );
+            let payload: Vec<u8> = esis
+                .iter()
+                .flat_map(|&x| enc.symbol(x).unwrap().into_owned())
+                .collect();
+            dec.push_packet(esis[0], &payload, e).unwrap();
+        }
+        assert_eq!(dec.status(), DecodeStatus::Decoded);
+        assert_eq!(dec.source_block().unwrap(), &block[..]);
     }
 
     #[test]

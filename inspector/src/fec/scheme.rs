@@ -47,7 +47,8 @@ pub struct FecObject {
     /// B (RFC 5052 §9.1) for the schemes that partition with it.
     pub max_source_block_length: u64,
     pub max_encoding_symbols: Option<u64>,
-    /// Encoding symbols per packet (LDPC G, RS G); only 1 is handled for now.
+    /// Encoding symbols per packet announced by the OTI (LDPC G, RS G); decoders take packets
+    /// with any number of symbols (`BlockDecoder::push_packet`).
     pub symbols_per_packet: u8,
 }
 
@@ -110,12 +111,6 @@ impl FecObject {
                 obj.codec = Codec::RaptorQ(p);
             }
             (id, _) => return unsupported(format!("FEC Encoding ID {id} with an OTI of another scheme")),
-        }
-        if obj.symbols_per_packet != 1 {
-            return unsupported(format!(
-                "{} encoding symbols per packet (G > 1, RFC 5170 §5.6 / RFC 5510 §4.2.3)",
-                obj.symbols_per_packet
-            ));
         }
         if !matches!(obj.codec, Codec::RaptorQ(_) | Codec::Raptor(_))
             && (e == 0 || obj.max_source_block_length == 0)

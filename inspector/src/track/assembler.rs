@@ -311,7 +311,8 @@ impl Assembler {
         if block.decoded().is_some() {
             return;
         }
-        if let Err(e) = block.decoder.push(esi, symbols) {
+        let e = obj.fec.as_ref().map_or(1, |f| f.symbol_length as usize);
+        if let Err(e) = block.decoder.push_packet(esi, symbols, e) {
             let detail = format!("TOI {} SBN {sbn}: {e}", key.toi);
             self.note(
                 frame,
