@@ -74,8 +74,14 @@ impl ParityCheckMatrix {
         let mut m = ParityCheckMatrix {
             k,
             n,
-            rows: vec![Vec::new(); r],
-            cols: vec![Vec::new(); n],
+            // Capacities from the expected degrees: N1 per source column, 2 (staircase) per repair
+            // column, N1*k/(n-k) + 2 per row; they save most reallocations of a large matrix.
+            rows: (0..r)
+                .map(|_| Vec::with_capacity(n1 * k / r.max(1) + 4))
+                .collect(),
+            cols: (0..n)
+                .map(|c| Vec::with_capacity(if c < k { n1 } else { 2 }))
+                .collect(),
             prng: None,
         };
         if r == 0 {
