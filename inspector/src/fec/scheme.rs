@@ -331,3 +331,78 @@ impl FecObject {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_fdt(xml: &str) -> Result<FecObject, FecError> {
+        let inst = FdtInstance::parse(xml.as_bytes()).unwrap().value;
+        let (id, oti) = FecObject::oti_from_fdt(&inst, &inst.files[0])?;
+        FecObject::from_oti(id, &oti)
+    }
+
+    #[test]
+    fn ldpc_oti_from_fdt_attributes() {
+        // Scheme-specific info = base64(seed 32 | N1m3 3 | G 5) (RFC 5170 §4.2.4.2): seed 1234, N1m3 4, G 1.
+        let xml = r#"<FDT-Instance Expires="1"><File TOI="1" Content-Location="x" Transfer-Length="100000" FEC-OTI-FEC-Encoding-ID="3" FEC-OTI-Encoding-Symbol-Length="1000" FEC-OTI-Maximum-Source-Block-Length="100" FEC-OTI-Max-Number-of-Encoding-Symbols="150" FEC-OTI-Scheme-Specific-Info="AAAE0oE="/></FDT-Instance>"#;
+        let f = from_fdt(xml).unwrap();
+        assert_eq!(
+            f.codec,
+            Codec::Ldpc {
+                variant: LdpcVariant::Staircase,
+                n1: 7,
+                seed: 1234
+            }
+        );
+        assert_eq!(f.block(0).unwrap().n, Some(150));
+        assert_eq!(f.block_count(), 1);
+    }
+
+    #[test]
+    fn rs_oti_from_fdt_defaults_and_m() {
+        // Instance-level defaults apply to the file (RFC 6726 §3.4.2); no scheme-specific info
+        // means m = 8 (RFC 5510 §4.2.3).
+        let xml = r#"<FDT-Instance Expires="1" FEC-OTI-FEC-Encoding-ID="2" FEC-OTI-Encoding-Symbol-Length="500" FEC-OTI-Maximum-Source-Block-Length="50" FEC-OTI-Max-Number-of-Encoding-Symbols="60"><File TOI="1" Content-Location="x" Content-Length="12345"/></FDT-Instance>"#;
+        let f = from_fdt(xml).unwrap();
+        assert_eq!(
+            (f.encoding_id, f.codec, f.transfer_length),
+            (2, Codec::ReedSolomon8, 12345)
+        );
+        // m = 16 in the scheme-specific info: not implemented, and said so.
+        let xml16 = xml.replace(
+            r#"FEC-OTI-Max-Number-of-Encoding-Symbols="60""#,
+            r#"FEC-OTI-Max-Number-of-Encoding-Symbols="60" FEC-OTI-Scheme-Specific-Info="EAE=""#,
+        );
+        assert!(matches!(from_fdt(&xml16), Err(FecError::Unsupported(_))));
+    }
+
+    #[test]
+    fn missing_attributes_are_named() {
+        let xml = r#"<FDT-Instance Expires="1"><File TOI="1" Content-Location="x" Transfer-Length="10" FEC-OTI-FEC-Encoding-ID="3" FEC-OTI-Encoding-Symbol-Length="1" FEC-OTI-Maximum-Source-Block-Length="10" FEC-OTI-Max-Number-of-Encoding-Symbols="15"/></FDT-Instance>"#;
+        let err = from_fdt(xml).unwrap_err().to_string();
+        assert!(err.contains("Scheme-Specific-Info"), "{err}");
+    }
+
+    #[test]
+    fn blocks_follow_rfc5052_partitioning() {
+        let oti = FecOti::CompactNoCode {
+            transfer_length: 20_400,
+            reserved: 0,
+            encoding_symbol_length: 1000,
+            max_source_block_length: 8,
+        };
+        let f = FecObject::from_oti(0, &oti).unwrap();
+        let blocks: Vec<BlockInfo> = (0..f.block_count() as u32)
+            .map(|b| f.block(b).unwrap())
+            .collect();
+        assert_eq!(
+            blocks
+                .iter()
+                .map(|b| (b.k, b.offset, b.length))
+                .collect::<Vec<_>>(),
+            vec![(7, 0, 7000), (7, 7000, 7000), (7, 14000, 6400)]
+        );
+        assert!(f.block(3).is_none());
+    }
+}
