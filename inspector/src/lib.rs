@@ -5,5 +5,6 @@
 
 pub mod capture;
 pub mod fec;
+pub mod inspect;
 pub mod track;
 pub mod wire;

@@ -90,6 +90,9 @@ pub struct ObjectReport {
     pub transfer_length: Option<u64>,
     pub blocks: u64,
     pub blocks_decoded: u64,
+    /// Useful symbols received (k for a decoded block), and source symbols in the object.
+    pub symbols_received: u64,
+    pub symbols_needed: u64,
     /// The object, when every block is decoded.
     pub data: Option<Vec<u8>>,
     /// Decoded blocks with zeros for the rest, and the bytes missing, when some are.
@@ -460,6 +463,16 @@ impl Assembler {
                     .values()
                     .filter(|b| b.decoded().is_some())
                     .count() as u64;
+                let symbols_needed =
+                    fec.map_or(0, |f| f.transfer_length.div_ceil(f.symbol_length.max(1)));
+                let symbols_received = obj
+                    .blocks
+                    .iter()
+                    .map(|(sbn, b)| match b.decoder.status() {
+                        DecodeStatus::Decoded => fec.and_then(|f| f.block(*sbn)).map_or(0, |i| i.k),
+                        DecodeStatus::NeedMore { received, .. } => received as u64,
+                    })
+                    .sum();
                 let data = self.object_bytes(key);
                 let partial = match (fec, &data) {
                     (Some(fec), None) => Some(self.partial(obj, fec)),
@@ -476,6 +489,8 @@ impl Assembler {
                     transfer_length: fec.map(|f| f.transfer_length),
                     blocks,
                     blocks_decoded,
+                    symbols_received,
+                    symbols_needed,
                     data,
                     partial,
                     fdt_file,

@@ -2,3 +2,4 @@
 
 pub mod assembler;
 pub mod export;
+pub mod session;

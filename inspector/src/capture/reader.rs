@@ -1,0 +1,228 @@
+//! Streaming pcap/pcapng reading. A file is memory-mapped and its records are handed out as
+//! slices of the mapping (no copy, no per-packet allocation), so reading is memory-bound and the
+//! resident set stays flat whatever the capture length. Standard input cannot be mapped and is
+//! read into memory first.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use pcap_file::pcap::PcapParser;
+use pcap_file::pcapng::{Block, PcapNgParser};
+use pcap_file::PcapError;
+
+use crate::wire::link::LinkType;
+
+/// The bytes of a capture.
+pub enum Source {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {0}: {1}")]
+    Io(String, std::io::Error),
+    #[error("not a pcap or pcapng file: {0}")]
+    Format(String),
+    #[error("the capture is truncated or corrupt after frame {frame}: {detail}")]
+    Corrupt { frame: u64, detail: String },
+}
+
+impl Source {
+    /// Opens a file, or standard input for `-`.
+    pub fn open(path: &Path) -> Result<Source, ReadError> {
+        if path.as_os_str() == "-" {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut buf)
+                .map_err(|e| ReadError::Io("standard input".into(), e))?;
+            return Ok(Source::Owned(buf));
+        }
+        let file =
+            std::fs::File::open(path).map_err(|e| ReadError::Io(path.display().to_string(), e))?;
+        // SAFETY: the mapping is read-only; a capture changed on disk while we read it gives
+        // wrong bytes, which the parsers handle like any other malformed input.
+        let map = unsafe { memmap2::Mmap::map(&file) }
+            .map_err(|e| ReadError::Io(path.display().to_string(), e))?;
+        Ok(Source::Mapped(map))
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Source::Mapped(m) => m,
+            Source::Owned(v) => v,
+        }
+    }
+}
+
+/// One captured packet, borrowed from the source.
+#[derive(Debug, Clone, Copy)]
+pub struct RawPacket<'a> {
+    /// 1-based position in the capture.
+    pub frame: u64,
+    pub link_type: LinkType,
+    pub timestamp: Duration,
+    pub data: &'a [u8],
+    /// Length on the wire; more than `data.len()` when the capture's snap length cut it.
+    pub orig_len: u32,
+}
+
+enum Format {
+    Pcap(PcapParser),
+    PcapNg(Box<PcapNgParser>, Vec<(LinkType, u64)>),
+}
+
+/// Iterates over the packets of a capture; a corrupt record ends the iteration with an error.
+pub struct Packets<'a> {
+    format: Format,
+    rest: &'a [u8],
+    frame: u64,
+    done: bool,
+}
+
+const PCAPNG_MAGIC: [u8; 4] = [0x0A, 0x0D, 0x0D, 0x0A];
+
+fn describe(e: PcapError) -> String {
+    match e {
+        PcapError::IncompleteBuffer => "the last record is incomplete".into(),
+        other => other.to_string(),
+    }
+}
+
+impl<'a> Packets<'a> {
+    pub fn new(bytes: &'a [u8]) -> Result<Self, ReadError> {
+        if bytes.starts_with(&PCAPNG_MAGIC) {
+            let (rest, parser) =
+                PcapNgParser::new(bytes).map_err(|e| ReadError::Format(describe(e)))?;
+            Ok(Packets {
+                format: Format::PcapNg(Box::new(parser), Vec::new()),
+                rest,
+                frame: 0,
+                done: false,
+            })
+        } else {
+            let (rest, parser) =
+                PcapParser::new(bytes).map_err(|e| ReadError::Format(describe(e)))?;
+            Ok(Packets {
+                format: Format::Pcap(parser),
+                rest,
+                frame: 0,
+                done: false,
+            })
+        }
+    }
+
+    /// The link type of a classic pcap file (pcapng gives one per interface).
+    pub fn pcap_link_type(&self) -> Option<LinkType> {
+        match &self.format {
+            Format::Pcap(p) => Some(LinkType::from(u32::from(p.header().datalink))),
+            Format::PcapNg(..) => None,
+        }
+    }
+}
+
+impl<'a> Iterator for Packets<'a> {
+    type Item = Result<RawPacket<'a>, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        loop {
+            if self.rest.is_empty() {
+                self.done = true;
+                return None;
+            }
+            let frame = self.frame + 1;
+            let corrupt = |e: PcapError, done: &mut bool| {
+                *done = true;
+                Some(Err(ReadError::Corrupt {
+                    frame: frame - 1,
+                    detail: describe(e),
+                }))
+            };
+            match &mut self.format {
+                Format::Pcap(parser) => {
+                    let link_type = LinkType::from(u32::from(parser.header().datalink));
+                    match parser.next_packet(self.rest) {
+                        Ok((rest, p)) => {
+                            self.rest = rest;
+                            self.frame = frame;
+                            let std::borrow::Cow::Borrowed(data) = p.data else {
+                                return corrupt(PcapError::IncompleteBuffer, &mut self.done);
+                            };
+                            return Some(Ok(RawPacket {
+                                frame,
+                                link_type,
+                                timestamp: p.timestamp,
+                                data,
+                                orig_len: p.orig_len,
+                            }));
+                        }
+                        Err(e) => return corrupt(e, &mut self.done),
+                    }
+                }
+                Format::PcapNg(parser, interfaces) => match parser.next_block(self.rest) {
+                    Ok((rest, block)) => {
+                        self.rest = rest;
+                        match block {
+                            Block::InterfaceDescription(idb) => {
+                                // if_tsresol: default 10^-6 s; the parser converts timestamps itself.
+                                interfaces.push((LinkType::from(u32::from(idb.linktype)), 0));
+                            }
+                            Block::EnhancedPacket(epb) => {
+                                let Some(&(link_type, _)) =
+                                    interfaces.get(epb.interface_id as usize)
+                                else {
+                                    self.done = true;
+                                    return Some(Err(ReadError::Corrupt {
+                                        frame: frame - 1,
+                                        detail: format!(
+                                            "packet on undeclared interface {}",
+                                            epb.interface_id
+                                        ),
+                                    }));
+                                };
+                                self.frame = frame;
+                                let std::borrow::Cow::Borrowed(data) = epb.data else {
+                                    return corrupt(PcapError::IncompleteBuffer, &mut self.done);
+                                };
+                                return Some(Ok(RawPacket {
+                                    frame,
+                                    link_type,
+                                    timestamp: epb.timestamp,
+                                    data,
+                                    orig_len: epb.original_len,
+                                }));
+                            }
+                            Block::SimplePacket(spb) => {
+                                let Some(&(link_type, _)) = interfaces.first() else {
+                                    self.done = true;
+                                    return Some(Err(ReadError::Corrupt {
+                                        frame: frame - 1,
+                                        detail: "packet before any interface".into(),
+                                    }));
+                                };
+                                self.frame = frame;
+                                let std::borrow::Cow::Borrowed(data) = spb.data else {
+                                    return corrupt(PcapError::IncompleteBuffer, &mut self.done);
+                                };
+                                return Some(Ok(RawPacket {
+                                    frame,
+                                    link_type,
+                                    timestamp: Duration::ZERO,
+                                    data,
+                                    orig_len: spb.original_len,
+                                }));
+                            }
+                            _ => continue,
+                        }
+                    }
+                    Err(e) => return corrupt(e, &mut self.done),
+                },
+            }
+        }
+    }
+}

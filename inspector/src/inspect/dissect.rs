@@ -1,0 +1,163 @@
+//! One captured packet, decoded as far as it goes: link, IP, UDP, then ALC/LCT for the UDP flows
+//! that carry it.
+//!
+//! Which flows carry ALC: the ports given with `-d udp.port==P`, or else a heuristic that reads
+//! the first datagram of each flow as LCT and keeps the flow if it decodes with no error-severity
+//! finding (V = 1, HDR_LEN consistent, extensions walk to the end, FEC Payload ID present). The
+//! choice is made once per flow and remembered, so a flow is either decoded in full or not at all.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::capture::reader::RawPacket;
+use crate::wire::alc::{AlcContext, AlcPacket};
+use crate::wire::frame::Frame;
+use crate::wire::{Finding, Severity, WireError};
+
+/// A UDP flow: source and destination address and port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Flow {
+    pub src: IpAddr,
+    pub src_port: u16,
+    pub dst: IpAddr,
+    pub dst_port: u16,
+}
+
+impl std::fmt::Display for Flow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{} -> {}:{}",
+            self.src, self.src_port, self.dst, self.dst_port
+        )
+    }
+}
+
+/// Decides which UDP flows are decoded as ALC, and remembers it.
+#[derive(Debug, Default)]
+pub struct FlowSelector {
+    /// `-d udp.port==P`: flows to or from these ports, nothing else.
+    pub ports: Vec<u16>,
+    /// Heuristic decisions: flow -> (decoded as ALC, packets).
+    pub decided: HashMap<Flow, (bool, u64)>,
+    pub ctx: AlcContext,
+}
+
+impl FlowSelector {
+    pub fn new(ports: Vec<u16>, ctx: AlcContext) -> Self {
+        FlowSelector {
+            ports,
+            decided: HashMap::new(),
+            ctx,
+        }
+    }
+
+    /// The flows the heuristic took, for the report on standard error.
+    pub fn chosen(&self) -> Vec<(Flow, u64)> {
+        let mut v: Vec<(Flow, u64)> = self
+            .decided
+            .iter()
+            .filter(|(_, (yes, _))| *yes)
+            .map(|(f, (_, n))| (*f, *n))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// A decoded packet.
+#[derive(Debug)]
+pub struct Dissected<'a> {
+    pub raw: RawPacket<'a>,
+    pub frame: Option<Frame>,
+    pub flow: Option<Flow>,
+    pub alc: Option<AlcPacket>,
+    /// Offset of the UDP payload in `raw.data` (where the ALC packet starts).
+    pub alc_offset: usize,
+    pub findings: Vec<Finding>,
+    /// The error that stopped decoding, if one did.
+    pub error: Option<WireError>,
+}
+
+impl Dissected<'_> {
+    pub fn symbols(&self) -> &[u8] {
+        match &self.alc {
+            Some(a) => {
+                &self.raw.data[self.alc_offset + a.symbol_offset
+                    ..self.alc_offset + a.symbol_offset + a.symbol_len]
+            }
+            None => &[],
+        }
+    }
+}
+
+pub fn dissect<'a>(raw: RawPacket<'a>, flows: &mut FlowSelector) -> Dissected<'a> {
+    let mut d = Dissected {
+        raw,
+        frame: None,
+        flow: None,
+        alc: None,
+        alc_offset: 0,
+        findings: Vec::new(),
+        error: None,
+    };
+    if (raw.orig_len as usize) > raw.data.len() {
+        d.findings.push(Finding::new(
+            "frame.snap_truncated",
+            Severity::Warning,
+            "frame",
+            raw.data.len(),
+            "pcap snaplen",
+            format!("{} of {} bytes captured", raw.data.len(), raw.orig_len),
+        ));
+    }
+    let frame = match Frame::parse(raw.link_type, raw.data) {
+        Ok(f) => f,
+        Err(e) => {
+            d.error = Some(e);
+            return d;
+        }
+    };
+    d.findings.extend(frame.findings);
+    let frame = frame.value;
+    let (Some(udp), Some(ip)) = (frame.udp, frame.ip.as_ref()) else {
+        d.frame = Some(frame);
+        return d;
+    };
+    let flow = Flow {
+        src: ip.src(),
+        src_port: udp.src_port,
+        dst: ip.dst(),
+        dst_port: udp.dst_port,
+    };
+    d.flow = Some(flow);
+    d.alc_offset = frame.payload_offset;
+    let payload = frame.udp_payload(raw.data).unwrap_or(&[]);
+    d.frame = Some(frame);
+    let wanted = if flows.ports.is_empty() {
+        let ctx = flows.ctx;
+        let entry = flows.decided.entry(flow).or_insert_with(|| {
+            let ok = AlcPacket::parse(payload, ctx)
+                .is_ok_and(|a| !a.findings.iter().any(|f| f.severity == Severity::Error));
+            (ok, 0)
+        });
+        entry.1 += 1;
+        entry.0
+    } else {
+        flows.ports.contains(&udp.dst_port) || flows.ports.contains(&udp.src_port)
+    };
+    if !wanted {
+        return d;
+    }
+    match AlcPacket::parse(payload, flows.ctx) {
+        Ok(a) => {
+            d.findings.extend(a.findings.into_iter().map(|mut f| {
+                f.offset += d.alc_offset;
+                f
+            }));
+            d.alc = Some(a.value);
+        }
+        Err(e) => d.error = Some(e.at(d.alc_offset)),
+    }
+    d
+}

@@ -1,0 +1,240 @@
+//! Per-packet output modes: the summary line (default), the decoded tree (`-V`), a hex dump
+//! (`-x`), JSON lines (`-T json`) and field columns (`-T fields -e ...`).
+
+use std::time::Duration;
+
+use serde_json::{json, Map, Value as Json};
+
+use super::dissect::Dissected;
+use super::fields::{values, Field};
+use crate::wire::{Finding, Severity};
+
+fn seconds(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn relative(d: &Dissected, t0: Duration) -> f64 {
+    seconds(d.raw.timestamp.saturating_sub(t0))
+}
+
+/// Findings of the packet, with the decoding error (if any) as an error-severity finding.
+pub fn all_findings(d: &Dissected) -> Vec<Finding> {
+    let mut v = d.findings.clone();
+    if let Some(e) = &d.error {
+        v.push(Finding::new(
+            e.id,
+            Severity::Error,
+            e.field,
+            e.offset,
+            e.rule,
+            e.detail.clone(),
+        ));
+    }
+    v
+}
+
+/// `frame time src -> dst protocol details [findings]`, as tshark's one-line summary.
+pub fn summary_line(d: &Dissected, t0: Duration) -> String {
+    let mut s = format!("{:>7} {:>12.6}", d.raw.frame, relative(d, t0));
+    match (&d.flow, &d.alc) {
+        (Some(flow), Some(a)) => {
+            s.push_str(&format!(" {} → {} ALC", flow.src, flow.dst));
+            if let Some(tsi) = a.lct.tsi {
+                s.push_str(&format!(" TSI={tsi}"));
+            }
+            if let Some(toi) = a.lct.toi {
+                s.push_str(&format!(" TOI={toi}"));
+            }
+            if let Some(p) = a.payload_id {
+                s.push_str(&format!(" SBN={} ESI={}", p.sbn, p.esi));
+            }
+            if a.lct.close_session {
+                s.push_str(" A");
+            }
+            if a.lct.close_object {
+                s.push_str(" B");
+            }
+            s.push_str(&format!(" len={}", a.symbol_len));
+        }
+        (Some(flow), None) => s.push_str(&format!(
+            " {} → {} UDP {} → {}",
+            flow.src, flow.dst, flow.src_port, flow.dst_port
+        )),
+        (None, _) => s.push_str(" (not UDP)"),
+    }
+    let f = all_findings(d);
+    if !f.is_empty() {
+        s.push_str(" [");
+        s.push_str(&f.iter().map(|f| f.id).collect::<Vec<_>>().join(", "));
+        s.push(']');
+    }
+    s
+}
+
+fn layers(d: &Dissected) -> Map<String, Json> {
+    let mut m = Map::new();
+    if let Some(fr) = &d.frame {
+        m.insert(
+            "link".into(),
+            serde_json::to_value(&fr.link).unwrap_or(Json::Null),
+        );
+        if let Some(ip) = &fr.ip {
+            m.insert("ip".into(), serde_json::to_value(ip).unwrap_or(Json::Null));
+        }
+        if let Some(udp) = &fr.udp {
+            m.insert(
+                "udp".into(),
+                serde_json::to_value(udp).unwrap_or(Json::Null),
+            );
+        }
+    }
+    if let Some(a) = &d.alc {
+        m.insert(
+            "lct".into(),
+            serde_json::to_value(&a.lct).unwrap_or(Json::Null),
+        );
+        let mut fec = Map::new();
+        fec.insert("encoding_id".into(), json!(a.fec_encoding_id));
+        if let Some(p) = &a.payload_id {
+            fec.insert(
+                "payload_id".into(),
+                serde_json::to_value(p).unwrap_or(Json::Null),
+            );
+        }
+        if let Some(fti) = &a.fti {
+            fec.insert(
+                "fti".into(),
+                serde_json::to_value(fti).unwrap_or(Json::Null),
+            );
+        }
+        m.insert("fec".into(), Json::Object(fec));
+        if let Some(w) = &a.webrc {
+            m.insert(
+                "webrc".into(),
+                serde_json::to_value(w).unwrap_or(Json::Null),
+            );
+        }
+        m.insert(
+            "payload".into(),
+            json!({ "offset": d.alc_offset + a.symbol_offset, "length": a.symbol_len }),
+        );
+    }
+    m
+}
+
+fn findings_json(d: &Dissected) -> Json {
+    Json::Array(
+        all_findings(d)
+            .iter()
+            .map(|f| json!({ "id": f.id, "severity": f.severity, "rfc": f.rule, "field": f.field, "offset": f.offset, "detail": f.detail }))
+            .collect(),
+    )
+}
+
+/// One JSON object per packet (`-T json`): `frame` is the 1-based packet number.
+pub fn json_line(d: &Dissected, t0: Duration) -> String {
+    let v = json!({
+        "frame": d.raw.frame,
+        "time_epoch": seconds(d.raw.timestamp),
+        "time_relative": relative(d, t0),
+        "len": d.raw.orig_len,
+        "layers": Json::Object(layers(d)),
+        "findings": findings_json(d),
+    });
+    v.to_string()
+}
+
+fn tree_into(out: &mut String, v: &Json, depth: usize) {
+    let pad = "    ".repeat(depth);
+    match v {
+        Json::Object(m) => {
+            for (k, x) in m {
+                match x {
+                    Json::Object(_) | Json::Array(_) => {
+                        out.push_str(&format!("{pad}{k}\n"));
+                        tree_into(out, x, depth + 1);
+                    }
+                    _ => out.push_str(&format!("{pad}{k}: {}\n", scalar(x))),
+                }
+            }
+        }
+        Json::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                match x {
+                    Json::Object(_) | Json::Array(_) => {
+                        out.push_str(&format!("{pad}[{i}]\n"));
+                        tree_into(out, x, depth + 1);
+                    }
+                    _ => out.push_str(&format!("{pad}[{i}] {}\n", scalar(x))),
+                }
+            }
+        }
+        x => out.push_str(&format!("{pad}{}\n", scalar(x))),
+    }
+}
+
+fn scalar(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        Json::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The decoded tree (`-V`), one layer after the other, then the findings.
+pub fn tree(d: &Dissected, t0: Duration) -> String {
+    let mut out = format!(
+        "Frame {}: {} bytes on wire, {} captured, at {:.6}\n",
+        d.raw.frame,
+        d.raw.orig_len,
+        d.raw.data.len(),
+        relative(d, t0)
+    );
+    tree_into(&mut out, &Json::Object(layers(d)), 0);
+    let f = findings_json(d);
+    if f.as_array().is_some_and(|a| !a.is_empty()) {
+        out.push_str("findings\n");
+        tree_into(&mut out, &f, 1);
+    }
+    out
+}
+
+/// tshark-style hex dump: offset, 16 bytes in hex, printable ASCII.
+pub fn hex_dump(data: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, chunk) in data.chunks(16).enumerate() {
+        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        let ascii: String = chunk
+            .iter()
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        out.push_str(&format!(
+            "{:04x}  {:<48} {}\n",
+            i * 16,
+            hex.join(" "),
+            ascii
+        ));
+    }
+    out
+}
+
+/// `-T fields`: the values of each field, repeated ones joined by ',', absent ones empty.
+pub fn fields_line(d: &Dissected, fields: &[&Field], separator: &str) -> String {
+    fields
+        .iter()
+        .map(|f| {
+            values(f, d)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect::<Vec<_>>()
+        .join(separator)
+}

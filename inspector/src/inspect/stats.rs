@@ -1,0 +1,235 @@
+//! `-z` statistics: sessions, objects, findings and FDT instances, as tables (comfy-table) or,
+//! with `-T json`, as JSON lines that link to each other by IDs (Zeek style: `session` in an
+//! object line is the `uid` of its session line).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use serde_json::json;
+
+use crate::track::assembler::{Assembler, ObjectReport};
+use crate::track::session::SessionTracker;
+use crate::wire::fdt::expires_to_ntp_seconds;
+use crate::wire::{Finding, Severity};
+
+/// Seconds between the NTP epoch (1900) and the Unix epoch (1970).
+pub const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+
+pub struct Stats<'a> {
+    pub sessions: &'a SessionTracker,
+    pub assembler: &'a Assembler,
+    pub objects: &'a [ObjectReport],
+    /// Findings by ID: severity, RFC rule, count, first frame.
+    pub findings: &'a BTreeMap<&'static str, (Severity, &'static str, u64, u64)>,
+}
+
+/// Adds a finding raised in `frame` to the per-ID counts.
+pub fn count_finding(
+    agg: &mut BTreeMap<&'static str, (Severity, &'static str, u64, u64)>,
+    frame: u64,
+    f: &Finding,
+) {
+    let e = agg.entry(f.id).or_insert((f.severity, f.rule, 0, frame));
+    e.2 += 1;
+    e.3 = e.3.min(frame);
+}
+
+fn session_uid(stats: &Stats, sender: std::net::IpAddr, tsi: u64) -> String {
+    let idx = stats
+        .sessions
+        .sessions
+        .keys()
+        .position(|k| *k == (sender, tsi))
+        .unwrap_or(usize::MAX);
+    format!("S{}", idx.wrapping_add(1))
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    t
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+pub fn sessions(stats: &Stats, json: bool) -> String {
+    let mut out = String::new();
+    let mut t = table(&[
+        "uid",
+        "sender",
+        "TSI",
+        "channels",
+        "packets",
+        "bytes",
+        "rate (bit/s)",
+        "first",
+        "last",
+        "close-session",
+        "CCI",
+    ]);
+    for (i, s) in stats.sessions.sessions.values().enumerate() {
+        let dur = secs(s.last.saturating_sub(s.first));
+        let rate = if dur > 0.0 {
+            (s.bytes as f64 * 8.0 / dur).round() as u64
+        } else {
+            0
+        };
+        let channels: Vec<String> = s
+            .channels
+            .iter()
+            .map(|(ip, port)| format!("{ip}:{port}"))
+            .collect();
+        let close = s
+            .close_session_frame
+            .map_or("no".to_string(), |f| format!("frame {f}"));
+        let uid = format!("S{}", i + 1);
+        if json {
+            out.push_str(&json!({"log": "sessions", "uid": uid, "sender": s.sender.to_string(), "tsi": s.tsi, "channels": channels, "packets": s.packets, "bytes": s.bytes, "rate_bps": rate, "first": secs(s.first), "last": secs(s.last), "close_session_frame": s.close_session_frame, "cci_bits": s.cci_bits}).to_string());
+            out.push('\n');
+        } else {
+            t.add_row(vec![
+                uid,
+                s.sender.to_string(),
+                s.tsi.to_string(),
+                channels.join(" "),
+                s.packets.to_string(),
+                s.bytes.to_string(),
+                rate.to_string(),
+                format!("{:.6}", secs(s.first)),
+                format!("{:.6}", secs(s.last)),
+                close,
+                format!("{} bits", s.cci_bits),
+            ]);
+        }
+    }
+    if !json {
+        out = format!("Sessions\n{t}\n");
+    }
+    out
+}
+
+pub fn objects(stats: &Stats, json: bool) -> String {
+    let mut out = String::new();
+    let mut t = table(&[
+        "session",
+        "TSI",
+        "TOI",
+        "Content-Location",
+        "FEC",
+        "length",
+        "symbols",
+        "recoverable",
+        "missing bytes",
+        "close-object",
+    ]);
+    for r in stats.objects.iter().filter(|r| r.key.toi != 0) {
+        let uid = session_uid(stats, r.key.sender, r.key.tsi);
+        let location = r.fdt_file.as_ref().map(|f| f.content_location.clone());
+        let recoverable = r.data.is_some();
+        let missing = match (&r.data, &r.partial, r.transfer_length) {
+            (Some(_), _, _) => 0,
+            (None, Some((_, m)), _) => *m,
+            (None, None, Some(l)) => l,
+            _ => 0,
+        };
+        if json {
+            out.push_str(&json!({"log": "objects", "session": uid, "sender": r.key.sender.to_string(), "tsi": r.key.tsi, "toi": r.key.toi.to_string(), "content_location": location, "fec_encoding_id": r.encoding_id, "transfer_length": r.transfer_length, "symbols_received": r.symbols_received, "symbols_needed": r.symbols_needed, "recoverable": recoverable, "missing_bytes": missing, "close_object": r.close_object, "error": r.error}).to_string());
+            out.push('\n');
+        } else {
+            t.add_row(vec![
+                uid,
+                r.key.tsi.to_string(),
+                r.key.toi.to_string(),
+                location.unwrap_or_else(|| "-".into()),
+                r.encoding_id.map_or("-".into(), |e| e.to_string()),
+                r.transfer_length.map_or("-".into(), |l| l.to_string()),
+                format!("{}/{}", r.symbols_received, r.symbols_needed),
+                if recoverable {
+                    "yes".into()
+                } else {
+                    r.error.clone().map_or("no".into(), |e| format!("no: {e}"))
+                },
+                missing.to_string(),
+                if r.close_object {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+            ]);
+        }
+    }
+    if !json {
+        out = format!("Objects\n{t}\n");
+    }
+    out
+}
+
+pub fn findings(stats: &Stats, json: bool) -> String {
+    let mut out = String::new();
+    let mut t = table(&["ID", "severity", "RFC", "count", "first frame"]);
+    for (id, (sev, rule, count, first)) in stats.findings {
+        if json {
+            out.push_str(&json!({"log": "findings", "id": id, "severity": sev, "rfc": rule, "count": count, "first_frame": first}).to_string());
+            out.push('\n');
+        } else {
+            t.add_row(vec![
+                id.to_string(),
+                format!("{sev:?}").to_lowercase(),
+                rule.to_string(),
+                count.to_string(),
+                first.to_string(),
+            ]);
+        }
+    }
+    if !json {
+        out = format!("Findings\n{t}\n");
+    }
+    out
+}
+
+pub fn fdt(stats: &Stats, json: bool, frame_times: &dyn Fn(u64) -> Duration) -> String {
+    let mut out = String::new();
+    let mut t = table(&[
+        "session",
+        "FDT instance",
+        "frame",
+        "Expires (s from then)",
+        "Complete",
+        "files",
+    ]);
+    for (key, frame, inst) in &stats.assembler.fdt_instances {
+        let uid = session_uid(stats, key.sender, key.tsi);
+        // Expires is relative to the capture time of the packet that completed the instance.
+        let at = frame_times(*frame);
+        let now_ntp = at.as_secs() + NTP_UNIX_OFFSET;
+        let expires_in = inst
+            .expires
+            .map(|e| expires_to_ntp_seconds(e, now_ntp) as i64 - now_ntp as i64);
+        let files: Vec<String> = inst
+            .files
+            .iter()
+            .map(|f| format!("{}={}", f.toi, f.content_location))
+            .collect();
+        if json {
+            out.push_str(&json!({"log": "fdt", "session": uid, "instance_id": key.fdt_instance, "frame": frame, "expires_in_s": expires_in, "complete": inst.complete, "files": files}).to_string());
+            out.push('\n');
+        } else {
+            t.add_row(vec![
+                uid,
+                key.fdt_instance.map_or("-".into(), |i| i.to_string()),
+                frame.to_string(),
+                expires_in.map_or("-".into(), |e| e.to_string()),
+                inst.complete.map_or("-".into(), |c| c.to_string()),
+                files.join(" "),
+            ]);
+        }
+    }
+    if !json {
+        out = format!("FDT instances\n{t}\n");
+    }
+    out
+}

@@ -1,0 +1,265 @@
+//! rmt-inspect through its binary: output modes, display filters and aliases, the glossary,
+//! statistics tables (snapshots, reviewed), exit codes, and bad input that keeps what was read.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn capture(name: &str) -> PathBuf {
+    rmt_vectors::captures_dir().join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rmt-inspect"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn flute() -> String {
+    capture("flute-nocode-1.pcap").display().to_string()
+}
+
+#[test]
+fn statistics_tables_for_the_bundled_captures() {
+    for name in [
+        "flute-nocode-1.pcap",
+        "rtlibflute-nocode-1.pcap",
+        "mclv3-nocode-1.pcap",
+    ] {
+        let o = run(&[
+            "-r",
+            capture(name).to_str().unwrap(),
+            "-q",
+            "-z",
+            "sessions",
+            "-z",
+            "objects",
+            "-z",
+            "findings",
+            "-z",
+            "fdt",
+        ]);
+        assert!(o.status.success());
+        insta::assert_snapshot!(format!("z_tables_{name}"), stdout(&o));
+    }
+}
+
+#[test]
+fn json_lines_one_per_packet_numbered_from_one() {
+    let o = run(&["-r", &flute(), "-T", "json"]);
+    assert!(o.status.success());
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 4430);
+    for (i, v) in lines.iter().enumerate() {
+        assert_eq!(v["frame"], i as u64 + 1);
+        assert!(v["findings"].is_array());
+    }
+    assert_eq!(lines[0]["layers"]["lct"]["tsi"], 1);
+    let exts = lines[0]["layers"]["lct"]["extensions"]
+        .as_array()
+        .expect("repeated fields are arrays");
+    assert!(
+        exts.len() >= 3 && exts.iter().any(|e| e["ext"] == "fdt"),
+        "{exts:?}"
+    );
+    assert_eq!(lines[4429]["layers"]["lct"]["close_session"], true);
+}
+
+#[test]
+fn json_statistics_link_objects_to_sessions() {
+    let o = run(&[
+        "-r",
+        &flute(),
+        "-q",
+        "-T",
+        "json",
+        "-z",
+        "sessions",
+        "-z",
+        "objects",
+    ]);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let session = lines.iter().find(|l| l["log"] == "sessions").unwrap();
+    let objects: Vec<&serde_json::Value> = lines.iter().filter(|l| l["log"] == "objects").collect();
+    assert_eq!(objects.len(), 3);
+    assert!(objects
+        .iter()
+        .all(|o| o["session"] == session["uid"] && o["recoverable"] == true));
+}
+
+#[test]
+fn fields_with_aliases_and_empty_values() {
+    let o = run(&[
+        "-r",
+        &flute(),
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "rmt-lct.toi",
+        "-e",
+        "fec.esi",
+        "-e",
+        "flute.fdt.instance_id",
+        "-E",
+        "separator=;",
+        "-c",
+        "3",
+    ]);
+    assert_eq!(stdout(&o), "1;0;0;1\n2;0;1;1\n3;1;0;\n");
+    let last = run(&[
+        "-r",
+        &flute(),
+        "-T",
+        "fields",
+        "-e",
+        "lct.toi",
+        "-e",
+        "lct.close_session",
+        "-Y",
+        "lct.close_session == 1",
+    ]);
+    assert_eq!(
+        stdout(&last),
+        "\t1\n",
+        "the close-session packet has no TOI: an empty column"
+    );
+}
+
+#[test]
+fn display_filters_select_packets() {
+    let count = |f: &str| stdout(&run(&["-r", &flute(), "-Y", f])).lines().count();
+    assert_eq!(count("lct.toi == 1"), 8);
+    assert_eq!(count("rmt-lct.toi == 1"), 8, "Wireshark alias");
+    assert_eq!(count("lct.toi == 1 && fec.esi >= 6"), 2);
+    assert_eq!(count("lct.toi == 1 && !(fec.esi < 7)"), 1);
+    assert_eq!(count("lct.toi == 0 || lct.close_session == 1"), 3);
+    // As in Wireshark, a bare field tests presence: a flag is present (0 or 1) in every packet.
+    assert_eq!(count("lct.close_session"), 4430);
+    assert_eq!(count("lct.close_object == 1 and lct.toi > 2"), 1);
+    assert_eq!(count("flute.fdt.instance_id"), 2);
+    assert_eq!(
+        count("lct.toi != 3"),
+        4430 - 3682 - 1,
+        "!= needs the field present"
+    );
+    assert_eq!(count("ip.dst == 127.0.0.1 && udp.dstport == 42001"), 4430);
+}
+
+#[test]
+fn bad_filters_and_fields_are_usage_errors() {
+    for (args, needle) in [
+        (vec!["-Y", "lct.toi =="], "column"),
+        (vec!["-Y", "lct.tio == 1"], "unknown field"),
+        (vec!["-Y", "lct.toi == abc"], "not an unsigned number"),
+        (vec!["-Y", "(lct.toi == 1"], "expected ')'"),
+        (vec!["-T", "fields", "-e", "nope"], "unknown field"),
+        (vec!["-T", "fields"], "-e FIELD"),
+    ] {
+        let mut a = vec!["-r", "/nonexistent-not-read.pcap"];
+        a.extend(args);
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(2), "{a:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(needle),
+            "{a:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+#[test]
+fn glossary_lists_fields_with_aliases() {
+    let o = run(&["-G", "fields"]);
+    let g = stdout(&o);
+    assert!(g
+        .lines()
+        .any(|l| l.starts_with("lct.tsi\tuint\trmt-lct.tsi\t")));
+    assert!(g.lines().any(|l| l.starts_with("fec.esi\t")));
+    assert!(g.lines().count() >= 40);
+}
+
+#[test]
+fn missing_file_is_exit_1_and_truncated_capture_is_exit_3_after_processing() {
+    assert_eq!(run(&["-r", "/nonexistent.pcap"]).status.code(), Some(1));
+    let bytes = std::fs::read(capture("flute-nocode-1.pcap")).unwrap();
+    let cut = std::env::temp_dir().join(format!("rmtkit-cut-{}.pcap", std::process::id()));
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let o = run(&[
+        "-r",
+        cut.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("truncated or corrupt after frame"), "{err}");
+    let frames = stdout(&o).lines().count();
+    assert!(
+        frames > 2000,
+        "the packets before the break are processed ({frames})"
+    );
+    assert!(err.contains(&format!("after frame {frames}")), "{err}");
+    let _ = std::fs::remove_file(&cut);
+    let garbage = std::env::temp_dir().join(format!("rmtkit-garbage-{}.pcap", std::process::id()));
+    std::fs::write(&garbage, b"this is not a capture").unwrap();
+    assert_eq!(
+        run(&["-r", garbage.to_str().unwrap()]).status.code(),
+        Some(1)
+    );
+    let _ = std::fs::remove_file(&garbage);
+}
+
+#[test]
+fn decode_as_selects_flows() {
+    let other = run(&[
+        "-r",
+        &flute(),
+        "-d",
+        "udp.port==9",
+        "-T",
+        "fields",
+        "-e",
+        "lct.tsi",
+        "-c",
+        "2",
+    ]);
+    assert_eq!(stdout(&other), "\n\n", "port 9 carries no ALC");
+    let right = run(&[
+        "-r",
+        &flute(),
+        "-d",
+        "udp.port==42001",
+        "-T",
+        "fields",
+        "-e",
+        "lct.tsi",
+        "-c",
+        "2",
+    ]);
+    assert_eq!(stdout(&right), "1\n1\n");
+    let heuristic = run(&["-r", &flute(), "-c", "2"]);
+    assert!(String::from_utf8_lossy(&heuristic.stderr)
+        .contains("decoded as ALC: 127.0.0.1:59688 -> 127.0.0.1:42001"));
+}
+
+#[test]
+fn verbose_tree_and_hex_dump() {
+    let o = stdout(&run(&["-r", &flute(), "-V", "-x", "-c", "1"]));
+    assert!(o.starts_with("Frame 1: 1518 bytes on wire"), "{o}");
+    assert!(o.contains("lct\n") && o.contains("    tsi: 1\n"));
+    assert!(o.contains("\n0000  "), "hex dump");
+}
