@@ -55,6 +55,21 @@ impl Source {
             Source::Owned(v) => v,
         }
     }
+
+    /// Tells the kernel the bytes before `offset` will not be read again, so their pages leave
+    /// the process's resident set (they stay in the page cache). Keeps memory flat on long
+    /// captures; a no-op for standard input.
+    pub fn release_before(&self, offset: usize) {
+        if let Source::Mapped(m) = self {
+            let page = 4096;
+            let end = offset / page * page;
+            if end > 0 {
+                // SAFETY: the range lies inside the mapping, and no slice of it before `offset`
+                // is used again (packets are processed in order and not kept).
+                let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, end) };
+            }
+        }
+    }
 }
 
 /// One captured packet, borrowed from the source.
@@ -112,6 +127,11 @@ impl<'a> Packets<'a> {
                 done: false,
             })
         }
+    }
+
+    /// Bytes consumed so far, from the start of the capture.
+    pub fn consumed(&self, total: usize) -> usize {
+        total - self.rest.len()
     }
 
     /// The link type of a classic pcap file (pcapng gives one per interface).

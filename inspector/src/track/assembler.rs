@@ -29,6 +29,9 @@ pub struct AssemblerConfig {
     pub max_object_bytes: u64,
     /// Largest inflated FDT instance.
     pub max_inflated: usize,
+    /// Rebuild every object; when false only FDT instances (TOI 0) are, which is all that the
+    /// FDT and session checks need (and keeps memory flat on long captures).
+    pub all_objects: bool,
 }
 
 impl Default for AssemblerConfig {
@@ -38,6 +41,7 @@ impl Default for AssemblerConfig {
             max_buffered_bytes: 2 << 30,
             max_object_bytes: 1 << 32,
             max_inflated: crate::wire::inflate::DEFAULT_MAX_INFLATED,
+            all_objects: true,
         }
     }
 }
@@ -139,6 +143,9 @@ impl Assembler {
         let (Some(tsi), Some(toi), Some(pid)) = (alc.lct.tsi, alc.lct.toi, alc.payload_id) else {
             return;
         };
+        if toi != 0 && !self.config.all_objects {
+            return;
+        }
         let fdt_instance = match alc.lct.extension(HET_FDT).map(|e| &e.body) {
             Some(ExtensionBody::Fdt(f)) => Some(f.instance_id),
             _ => None,

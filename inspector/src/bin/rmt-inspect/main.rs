@@ -170,7 +170,11 @@ fn main() -> ExitCode {
         webrc: args.webrc,
     };
     let mut flows = FlowSelector::new(args.decode_as.clone(), ctx);
-    let mut assembler = Assembler::new(AssemblerConfig::default());
+    // Rebuilding every object costs memory in proportion to the capture: only when asked for.
+    let all_objects = args.export_objects.is_some() || args.stats.contains(&Stat::Objects);
+    let mut assembler = Assembler::new(AssemblerConfig { all_objects, ..AssemblerConfig::default() });
+    let total = source.bytes().len();
+    let mut released = 0usize;
     let mut sessions = SessionTracker::default();
     let mut findings = BTreeMap::new();
     let mut times: Vec<(u64, Duration)> = Vec::new();
@@ -180,7 +184,14 @@ fn main() -> ExitCode {
     let mut last_frame = 0;
     let mut corrupt = None;
     let json = args.format == Format::Json;
-    for pkt in packets {
+    let mut packets = packets;
+    while let Some(pkt) = packets.next() {
+        let consumed = packets.consumed(total);
+        if consumed - released >= 16 << 20 {
+            // Pages behind the packet just read are not needed again.
+            source.release_before(consumed - pkt.as_ref().map_or(0, |p| p.data.len() + 16));
+            released = consumed;
+        }
         let raw = match pkt {
             Ok(r) => r,
             Err(e) => {
