@@ -21,14 +21,46 @@ fn frame(tsi: u32, toi: u32, sbn: u16, esi: u16, payload: &[u8]) -> Vec<u8> {
     lct.extend_from_slice(&sbn.to_be_bytes());
     lct.extend_from_slice(&esi.to_be_bytes());
     lct.extend_from_slice(payload);
-    let mut f = vec![0x01, 0x00, 0x5e, 0x7c, 0x00, 0x01, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00];
+    let mut f = vec![
+        0x01, 0x00, 0x5e, 0x7c, 0x00, 0x01, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+    ];
     let total = 28 + lct.len();
-    let mut ip = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0x40, 0, 16, 17, 0, 0, 10, 0, 0, 1, 233, 252, 0, 1];
+    let mut ip = vec![
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        0,
+        0x40,
+        0,
+        16,
+        17,
+        0,
+        0,
+        10,
+        0,
+        0,
+        1,
+        233,
+        252,
+        0,
+        1,
+    ];
     let sum = rmt_inspector::wire::checksum::internet_checksum(&ip);
     ip[10..12].copy_from_slice(&sum.to_be_bytes());
     f.extend_from_slice(&ip);
     let udp_len = 8 + lct.len();
-    f.extend_from_slice(&[0x9c, 0x40, 0x0d, 0x48, (udp_len >> 8) as u8, udp_len as u8, 0, 0]);
+    f.extend_from_slice(&[
+        0x9c,
+        0x40,
+        0x0d,
+        0x48,
+        (udp_len >> 8) as u8,
+        udp_len as u8,
+        0,
+        0,
+    ]);
     f.extend_from_slice(&lct);
     f
 }
@@ -36,7 +68,9 @@ fn frame(tsi: u32, toi: u32, sbn: u16, esi: u16, payload: &[u8]) -> Vec<u8> {
 /// Classic pcap: 24-byte header, then 16-byte record headers.
 fn write_capture(path: &Path, packets: usize) {
     let mut w = BufWriter::new(std::fs::File::create(path).unwrap());
-    let header: [u8; 24] = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0];
+    let header: [u8; 24] = [
+        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
+    ];
     w.write_all(&header).unwrap();
     let payload = vec![0x5Au8; 1400];
     for i in 0..packets {
@@ -45,7 +79,12 @@ fn write_capture(path: &Path, packets: usize) {
         let n = i / 64;
         let f = frame(7, toi, (n / 64) as u16, (n % 64) as u16, &payload);
         let ts = i as u32;
-        for v in [1_700_000_000u32 + ts / 100_000, (ts % 100_000) * 10, f.len() as u32, f.len() as u32] {
+        for v in [
+            1_700_000_000u32 + ts / 100_000,
+            (ts % 100_000) * 10,
+            f.len() as u32,
+            f.len() as u32,
+        ] {
             w.write_all(&v.to_le_bytes()).unwrap();
         }
         w.write_all(&f).unwrap();
@@ -54,22 +93,46 @@ fn write_capture(path: &Path, packets: usize) {
 }
 
 /// Runs rmt-inspect; returns wall time and that child's peak resident set in KiB.
+// The child is reaped by wait4 (which also gives its rusage), not by Child::wait.
+#[allow(clippy::zombie_processes)]
 fn run(bin: &Path, args: &[&str]) -> (Duration, i64) {
     let start = Instant::now();
-    let child = Command::new(bin).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let child = Command::new(bin)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut status = 0;
     // SAFETY: wait4 on our own child's pid fills `status` and `usage` for that child only.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     let elapsed = start.elapsed();
-    assert!(pid > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{args:?}");
+    assert!(
+        pid > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{args:?}"
+    );
     (elapsed, usage.ru_maxrss)
 }
 
 fn main() {
     // Criterion passes flags like --bench; ignore them.
-    let packets: usize = std::env::var("RMT_BENCH_PACKETS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
-    let status = Command::new("cargo").args(["build", "--release", "-q", "-p", "rmt-inspector", "--bin", "rmt-inspect"]).status().unwrap();
+    let packets: usize = std::env::var("RMT_BENCH_PACKETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let status = Command::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            "rmt-inspector",
+            "--bin",
+            "rmt-inspect",
+        ])
+        .status()
+        .unwrap();
     assert!(status.success());
     let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/rmt-inspect");
     let dir = std::env::temp_dir();
@@ -77,15 +140,38 @@ fn main() {
     let large = dir.join(format!("rmtkit-bench-{}-x5.pcap", std::process::id()));
     write_capture(&small, packets);
     let size = std::fs::metadata(&small).unwrap().len();
-    println!("synthetic capture: {packets} packets, {:.0} MB", size as f64 / 1e6);
+    println!(
+        "synthetic capture: {packets} packets, {:.0} MB",
+        size as f64 / 1e6
+    );
     let report = |name: &str, n: usize, (t, rss): (Duration, i64)| {
-        println!("{name:<34} {:>6.2} s  {:>10.0} packets/s  peak RSS {:>5} MiB", t.as_secs_f64(), n as f64 / t.as_secs_f64(), rss / 1024);
+        println!(
+            "{name:<34} {:>6.2} s  {:>10.0} packets/s  peak RSS {:>5} MiB",
+            t.as_secs_f64(),
+            n as f64 / t.as_secs_f64(),
+            rss / 1024
+        );
     };
     let s = small.to_str().unwrap();
-    report("-q -z sessions", packets, run(&bin, &["-r", s, "-q", "-z", "sessions"]));
-    report("-T json > /dev/null", packets, run(&bin, &["-r", s, "-T", "json"]));
+    report(
+        "-q -z sessions",
+        packets,
+        run(&bin, &["-r", s, "-q", "-z", "sessions"]),
+    );
+    report(
+        "-T json > /dev/null",
+        packets,
+        run(&bin, &["-r", s, "-T", "json"]),
+    );
     write_capture(&large, packets * 5);
-    report("-q -z sessions (5x longer capture)", packets * 5, run(&bin, &["-r", large.to_str().unwrap(), "-q", "-z", "sessions"]));
+    report(
+        "-q -z sessions (5x longer capture)",
+        packets * 5,
+        run(
+            &bin,
+            &["-r", large.to_str().unwrap(), "-q", "-z", "sessions"],
+        ),
+    );
     let _ = std::fs::remove_file(&small);
     let _ = std::fs::remove_file(&large);
 }

@@ -66,7 +66,8 @@ impl Source {
             if end > 0 {
                 // SAFETY: the range lies inside the mapping, and no slice of it before `offset`
                 // is used again (packets are processed in order and not kept).
-                let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, end) };
+                let _ =
+                    unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, end) };
             }
         }
     }

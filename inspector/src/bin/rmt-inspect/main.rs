@@ -172,7 +172,10 @@ fn main() -> ExitCode {
     let mut flows = FlowSelector::new(args.decode_as.clone(), ctx);
     // Rebuilding every object costs memory in proportion to the capture: only when asked for.
     let all_objects = args.export_objects.is_some() || args.stats.contains(&Stat::Objects);
-    let mut assembler = Assembler::new(AssemblerConfig { all_objects, ..AssemblerConfig::default() });
+    let mut assembler = Assembler::new(AssemblerConfig {
+        all_objects,
+        ..AssemblerConfig::default()
+    });
     let total = source.bytes().len();
     let mut released = 0usize;
     let mut sessions = SessionTracker::default();
