@@ -41,6 +41,11 @@ pub struct FlowSelector {
     /// Heuristic decisions: flow -> (decoded as ALC, packets).
     pub decided: HashMap<Flow, (bool, u64)>,
     pub ctx: AlcContext,
+    /// The last flow looked up and its decision: captures are long runs of one flow, and this
+    /// saves a hash lookup per packet.
+    last: Option<(Flow, bool)>,
+    /// Packets of `last` not yet added to its count in `decided`.
+    last_pending: u64,
 }
 
 impl FlowSelector {
@@ -49,11 +54,44 @@ impl FlowSelector {
             ports,
             decided: HashMap::new(),
             ctx,
+            last: None,
+            last_pending: 0,
         }
     }
 
+    fn flush_last(&mut self) {
+        if let Some((flow, _)) = self.last {
+            if let Some(e) = self.decided.get_mut(&flow) {
+                e.1 += self.last_pending;
+            }
+        }
+        self.last_pending = 0;
+    }
+
+    /// Whether `flow` carries ALC, deciding from `payload` the first time.
+    fn decide(&mut self, flow: Flow, payload: &[u8]) -> bool {
+        if let Some((f, yes)) = self.last {
+            if f == flow {
+                self.last_pending += 1;
+                return yes;
+            }
+        }
+        self.flush_last();
+        let ctx = self.ctx;
+        let entry = self.decided.entry(flow).or_insert_with(|| {
+            let ok = AlcPacket::parse(payload, ctx)
+                .is_ok_and(|a| !a.findings.iter().any(|f| f.severity == Severity::Error));
+            (ok, 0)
+        });
+        entry.1 += 1;
+        let yes = entry.0;
+        self.last = Some((flow, yes));
+        yes
+    }
+
     /// The flows the heuristic took, for the report on standard error.
-    pub fn chosen(&self) -> Vec<(Flow, u64)> {
+    pub fn chosen(&mut self) -> Vec<(Flow, u64)> {
+        self.flush_last();
         let mut v: Vec<(Flow, u64)> = self
             .decided
             .iter()
@@ -135,14 +173,7 @@ pub fn dissect<'a>(raw: RawPacket<'a>, flows: &mut FlowSelector) -> Dissected<'a
     let payload = frame.udp_payload(raw.data).unwrap_or(&[]);
     d.frame = Some(frame);
     let wanted = if flows.ports.is_empty() {
-        let ctx = flows.ctx;
-        let entry = flows.decided.entry(flow).or_insert_with(|| {
-            let ok = AlcPacket::parse(payload, ctx)
-                .is_ok_and(|a| !a.findings.iter().any(|f| f.severity == Severity::Error));
-            (ok, 0)
-        });
-        entry.1 += 1;
-        entry.0
+        flows.decide(flow, payload)
     } else {
         flows.ports.contains(&udp.dst_port) || flows.ports.contains(&udp.src_port)
     };

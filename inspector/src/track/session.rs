@@ -2,7 +2,7 @@
 //! rules that need more than one packet to check. Each finding has a stable ID, a severity and
 //! the RFC rule, and is raised once per session and ID (with the first frame).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ pub struct SessionStats {
     /// TOI field width in bits of the first packet that had one, or 0.
     toi_bits: Option<usize>,
     /// Per TOI: codepoint and whether B was seen.
-    objects: HashMap<u128, (u8, bool)>,
+    objects: BTreeMap<u128, (u8, bool)>,
     uses_fdt: bool,
     fdt_tois: BTreeSet<u128>,
     raised: BTreeSet<&'static str>,
@@ -83,7 +83,7 @@ impl SessionTracker {
                 close_session_frame: None,
                 cci_bits: 32 * (u32::from(a.lct.c) + 1),
                 toi_bits: None,
-                objects: HashMap::new(),
+                objects: BTreeMap::new(),
                 uses_fdt: false,
                 fdt_tois: BTreeSet::new(),
                 raised: BTreeSet::new(),
