@@ -1,5 +1,8 @@
 //! The field registry: every field `-e`, `-Y` and `-G fields` know, with its type, description
-//! and Wireshark aliases (`rmt-lct.*`, `rmt-fec.*`, `alc.*`) so existing filters carry over.
+//! and Wireshark aliases (`rmt-lct.*`, `rmt-fec.*`, `alc.*`) so existing filters carry over. An
+//! alias is given only where Wireshark's field means the same thing (its `rmt-lct.fsize.*` are
+//! field sizes, not the S/O/H/C flags, so they are not aliases); `tests/tshark.rs` checks that
+//! both tools give the same values.
 //! (Wireshark's own `lct.*` is H.283, an unrelated protocol, so it is not an alias.)
 //! A field can occur several times in a packet (header extensions, findings): values are lists.
 
@@ -129,14 +132,14 @@ pub static FIELDS: &[Field] = &[
     ),
     field!(
         "lct.c",
-        ["rmt-lct.fsize.cci"],
+        [],
         Uint,
         "C: CCI length is 32*(C+1) bits",
         |d, o| u(o, d.alc.as_ref().map(|a| a.lct.c))
     ),
     field!(
         "lct.psi",
-        ["rmt-lct.psi"],
+        [],
         Uint,
         "PSI bits (ALC: bit 6 is SPI)",
         |d, o| u(o, d.alc.as_ref().map(|a| a.lct.psi))
@@ -150,21 +153,21 @@ pub static FIELDS: &[Field] = &[
     ),
     field!(
         "lct.s",
-        ["rmt-lct.fsize.tsi"],
+        [],
         Bool,
         "S: TSI has a full 32-bit word",
         |d, o| b(o, d.alc.as_ref().map(|a| a.lct.s))
     ),
     field!(
         "lct.o",
-        ["rmt-lct.fsize.toi"],
+        [],
         Uint,
         "O: full 32-bit words in the TOI",
         |d, o| u(o, d.alc.as_ref().map(|a| a.lct.o))
     ),
     field!(
         "lct.h",
-        ["rmt-lct.fsize.half_word"],
+        [],
         Bool,
         "H: 16 more bits in TSI and TOI",
         |d, o| b(o, d.alc.as_ref().map(|a| a.lct.h))
@@ -284,7 +287,7 @@ pub static FIELDS: &[Field] = &[
     ),
     field!(
         "flute.fdt.instance_id",
-        ["rmt-lct.fdt_instance_id", "alc.fdt.instance_id"],
+        ["rmt-lct.fdt_instance_id"],
         Uint,
         "EXT_FDT FDT Instance ID",
         |d, o| {
@@ -301,7 +304,7 @@ pub static FIELDS: &[Field] = &[
     ),
     field!(
         "flute.fdt.version",
-        ["rmt-lct.fdt_version"],
+        ["rmt-lct.flute_version"],
         Uint,
         "EXT_FDT FLUTE version V",
         |d, o| {
@@ -335,7 +338,7 @@ pub static FIELDS: &[Field] = &[
     ),
     field!(
         "fec.encoding_id",
-        ["rmt-fec.encoding_id", "alc.fec.encoding_id"],
+        ["rmt-fec.encoding_id"],
         Uint,
         "FEC Encoding ID (the codepoint in FLUTE)",
         |d, o| u(o, d.alc.as_ref().map(|a| a.fec_encoding_id))
