@@ -263,3 +263,50 @@ fn verbose_tree_and_hex_dump() {
     assert!(o.contains("lct\n") && o.contains("    tsi: 1\n"));
     assert!(o.contains("\n0000  "), "hex dump");
 }
+
+#[test]
+fn write_filtered_packets_as_pcapng_and_read_them_back() {
+    let out = std::env::temp_dir().join(format!("rmtkit-w-{}.pcapng", std::process::id()));
+    let o = run(&[
+        "-r",
+        &flute(),
+        "-Y",
+        "lct.toi == 2 && fec.sbn == 3",
+        "-w",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success());
+    let fields = [
+        "-T",
+        "fields",
+        "-e",
+        "frame.time_epoch",
+        "-e",
+        "lct.toi",
+        "-e",
+        "fec.sbn",
+        "-e",
+        "fec.esi",
+        "-e",
+        "frame.len",
+    ];
+    let flute_path = flute();
+    let mut direct_args = vec![
+        "-r",
+        flute_path.as_str(),
+        "-Y",
+        "lct.toi == 2 && fec.sbn == 3",
+    ];
+    direct_args.extend(fields);
+    let direct = stdout(&run(&direct_args));
+    let mut back_args = vec!["-r", out.to_str().unwrap()];
+    back_args.extend(fields);
+    let back = stdout(&run(&back_args));
+    assert_eq!(back.lines().count(), 64, "one block of 64 symbols");
+    assert_eq!(
+        back, direct,
+        "same packets, times and lengths after the pcapng round trip"
+    );
+    let _ = std::fs::remove_file(&out);
+}

@@ -3,5 +3,6 @@
 
 pub mod load;
 pub mod reader;
+pub mod writer;
 
 pub use load::{parse_capture, read_capture, Capture, CaptureError, CapturedPacket};

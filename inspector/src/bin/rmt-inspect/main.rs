@@ -7,13 +7,14 @@
 //! is truncated or corrupt part-way: everything before the break was processed and reported.
 
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use rmt_inspector::capture::reader::{Packets, ReadError, Source};
+use rmt_inspector::capture::writer::PcapNgOut;
 use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
 use rmt_inspector::inspect::fields::{glossary, lookup, Field};
 use rmt_inspector::inspect::filter::Filter;
@@ -93,6 +94,9 @@ struct Args {
     /// Statistics at the end (repeatable): sessions, objects, findings, fdt.
     #[arg(short = 'z', value_enum)]
     stats: Vec<Stat>,
+    /// Write the packets shown (after -Y and -c) to FILE as pcapng.
+    #[arg(short = 'w', value_name = "FILE")]
+    write: Option<PathBuf>,
     /// Decode the LCT CCI as WEBRC (RFC 3738 §5).
     #[arg(long)]
     webrc: bool,
@@ -178,6 +182,19 @@ fn main() -> ExitCode {
     });
     let total = source.bytes().len();
     let mut released = 0usize;
+    let mut pcap_out = match &args.write {
+        None => None,
+        Some(p) => match std::fs::File::create(p).and_then(|f| PcapNgOut::new(BufWriter::new(f))) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                eprintln!("rmt-inspect: cannot write {}: {e}", p.display());
+                return ExitCode::from(1);
+            }
+        },
+    };
+    // A progress line on standard error, only when it is a terminal and the input is long.
+    let progress = std::io::stderr().is_terminal() && total > 64 << 20;
+    let mut next_progress = 0usize;
     let mut sessions = SessionTracker::default();
     let mut findings = BTreeMap::new();
     let mut times: Vec<(u64, Duration)> = Vec::new();
@@ -219,7 +236,24 @@ fn main() -> ExitCode {
                 times.push((d.raw.frame, d.raw.timestamp));
             }
         }
-        if args.quiet || filter.as_ref().is_some_and(|f| !f.matches(&d)) {
+        if progress && consumed >= next_progress {
+            eprint!(
+                "\rrmt-inspect: {:>3}% ({} packets)",
+                consumed * 100 / total.max(1),
+                d.raw.frame
+            );
+            next_progress = consumed + total / 100;
+        }
+        if filter.as_ref().is_some_and(|f| !f.matches(&d)) {
+            continue;
+        }
+        if let Some(w) = pcap_out.as_mut() {
+            if let Err(e) = w.write(&d.raw) {
+                eprintln!("rmt-inspect: cannot write the pcapng output: {e}");
+                return ExitCode::from(1);
+            }
+        }
+        if args.quiet {
             continue;
         }
         let written = match args.format {
@@ -236,6 +270,15 @@ fn main() -> ExitCode {
         if written.and(hex).is_err() {
             // Standard output closed (e.g. piped into `head`): stop quietly.
             return ExitCode::SUCCESS;
+        }
+    }
+    if progress {
+        eprintln!("\rrmt-inspect: 100% ({last_frame} packets)");
+    }
+    if let Some(w) = pcap_out.take() {
+        if let Err(e) = w.finish() {
+            eprintln!("rmt-inspect: cannot write the pcapng output: {e}");
+            return ExitCode::from(1);
         }
     }
     for (key, _, inst) in &assembler.fdt_instances {

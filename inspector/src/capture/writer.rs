@@ -1,0 +1,75 @@
+//! Writing packets as pcapng (`rmt-inspect -w FILE`): one Interface Description Block per link
+//! type met, then one Enhanced Packet Block per packet, with its capture time and wire length.
+
+use std::borrow::Cow;
+use std::io::Write;
+
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
+use pcap_file::pcapng::PcapNgWriter;
+use pcap_file::DataLink;
+
+use super::reader::RawPacket;
+use crate::wire::link::LinkType;
+
+pub struct PcapNgOut<W: Write> {
+    writer: PcapNgWriter<W>,
+    interfaces: Vec<LinkType>,
+}
+
+fn datalink(l: LinkType) -> DataLink {
+    DataLink::from(match l {
+        LinkType::Ethernet => 1,
+        LinkType::LinuxSll => 113,
+        LinkType::LinuxSll2 => 276,
+        LinkType::RawIp => 101,
+        LinkType::Ipv4 => 228,
+        LinkType::Ipv6 => 229,
+        LinkType::Unknown(n) => n,
+    })
+}
+
+impl<W: Write> PcapNgOut<W> {
+    pub fn new(out: W) -> std::io::Result<Self> {
+        let writer = PcapNgWriter::new(out).map_err(std::io::Error::other)?;
+        Ok(PcapNgOut {
+            writer,
+            interfaces: Vec::new(),
+        })
+    }
+
+    pub fn write(&mut self, p: &RawPacket<'_>) -> std::io::Result<()> {
+        let interface = match self.interfaces.iter().position(|l| *l == p.link_type) {
+            Some(i) => i,
+            None => {
+                let idb = InterfaceDescriptionBlock {
+                    linktype: datalink(p.link_type),
+                    snaplen: 0,
+                    options: vec![],
+                };
+                self.writer
+                    .write_pcapng_block(idb)
+                    .map_err(std::io::Error::other)?;
+                self.interfaces.push(p.link_type);
+                self.interfaces.len() - 1
+            }
+        };
+        let epb = EnhancedPacketBlock {
+            interface_id: interface as u32,
+            timestamp: p.timestamp,
+            original_len: p.orig_len,
+            data: Cow::Borrowed(p.data),
+            options: vec![],
+        };
+        self.writer
+            .write_pcapng_block(epb)
+            .map_err(std::io::Error::other)?;
+        Ok(())
+    }
+
+    pub fn finish(self) -> std::io::Result<W> {
+        let mut w = self.writer.into_inner();
+        w.flush()?;
+        Ok(w)
+    }
+}
