@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 
 use super::dissect::Dissected;
@@ -131,17 +132,112 @@ fn findings_json(d: &Dissected) -> Json {
     )
 }
 
-/// One JSON object per packet (`-T json`): `frame` is the 1-based packet number.
+#[derive(Serialize)]
+struct FecJson<'a> {
+    encoding_id: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload_id: Option<&'a crate::wire::fec_payload_id::FecPayloadId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fti: Option<&'a crate::wire::ext_fti::ExtFti>,
+}
+
+#[derive(Serialize)]
+struct PayloadJson {
+    offset: usize,
+    length: usize,
+}
+
+#[derive(Serialize)]
+struct LayersJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a crate::wire::link::LinkRepr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<&'a crate::wire::ip::IpRepr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    udp: Option<&'a crate::wire::udp::UdpRepr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lct: Option<&'a crate::wire::lct::LctRepr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fec: Option<FecJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webrc: Option<&'a crate::wire::webrc_cci::WebrcCci>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload: Option<PayloadJson>,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    id: &'a str,
+    severity: Severity,
+    rfc: &'a str,
+    field: &'a str,
+    offset: usize,
+    detail: &'a str,
+}
+
+#[derive(Serialize)]
+struct PacketJson<'a> {
+    frame: u64,
+    time_epoch: f64,
+    time_relative: f64,
+    len: u32,
+    layers: LayersJson<'a>,
+    findings: Vec<FindingJson<'a>>,
+}
+
+/// One JSON object per packet (`-T json`): `frame` is the 1-based packet number. Serialised
+/// straight from the decoded values (no intermediate JSON tree).
+pub fn write_json_line(
+    out: &mut impl std::io::Write,
+    d: &Dissected,
+    t0: Duration,
+) -> std::io::Result<()> {
+    let findings = all_findings(d);
+    let a = d.alc.as_ref();
+    let frame = d.frame.as_ref();
+    let p = PacketJson {
+        frame: d.raw.frame,
+        time_epoch: seconds(d.raw.timestamp),
+        time_relative: relative(d, t0),
+        len: d.raw.orig_len,
+        layers: LayersJson {
+            link: frame.map(|f| &f.link),
+            ip: frame.and_then(|f| f.ip.as_ref()),
+            udp: frame.and_then(|f| f.udp.as_ref()),
+            lct: a.map(|a| &a.lct),
+            fec: a.map(|a| FecJson {
+                encoding_id: a.fec_encoding_id,
+                payload_id: a.payload_id.as_ref(),
+                fti: a.fti.as_ref(),
+            }),
+            webrc: a.and_then(|a| a.webrc.as_ref()),
+            payload: a.map(|a| PayloadJson {
+                offset: d.alc_offset + a.symbol_offset,
+                length: a.symbol_len,
+            }),
+        },
+        findings: findings
+            .iter()
+            .map(|f| FindingJson {
+                id: f.id,
+                severity: f.severity,
+                rfc: f.rule,
+                field: f.field,
+                offset: f.offset,
+                detail: &f.detail,
+            })
+            .collect(),
+    };
+    serde_json::to_writer(&mut *out, &p).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// [`write_json_line`] into a string (without the newline).
 pub fn json_line(d: &Dissected, t0: Duration) -> String {
-    let v = json!({
-        "frame": d.raw.frame,
-        "time_epoch": seconds(d.raw.timestamp),
-        "time_relative": relative(d, t0),
-        "len": d.raw.orig_len,
-        "layers": Json::Object(layers(d)),
-        "findings": findings_json(d),
-    });
-    v.to_string()
+    let mut v = Vec::new();
+    let _ = write_json_line(&mut v, d, t0);
+    v.pop();
+    String::from_utf8(v).unwrap_or_default()
 }
 
 fn tree_into(out: &mut String, v: &Json, depth: usize) {

@@ -4,9 +4,11 @@
 use serde::Serializer;
 
 pub fn bytes<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(b.len() * 2);
     for byte in b {
-        out.push_str(&format!("{byte:02x}"));
+        out.push(DIGITS[usize::from(byte >> 4)] as char);
+        out.push(DIGITS[usize::from(byte & 0xF)] as char);
     }
     s.serialize_str(&out)
 }

@@ -257,7 +257,7 @@ fn main() -> ExitCode {
             continue;
         }
         let written = match args.format {
-            Format::Json => writeln!(out, "{}", output::json_line(&d, t0)),
+            Format::Json => output::write_json_line(&mut out, &d, t0),
             Format::Fields => writeln!(out, "{}", output::fields_line(&d, &fields, &separator)),
             Format::Text if args.verbose => write!(out, "{}", output::tree(&d, t0)),
             Format::Text => writeln!(out, "{}", output::summary_line(&d, t0)),
