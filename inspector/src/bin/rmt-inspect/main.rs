@@ -2,9 +2,10 @@
 //! JSON or fields), filters them, keeps state across packets (sessions, objects, FDT), reports
 //! findings and statistics, and exports rebuilt objects.
 //!
-//! Exit codes: 0 done; 1 the input could not be read at all, or the output folder could not be
-//! written; 2 bad arguments (including a bad display filter or an unknown field); 3 the capture
-//! is truncated or corrupt part-way: everything before the break was processed and reported.
+//! Exit codes: 0 done; 1 the input could not be read at all (or the interface opened), or an
+//! output could not be written; 2 bad arguments (including a bad display filter or an unknown
+//! field); 3 the capture is truncated or corrupt part-way: everything before the break was
+//! processed and reported.
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -13,7 +14,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use rmt_inspector::capture::reader::{Packets, ReadError, Source};
+use rmt_inspector::capture::live::{Join, LiveCapture};
+use rmt_inspector::capture::reader::{Packets, RawPacket, ReadError, Source};
 use rmt_inspector::capture::writer::PcapNgOut;
 use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
 use rmt_inspector::inspect::fields::{glossary, lookup, Field};
@@ -24,6 +26,8 @@ use rmt_inspector::track::assembler::{Assembler, AssemblerConfig};
 use rmt_inspector::track::export::export;
 use rmt_inspector::track::session::SessionTracker;
 use rmt_inspector::wire::alc::AlcContext;
+use rmt_inspector::wire::link::LinkType;
+use rmt_inspector::wire::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -58,8 +62,18 @@ struct Args {
     #[arg(long, action = clap::ArgAction::Version)]
     version: Option<bool>,
     /// Capture to read (pcap or pcapng); `-` reads standard input.
-    #[arg(short = 'r', value_name = "FILE", required_unless_present = "glossary")]
+    #[arg(short = 'r', value_name = "FILE", required_unless_present_any = ["glossary", "interface"], conflicts_with = "interface")]
     read: Option<PathBuf>,
+    /// Capture live on an interface (needs root or CAP_NET_RAW).
+    #[arg(short = 'i', value_name = "IFACE")]
+    interface: Option<String>,
+    /// With -i: join a multicast group, any-source or source-specific: GROUP[,SOURCE]
+    /// (repeatable). A capture does not join groups by itself.
+    #[arg(long, value_name = "GROUP[,SOURCE]", requires = "interface")]
+    join: Vec<Join>,
+    /// With -i: stop after S seconds.
+    #[arg(long, value_name = "S", requires = "interface")]
+    duration: Option<f64>,
     /// Decode UDP port P as ALC, tshark style (`-d udp.port==P`, repeatable). Without it, a
     /// heuristic keeps the UDP flows whose first datagram decodes as ALC without error.
     #[arg(short = 'd', value_name = "udp.port==P", value_parser = parse_decode_as)]
@@ -122,6 +136,78 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Everything done with each packet, from a file or from an interface.
+struct Processor<'o> {
+    args: &'o Args,
+    filter: Option<Filter>,
+    fields: Vec<&'static Field>,
+    separator: String,
+    flows: FlowSelector,
+    assembler: Assembler,
+    sessions: SessionTracker,
+    findings: BTreeMap<&'static str, (Severity, &'static str, u64, u64)>,
+    fdt_times: Vec<(u64, Duration)>,
+    pcap_out: Option<PcapNgOut<BufWriter<std::fs::File>>>,
+    out: BufWriter<std::io::StdoutLock<'o>>,
+    t0: Option<Duration>,
+    last_frame: u64,
+    alc_packets: u64,
+}
+
+/// Why processing stopped early.
+enum Stop {
+    /// Standard output was closed (e.g. piped into `head`).
+    OutputClosed,
+    Failed(String),
+}
+
+impl<'o> Processor<'o> {
+    fn process(&mut self, raw: RawPacket<'_>) -> Result<(), Stop> {
+        self.last_frame = raw.frame;
+        let t0 = *self.t0.get_or_insert(raw.timestamp);
+        let d = dissect(raw, &mut self.flows);
+        for f in output::all_findings(&d) {
+            count_finding(&mut self.findings, d.raw.frame, &f);
+        }
+        self.sessions.push(&d);
+        if let (Some(a), Some(flow)) = (&d.alc, d.flow) {
+            self.alc_packets += 1;
+            let before = self.assembler.fdt_instances.len();
+            self.assembler.push(d.raw.frame, flow.src, a, d.symbols());
+            if self.assembler.fdt_instances.len() > before {
+                self.fdt_times.push((d.raw.frame, d.raw.timestamp));
+            }
+        }
+        if self.filter.as_ref().is_some_and(|f| !f.matches(&d)) {
+            return Ok(());
+        }
+        if let Some(w) = self.pcap_out.as_mut() {
+            w.write(&d.raw)
+                .map_err(|e| Stop::Failed(format!("cannot write the pcapng output: {e}")))?;
+        }
+        if self.args.quiet {
+            return Ok(());
+        }
+        let out = &mut self.out;
+        let written = match self.args.format {
+            Format::Json => output::write_json_line(out, &d, t0),
+            Format::Fields => writeln!(
+                out,
+                "{}",
+                output::fields_line(&d, &self.fields, &self.separator)
+            ),
+            Format::Text if self.args.verbose => write!(out, "{}", output::tree(&d, t0)),
+            Format::Text => writeln!(out, "{}", output::summary_line(&d, t0)),
+        };
+        let hex = if self.args.hex {
+            writeln!(out, "{}", output::hex_dump(d.raw.data))
+        } else {
+            Ok(())
+        };
+        written.and(hex).map_err(|_| Stop::OutputClosed)
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.glossary.is_some() {
@@ -153,36 +239,7 @@ fn main() -> ExitCode {
             None => return usage(format!("unknown -E option {opt:?} (separator=X)")),
         }
     }
-    let path = args.read.clone().expect("clap requires -r without -G");
-    let source = match Source::open(&path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("rmt-inspect: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let packets = match Packets::new(source.bytes()) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("rmt-inspect: {}: {e}", path.display());
-            return ExitCode::from(1);
-        }
-    };
-    let ctx = AlcContext {
-        fec_encoding_id: None,
-        rs_m: None,
-        webrc: args.webrc,
-    };
-    let mut flows = FlowSelector::new(args.decode_as.clone(), ctx);
-    // Rebuilding every object costs memory in proportion to the capture: only when asked for.
-    let all_objects = args.export_objects.is_some() || args.stats.contains(&Stat::Objects);
-    let mut assembler = Assembler::new(AssemblerConfig {
-        all_objects,
-        ..AssemblerConfig::default()
-    });
-    let total = source.bytes().len();
-    let mut released = 0usize;
-    let mut pcap_out = match &args.write {
+    let pcap_out = match &args.write {
         None => None,
         Some(p) => match std::fs::File::create(p).and_then(|f| PcapNgOut::new(BufWriter::new(f))) {
             Ok(w) => Some(w),
@@ -192,19 +249,79 @@ fn main() -> ExitCode {
             }
         },
     };
+    let ctx = AlcContext {
+        fec_encoding_id: None,
+        rs_m: None,
+        webrc: args.webrc,
+    };
+    // Rebuilding every object costs memory in proportion to the capture: only when asked for.
+    let all_objects = args.export_objects.is_some() || args.stats.contains(&Stat::Objects);
+    let stdout = std::io::stdout();
+    let mut p = Processor {
+        args: &args,
+        filter,
+        fields,
+        separator,
+        flows: FlowSelector::new(args.decode_as.clone(), ctx),
+        assembler: Assembler::new(AssemblerConfig {
+            all_objects,
+            ..AssemblerConfig::default()
+        }),
+        sessions: SessionTracker::default(),
+        findings: BTreeMap::new(),
+        fdt_times: Vec::new(),
+        pcap_out,
+        out: BufWriter::new(stdout.lock()),
+        t0: None,
+        last_frame: 0,
+        alc_packets: 0,
+    };
+    let mut input_error: Option<(u8, String)> = None;
+    let stopped = match (&args.read, &args.interface) {
+        (Some(path), _) => read_file(&mut p, path, &mut input_error),
+        (None, Some(iface)) => read_live(&mut p, iface, &mut input_error),
+        (None, None) => unreachable!("clap requires -r or -i"),
+    };
+    match stopped {
+        Err(Stop::OutputClosed) => return ExitCode::SUCCESS,
+        Err(Stop::Failed(msg)) => {
+            eprintln!("rmt-inspect: {msg}");
+            return ExitCode::from(1);
+        }
+        Ok(()) => {}
+    }
+    if let Some((code @ 1, msg)) = &input_error {
+        eprintln!("rmt-inspect: {msg}");
+        return ExitCode::from(*code);
+    }
+    finish(p, &args, input_error)
+}
+
+/// Reads a capture file (memory-mapped) or standard input.
+fn read_file(
+    p: &mut Processor,
+    path: &std::path::Path,
+    input_error: &mut Option<(u8, String)>,
+) -> Result<(), Stop> {
+    let source = match Source::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            *input_error = Some((1, e.to_string()));
+            return Ok(());
+        }
+    };
+    let mut packets = match Packets::new(source.bytes()) {
+        Ok(p) => p,
+        Err(e) => {
+            *input_error = Some((1, format!("{}: {e}", path.display())));
+            return Ok(());
+        }
+    };
+    let total = source.bytes().len();
+    let mut released = 0usize;
     // A progress line on standard error, only when it is a terminal and the input is long.
     let progress = std::io::stderr().is_terminal() && total > 64 << 20;
     let mut next_progress = 0usize;
-    let mut sessions = SessionTracker::default();
-    let mut findings = BTreeMap::new();
-    let mut times: Vec<(u64, Duration)> = Vec::new();
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let mut t0 = None;
-    let mut last_frame = 0;
-    let mut corrupt = None;
-    let json = args.format == Format::Json;
-    let mut packets = packets;
     while let Some(pkt) = packets.next() {
         let consumed = packets.consumed(total);
         if consumed - released >= 16 << 20 {
@@ -215,88 +332,122 @@ fn main() -> ExitCode {
         let raw = match pkt {
             Ok(r) => r,
             Err(e) => {
-                corrupt = Some(e);
+                let code = if matches!(e, ReadError::Corrupt { .. }) {
+                    3
+                } else {
+                    1
+                };
+                *input_error = Some((code, format!("{}: {e}", path.display())));
                 break;
             }
         };
-        if args.count.is_some_and(|c| raw.frame > c) {
+        if p.args.count.is_some_and(|c| raw.frame > c) {
             break;
-        }
-        last_frame = raw.frame;
-        let t0 = *t0.get_or_insert(raw.timestamp);
-        let d = dissect(raw, &mut flows);
-        for f in output::all_findings(&d) {
-            count_finding(&mut findings, d.raw.frame, &f);
-        }
-        sessions.push(&d);
-        if let (Some(a), Some(flow)) = (&d.alc, d.flow) {
-            let before = assembler.fdt_instances.len();
-            assembler.push(d.raw.frame, flow.src, a, d.symbols());
-            if assembler.fdt_instances.len() > before {
-                times.push((d.raw.frame, d.raw.timestamp));
-            }
         }
         if progress && consumed >= next_progress {
             eprint!(
                 "\rrmt-inspect: {:>3}% ({} packets)",
                 consumed * 100 / total.max(1),
-                d.raw.frame
+                raw.frame
             );
             next_progress = consumed + total / 100;
         }
-        if filter.as_ref().is_some_and(|f| !f.matches(&d)) {
-            continue;
-        }
-        if let Some(w) = pcap_out.as_mut() {
-            if let Err(e) = w.write(&d.raw) {
-                eprintln!("rmt-inspect: cannot write the pcapng output: {e}");
-                return ExitCode::from(1);
-            }
-        }
-        if args.quiet {
-            continue;
-        }
-        let written = match args.format {
-            Format::Json => output::write_json_line(&mut out, &d, t0),
-            Format::Fields => writeln!(out, "{}", output::fields_line(&d, &fields, &separator)),
-            Format::Text if args.verbose => write!(out, "{}", output::tree(&d, t0)),
-            Format::Text => writeln!(out, "{}", output::summary_line(&d, t0)),
-        };
-        let hex = if args.hex {
-            writeln!(out, "{}", output::hex_dump(d.raw.data))
-        } else {
-            Ok(())
-        };
-        if written.and(hex).is_err() {
-            // Standard output closed (e.g. piped into `head`): stop quietly.
-            return ExitCode::SUCCESS;
-        }
+        p.process(raw)?;
     }
     if progress {
-        eprintln!("\rrmt-inspect: 100% ({last_frame} packets)");
+        eprintln!("\rrmt-inspect: 100% ({} packets)", p.last_frame);
     }
-    if let Some(w) = pcap_out.take() {
+    Ok(())
+}
+
+/// Seconds without any packet after which the user is told nothing arrives.
+const SILENCE_WARNING: Duration = Duration::from_secs(5);
+
+/// Captures on an interface until -c packets, --duration seconds, or an error.
+fn read_live(
+    p: &mut Processor,
+    iface: &str,
+    input_error: &mut Option<(u8, String)>,
+) -> Result<(), Stop> {
+    let mut cap = match LiveCapture::open(iface, &p.args.join) {
+        Ok(c) => c,
+        Err(e) => {
+            *input_error = Some((1, e.to_string()));
+            return Ok(());
+        }
+    };
+    let start = std::time::Instant::now();
+    let limit = p.args.duration.map(Duration::from_secs_f64);
+    let mut frame = 0u64;
+    let mut warned = false;
+    loop {
+        if limit.is_some_and(|l| start.elapsed() >= l) || p.args.count.is_some_and(|c| frame >= c) {
+            break;
+        }
+        if !warned && p.alc_packets == 0 && start.elapsed() >= SILENCE_WARNING {
+            let joins: Vec<String> = p.args.join.iter().map(|j| format!("{j:?}")).collect();
+            eprintln!(
+                "rmt-inspect: no ALC packet on {iface} after {} s{} (check the interface, the port, the group join, and IGMP/MLD snooping)",
+                SILENCE_WARNING.as_secs(),
+                if joins.is_empty() { " and no --join given".to_string() } else { String::new() }
+            );
+            warned = true;
+        }
+        let data = match cap.next_frame() {
+            Ok(Some(d)) => d.to_vec(),
+            Ok(None) => continue,
+            Err(e) => {
+                *input_error = Some((1, format!("capture on {iface} failed: {e}")));
+                break;
+            }
+        };
+        frame += 1;
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let raw = RawPacket {
+            frame,
+            link_type: LinkType::Ethernet,
+            timestamp,
+            data: &data,
+            orig_len: data.len() as u32,
+        };
+        p.process(raw)?;
+    }
+    Ok(())
+}
+
+/// End of input: statistics, flows chosen, export, and the exit code.
+fn finish(mut p: Processor, args: &Args, input_error: Option<(u8, String)>) -> ExitCode {
+    if let Some(w) = p.pcap_out.take() {
         if let Err(e) = w.finish() {
             eprintln!("rmt-inspect: cannot write the pcapng output: {e}");
             return ExitCode::from(1);
         }
     }
-    for (key, _, inst) in &assembler.fdt_instances {
-        sessions.fdt_files(key.sender, key.tsi, inst.files.iter().map(|f| f.toi));
+    for (key, _, inst) in &p.assembler.fdt_instances {
+        p.sessions
+            .fdt_files(key.sender, key.tsi, inst.files.iter().map(|f| f.toi));
     }
-    sessions.finish(last_frame);
-    for (frame, f) in sessions.findings.iter().chain(assembler.findings.iter()) {
-        count_finding(&mut findings, *frame, f);
+    p.sessions.finish(p.last_frame);
+    for (frame, f) in p
+        .sessions
+        .findings
+        .iter()
+        .chain(p.assembler.findings.iter())
+    {
+        count_finding(&mut p.findings, *frame, f);
     }
-    let reports = assembler.reports();
+    let reports = p.assembler.reports();
+    let json = args.format == Format::Json;
     let stats = Stats {
-        sessions: &sessions,
-        assembler: &assembler,
+        sessions: &p.sessions,
+        assembler: &p.assembler,
         objects: &reports,
-        findings: &findings,
+        findings: &p.findings,
     };
     let frame_time = |frame: u64| {
-        times
+        p.fdt_times
             .iter()
             .find(|(f, _)| *f == frame)
             .map_or(Duration::ZERO, |(_, t)| *t)
@@ -308,13 +459,13 @@ fn main() -> ExitCode {
             Stat::Findings => stats::findings(&stats, json),
             Stat::Fdt => stats::fdt(&stats, json, &frame_time),
         };
-        if write!(out, "{text}").is_err() {
+        if write!(p.out, "{text}").is_err() {
             return ExitCode::SUCCESS;
         }
     }
-    let _ = out.flush();
-    if flows.ports.is_empty() && !args.quiet {
-        for (flow, n) in flows.chosen() {
+    let _ = p.out.flush();
+    if p.flows.ports.is_empty() && !args.quiet {
+        for (flow, n) in p.flows.chosen() {
             eprintln!("rmt-inspect: decoded as ALC: {flow} ({n} packets)");
         }
     }
@@ -335,13 +486,9 @@ fn main() -> ExitCode {
             }
         }
     }
-    if let Some(e) = corrupt {
-        eprintln!("rmt-inspect: {}: {e}", path.display());
-        return ExitCode::from(if matches!(e, ReadError::Corrupt { .. }) {
-            3
-        } else {
-            1
-        });
+    if let Some((code, msg)) = input_error {
+        eprintln!("rmt-inspect: {msg}");
+        return ExitCode::from(code);
     }
     ExitCode::SUCCESS
 }
