@@ -6,9 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::fec::scheme::{Codec, FecObject};
 use crate::inspect::dissect::Dissected;
+use crate::wire::ext_fti::FecOti;
+use crate::wire::fdt::{FdtFile, FdtInstance};
 use crate::wire::finding::{Finding, Severity};
-use crate::wire::lct::HET_FDT;
+use crate::wire::lct::{ExtensionBody, HET_FDT};
 
 #[derive(Debug, Clone)]
 pub struct SessionStats {
@@ -30,12 +33,16 @@ pub struct SessionStats {
     uses_fdt: bool,
     fdt_tois: BTreeSet<u128>,
     raised: BTreeSet<&'static str>,
+    /// Per TOI (per FDT Instance ID for TOI 0): the first EXT_FTI's encoding ID and OTI.
+    ftis: BTreeMap<(u128, Option<u32>), (u8, FecOti)>,
 }
 
 #[derive(Debug, Default)]
 pub struct SessionTracker {
     pub sessions: BTreeMap<(IpAddr, u64), SessionStats>,
     pub findings: Vec<(u64, Finding)>,
+    /// (source, destination) of IP fragments, to flag fragmented ALC flows at the end.
+    fragments: BTreeSet<(IpAddr, IpAddr)>,
 }
 
 impl SessionTracker {
@@ -64,6 +71,11 @@ impl SessionTracker {
     }
 
     pub fn push(&mut self, d: &Dissected) {
+        if let Some(ip) = d.frame.as_ref().and_then(|f| f.ip.as_ref()) {
+            if ip.is_fragment() {
+                self.fragments.insert((ip.src(), ip.dst()));
+            }
+        }
         let (Some(a), Some(flow)) = (&d.alc, d.flow) else {
             return;
         };
@@ -87,6 +99,7 @@ impl SessionTracker {
                 uses_fdt: false,
                 fdt_tois: BTreeSet::new(),
                 raised: BTreeSet::new(),
+                ftis: BTreeMap::new(),
             });
         let f = &mut self.findings;
         s.channels.insert((flow.dst, flow.dst_port));
@@ -157,7 +170,118 @@ impl SessionTracker {
             );
         }
         let Some(toi) = a.lct.toi else { return };
-        let has_fdt = a.lct.extension(HET_FDT).is_some();
+        let fdt_id = a.lct.extension(HET_FDT).and_then(|e| {
+            if let ExtensionBody::Fdt(x) = &e.body {
+                Some(x.instance_id)
+            } else {
+                None
+            }
+        });
+        let key = (toi, if toi == 0 { fdt_id } else { None });
+        if let Some(fti) = &a.fti {
+            match s.ftis.get(&key) {
+                None => {
+                    s.ftis.insert(key, (a.fec_encoding_id, fti.oti.clone()));
+                }
+                Some((_, first)) if *first != fti.oti => {
+                    if toi == 0 {
+                        // The same FDT Instance ID on an object of other parameters: a re-used ID.
+                        Self::raise(
+                            f,
+                            s,
+                            frame,
+                            "flute.fdt.instance_id.reused",
+                            Severity::Error,
+                            "RFC 6726 §3.4.1",
+                            format!(
+                                "FDT Instance ID {} carries objects with different FEC OTI",
+                                fdt_id.unwrap_or(0)
+                            ),
+                        );
+                    } else {
+                        Self::raise(
+                            f,
+                            s,
+                            frame,
+                            "alc.oti.changed_within_object",
+                            Severity::Error,
+                            "RFC 6726 §3.3",
+                            format!("TOI {toi}: EXT_FTI differs from the first one of the object"),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Symbol length and block partitioning, where EXT_FTI gave the OTI.
+        let fec = s
+            .ftis
+            .get(&key)
+            .and_then(|(id, oti)| FecObject::from_oti(*id, oti).ok());
+        if let (Some(pid), Some(fec)) = (a.payload_id, fec) {
+            match fec.block(pid.sbn) {
+                None => Self::raise(
+                    f,
+                    s,
+                    frame,
+                    "fec.sbn.out_of_range",
+                    Severity::Error,
+                    "RFC 5052 §9.1",
+                    format!(
+                        "TOI {toi}: SBN {} past the {} blocks of the object",
+                        pid.sbn,
+                        fec.block_count()
+                    ),
+                ),
+                Some(info) => {
+                    let e = fec.symbol_length as usize;
+                    // Only the object's final source symbol may be short (RFC 5445 §3.4.2).
+                    let last_block = u64::from(pid.sbn) + 1 == fec.block_count();
+                    let holds_last = last_block
+                        && u64::from(pid.esi) + (a.symbol_len.div_ceil(e.max(1)) as u64) >= info.k;
+                    if e > 0
+                        && a.symbol_len % e != 0
+                        && !holds_last
+                        && !matches!(fec.codec, Codec::RaptorQ(_) | Codec::Raptor(_))
+                    {
+                        Self::raise(
+                            f,
+                            s,
+                            frame,
+                            "fec.symbol.length_mismatch",
+                            Severity::Error,
+                            "RFC 5445 §3.4.2",
+                            format!(
+                                "TOI {toi} SBN {} ESI {}: {} bytes of symbols, E is {e}",
+                                pid.sbn, pid.esi, a.symbol_len
+                            ),
+                        );
+                    }
+                    let limit = match fec.codec {
+                        Codec::NoCode => Some(info.k),
+                        Codec::Ldpc { .. } => info.n,
+                        _ => None,
+                    };
+                    if limit.is_some_and(|n| u64::from(pid.esi) >= n) {
+                        Self::raise(
+                            f,
+                            s,
+                            frame,
+                            "fec.esi.out_of_range",
+                            Severity::Error,
+                            "RFC 5445 §3.4.2, RFC 5170 §5.5",
+                            format!(
+                                "TOI {toi} SBN {}: ESI {} beyond the {} symbols of the block",
+                                pid.sbn,
+                                pid.esi,
+                                limit.unwrap_or(0)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        let has_fdt = fdt_id.is_some();
         if has_fdt {
             s.uses_fdt = true;
         }
@@ -209,17 +333,41 @@ impl SessionTracker {
         }
     }
 
-    /// Records the TOIs an FDT instance of the session describes.
-    pub fn fdt_files(&mut self, sender: IpAddr, tsi: u64, tois: impl IntoIterator<Item = u128>) {
-        if let Some(s) = self.sessions.get_mut(&(sender, tsi)) {
-            s.fdt_tois.extend(tois);
+    /// Records the files an FDT instance of the session describes, and checks their OTI against
+    /// the EXT_FTI seen for the same TOI (RFC 6726 §5: both MUST be identical).
+    pub fn fdt_files(&mut self, sender: IpAddr, tsi: u64, frame: u64, inst: &FdtInstance) {
+        let Some(s) = self.sessions.get_mut(&(sender, tsi)) else {
+            return;
+        };
+        for file in &inst.files {
+            s.fdt_tois.insert(file.toi);
+            let Some((fti_id, fti_oti)) = s.ftis.get(&(file.toi, None)).cloned() else {
+                continue;
+            };
+            if let Some(diff) = fdt_disagrees(inst, file, fti_id, &fti_oti) {
+                Self::raise(
+                    &mut self.findings,
+                    s,
+                    frame,
+                    "flute.oti.fti_fdt_mismatch",
+                    Severity::Error,
+                    "RFC 6726 §5",
+                    format!("TOI {}: {diff}", file.toi),
+                );
+            }
         }
     }
 
-    /// End-of-capture checks: file data with no FDT entry (RFC 6726 §3.3).
+    /// End-of-capture checks: file data with no FDT entry (RFC 6726 §3.3), fragmented flows.
     pub fn finish(&mut self, last_frame: u64) {
         let f = &mut self.findings;
         for s in self.sessions.values_mut() {
+            if s.channels
+                .iter()
+                .any(|(dst, _)| self.fragments.contains(&(s.sender, *dst)))
+            {
+                Self::raise(f, s, last_frame, "alc.ip.fragmented", Severity::Warning, "RFC 3738 §3.1.1", "IP fragments between the sender and a channel of the session: packets larger than the path MTU".into());
+            }
             if !s.uses_fdt {
                 continue;
             }
@@ -244,4 +392,35 @@ impl SessionTracker {
             }
         }
     }
+}
+
+/// How an FDT entry's OTI differs from EXT_FTI's, if it does.
+fn fdt_disagrees(inst: &FdtInstance, file: &FdtFile, fti_id: u8, fti: &FecOti) -> Option<String> {
+    let (fdt_id, fdt_oti) = FecObject::oti_from_fdt(inst, file).ok()?;
+    if fdt_id != fti_id {
+        return Some(format!(
+            "FEC Encoding ID {fdt_id} in the FDT, {fti_id} in EXT_FTI"
+        ));
+    }
+    let pairs = [
+        (
+            "transfer length",
+            fdt_oti.transfer_length(),
+            fti.transfer_length(),
+        ),
+        (
+            "encoding symbol length",
+            u64::from(fdt_oti.encoding_symbol_length()),
+            u64::from(fti.encoding_symbol_length()),
+        ),
+        (
+            "maximum source block length",
+            fdt_oti.max_source_block_length().map_or(0, u64::from),
+            fti.max_source_block_length().map_or(0, u64::from),
+        ),
+    ];
+    pairs
+        .iter()
+        .find(|(_, a, b)| a != b)
+        .map(|(what, a, b)| format!("{what} {a} in the FDT, {b} in EXT_FTI"))
 }

@@ -425,9 +425,8 @@ fn finish(mut p: Processor, args: &Args, input_error: Option<(u8, String)>) -> E
             return ExitCode::from(1);
         }
     }
-    for (key, _, inst) in &p.assembler.fdt_instances {
-        p.sessions
-            .fdt_files(key.sender, key.tsi, inst.files.iter().map(|f| f.toi));
+    for (key, frame, inst) in &p.assembler.fdt_instances {
+        p.sessions.fdt_files(key.sender, key.tsi, *frame, inst);
     }
     p.sessions.finish(p.last_frame);
     for (frame, f) in p

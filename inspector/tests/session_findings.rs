@@ -1,0 +1,308 @@
+//! Session-level findings through rmt-inspect: each crafted capture breaks one rule that needs
+//! more than one packet to see, and the finding with its ID must come out of `-z findings`.
+//! Packets are built with the wire layer's emitters.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::Command;
+
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::DataLink;
+use rmt_inspector::wire::checksum::internet_checksum;
+use rmt_inspector::wire::ext_fdt::ExtFdt;
+use rmt_inspector::wire::ext_fti::{ExtFti, FecOti};
+use rmt_inspector::wire::fec_payload_id::FecPayloadId;
+use rmt_inspector::wire::lct::{ExtensionBody, HeaderExtension, LctRepr};
+
+/// One ALC packet: TSI 1, FEC Encoding ID 0, optional EXT_FTI (transfer length) and EXT_FDT.
+#[derive(Clone)]
+struct Pkt {
+    toi: Option<u128>,
+    sbn: u32,
+    esi: u32,
+    len: usize,
+    fti_tl: Option<u64>,
+    fdt: Option<u32>,
+    a: bool,
+    b: bool,
+    cp: u8,
+    payload: Option<Vec<u8>>,
+}
+
+fn pkt(toi: u128, sbn: u32, esi: u32, len: usize) -> Pkt {
+    Pkt {
+        toi: Some(toi),
+        sbn,
+        esi,
+        len,
+        fti_tl: Some(10_000),
+        fdt: None,
+        a: false,
+        b: false,
+        cp: 0,
+        payload: None,
+    }
+}
+
+fn alc(p: &Pkt) -> Vec<u8> {
+    let mut exts = Vec::new();
+    if let Some(id) = p.fdt {
+        let mut c = Vec::new();
+        ExtFdt {
+            version: 2,
+            instance_id: id,
+        }
+        .emit(&mut c);
+        exts.push(HeaderExtension {
+            het: 192,
+            hel: None,
+            body: ExtensionBody::Fdt(ExtFdt {
+                version: 2,
+                instance_id: id,
+            }),
+        });
+    }
+    if let Some(tl) = p.fti_tl {
+        let fti = ExtFti {
+            encoding_id: 0,
+            hel: 4,
+            oti: FecOti::CompactNoCode {
+                transfer_length: tl,
+                reserved: 0,
+                encoding_symbol_length: 1000,
+                max_source_block_length: 4,
+            },
+            trailing: vec![],
+        };
+        let mut content = Vec::new();
+        fti.emit_content(&mut content).unwrap();
+        exts.push(HeaderExtension {
+            het: 64,
+            hel: Some(4),
+            body: ExtensionBody::Fti { content },
+        });
+    }
+    let (o, toi) = match p.toi {
+        Some(t) => (1, Some(t)),
+        None => (0, None),
+    };
+    let mut lct = LctRepr {
+        version: 1,
+        c: 0,
+        psi: 0,
+        s: true,
+        o,
+        h: false,
+        reserved: 0,
+        close_session: p.a,
+        close_object: p.b,
+        hdr_len: 0,
+        codepoint: p.cp,
+        cci: vec![0; 4],
+        tsi: Some(1),
+        toi,
+        extensions: exts,
+        unwalked: vec![],
+    };
+    lct.fix_hdr_len();
+    let mut out = Vec::new();
+    lct.emit(&mut out).unwrap();
+    if p.len > 0 || p.payload.is_some() {
+        FecPayloadId {
+            encoding_id: 0,
+            m: None,
+            sbn: p.sbn,
+            sbl: None,
+            esi: p.esi,
+        }
+        .emit(&mut out)
+        .unwrap();
+        match &p.payload {
+            Some(data) => out.extend_from_slice(data),
+            None => out.extend(std::iter::repeat_n(0xAB, p.len)),
+        }
+    }
+    out
+}
+
+/// Ethernet/IPv4/UDP from 10.0.0.1 to 233.252.0.1:3400; `fragment` sets MF.
+fn frame(payload: &[u8], fragment: bool) -> Vec<u8> {
+    let mut f = vec![
+        0x01, 0x00, 0x5e, 0x7c, 0x00, 0x01, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+    ];
+    let total = 28 + payload.len();
+    let src = Ipv4Addr::new(10, 0, 0, 1).octets();
+    let dst = Ipv4Addr::new(233, 252, 0, 1).octets();
+    let mut ip = vec![
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        1,
+        if fragment { 0x20 } else { 0x40 },
+        0,
+        16,
+        17,
+        0,
+        0,
+    ];
+    ip.extend_from_slice(&src);
+    ip.extend_from_slice(&dst);
+    let sum = internet_checksum(&ip);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    f.extend_from_slice(&ip);
+    let udp_len = 8 + payload.len();
+    f.extend_from_slice(&[
+        0x9c,
+        0x40,
+        0x0d,
+        0x48,
+        (udp_len >> 8) as u8,
+        udp_len as u8,
+        0,
+        0,
+    ]);
+    f.extend_from_slice(payload);
+    f
+}
+
+fn findings_of(name: &str, frames: &[Vec<u8>]) -> Vec<String> {
+    let path: PathBuf =
+        std::env::temp_dir().join(format!("rmtkit-sf-{}-{name}.pcap", std::process::id()));
+    let mut w = PcapWriter::with_header(
+        std::fs::File::create(&path).unwrap(),
+        PcapHeader {
+            datalink: DataLink::ETHERNET,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for (i, f) in frames.iter().enumerate() {
+        w.write_packet(&PcapPacket::new(
+            std::time::Duration::from_millis(i as u64),
+            f.len() as u32,
+            f,
+        ))
+        .unwrap();
+    }
+    drop(w);
+    let out = Command::new(env!("CARGO_BIN_EXE_rmt-inspect"))
+        .arg("-r")
+        .arg(&path)
+        .args(["-d", "udp.port==3400", "-q", "-T", "json", "-z", "findings"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+fn frames(pkts: &[Pkt]) -> Vec<Vec<u8>> {
+    pkts.iter().map(|p| frame(&alc(p), false)).collect()
+}
+
+/// A well-formed object: 10,000 bytes, E = 1000, B = 4: 3 blocks of 4, 3, 3 symbols.
+fn good_object(toi: u128) -> Vec<Pkt> {
+    let mut v = Vec::new();
+    for (sbn, k) in [(0, 4), (1, 3), (2, 3)] {
+        for esi in 0..k {
+            v.push(pkt(toi, sbn, esi, 1000));
+        }
+    }
+    v
+}
+
+#[test]
+fn a_well_formed_session_raises_nothing() {
+    assert_eq!(
+        findings_of("good", &frames(&good_object(1))),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn each_rule_breach_is_reported_with_its_id() {
+    let mut cases: Vec<(&str, Vec<Vec<u8>>)> = Vec::new();
+    let mut v = good_object(1);
+    v[5].fti_tl = Some(20_000);
+    cases.push(("alc.oti.changed_within_object", frames(&v)));
+    let mut v = good_object(1);
+    v[1].len = 700;
+    cases.push(("fec.symbol.length_mismatch", frames(&v)));
+    let mut v = good_object(1);
+    v[2].sbn = 7;
+    cases.push(("fec.sbn.out_of_range", frames(&v)));
+    let mut v = good_object(1);
+    v[8].esi = 5;
+    cases.push(("fec.esi.out_of_range", frames(&v)));
+    let mut v = good_object(1);
+    v[3].b = true;
+    cases.push(("lct.close_object.reverted", frames(&v)));
+    let mut v = good_object(1);
+    v[4].cp = 5;
+    cases.push(("alc.cp.changed_within_object", frames(&v)));
+    let mut v = good_object(1);
+    v.insert(
+        3,
+        Pkt {
+            toi: None,
+            len: 0,
+            fti_tl: None,
+            a: true,
+            ..pkt(0, 0, 0, 0)
+        },
+    );
+    cases.push(("lct.after_close_session", frames(&v)));
+    cases.push(("lct.close_session.reverted", frames(&v)));
+    let mut v = good_object(1);
+    v.insert(
+        2,
+        Pkt {
+            toi: None,
+            ..pkt(0, 0, 0, 1000)
+        },
+    );
+    cases.push(("lct.toi.presence_mixed", frames(&v)));
+    let mut f = frames(&good_object(1));
+    f.push(frame(&alc(&pkt(1, 0, 0, 1000))[..40], true));
+    cases.push(("alc.ip.fragmented", f));
+    // FLUTE: an FDT (TOI 0) that says TOI 1 has 9,000 bytes while EXT_FTI says 10,000, and
+    // object data for TOI 2 that no FDT describes.
+    let xml = br#"<FDT-Instance xmlns="urn:ietf:params:xml:ns:fdt" Expires="4000000000"><File TOI="1" Content-Location="a" Transfer-Length="9000" FEC-OTI-Encoding-Symbol-Length="1000" FEC-OTI-Maximum-Source-Block-Length="4"/></FDT-Instance>"#;
+    let fdt = Pkt {
+        fdt: Some(1),
+        fti_tl: Some(xml.len() as u64),
+        payload: Some(xml.to_vec()),
+        ..pkt(0, 0, 0, 0)
+    };
+    let mut v = vec![fdt.clone()];
+    v.extend(good_object(1));
+    let mut f = frames(&v);
+    cases.push(("flute.oti.fti_fdt_mismatch", f.clone()));
+    f.extend(frames(&good_object(2)));
+    cases.push(("flute.toi.no_fdt_entry", f));
+    // The same FDT Instance ID on two different objects.
+    let mut fdt2 = fdt.clone();
+    fdt2.fti_tl = Some(xml.len() as u64 + 10);
+    cases.push(("flute.fdt.instance_id.reused", frames(&[fdt, fdt2])));
+    for (id, f) in cases {
+        let found = findings_of(id, &f);
+        assert!(
+            found.iter().any(|x| x == id),
+            "{id} not reported; got {found:?}"
+        );
+    }
+}
