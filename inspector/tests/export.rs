@@ -425,6 +425,20 @@ fn fcast_objects_are_unwrapped_decoded_and_checked() {
     // The CID is not an object of the carousel: it is exported as the raw compound object.
     let cid_entry = manifest.iter().find(|e| e["toi"] == "3").unwrap();
     assert_eq!(cid_entry["kind"], "alc");
+    // -z objects names objects from their FCAST metadata and shows the carousel instance.
+    let z = Command::new(env!("CARGO_BIN_EXE_rmt-inspect"))
+        .arg("-r")
+        .arg(&path)
+        .args(["-q", "-T", "json", "-z", "objects"])
+        .output()
+        .unwrap();
+    let lines: Vec<Value> = String::from_utf8_lossy(&z.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by_toi = |t: &str| lines.iter().find(|l| l["toi"] == t).unwrap();
+    assert_eq!(by_toi("1")["content_location"], "videos/../../seg 1.mp4");
+    assert_eq!(by_toi("3")["fcast"], "FCAST CID 0, complete, 2 objects");
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::track::assembler::{Assembler, ObjectReport};
 use crate::track::session::SessionTracker;
+use crate::wire::fcast::CompoundObject;
 use crate::wire::fdt::expires_to_ntp_seconds;
 use crate::wire::{Finding, Severity};
 
@@ -128,7 +129,7 @@ pub fn objects(stats: &Stats, json: bool) -> String {
     ]);
     for r in stats.objects.iter().filter(|r| r.key.toi != 0) {
         let uid = session_uid(stats, r.key.sender, r.key.tsi);
-        let location = r.fdt_file.as_ref().map(|f| f.content_location.clone());
+        let (location, fcast) = describe(r);
         let recoverable = r.data.is_some();
         let missing = match (&r.data, &r.partial, r.transfer_length) {
             (Some(_), _, _) => 0,
@@ -137,14 +138,18 @@ pub fn objects(stats: &Stats, json: bool) -> String {
             _ => 0,
         };
         if json {
-            out.push_str(&json!({"log": "objects", "session": uid, "sender": r.key.sender.to_string(), "tsi": r.key.tsi, "toi": r.key.toi.to_string(), "content_location": location, "fec_encoding_id": r.encoding_id, "transfer_length": r.transfer_length, "symbols_received": r.symbols_received, "symbols_needed": r.symbols_needed, "recoverable": recoverable, "missing_bytes": missing, "close_object": r.close_object, "error": r.error}).to_string());
+            out.push_str(&json!({"log": "objects", "session": uid, "sender": r.key.sender.to_string(), "tsi": r.key.tsi, "toi": r.key.toi.to_string(), "content_location": location, "fec_encoding_id": r.encoding_id, "transfer_length": r.transfer_length, "symbols_received": r.symbols_received, "symbols_needed": r.symbols_needed, "recoverable": recoverable, "missing_bytes": missing, "close_object": r.close_object, "error": r.error, "fcast": fcast}).to_string());
             out.push('\n');
         } else {
             t.add_row(vec![
                 uid,
                 r.key.tsi.to_string(),
                 r.key.toi.to_string(),
-                location.unwrap_or_else(|| "-".into()),
+                match (&location, &fcast) {
+                    (Some(l), _) => l.clone(),
+                    (None, Some(f)) => f.clone(),
+                    (None, None) => "-".into(),
+                },
                 r.encoding_id.map_or("-".into(), |e| e.to_string()),
                 r.transfer_length.map_or("-".into(), |l| l.to_string()),
                 format!("{}/{}", r.symbols_received, r.symbols_needed),
@@ -166,6 +171,36 @@ pub fn objects(stats: &Stats, json: bool) -> String {
         out = format!("Objects\n{t}\n");
     }
     out
+}
+
+/// Content-Location from the FDT, or else from the FCAST metadata of a rebuilt compound object;
+/// and for a CID (RFC 6968 §2.2), its carousel instance: CIID, Complete and objects listed.
+fn describe(r: &ObjectReport) -> (Option<String>, Option<String>) {
+    if let Some(f) = &r.fdt_file {
+        return (Some(f.content_location.clone()), None);
+    }
+    let Some(data) = &r.data else {
+        return (None, None);
+    };
+    let Ok(d) = CompoundObject::parse(data) else {
+        return (None, None);
+    };
+    let obj = d.value;
+    if obj.header.version != 0 || obj.computed_checksum != obj.header.checksum {
+        return (None, None);
+    }
+    match &obj.cid {
+        Some(cid) => (
+            None,
+            Some(format!(
+                "FCAST CID {}, {}complete, {} objects",
+                cid.ciid.map_or("-".into(), |c| c.to_string()),
+                if cid.complete { "" } else { "not " },
+                cid.object_list.object_count
+            )),
+        ),
+        None => (obj.header.get("Content-Location").map(str::to_string), None),
+    }
 }
 
 pub fn findings(stats: &Stats, json: bool) -> String {
