@@ -35,7 +35,12 @@ pub struct SessionStats {
     raised: BTreeSet<&'static str>,
     /// Per TOI (per FDT Instance ID for TOI 0): the first EXT_FTI's encoding ID and OTI.
     ftis: BTreeMap<(u128, Option<u32>), (u8, FecOti)>,
+    /// The last object's key, first OTI and codec parameters: packets come in long runs of
+    /// one object, and this saves the map lookups and the OTI mapping per packet.
+    current: Option<ObjectOti>,
 }
+
+type ObjectOti = ((u128, Option<u32>), FecOti, Option<FecObject>);
 
 #[derive(Debug, Default)]
 pub struct SessionTracker {
@@ -100,6 +105,7 @@ impl SessionTracker {
                 fdt_tois: BTreeSet::new(),
                 raised: BTreeSet::new(),
                 ftis: BTreeMap::new(),
+                current: None,
             });
         let f = &mut self.findings;
         s.channels.insert((flow.dst, flow.dst_port));
@@ -178,12 +184,23 @@ impl SessionTracker {
             }
         });
         let key = (toi, if toi == 0 { fdt_id } else { None });
+        if s.current.as_ref().is_none_or(|(k, _, _)| *k != key) {
+            s.current = s
+                .ftis
+                .get(&key)
+                .map(|(id, oti)| (key, oti.clone(), FecObject::from_oti(*id, oti).ok()));
+        }
         if let Some(fti) = &a.fti {
-            match s.ftis.get(&key) {
+            match &s.current {
                 None => {
                     s.ftis.insert(key, (a.fec_encoding_id, fti.oti.clone()));
+                    s.current = Some((
+                        key,
+                        fti.oti.clone(),
+                        FecObject::from_oti(a.fec_encoding_id, &fti.oti).ok(),
+                    ));
                 }
-                Some((_, first)) if *first != fti.oti => {
+                Some((_, first, _)) if *first != fti.oti => {
                     if toi == 0 {
                         // The same FDT Instance ID on an object of other parameters: a re-used ID.
                         Self::raise(
@@ -214,10 +231,7 @@ impl SessionTracker {
             }
         }
         // Symbol length and block partitioning, where EXT_FTI gave the OTI.
-        let fec = s
-            .ftis
-            .get(&key)
-            .and_then(|(id, oti)| FecObject::from_oti(*id, oti).ok());
+        let fec = s.current.as_ref().and_then(|(_, _, f)| f.clone());
         if let (Some(pid), Some(fec)) = (a.payload_id, fec) {
             match fec.block(pid.sbn) {
                 None => Self::raise(
