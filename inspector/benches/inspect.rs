@@ -8,7 +8,7 @@
 //!
 //! Set RMT_BENCH_PACKETS to change the packet count.
 
-use std::io::{BufWriter, Write};
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,75 +21,32 @@ fn frame(tsi: u32, toi: u32, sbn: u16, esi: u16, payload: &[u8]) -> Vec<u8> {
     lct.extend_from_slice(&sbn.to_be_bytes());
     lct.extend_from_slice(&esi.to_be_bytes());
     lct.extend_from_slice(payload);
-    let mut f = vec![
-        0x01, 0x00, 0x5e, 0x7c, 0x00, 0x01, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
-    ];
-    let total = 28 + lct.len();
-    let mut ip = vec![
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        0,
-        0x40,
-        0,
-        16,
-        17,
-        0,
-        0,
-        10,
-        0,
-        0,
-        1,
-        233,
-        252,
-        0,
-        1,
-    ];
-    let sum = rmt_inspector::wire::checksum::internet_checksum(&ip);
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    f.extend_from_slice(&ip);
-    let udp_len = 8 + lct.len();
-    f.extend_from_slice(&[
-        0x9c,
-        0x40,
-        0x0d,
-        0x48,
-        (udp_len >> 8) as u8,
-        udp_len as u8,
-        0,
-        0,
-    ]);
-    f.extend_from_slice(&lct);
-    f
+    rmt_inspector::wire::frame::Frame::ipv4_udp(
+        (Ipv4Addr::new(10, 0, 0, 1), 40000),
+        (Ipv4Addr::new(233, 252, 0, 1), 3400),
+        &lct,
+        false,
+    )
 }
 
 /// Classic pcap: 24-byte header, then 16-byte record headers.
 fn write_capture(path: &Path, packets: usize) {
-    let mut w = BufWriter::new(std::fs::File::create(path).unwrap());
-    let header: [u8; 24] = [
-        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
-    ];
-    w.write_all(&header).unwrap();
     let payload = vec![0x5Au8; 1400];
-    for i in 0..packets {
-        // 64 objects in turn, blocks of 64 symbols.
-        let toi = 1 + (i % 64) as u32;
+    // 64 objects in turn, blocks of 64 symbols; 100,000 packets a second.
+    let frames = (0..packets).map(|i| {
         let n = i / 64;
-        let f = frame(7, toi, (n / 64) as u16, (n % 64) as u16, &payload);
-        let ts = i as u32;
-        for v in [
-            1_700_000_000u32 + ts / 100_000,
-            (ts % 100_000) * 10,
-            f.len() as u32,
-            f.len() as u32,
-        ] {
-            w.write_all(&v.to_le_bytes()).unwrap();
-        }
-        w.write_all(&f).unwrap();
-    }
-    w.flush().unwrap();
+        (
+            Duration::from_micros(i as u64 * 10),
+            frame(
+                7,
+                1 + (i % 64) as u32,
+                (n / 64) as u16,
+                (n % 64) as u16,
+                &payload,
+            ),
+        )
+    });
+    rmt_inspector::capture::writer::write_pcap(path, frames).unwrap();
 }
 
 /// Runs rmt-inspect; returns wall time and that child's peak resident set in KiB.

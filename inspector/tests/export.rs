@@ -10,8 +10,7 @@ use std::time::SystemTime;
 
 use flute::core::{Oti, UDPEndpoint};
 use flute::sender::{ObjectDesc, Sender};
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
-use pcap_file::DataLink;
+use pcap_file::pcap::PcapReader;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -111,20 +110,11 @@ fn drop_seeded(
 }
 
 fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
-    let file = std::fs::File::create(path).unwrap();
-    let header = PcapHeader {
-        datalink: DataLink::ETHERNET,
-        ..Default::default()
-    };
-    let mut w = PcapWriter::with_header(file, header).unwrap();
-    for (i, f) in frames.iter().enumerate() {
-        w.write_packet(&PcapPacket::new(
-            std::time::Duration::from_millis(i as u64),
-            f.len() as u32,
-            f,
-        ))
-        .unwrap();
-    }
+    let timed = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (std::time::Duration::from_millis(i as u64), f.clone()));
+    rmt_inspector::capture::writer::write_pcap(path, timed).unwrap();
 }
 
 fn read_frames(path: &Path) -> Vec<Vec<u8>> {
@@ -138,48 +128,13 @@ fn read_frames(path: &Path) -> Vec<Vec<u8>> {
 
 /// Ethernet / IPv4 (checksummed) / UDP around an ALC payload, from 10.0.0.1 to 233.252.0.1:3400.
 fn frame(payload: &[u8]) -> Vec<u8> {
-    let mut f = vec![
-        0x01, 0x00, 0x5e, 0x7c, 0x00, 0x01, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
-    ];
-    let total = 20 + 8 + payload.len();
-    let mut ip = vec![
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        0,
-        0x40,
-        0,
-        16,
-        17,
-        0,
-        0,
-        10,
-        0,
-        0,
-        1,
-        233,
-        252,
-        0,
-        1,
-    ];
-    let sum = rmt_inspector::wire::checksum::internet_checksum(&ip);
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    f.extend_from_slice(&ip);
-    let udp_len = 8 + payload.len();
-    f.extend_from_slice(&[
-        0x9c,
-        0x40,
-        0x0d,
-        0x48,
-        (udp_len >> 8) as u8,
-        udp_len as u8,
-        0,
-        0,
-    ]);
-    f.extend_from_slice(payload);
-    f
+    use std::net::Ipv4Addr;
+    rmt_inspector::wire::frame::Frame::ipv4_udp(
+        (Ipv4Addr::new(10, 0, 0, 1), 40000),
+        (Ipv4Addr::new(233, 252, 0, 1), 3400),
+        payload,
+        false,
+    )
 }
 
 #[test]

@@ -6,12 +6,10 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::Command;
 
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-use pcap_file::DataLink;
-use rmt_inspector::wire::checksum::internet_checksum;
 use rmt_inspector::wire::ext_fdt::ExtFdt;
 use rmt_inspector::wire::ext_fti::{ExtFti, FecOti};
 use rmt_inspector::wire::fec_payload_id::FecPayloadId;
+use rmt_inspector::wire::frame::Frame;
 use rmt_inspector::wire::lct::{ExtensionBody, HeaderExtension, LctRepr};
 
 /// One ALC packet: TSI 1, FEC Encoding ID 0, optional EXT_FTI (transfer length) and EXT_FDT.
@@ -127,66 +125,22 @@ fn alc(p: &Pkt) -> Vec<u8> {
 
 /// Ethernet/IPv4/UDP from 10.0.0.1 to 233.252.0.1:3400; `fragment` sets MF.
 fn frame(payload: &[u8], fragment: bool) -> Vec<u8> {
-    let mut f = vec![
-        0x01, 0x00, 0x5e, 0x7c, 0x00, 0x01, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
-    ];
-    let total = 28 + payload.len();
-    let src = Ipv4Addr::new(10, 0, 0, 1).octets();
-    let dst = Ipv4Addr::new(233, 252, 0, 1).octets();
-    let mut ip = vec![
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        1,
-        if fragment { 0x20 } else { 0x40 },
-        0,
-        16,
-        17,
-        0,
-        0,
-    ];
-    ip.extend_from_slice(&src);
-    ip.extend_from_slice(&dst);
-    let sum = internet_checksum(&ip);
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    f.extend_from_slice(&ip);
-    let udp_len = 8 + payload.len();
-    f.extend_from_slice(&[
-        0x9c,
-        0x40,
-        0x0d,
-        0x48,
-        (udp_len >> 8) as u8,
-        udp_len as u8,
-        0,
-        0,
-    ]);
-    f.extend_from_slice(payload);
-    f
+    Frame::ipv4_udp(
+        (Ipv4Addr::new(10, 0, 0, 1), 40000),
+        (Ipv4Addr::new(233, 252, 0, 1), 3400),
+        payload,
+        fragment,
+    )
 }
 
 fn findings_of(name: &str, frames: &[Vec<u8>]) -> Vec<String> {
     let path: PathBuf =
         std::env::temp_dir().join(format!("rmtkit-sf-{}-{name}.pcap", std::process::id()));
-    let mut w = PcapWriter::with_header(
-        std::fs::File::create(&path).unwrap(),
-        PcapHeader {
-            datalink: DataLink::ETHERNET,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    for (i, f) in frames.iter().enumerate() {
-        w.write_packet(&PcapPacket::new(
-            std::time::Duration::from_millis(i as u64),
-            f.len() as u32,
-            f,
-        ))
-        .unwrap();
-    }
-    drop(w);
+    let timed = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (std::time::Duration::from_millis(i as u64), f.clone()));
+    rmt_inspector::capture::writer::write_pcap(&path, timed).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rmt-inspect"))
         .arg("-r")
         .arg(&path)

@@ -73,3 +73,25 @@ impl<W: Write> PcapNgOut<W> {
         Ok(w)
     }
 }
+
+/// Writes frames as a classic pcap file (Ethernet link type, microsecond timestamps), streaming.
+pub fn write_pcap(
+    path: &std::path::Path,
+    frames: impl IntoIterator<Item = (std::time::Duration, Vec<u8>)>,
+) -> std::io::Result<()> {
+    use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut w = PcapWriter::with_header(
+        file,
+        PcapHeader {
+            datalink: DataLink::ETHERNET,
+            ..Default::default()
+        },
+    )
+    .map_err(std::io::Error::other)?;
+    for (t, f) in frames {
+        w.write_packet(&PcapPacket::new(t, f.len() as u32, &f))
+            .map_err(std::io::Error::other)?;
+    }
+    w.into_writer().flush()
+}

@@ -64,16 +64,12 @@ impl RaptorParams {
     }
 
     pub fn block_symbols(&self, sbn: u16) -> Option<u64> {
-        let kt = self.transfer_length.div_ceil(u64::from(self.symbol_size));
-        let (kl, ks, zl, zs) = partition(kt, u64::from(self.source_blocks));
-        let sbn = u64::from(sbn);
-        if sbn < zl {
-            Some(kl)
-        } else if sbn < zl + zs {
-            Some(ks)
-        } else {
-            None
-        }
+        super::raptorq::block_symbols(
+            self.transfer_length,
+            self.symbol_size,
+            u64::from(self.source_blocks),
+            u64::from(sbn),
+        )
     }
 
     /// Byte sizes of the sub-symbols: Partition[T/Al, N] in units of Al.

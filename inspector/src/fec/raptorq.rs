@@ -87,16 +87,12 @@ impl RaptorQParams {
 
     /// Source symbols of block `sbn` (RFC 6330 §4.4.1.2 Partition[Kt, Z]).
     pub fn block_symbols(&self, sbn: u8) -> Option<u64> {
-        let kt = self.transfer_length.div_ceil(u64::from(self.symbol_size));
-        let (kl, ks, zl, zs) = partition(kt, u64::from(self.source_blocks));
-        let sbn = u64::from(sbn);
-        if sbn < zl {
-            Some(kl)
-        } else if sbn < zl + zs {
-            Some(ks)
-        } else {
-            None
-        }
+        block_symbols(
+            self.transfer_length,
+            self.symbol_size,
+            u64::from(self.source_blocks),
+            u64::from(sbn),
+        )
     }
 }
 
@@ -108,6 +104,26 @@ pub fn partition(i: u64, j: u64) -> (u64, u64, u64, u64) {
     let (large, small) = (i.div_ceil(j), i / j);
     let big_count = i - small * j;
     (large, small, big_count, j - big_count)
+}
+
+/// Source symbols of block `sbn` of an object of `transfer_length` bytes in symbols of
+/// `symbol_size` bytes and `source_blocks` blocks: Partition[ceil(F/T), Z], the same for Raptor
+/// (RFC 5053 §5.3.1.2) and RaptorQ (RFC 6330 §4.4.1.2). `None` past the last block.
+pub fn block_symbols(
+    transfer_length: u64,
+    symbol_size: u16,
+    source_blocks: u64,
+    sbn: u64,
+) -> Option<u64> {
+    let kt = transfer_length.div_ceil(u64::from(symbol_size.max(1)));
+    let (kl, ks, zl, zs) = partition(kt, source_blocks);
+    if sbn < zl {
+        Some(kl)
+    } else if sbn < zl + zs {
+        Some(ks)
+    } else {
+        None
+    }
 }
 
 #[derive(Debug)]

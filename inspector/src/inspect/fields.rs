@@ -80,6 +80,19 @@ macro_rules! field {
     };
 }
 
+/// Values one kind of header extension gives, in extension order.
+fn ext_values(d: &Dissected, o: &mut Vec<Value>, get: impl Fn(&ExtensionBody) -> Option<u128>) {
+    if let Some(a) = &d.alc {
+        o.extend(
+            a.lct
+                .extensions
+                .iter()
+                .filter_map(|e| get(&e.body))
+                .map(Value::Uint),
+        );
+    }
+}
+
 fn ext_fti_oti<'a>(d: &'a Dissected<'_>) -> Option<&'a FecOti> {
     d.alc.as_ref()?.fti.as_ref().map(|f| &f.oti)
 }
@@ -244,97 +257,55 @@ pub static FIELDS: &[Field] = &[
         [],
         Uint,
         "EXT_TIME sender current time, seconds",
-        |d, o| {
-            if let Some(a) = &d.alc {
-                o.extend(
-                    a.lct
-                        .extensions
-                        .iter()
-                        .filter_map(|e| {
-                            if let ExtensionBody::Time(t) = &e.body {
-                                t.sct_high
-                            } else {
-                                None
-                            }
-                        })
-                        .map(|v| Value::Uint(v.into())),
-                );
-            }
-        }
+        |d, o| ext_values(d, o, |b| if let ExtensionBody::Time(t) = b {
+            t.sct_high.map(u128::from)
+        } else {
+            None
+        })
     ),
     field!(
         "lct.ext_time.ert",
         [],
         Uint,
         "EXT_TIME expected residual time",
-        |d, o| {
-            if let Some(a) = &d.alc {
-                o.extend(
-                    a.lct
-                        .extensions
-                        .iter()
-                        .filter_map(|e| {
-                            if let ExtensionBody::Time(t) = &e.body {
-                                t.ert
-                            } else {
-                                None
-                            }
-                        })
-                        .map(|v| Value::Uint(v.into())),
-                );
-            }
-        }
+        |d, o| ext_values(d, o, |b| if let ExtensionBody::Time(t) = b {
+            t.ert.map(u128::from)
+        } else {
+            None
+        })
     ),
     field!(
         "flute.fdt.instance_id",
         ["rmt-lct.fdt_instance_id"],
         Uint,
         "EXT_FDT FDT Instance ID",
-        |d, o| {
-            if let Some(a) = &d.alc {
-                o.extend(a.lct.extensions.iter().filter_map(|e| {
-                    if let ExtensionBody::Fdt(f) = &e.body {
-                        Some(Value::Uint(f.instance_id.into()))
-                    } else {
-                        None
-                    }
-                }));
-            }
-        }
+        |d, o| ext_values(d, o, |b| if let ExtensionBody::Fdt(f) = b {
+            Some(f.instance_id.into())
+        } else {
+            None
+        })
     ),
     field!(
         "flute.fdt.version",
         ["rmt-lct.flute_version"],
         Uint,
         "EXT_FDT FLUTE version V",
-        |d, o| {
-            if let Some(a) = &d.alc {
-                o.extend(a.lct.extensions.iter().filter_map(|e| {
-                    if let ExtensionBody::Fdt(f) = &e.body {
-                        Some(Value::Uint(f.version.into()))
-                    } else {
-                        None
-                    }
-                }));
-            }
-        }
+        |d, o| ext_values(d, o, |b| if let ExtensionBody::Fdt(f) = b {
+            Some(f.version.into())
+        } else {
+            None
+        })
     ),
     field!(
         "flute.cenc",
         ["rmt-lct.cenc"],
         Uint,
         "EXT_CENC content encoding",
-        |d, o| {
-            if let Some(a) = &d.alc {
-                o.extend(a.lct.extensions.iter().filter_map(|e| {
-                    if let ExtensionBody::Cenc(c) = &e.body {
-                        Some(Value::Uint(u8::from(c.cenc).into()))
-                    } else {
-                        None
-                    }
-                }));
-            }
-        }
+        |d, o| ext_values(d, o, |b| if let ExtensionBody::Cenc(c) = b {
+            Some(u8::from(c.cenc).into())
+        } else {
+            None
+        })
     ),
     field!(
         "fec.encoding_id",
