@@ -138,7 +138,7 @@ pub fn objects(stats: &Stats, json: bool) -> String {
             _ => 0,
         };
         if json {
-            out.push_str(&json!({"log": "objects", "session": uid, "sender": r.key.sender.to_string(), "tsi": r.key.tsi, "toi": r.key.toi.to_string(), "content_location": location, "fec_encoding_id": r.encoding_id, "transfer_length": r.transfer_length, "symbols_received": r.symbols_received, "symbols_needed": r.symbols_needed, "recoverable": recoverable, "missing_bytes": missing, "close_object": r.close_object, "error": r.error, "fcast": fcast}).to_string());
+            out.push_str(&json!({"log": "objects", "session": uid, "sender": r.key.sender.to_string(), "tsi": r.key.tsi, "toi": r.key.toi.to_string(), "content_location": location, "fec_encoding_id": r.encoding_id, "transfer_length": r.transfer_length, "symbols_received": r.symbols_received, "symbols_needed": r.symbols_needed, "recoverable": recoverable, "missing_bytes": missing, "close_object": r.close_object, "blocks": r.per_block.iter().map(|(sbn, got, k)| json!({"sbn": sbn, "received": got, "needed": k})).collect::<Vec<_>>(), "error": r.error, "fcast": fcast}).to_string());
             out.push('\n');
         } else {
             t.add_row(vec![

@@ -97,6 +97,8 @@ pub struct ObjectReport {
     /// Useful symbols received (k for a decoded block), and source symbols in the object.
     pub symbols_received: u64,
     pub symbols_needed: u64,
+    /// Per block seen: (SBN, symbols received, source symbols needed).
+    pub per_block: Vec<(u32, u64, u64)>,
     /// The object, when every block is decoded.
     pub data: Option<Vec<u8>>,
     /// Decoded blocks with zeros for the rest, and the bytes missing, when some are.
@@ -472,14 +474,19 @@ impl Assembler {
                     .count() as u64;
                 let symbols_needed =
                     fec.map_or(0, |f| f.transfer_length.div_ceil(f.symbol_length.max(1)));
-                let symbols_received = obj
+                let per_block: Vec<(u32, u64, u64)> = obj
                     .blocks
                     .iter()
-                    .map(|(sbn, b)| match b.decoder.status() {
-                        DecodeStatus::Decoded => fec.and_then(|f| f.block(*sbn)).map_or(0, |i| i.k),
-                        DecodeStatus::NeedMore { received, .. } => received as u64,
+                    .map(|(sbn, b)| {
+                        let k = fec.and_then(|f| f.block(*sbn)).map_or(0, |i| i.k);
+                        let received = match b.decoder.status() {
+                            DecodeStatus::Decoded => k,
+                            DecodeStatus::NeedMore { received, .. } => received as u64,
+                        };
+                        (*sbn, received, k)
                     })
-                    .sum();
+                    .collect();
+                let symbols_received = per_block.iter().map(|(_, r, _)| r).sum();
                 let data = self.object_bytes(key);
                 let partial = match (fec, &data) {
                     (Some(fec), None) => Some(self.partial(obj, fec)),
@@ -498,6 +505,7 @@ impl Assembler {
                     blocks_decoded,
                     symbols_received,
                     symbols_needed,
+                    per_block,
                     data,
                     partial,
                     fdt_file,
