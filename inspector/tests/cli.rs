@@ -95,6 +95,19 @@ fn json_statistics_link_objects_to_sessions() {
     assert!(objects
         .iter()
         .all(|o| o["session"] == session["uid"] && o["recoverable"] == true));
+    for o in &objects {
+        let blocks = o["blocks"].as_array().unwrap();
+        let received: u64 = blocks.iter().map(|b| b["received"].as_u64().unwrap()).sum();
+        assert_eq!(
+            received,
+            o["symbols_received"].as_u64().unwrap(),
+            "per-block counts add up"
+        );
+        assert!(blocks.iter().all(|b| b["received"] == b["needed"]));
+    }
+    let toi3 = objects.iter().find(|o| o["toi"] == "3").unwrap();
+    // 5,242,880 bytes / 1424 = 3682 symbols, B = 64: 58 blocks (RFC 5052 §9.1).
+    assert_eq!(toi3["blocks"].as_array().unwrap().len(), 58);
 }
 
 #[test]
