@@ -201,6 +201,19 @@ fn attributes(e: &BytesStart<'_>, at: u64) -> Result<Vec<(String, String)>, Wire
     Ok(out)
 }
 
+/// XML 1.0 §2.3 `Name` (ASCII subset; any non-ASCII byte is accepted as a name character)
+/// with at most one namespace-prefix colon (Namespaces in XML §3). quick-xml hands out
+/// whatever sits between `<` and whitespace, including an empty name, and an element we
+/// cannot write back would break `emit(parse(x))`.
+fn is_xml_name(name: &[u8]) -> bool {
+    let start = |b: u8| b.is_ascii_alphabetic() || b == b'_' || b >= 0x80;
+    let rest = |b: u8| start(b) || b.is_ascii_digit() || b == b'-' || b == b'.';
+    let mut parts = name.split(|&b| b == b':');
+    let valid_part = |p: &[u8]| p.first().is_some_and(|&b| start(b)) && p.iter().all(|&b| rest(b));
+    let parts_ok = parts.all(valid_part);
+    parts_ok && name.iter().filter(|&&b| b == b':').count() <= 1
+}
+
 fn local(name: &[u8]) -> &[u8] {
     match name.iter().position(|&b| b == b':') {
         Some(i) => &name[i + 1..],
@@ -359,6 +372,15 @@ impl FdtInstance {
             };
             let Some(e) = start else { continue };
             let name = e.name();
+            if !is_xml_name(name.as_ref()) {
+                return Err(xml_error(
+                    format!(
+                        "element name {:?} is not an XML Name",
+                        String::from_utf8_lossy(name.as_ref())
+                    ),
+                    at,
+                ));
+            }
             let local_name = local(name.as_ref()).to_vec();
             if depth == 0 {
                 if local_name != b"FDT-Instance" {
@@ -658,7 +680,20 @@ impl FdtInstance {
             for (k, v) in &file.other_attributes {
                 attr(&mut s, k, v);
             }
-            s.push_str("/>\n");
+            // Child elements are kept by name only (the schema allows any in other
+            // namespaces); they are written back empty so the document decodes the same.
+            if file.child_elements.is_empty() {
+                s.push_str("/>\n");
+            } else {
+                s.push('>');
+                for name in &file.child_elements {
+                    s.push_str(&format!("<{name}/>"));
+                }
+                s.push_str("</File>\n");
+            }
+        }
+        for name in &self.child_elements {
+            s.push_str(&format!("  <{name}/>\n"));
         }
         s.push_str("</FDT-Instance>");
         s
@@ -715,4 +750,37 @@ pub fn expires_to_ntp_seconds(expires: u32, now_ntp_seconds: u64) -> u64 {
         .min_by_key(|t| (t - now).abs())
         .unwrap_or(i128::from(expires));
     best as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `fdt` fuzz target: a child element other than File was dropped by
+    /// `to_xml`, so the canonical document decoded to another value.
+    #[test]
+    fn fuzz_regression_unknown_child_elements_round_trip() {
+        let xml = br#"<FDT-Instance xmlns="urn:ietf:params:xml:ns:fdt" Expires="1"><Fil =IO3Te""/></FDT-Instance>"#;
+        // (quick-xml reads `Fil =IO3Te""` as an element named Fil; its attribute is malformed.)
+        if let Ok(d) = FdtInstance::parse(xml) {
+            let again = FdtInstance::parse(d.value.to_xml().as_bytes()).unwrap();
+            assert_eq!(again.value, d.value);
+        }
+        let xml = br#"<FDT-Instance xmlns="urn:ietf:params:xml:ns:fdt" xmlns:sv="urn:x" Expires="1"><File TOI="1" Content-Location="a"><sv:delimiter>0</sv:delimiter></File><sv:schemaVersion>4</sv:schemaVersion></FDT-Instance>"#;
+        let d = FdtInstance::parse(xml).unwrap().value;
+        assert_eq!(
+            (d.child_elements.len(), d.files[0].child_elements.len()),
+            (1, 1)
+        );
+        assert_eq!(FdtInstance::parse(d.to_xml().as_bytes()).unwrap().value, d);
+        // An empty or doubly-prefixed element name is not XML and is refused, not echoed.
+        for bad in [
+            &br#"<FDT-Instance Expires="1">< /></FDT-Instance>"#[..],
+            br#"<FDT-Instance Expires="1"><a:b:c/></FDT-Instance>"#,
+            br#"<FDT-Instance Expires="1"><1x/></FDT-Instance>"#,
+        ] {
+            let err = FdtInstance::parse(bad).unwrap_err();
+            assert_eq!(err.id, "flute.fdt.xml", "{}", String::from_utf8_lossy(bad));
+        }
+    }
 }
