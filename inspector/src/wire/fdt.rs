@@ -191,6 +191,18 @@ fn attributes(e: &BytesStart<'_>, at: u64) -> Result<Vec<(String, String)>, Wire
     let mut out = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|err| xml_error(err, at))?;
+        // A lossy conversion could map two distinct raw names onto one (found by fuzzing:
+        // `Conten\xb3t-Type` next to `Conten\u{fffd}t-Type`), and the emitted XML would then
+        // repeat an attribute.
+        if !is_xml_name(a.key.as_ref()) {
+            return Err(xml_error(
+                format!(
+                    "attribute name {:?} is not an XML Name",
+                    String::from_utf8_lossy(a.key.as_ref())
+                ),
+                at,
+            ));
+        }
         let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
         let value = a
             .unescape_value()
@@ -201,8 +213,8 @@ fn attributes(e: &BytesStart<'_>, at: u64) -> Result<Vec<(String, String)>, Wire
     Ok(out)
 }
 
-/// XML 1.0 §2.3 `Name` (ASCII subset; any non-ASCII byte is accepted as a name character)
-/// with at most one namespace-prefix colon (Namespaces in XML §3). quick-xml hands out
+/// XML 1.0 §2.3 `Name` in UTF-8 (ASCII subset checked; any non-ASCII character is accepted
+/// as a name character) with at most one namespace-prefix colon (Namespaces in XML §3). quick-xml hands out
 /// whatever sits between `<` and whitespace, including an empty name, and an element we
 /// cannot write back would break `emit(parse(x))`.
 fn is_xml_name(name: &[u8]) -> bool {
@@ -211,7 +223,9 @@ fn is_xml_name(name: &[u8]) -> bool {
     let mut parts = name.split(|&b| b == b':');
     let valid_part = |p: &[u8]| p.first().is_some_and(|&b| start(b)) && p.iter().all(|&b| rest(b));
     let parts_ok = parts.all(valid_part);
-    parts_ok && name.iter().filter(|&&b| b == b':').count() <= 1
+    parts_ok
+        && name.iter().filter(|&&b| b == b':').count() <= 1
+        && std::str::from_utf8(name).is_ok()
 }
 
 fn local(name: &[u8]) -> &[u8] {
@@ -759,7 +773,7 @@ mod tests {
     /// Found by the `fdt` fuzz target: a child element other than File was dropped by
     /// `to_xml`, so the canonical document decoded to another value.
     #[test]
-    fn fuzz_regression_unknown_child_elements_round_trip() {
+    fn fuzz_regressions_keep_child_elements_and_refuse_non_xml_names() {
         let xml = br#"<FDT-Instance xmlns="urn:ietf:params:xml:ns:fdt" Expires="1"><Fil =IO3Te""/></FDT-Instance>"#;
         // (quick-xml reads `Fil =IO3Te""` as an element named Fil; its attribute is malformed.)
         if let Ok(d) = FdtInstance::parse(xml) {
@@ -778,6 +792,8 @@ mod tests {
             &br#"<FDT-Instance Expires="1">< /></FDT-Instance>"#[..],
             br#"<FDT-Instance Expires="1"><a:b:c/></FDT-Instance>"#,
             br#"<FDT-Instance Expires="1"><1x/></FDT-Instance>"#,
+            b"<FDT-Instance Expires=\"1\" a\xb3=\"1\"/>",
+            b"<FDT-Instance Expires=\"1\"><a\xb3/></FDT-Instance>",
         ] {
             let err = FdtInstance::parse(bad).unwrap_err();
             assert_eq!(err.id, "flute.fdt.xml", "{}", String::from_utf8_lossy(bad));
