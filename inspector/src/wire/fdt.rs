@@ -409,12 +409,25 @@ impl FdtInstance {
                         ),
                     ));
                 }
-                root = Some(Self::parse_root(
-                    attributes(&e, at)?,
-                    name.as_ref(),
-                    at as usize,
-                    &mut f,
-                ));
+                let attrs = attributes(&e, at)?;
+                // Namespaces in XML §5 (NSC: Prefix Declared). An undeclared prefix on the root
+                // leaves its namespace undefined, and the canonical (unprefixed) form could not
+                // say the same thing (found by fuzzing: a prefixed root next to a default
+                // declaration that does not apply to it).
+                if let Some(i) = name.as_ref().iter().position(|&b| b == b':') {
+                    let declaration =
+                        format!("xmlns:{}", String::from_utf8_lossy(&name.as_ref()[..i]));
+                    if !attrs.iter().any(|(k, _)| *k == declaration) {
+                        return Err(xml_error(
+                            format!(
+                                "the prefix of {} is not declared",
+                                String::from_utf8_lossy(name.as_ref())
+                            ),
+                            at,
+                        ));
+                    }
+                }
+                root = Some(Self::parse_root(attrs, name.as_ref(), at as usize, &mut f));
                 if empty {
                     closed = true;
                     break;
@@ -794,6 +807,7 @@ mod tests {
             br#"<FDT-Instance Expires="1"><1x/></FDT-Instance>"#,
             b"<FDT-Instance Expires=\"1\" a\xb3=\"1\"/>",
             b"<FDT-Instance Expires=\"1\"><a\xb3/></FDT-Instance>",
+            br#"<p:FDT-Instance xmlns="urn:ietf:params:xml:ns:fdt" Expires="1"/>"#,
         ] {
             let err = FdtInstance::parse(bad).unwrap_err();
             assert_eq!(err.id, "flute.fdt.xml", "{}", String::from_utf8_lossy(bad));
