@@ -2,4 +2,5 @@
 
 pub mod assembler;
 pub mod export;
+pub mod object;
 pub mod session;

@@ -1,0 +1,97 @@
+//! FCAST on the receiving side (RFC 6968 §2, §3.5, §3.8): Compound Objects checked and
+//! unpacked, and the CID state that says which objects make up the current Carousel Instance.
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use rmt_inspector::wire::cid::CidObjectList;
+use rmt_inspector::wire::fcast::CompoundObject;
+use rmt_inspector::wire::inflate::{inflate, Compression};
+use rmt_inspector::wire::Severity;
+
+/// An ordinary object, unpacked.
+#[derive(Debug, Clone)]
+pub struct FcastFile {
+    pub name: Option<String>,
+    pub content_type: Option<String>,
+    pub data: Vec<u8>,
+}
+
+/// A CID, unpacked.
+#[derive(Debug, Clone)]
+pub struct FcastCid {
+    pub ciid: Option<u64>,
+    pub complete: bool,
+    pub list: CidObjectList,
+}
+
+#[derive(Debug, Clone)]
+pub enum Unpacked {
+    File(FcastFile),
+    Cid(FcastCid),
+}
+
+/// Checks and unpacks a complete Compound Object. The error says why the object is rejected
+/// (with the RFC rule), as a receiver must not deliver an object that fails its checksum.
+pub fn unpack(object: &[u8], max_inflated: usize) -> Result<Unpacked, String> {
+    let d = CompoundObject::parse(object)
+        .map_err(|e| format!("{} ({}): {}", e.id, e.rule, e.detail))?;
+    if let Some(f) = d.findings.iter().find(|f| f.severity == Severity::Error) {
+        return Err(format!("{} ({}): {}", f.id, f.rule, f.detail));
+    }
+    let obj = d.value;
+    if let Some(cid) = obj.cid {
+        return Ok(Unpacked::Cid(FcastCid {
+            ciid: cid.ciid,
+            complete: cid.complete,
+            list: cid.object_list,
+        }));
+    }
+    let h = &obj.header;
+    let data = match h
+        .get("Content-Encoding")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("identity") => obj.data.clone(),
+        Some(enc) => {
+            let how = match enc {
+                "gzip" | "x-gzip" => Compression::Gzip,
+                "deflate" => Compression::Zlib,
+                other => {
+                    return Err(format!(
+                        "Content-Encoding {other:?} is not supported (RFC 6968 §3.3)"
+                    ))
+                }
+            };
+            inflate(
+                &obj.data,
+                how,
+                max_inflated,
+                "fcast.content_encoding.failed",
+                "fcast.content_encoding.too_large",
+                "RFC 6968 §3.3",
+            )
+            .map_err(|e| format!("{}: {}", e.id, e.detail))?
+        }
+    };
+    if let Some(len) = h.get("Content-Length") {
+        if len.trim().parse::<u64>().ok() != Some(data.len() as u64) {
+            return Err(format!(
+                "Content-Length {len} but {} bytes after content decoding (RFC 6968 §3.3)",
+                data.len()
+            ));
+        }
+    }
+    if let Some(d) = h.get("Fcast-Obj-Digest-SHA256") {
+        let ours = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&data));
+        if ours != d.trim() {
+            return Err("Fcast-Obj-Digest-SHA256 does not match the object (RFC 6968 §3.3)".into());
+        }
+    }
+    Ok(Unpacked::File(FcastFile {
+        name: h.get("Content-Location").map(str::to_string),
+        content_type: h.get("Content-Type").map(str::to_string),
+        data,
+    }))
+}

@@ -1,0 +1,733 @@
+//! The sans-IO receiver. Each datagram goes through the steps of RFC 5775 §4.4 in order:
+//! 1. header validation (a malformed packet is dropped, never fatal);
+//! 2. session match by (sender address, TSI), before anything else looks at the packet;
+//! 3. TOI validation (FLUTE: TOI 0 only with EXT_FDT; after close-session nothing is taken);
+//! 4. FEC decoding into the object, which is delivered when complete and then forgotten.
+//!
+//! Memory is bounded by [`ReceiverConfig`]: objects in flight, bytes held by decoders and by
+//! symbols waiting for their OTI, and the largest object, all enforced; what a cap turns away
+//! is counted in [`ReceiverStats`].
+
+pub mod fcast;
+pub mod flute;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
+
+use md5::{Digest, Md5};
+
+use rmt_inspector::fec::scheme::FecObject;
+use rmt_inspector::track::object::{ObjectBuilder, PushOutcome};
+use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
+use rmt_inspector::wire::cid::CidElement;
+use rmt_inspector::wire::ext_cenc::ContentEncoding;
+use rmt_inspector::wire::fdt::FdtInstance;
+use rmt_inspector::wire::lct::{ExtensionBody, HET_CENC, HET_FDT};
+use rmt_inspector::wire::Severity;
+
+use crate::sender::Mode;
+use crate::time::Now;
+use fcast::Unpacked;
+use flute::{FdtOutcome, FdtTable};
+
+#[derive(Debug, Clone)]
+pub struct ReceiverConfig {
+    pub mode: Mode,
+    pub tsi: u64,
+    /// The sender's address. `None`: the first sender seen with the TSI is the session's.
+    pub source: Option<IpAddr>,
+    /// FEC Encoding ID from the session description; `None`: the codepoint (FLUTE, RFC 6726 §5).
+    pub fec_encoding_id: Option<u8>,
+    pub max_objects: usize,
+    pub max_buffered_bytes: u64,
+    pub max_object_bytes: u64,
+    /// Largest FDT Instance or object after content decoding.
+    pub max_inflated: usize,
+}
+
+impl ReceiverConfig {
+    pub fn new(mode: Mode, tsi: u64) -> Self {
+        ReceiverConfig {
+            mode,
+            tsi,
+            source: None,
+            fec_encoding_id: None,
+            max_objects: 1024,
+            max_buffered_bytes: 1 << 30,
+            max_object_bytes: 1 << 30,
+            max_inflated: 1 << 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub tsi: u64,
+    pub toi: u128,
+    pub name: String,
+    pub content_type: Option<String>,
+    pub data: Vec<u8>,
+    /// FCAST: the Carousel Instance the object was received in (last CID seen).
+    pub ciid: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Delivered(Delivered),
+    /// An object that will not be delivered (rejected, removed by the CID, closed unfinished).
+    Abandoned {
+        toi: u128,
+        reason: String,
+    },
+    FdtInstance {
+        instance_id: u32,
+        files: usize,
+        complete: bool,
+    },
+    /// An FDT Instance not used (expired, malformed, changing a TOI's parameters).
+    FdtIgnored {
+        instance_id: u32,
+        reason: String,
+    },
+    Cid {
+        ciid: Option<u64>,
+        complete: bool,
+        objects: u128,
+    },
+    /// A and the session's end (RFC 5651 §5.1).
+    SessionClosed,
+    /// Every object of a complete FDT or CID was delivered: the receiver may leave
+    /// (RFC 6968 §3.8 step 6).
+    SessionComplete,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReceiverStats {
+    pub packets: u64,
+    pub malformed: u64,
+    pub foreign: u64,
+    pub after_close: u64,
+    /// Packets for objects already delivered (carousel repeats).
+    pub repeats: u64,
+    pub oti_mismatch: u64,
+    pub capped: u64,
+    pub delivered: u64,
+    pub abandoned: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Fdt(u32),
+    Object(u128),
+}
+
+#[derive(Debug)]
+struct InFlight {
+    builder: Option<ObjectBuilder>,
+    /// (SBN, ESI, SBL, symbols) waiting for the OTI.
+    pending: Vec<(u32, u32, Option<u16>, Vec<u8>)>,
+    pending_bytes: u64,
+    codepoint: u8,
+    cenc: Option<ContentEncoding>,
+    close_object: bool,
+    /// FCAST: the newest CIID when the object's first packet arrived.
+    ciid: Option<u64>,
+}
+
+impl InFlight {
+    fn held(&self) -> u64 {
+        self.pending_bytes + self.builder.as_ref().map_or(0, ObjectBuilder::held_bytes)
+    }
+}
+
+#[derive(Debug)]
+pub struct Receiver {
+    config: ReceiverConfig,
+    source: Option<IpAddr>,
+    objects: BTreeMap<Key, InFlight>,
+    /// Delivered objects (FLUTE files, FCAST objects) with the CIID they were delivered under.
+    delivered: BTreeMap<u128, Option<u64>>,
+    /// FLUTE: complete files waiting for their FDT entry.
+    awaiting_fdt: BTreeMap<u128, Vec<u8>>,
+    fdt: FdtTable,
+    /// FCAST: the newest CID.
+    cid: Option<fcast::FcastCid>,
+    closed: bool,
+    complete_reported: bool,
+    buffered: u64,
+    events: VecDeque<Event>,
+    stats: ReceiverStats,
+}
+
+fn fec_error(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl Receiver {
+    pub fn new(config: ReceiverConfig) -> Self {
+        Receiver {
+            source: config.source,
+            config,
+            objects: BTreeMap::new(),
+            delivered: BTreeMap::new(),
+            awaiting_fdt: BTreeMap::new(),
+            fdt: FdtTable::default(),
+            cid: None,
+            closed: false,
+            complete_reported: false,
+            buffered: 0,
+            events: VecDeque::new(),
+            stats: ReceiverStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> &ReceiverStats {
+        &self.stats
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Bytes held in decoders and pending symbols.
+    pub fn buffered_bytes(&self) -> u64 {
+        self.buffered
+    }
+
+    pub fn objects_in_flight(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Takes one UDP payload from `source` received at `now`.
+    pub fn handle(&mut self, now: Now, source: IpAddr, datagram: &[u8]) {
+        self.stats.packets += 1;
+        // Step 1: the header.
+        let ctx = AlcContext {
+            fec_encoding_id: self.config.fec_encoding_id,
+            rs_m: None,
+            webrc: false,
+        };
+        let alc = match AlcPacket::parse(datagram, ctx) {
+            Ok(d) if !d.findings.iter().any(|f| f.severity == Severity::Error) => d.value,
+            _ => {
+                self.stats.malformed += 1;
+                return;
+            }
+        };
+        // Step 2: the session is (sender address, TSI).
+        if alc.lct.tsi != Some(self.config.tsi) || self.source.is_some_and(|s| s != source) {
+            self.stats.foreign += 1;
+            return;
+        }
+        self.source = Some(source);
+        if self.closed {
+            self.stats.after_close += 1;
+            return;
+        }
+        // Step 3: the TOI.
+        if let (Some(toi), Some(_)) = (alc.lct.toi, alc.payload_id) {
+            let key = match (self.config.mode, toi) {
+                (Mode::Flute, 0) => match alc.lct.extension(HET_FDT).map(|e| &e.body) {
+                    Some(ExtensionBody::Fdt(f)) => Some(Key::Fdt(f.instance_id)),
+                    _ => None, // RFC 6726 §3.4.1: TOI 0 packets carry EXT_FDT
+                },
+                _ => Some(Key::Object(toi)),
+            };
+            match key {
+                Some(key) => self.take_symbols(now, key, &alc, datagram),
+                None => self.stats.malformed += 1,
+            }
+        }
+        if let Some(toi) = alc.lct.toi {
+            if alc.lct.close_object {
+                if let Some(o) = self.objects.get_mut(&Key::Object(toi)) {
+                    o.close_object = true;
+                }
+            }
+        }
+        if alc.lct.close_session {
+            self.close("close-session (A flag) before the object was complete");
+        }
+    }
+
+    /// The end of input (or A=1): what is not complete is abandoned.
+    pub fn close(&mut self, reason: &str) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        for (key, _) in std::mem::take(&mut self.objects) {
+            if let Key::Object(toi) = key {
+                self.abandon(toi, reason.to_string());
+            }
+        }
+        for (toi, _) in std::mem::take(&mut self.awaiting_fdt) {
+            self.abandon(toi, "no FDT entry for the TOI (RFC 6726 §3.2)".into());
+        }
+        self.buffered = 0;
+        self.events.push_back(Event::SessionClosed);
+    }
+
+    fn abandon(&mut self, toi: u128, reason: String) {
+        self.stats.abandoned += 1;
+        self.events.push_back(Event::Abandoned { toi, reason });
+    }
+
+    fn oti_for(&self, key: Key, alc: &AlcPacket) -> Option<Result<FecObject, String>> {
+        if let Some(fti) = &alc.fti {
+            return Some(FecObject::from_oti(alc.fec_encoding_id, &fti.oti).map_err(fec_error));
+        }
+        match (self.config.mode, key) {
+            (Mode::Flute, Key::Object(toi)) => self.fdt.entry(toi).map(|e| {
+                let (id, oti) = FecObject::oti_from_fdt(&e.instance, &e.file).map_err(fec_error)?;
+                if id != alc.lct.codepoint {
+                    // RFC 6726 §5: FEC-OTI-FEC-Encoding-ID equals CP in every packet.
+                    return Err(format!(
+                        "FDT FEC Encoding ID {id} but codepoint {}",
+                        alc.lct.codepoint
+                    ));
+                }
+                FecObject::from_oti(id, &oti).map_err(fec_error)
+            }),
+            _ => None,
+        }
+    }
+
+    fn take_symbols(&mut self, now: Now, key: Key, alc: &AlcPacket, datagram: &[u8]) {
+        match key {
+            Key::Object(t)
+                if self.delivered.contains_key(&t) || self.awaiting_fdt.contains_key(&t) =>
+            {
+                self.stats.repeats += 1;
+                return;
+            }
+            Key::Fdt(id) if self.fdt.is_live(id, now) => {
+                self.stats.repeats += 1;
+                return;
+            }
+            _ => {}
+        }
+        if !self.objects.contains_key(&key) {
+            if self.objects.len() >= self.config.max_objects {
+                self.stats.capped += 1;
+                return;
+            }
+            let cenc = match alc.lct.extension(HET_CENC).map(|e| &e.body) {
+                Some(ExtensionBody::Cenc(c)) => Some(c.cenc),
+                _ => None,
+            };
+            let ciid = self.cid.as_ref().and_then(|c| c.ciid);
+            self.objects.insert(
+                key,
+                InFlight {
+                    builder: None,
+                    pending: Vec::new(),
+                    pending_bytes: 0,
+                    codepoint: alc.lct.codepoint,
+                    cenc,
+                    close_object: false,
+                    ciid,
+                },
+            );
+        }
+        let oti = self.oti_for(key, alc);
+        let max_object = self.config.max_object_bytes;
+        let obj = self.objects.get_mut(&key).expect("inserted above");
+        match (&obj.builder, oti) {
+            (None, Some(Ok(fec))) if fec.transfer_length > max_object => {
+                self.stats.capped += 1;
+                self.drop_object(
+                    key,
+                    format!(
+                        "transfer length {} above the {max_object}-byte cap",
+                        fec.transfer_length
+                    ),
+                );
+                return;
+            }
+            (None, Some(Ok(fec))) => obj.builder = Some(ObjectBuilder::new(fec)),
+            (None, Some(Err(e))) => {
+                self.drop_object(key, e);
+                return;
+            }
+            (Some(b), Some(Ok(fec))) if b.fec != fec => {
+                // RFC 6726 §5, RFC 5775 §4.2: the OTI of a TOI does not change; the first wins.
+                self.stats.oti_mismatch += 1;
+                return;
+            }
+            _ => {}
+        }
+        let Some(pid) = alc.payload_id else { return };
+        let symbols = alc.symbols(datagram);
+        let cap = self.config.max_buffered_bytes;
+        let obj = self.objects.get_mut(&key).expect("tracked");
+        let Some(builder) = obj.builder.as_mut() else {
+            // No OTI yet (FLUTE before the FDT): hold the symbols, within the byte cap.
+            if self.buffered + symbols.len() as u64 > cap {
+                self.stats.capped += 1;
+                return;
+            }
+            obj.pending
+                .push((pid.sbn, pid.esi, pid.sbl, symbols.to_vec()));
+            obj.pending_bytes += symbols.len() as u64;
+            self.buffered += symbols.len() as u64;
+            return;
+        };
+        if let Some(bytes) = builder.bytes_for_new_block(pid.sbn, pid.sbl) {
+            if self.buffered + bytes > cap {
+                self.stats.capped += 1;
+                return;
+            }
+        }
+        let before = builder.held_bytes();
+        let outcome = builder.push(pid.sbn, pid.esi, pid.sbl, symbols);
+        self.buffered += builder.held_bytes() - before;
+        match outcome {
+            Ok(PushOutcome::Completed) => self.complete(now, key),
+            Ok(_) => {}
+            Err(_) => self.stats.malformed += 1,
+        }
+    }
+
+    fn drop_object(&mut self, key: Key, reason: String) {
+        if let Some(o) = self.objects.remove(&key) {
+            self.buffered -= o.held();
+        }
+        match key {
+            Key::Object(toi) => self.abandon(toi, reason),
+            Key::Fdt(instance_id) => self.events.push_back(Event::FdtIgnored {
+                instance_id,
+                reason,
+            }),
+        }
+    }
+
+    /// Replays held symbols of objects whose OTI just became known (from a new FDT Instance).
+    fn replay_pending(&mut self, now: Now) {
+        let keys: Vec<Key> = self
+            .objects
+            .iter()
+            .filter(|(_, o)| o.builder.is_none() && !o.pending.is_empty())
+            .map(|(k, _)| *k)
+            .collect();
+        for key in keys {
+            let Key::Object(toi) = key else { continue };
+            let Some(e) = self.fdt.entry(toi) else {
+                continue;
+            };
+            let fec = FecObject::oti_from_fdt(&e.instance, &e.file)
+                .and_then(|(id, oti)| FecObject::from_oti(id, &oti).map(|f| (id, f)));
+            let obj = self.objects.get_mut(&key).expect("listed");
+            let fec = match fec {
+                Ok((id, _)) if id != obj.codepoint => Err(format!(
+                    "FDT FEC Encoding ID {id} but codepoint {}",
+                    obj.codepoint
+                )),
+                Ok((_, f)) if f.transfer_length > self.config.max_object_bytes => Err(format!(
+                    "transfer length {} above the cap",
+                    f.transfer_length
+                )),
+                Ok((_, f)) => Ok(f),
+                Err(e) => Err(e.to_string()),
+            };
+            let fec = match fec {
+                Ok(f) => f,
+                Err(e) => {
+                    self.drop_object(key, e);
+                    continue;
+                }
+            };
+            let pending = std::mem::take(&mut obj.pending);
+            self.buffered -= obj.pending_bytes;
+            obj.pending_bytes = 0;
+            let mut builder = ObjectBuilder::new(fec);
+            let mut done = false;
+            for (sbn, esi, sbl, sym) in pending {
+                if let Some(bytes) = builder.bytes_for_new_block(sbn, sbl) {
+                    if self.buffered + builder.held_bytes() + bytes > self.config.max_buffered_bytes
+                    {
+                        self.stats.capped += 1;
+                        continue;
+                    }
+                }
+                match builder.push(sbn, esi, sbl, &sym) {
+                    Ok(PushOutcome::Completed) => done = true,
+                    Ok(_) => {}
+                    Err(_) => self.stats.malformed += 1,
+                }
+            }
+            self.buffered += builder.held_bytes();
+            self.objects.get_mut(&key).expect("listed").builder = Some(builder);
+            if done {
+                self.complete(now, key);
+            }
+        }
+    }
+
+    /// An object's last needed symbol arrived.
+    fn complete(&mut self, now: Now, key: Key) {
+        let Some(obj) = self.objects.remove(&key) else {
+            return;
+        };
+        self.buffered -= obj.held();
+        let Some(bytes) = obj.builder.as_ref().and_then(ObjectBuilder::bytes) else {
+            return;
+        };
+        match (self.config.mode, key) {
+            (_, Key::Fdt(id)) => self.take_fdt(now, id, &bytes, obj.cenc),
+            (Mode::Flute, Key::Object(toi)) => {
+                if self.fdt.entry(toi).is_some() {
+                    self.deliver_flute(toi, bytes);
+                } else if self.awaiting_fdt.len() < self.config.max_objects {
+                    self.awaiting_fdt.insert(toi, bytes);
+                } else {
+                    self.stats.capped += 1;
+                    self.abandon(
+                        toi,
+                        "no FDT entry and too many objects waiting for one".into(),
+                    );
+                }
+            }
+            (Mode::Fcast, Key::Object(toi)) => self.take_fcast(toi, obj.ciid, &bytes),
+        }
+        self.check_complete();
+    }
+
+    fn take_fdt(&mut self, now: Now, id: u32, bytes: &[u8], cenc: Option<ContentEncoding>) {
+        let inst = match FdtInstance::parse_payload(bytes, cenc, self.config.max_inflated) {
+            Ok(d) if !d.findings.iter().any(|f| f.severity == Severity::Error) => d.value,
+            Ok(d) => {
+                let f = d
+                    .findings
+                    .iter()
+                    .find(|f| f.severity == Severity::Error)
+                    .expect("found");
+                let reason = format!("{} ({})", f.id, f.rule);
+                self.events.push_back(Event::FdtIgnored {
+                    instance_id: id,
+                    reason,
+                });
+                return;
+            }
+            Err(e) => {
+                let reason = format!("{} ({}): {}", e.id, e.rule, e.detail);
+                self.events.push_back(Event::FdtIgnored {
+                    instance_id: id,
+                    reason,
+                });
+                return;
+            }
+        };
+        let files = inst.files.len();
+        let complete = inst.complete == Some(true);
+        match self.fdt.apply(id, inst, now) {
+            FdtOutcome::Expired {
+                expires_ntp,
+                now_ntp,
+            } => {
+                self.events.push_back(Event::FdtIgnored {
+                    instance_id: id,
+                    reason: format!(
+                        "expired {} s before it was received (RFC 6726 §3.3)",
+                        now_ntp - expires_ntp
+                    ),
+                });
+            }
+            FdtOutcome::Applied {
+                new_tois,
+                changed_tois,
+            } => {
+                self.events.push_back(Event::FdtInstance {
+                    instance_id: id,
+                    files,
+                    complete,
+                });
+                if !changed_tois.is_empty() {
+                    self.events.push_back(Event::FdtIgnored {
+                        instance_id: id,
+                        reason: format!("changes the parameters of TOIs {changed_tois:?}; the first ones are kept (RFC 6726 §3.3)"),
+                    });
+                }
+                for toi in new_tois {
+                    if let Some(bytes) = self.awaiting_fdt.remove(&toi) {
+                        self.deliver_flute(toi, bytes);
+                    }
+                }
+                self.replay_pending(now);
+            }
+        }
+    }
+
+    fn deliver_flute(&mut self, toi: u128, bytes: Vec<u8>) {
+        let entry = self.fdt.entry(toi).expect("checked by the caller").clone();
+        let f = &entry.file;
+        if f.transfer_length.is_some_and(|t| t != bytes.len() as u64) {
+            self.abandon(
+                toi,
+                format!(
+                    "{} bytes received but the FDT's Transfer-Length is {:?} (RFC 6726 §3.4.2)",
+                    bytes.len(),
+                    f.transfer_length
+                ),
+            );
+            return;
+        }
+        let encoding = f.attributes.content_encoding.clone().or(entry
+            .instance
+            .defaults
+            .content_encoding
+            .clone());
+        let data = match encoding.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("identity") => bytes,
+            Some(enc) => {
+                use rmt_inspector::wire::inflate::{inflate, Compression};
+                let how = match enc {
+                    "gzip" | "x-gzip" => Compression::Gzip,
+                    "deflate" => Compression::Zlib,
+                    other => {
+                        self.abandon(toi, format!("Content-Encoding {other:?} is not supported"));
+                        return;
+                    }
+                };
+                match inflate(
+                    &bytes,
+                    how,
+                    self.config.max_inflated,
+                    "flute.cenc.failed",
+                    "flute.cenc.too_large",
+                    "RFC 6726 §3.4.2",
+                ) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        self.abandon(toi, format!("{}: {}", e.id, e.detail));
+                        return;
+                    }
+                }
+            }
+        };
+        if let Some(md5) = &f.content_md5 {
+            if Md5::digest(&data).as_slice() != md5.as_slice() {
+                self.abandon(toi, "Content-MD5 does not match (RFC 6726 §3.4.2)".into());
+                return;
+            }
+        }
+        let content_type = f.attributes.content_type.clone().or(entry
+            .instance
+            .defaults
+            .content_type
+            .clone());
+        self.deliver(toi, f.content_location.clone(), content_type, data, None);
+    }
+
+    fn deliver(
+        &mut self,
+        toi: u128,
+        name: String,
+        content_type: Option<String>,
+        data: Vec<u8>,
+        ciid: Option<u64>,
+    ) {
+        self.delivered.insert(toi, ciid);
+        self.stats.delivered += 1;
+        self.events.push_back(Event::Delivered(Delivered {
+            tsi: self.config.tsi,
+            toi,
+            name,
+            content_type,
+            data,
+            ciid,
+        }));
+    }
+
+    fn take_fcast(&mut self, toi: u128, ciid: Option<u64>, bytes: &[u8]) {
+        match fcast::unpack(bytes, self.config.max_inflated) {
+            Err(reason) => self.abandon(toi, reason),
+            Ok(Unpacked::File(f)) => {
+                let name = f.name.unwrap_or_else(|| format!("toi-{toi}"));
+                self.deliver(toi, name, f.content_type, f.data, ciid);
+            }
+            Ok(Unpacked::Cid(cid)) => {
+                // The CID is an object too: its TOI is not delivered twice.
+                self.delivered.insert(toi, cid.ciid);
+                self.take_cid(toi, cid);
+            }
+        }
+    }
+
+    /// RFC 6968 §3.5, §3.8: objects of earlier instances that the new CID no longer lists are
+    /// abandoned (not delivered half-done), delivered ones are forgotten (their TOI may be
+    /// reused), and equivalences mark re-sent objects as already received. Packets are never
+    /// filtered on the list.
+    fn take_cid(&mut self, cid_toi: u128, cid: fcast::FcastCid) {
+        let newest = self.cid.as_ref().and_then(|c| c.ciid);
+        if let (Some(old), Some(new)) = (newest, cid.ciid) {
+            if new < old {
+                return; // a late copy of an older CID
+            }
+        }
+        let listed = |toi: u128| cid.list.contains(toi);
+        let stale: Vec<Key> = self
+            .objects
+            .iter()
+            .filter(|(k, o)| matches!(k, Key::Object(t) if !listed(*t)) && o.ciid != cid.ciid)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in stale {
+            self.drop_object(
+                key,
+                format!(
+                    "no longer in the Carousel Instance (CID {:?}, RFC 6968 §3.5)",
+                    cid.ciid
+                ),
+            );
+        }
+        // Equivalences first: the old TOI is about to be forgotten.
+        for e in &cid.list.elements {
+            if let CidElement::Equivalence {
+                new_toi,
+                first_toi,
+                first_ciid,
+            } = *e
+            {
+                if self.delivered.contains_key(&first_toi) {
+                    self.delivered.insert(new_toi, Some(first_ciid));
+                }
+            }
+        }
+        self.delivered.retain(|t, _| *t == cid_toi || listed(*t));
+        self.events.push_back(Event::Cid {
+            ciid: cid.ciid,
+            complete: cid.complete,
+            objects: cid.list.object_count,
+        });
+        self.cid = Some(cid);
+    }
+
+    fn check_complete(&mut self) {
+        if self.complete_reported {
+            return;
+        }
+        let done = match self.config.mode {
+            Mode::Flute => {
+                self.fdt.complete && self.fdt.tois().all(|t| self.delivered.contains_key(&t))
+            }
+            Mode::Fcast => self.cid.as_ref().is_some_and(|c| {
+                c.complete
+                    && self
+                        .delivered
+                        .keys()
+                        .filter(|t| c.list.contains(**t))
+                        .count() as u128
+                        == c.list.object_count
+            }),
+        };
+        if done {
+            self.complete_reported = true;
+            self.events.push_back(Event::SessionComplete);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Time as the sans-IO state machines see it: a `Duration` since the Unix epoch, given by the
+//! caller with every input. Live drivers pass the system clock, the capture driver passes each
+//! packet's capture timestamp, tests pass a virtual clock. FDT `Expires` is compared with it
+//! (RFC 6726 §3.3), so a replayed capture behaves as it did when it was recorded.
+
+use std::time::{Duration, SystemTime};
+
+/// Time since the Unix epoch.
+pub type Now = Duration;
+
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+pub const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+
+/// The wall clock as [`Now`].
+pub fn wall_clock() -> Now {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// NTP seconds (RFC 5905) for `now`.
+pub fn ntp_seconds(now: Now) -> u64 {
+    now.as_secs() + NTP_UNIX_OFFSET
+}
+
+/// The 64-bit NTP timestamp (seconds, fraction) of `now`, as EXT_TIME's SCT carries it
+/// (RFC 5651 §5.2.2).
+pub fn ntp_timestamp(now: Now) -> (u32, u32) {
+    let frac = (u64::from(now.subsec_nanos()) << 32) / 1_000_000_000;
+    (ntp_seconds(now) as u32, frac as u32)
+}
