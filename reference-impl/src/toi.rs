@@ -87,7 +87,7 @@ mod tests {
     fn an_old_toi_leaves_the_window_after_half_the_space() {
         let mut a = TOIAllocator::new(16, 1, false);
         let first = a.allocate();
-        for _ in 0..32_766 {
+        for _ in 0..32_767 {
             a.allocate();
         }
         assert!(a.still_valid(first));

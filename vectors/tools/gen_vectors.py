@@ -349,6 +349,8 @@ cid("cid-space", "1, 2", "whitespace is not in the ABNF", verdict="invalid", err
 cid("cid-trailing-comma", "1,2,", "trailing comma", verdict="invalid", error="fcast.cid.syntax")
 cid("cid-eq-order", "(5=1/0),(4=2/0)", "equivalences not in increasing newTOI order", verdict="invalid", error="fcast.cid.equivalence.order")
 cid("cid-two-wraps", "5,0,1,0", "a second decrease is not a wrap", verdict="invalid", error="fcast.cid.order")
+cid("cid-wrap-values", "65000,65535,1,7", "TOI values that wrap without 0 (16-bit TOIs, within half the space)", expected={"object_count": 4})
+cid("cid-wrap-over-half", "30000,5", "a decrease that would span more than half of the 16-bit TOI space", verdict="invalid", error="fcast.cid.order")
 
 # ---------------------------------------------------------------- FDT
 F = "fdt.yaml"; R7 = "RFC 6726"

@@ -203,7 +203,10 @@ impl CidObjectList {
 
     fn check_order(elements: &[CidElement], f: &mut Findings) {
         let mut prev_end: Option<u128> = None;
-        let mut wrapped = false;
+        let mut first_start: Option<u128> = None;
+        let mut max_toi = 0u128;
+        // Index of the one decrease accepted as the wrap of the TOI space.
+        let mut wrapped: Option<usize> = None;
         let mut prev_eq: Option<u128> = None;
         for (i, el) in elements.iter().enumerate() {
             match el {
@@ -225,11 +228,12 @@ impl CidObjectList {
                         );
                     }
                     let (start, end) = el.range();
+                    first_start.get_or_insert(start);
+                    max_toi = max_toi.max(end);
                     if let Some(p) = prev_end {
-                        // One wrap to 0 is allowed (the split `a-MAX_TOI,0-b`).
                         if start <= p {
-                            if start == 0 && !wrapped {
-                                wrapped = true;
+                            if start < p && wrapped.is_none() {
+                                wrapped = Some(i);
                             } else {
                                 f.push("fcast.cid.order", Severity::Error, "object_list", i, RULE, format!("TOI {start} is not after {p}: TOIs MUST increase and MUST NOT repeat"));
                             }
@@ -237,6 +241,21 @@ impl CidObjectList {
                     }
                     prev_end = Some(end.max(start));
                 }
+            }
+        }
+        // A decrease is the wrap of the TOI space only if the list then spans at most half of
+        // it (RFC 6968 §3.6: active TOIs occupy half the space). The field width is not in the
+        // list: take the smallest LCT TOI width (16-bit steps) that holds every TOI listed.
+        if let (Some(i), Some(first), Some(last)) = (wrapped, first_start, prev_end) {
+            let bits = (128 - max_toi.leading_zeros()).div_ceil(16).max(1) * 16;
+            let space = if bits >= 128 {
+                u128::MAX
+            } else {
+                1u128 << bits
+            };
+            let span = (space - first).saturating_add(last + 1);
+            if span > space / 2 {
+                f.push("fcast.cid.order", Severity::Error, "object_list", i, RULE, format!("TOIs decrease at element {i} and do not read as one wrap of a {bits}-bit TOI space within half of it (RFC 6968 §2.2, §3.6): TOIs MUST increase"));
             }
         }
     }

@@ -125,8 +125,8 @@ mod tests {
     #[test]
     fn object_lists_follow_the_rfc_grammar_across_a_wrap() {
         assert_eq!(object_list(&[1, 2, 4, 5, 6], &[], 16), "1-2,4-6");
-        let l = object_list(&[65_534, 65_535, 1, 2], &[(3, 10, 2)], 16);
-        assert_eq!(l, "65534-65535,1-2,(3=10/2)");
+        let l = object_list(&[65_534, 65_535, 0, 1], &[(3, 10, 2)], 16);
+        assert_eq!(l, "65534-65535,0-1,(3=10/2)");
         let parsed = CidObjectList::parse(l.as_bytes())
             .unwrap()
             .strict()

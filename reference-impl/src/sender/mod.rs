@@ -185,7 +185,13 @@ impl Sender {
             return Err(SenderError::Config("cycles must be at least 1".into()));
         }
         config.fec.oti(1)?;
-        let toi = TOIAllocator::new(config.widths.toi_bits(), config.first_toi, true);
+        // TOI 0 is the FDT's in FLUTE (RFC 6726 §3.1); in FCAST it is an ordinary TOI, and the
+        // CID grammar splits a wrapping run as `a-MAX_TOI,0-b` (RFC 6968 §2.2).
+        let toi = TOIAllocator::new(
+            config.widths.toi_bits(),
+            config.first_toi,
+            config.mode == Mode::Flute,
+        );
         Ok(Sender {
             rng: SeededRng::new(config.faults.seed),
             config,
