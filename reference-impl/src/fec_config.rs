@@ -149,9 +149,22 @@ impl FecConfig {
                 }
             }
             3 | 4 => {
-                let (b, n) = self.block_code_sizes(u64::from(u32::MAX));
-                // LDPC needs at least N1 parity symbols per block (RFC 5170 §5.3).
-                let n = n.max(b + u64::from(self.ldpc_n1));
+                // B no larger than the object, so that n - k >= N1 holds for a small object's
+                // one block too (n = floor(k * max_n / B), RFC 5170 §5.5; N1 <= n - k, §6.2).
+                let kt = transfer_length.div_ceil(u64::from(e.max(1))).max(1);
+                let limited = FecConfig {
+                    max_source_block_length: (u64::from(self.max_source_block_length).min(kt))
+                        as u32,
+                    ..self.clone()
+                };
+                let (b, n) = limited.block_code_sizes(u64::from(u32::MAX));
+                // A one-symbol block has no parity matrix (§6.2 needs two ones per row):
+                // it is sent without repair, and the carousel repeats it.
+                let n = if b == 1 {
+                    1
+                } else {
+                    n.max(b + u64::from(self.ldpc_n1))
+                };
                 FecOti::Ldpc {
                     transfer_length,
                     encoding_symbol_length: e,
@@ -279,6 +292,27 @@ mod tests {
             };
             let (id, back) = FecObject::oti_from_fdt(&inst, &inst.files[0]).unwrap();
             assert_eq!((id, back), (c.encoding_id, oti), "{name}");
+        }
+    }
+
+    #[test]
+    fn ldpc_small_objects_get_enough_parity_rows() {
+        let c: FecConfig = "ldpc:2/3".parse().unwrap();
+        for len in [1u64, 1400, 2000, 3000, 5000, 1_400_000, 1_401_401] {
+            let fec = FecObject::from_oti(3, &c.oti(len).unwrap()).unwrap();
+            for sbn in 0..fec.block_count() as u32 {
+                let b = fec.block(sbn).unwrap();
+                if b.k > 1 {
+                    assert!(
+                        b.n.unwrap() >= b.k + 3,
+                        "{len} bytes, block {sbn}: k={} n={:?}",
+                        b.k,
+                        b.n
+                    );
+                }
+                let data = vec![0u8; b.length as usize];
+                fec.encoder(sbn, &data).unwrap();
+            }
         }
     }
 

@@ -1,11 +1,14 @@
 //! rmt-reference: a sans-IO ALC/FLUTE/FCAST sender and receiver with fault injection, and the
 //! thin drivers (UDP, capture files) that move their datagrams.
 
+pub mod driver;
 pub mod faults;
 pub mod fec_config;
+pub mod http;
 pub mod packet;
 pub mod receiver;
 pub mod rng;
+pub mod sdp;
 pub mod sender;
 pub mod sim;
 pub mod time;

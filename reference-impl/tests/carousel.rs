@@ -149,7 +149,14 @@ fn sixteen_bit_tois_wrap_for_a_long_session_without_splicing_or_double_delivery(
         abandoned > 15_000,
         "lost objects are abandoned: {abandoned}"
     );
-    assert!(r.buffered_bytes() == 0 && r.objects_in_flight() == 0);
+    // Abandoned objects do not stay in memory: the CIDs drop them as the session goes.
+    assert!(
+        r.objects_in_flight() <= 2,
+        "{} objects in flight",
+        r.objects_in_flight()
+    );
+    assert!(r.is_closed(), "one of the close-session packets arrived");
+    assert_eq!(r.buffered_bytes(), 0);
 }
 
 #[test]

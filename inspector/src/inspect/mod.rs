@@ -1,6 +1,7 @@
 //! The inspector's per-packet pipeline, shared by `rmt-inspect` and its tests: dissection with
 //! flow selection, the field registry and display filter, output modes and statistics.
 
+pub mod check;
 pub mod dissect;
 pub mod fields;
 pub mod filter;

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use crate::fec::scheme::{Codec, FecObject};
 use crate::inspect::dissect::Dissected;
+use crate::track::assembler::ObjectReport;
+use crate::wire::cid::{CidElement, CidObjectList};
 use crate::wire::ext_fti::FecOti;
+use crate::wire::fcast::CompoundObject;
 use crate::wire::fdt::{FdtFile, FdtInstance};
 use crate::wire::finding::{Finding, Severity};
 use crate::wire::lct::{ExtensionBody, HET_FDT};
@@ -24,6 +27,7 @@ pub struct SessionStats {
     pub first: Duration,
     pub last: Duration,
     pub close_session_frame: Option<u64>,
+    close_session_time: Duration,
     /// LCT C of the first packet: the CCI is 32*(C+1) bits.
     pub cci_bits: u32,
     /// TOI field width in bits of the first packet that had one, or 0.
@@ -32,6 +36,8 @@ pub struct SessionStats {
     objects: BTreeMap<u128, (u8, bool)>,
     uses_fdt: bool,
     fdt_tois: BTreeSet<u128>,
+    /// Per TOI, the parameters the first FDT Instance describing it gave (RFC 6726 §3.3).
+    fdt_params: BTreeMap<u128, FdtParams>,
     raised: BTreeSet<&'static str>,
     /// Per TOI (per FDT Instance ID for TOI 0): the first EXT_FTI's encoding ID and OTI.
     ftis: BTreeMap<(u128, Option<u32>), (u8, FecOti)>,
@@ -40,7 +46,30 @@ pub struct SessionStats {
     current: Option<ObjectOti>,
 }
 
+/// How long after the first A=1 packets with A=1 may still carry data (RFC 5651 §5.1: "the
+/// last few seconds of packets").
+const CLOSE_GRACE: Duration = Duration::from_secs(10);
+
 type ObjectOti = ((u128, Option<u32>), FecOti, Option<FecObject>);
+
+/// What an FDT entry says about a TOI: location, lengths, MD5 and OTI.
+type FdtParams = (
+    String,
+    Option<u64>,
+    Option<u64>,
+    Option<Vec<u8>>,
+    Option<(u8, FecOti)>,
+);
+
+fn fdt_params(inst: &FdtInstance, file: &FdtFile) -> FdtParams {
+    (
+        file.content_location.clone(),
+        file.transfer_length,
+        file.content_length,
+        file.content_md5.clone(),
+        FecObject::oti_from_fdt(inst, file).ok(),
+    )
+}
 
 #[derive(Debug, Default)]
 pub struct SessionTracker {
@@ -98,11 +127,13 @@ impl SessionTracker {
                 first: d.raw.timestamp,
                 last: d.raw.timestamp,
                 close_session_frame: None,
+                close_session_time: Duration::ZERO,
                 cci_bits: 32 * (u32::from(a.lct.c) + 1),
                 toi_bits: None,
                 objects: BTreeMap::new(),
                 uses_fdt: false,
                 fdt_tois: BTreeSet::new(),
+                fdt_params: BTreeMap::new(),
                 raised: BTreeSet::new(),
                 ftis: BTreeMap::new(),
                 current: None,
@@ -124,7 +155,10 @@ impl SessionTracker {
                     format!("A=0 after A=1 in frame {closed}"),
                 );
             }
-            if a.payload_id.is_some() {
+            // §5.1: A MAY be set "in the last few seconds of packets"; data with A=1 shortly
+            // after the first A=1 is that, anything else is data after the session's end.
+            let late = d.raw.timestamp.saturating_sub(s.close_session_time) > CLOSE_GRACE;
+            if a.payload_id.is_some() && (!a.lct.close_session || late) {
                 Self::raise(
                     f,
                     s,
@@ -138,6 +172,7 @@ impl SessionTracker {
         }
         if a.lct.close_session && s.close_session_frame.is_none() {
             s.close_session_frame = Some(frame);
+            s.close_session_time = d.raw.timestamp;
         }
         if 32 * (u32::from(a.lct.c) + 1) != s.cci_bits {
             Self::raise(
@@ -353,8 +388,39 @@ impl SessionTracker {
         let Some(s) = self.sessions.get_mut(&(sender, tsi)) else {
             return;
         };
+        let mut in_instance = BTreeSet::new();
         for file in &inst.files {
             s.fdt_tois.insert(file.toi);
+            if !in_instance.insert(file.toi) {
+                Self::raise(
+                    &mut self.findings,
+                    s,
+                    frame,
+                    "flute.fdt.toi_duplicate",
+                    Severity::Error,
+                    "RFC 6726 §3.4.2",
+                    format!("TOI {} is described twice in one FDT Instance", file.toi),
+                );
+            }
+            let params = fdt_params(inst, file);
+            match s.fdt_params.get(&file.toi) {
+                Some(old) if *old != params => Self::raise(
+                    &mut self.findings,
+                    s,
+                    frame,
+                    "flute.fdt.parameters_changed",
+                    Severity::Error,
+                    "RFC 6726 §3.3",
+                    format!(
+                        "TOI {}: a later FDT Instance changes its parameters",
+                        file.toi
+                    ),
+                ),
+                Some(_) => {}
+                None => {
+                    s.fdt_params.insert(file.toi, params);
+                }
+            }
             let Some((fti_id, fti_oti)) = s.ftis.get(&(file.toi, None)).cloned() else {
                 continue;
             };
@@ -372,8 +438,106 @@ impl SessionTracker {
         }
     }
 
+    /// FCAST checks on the rebuilt objects of sessions without an FDT (RFC 6968 §2): each
+    /// Compound Object's own findings (checksum, header, metadata, CID syntax), and CIDs that
+    /// list TOIs the capture never carried.
+    pub fn fcast_objects(&mut self, reports: &[ObjectReport]) {
+        let mut cids: Vec<(IpAddr, u64, u64, CidObjectList)> = Vec::new();
+        for r in reports {
+            let Some(data) = &r.data else { continue };
+            let Some(s) = self.sessions.get_mut(&(r.key.sender, r.key.tsi)) else {
+                continue;
+            };
+            if s.uses_fdt || r.fdt_file.is_some() {
+                continue;
+            }
+            // An object that does not even have an FCAST header's shape is plain ALC.
+            let Ok(d) = CompoundObject::parse(data) else {
+                continue;
+            };
+            for f in d
+                .findings
+                .iter()
+                .filter(|f| f.severity >= Severity::Warning)
+            {
+                let detail = format!("TOI {}: {}", r.key.toi, f.detail);
+                Self::raise(
+                    &mut self.findings,
+                    s,
+                    r.first_frame,
+                    f.id,
+                    f.severity,
+                    f.rule,
+                    detail,
+                );
+            }
+            if let Some(cid) = d.value.cid {
+                cids.push((r.key.sender, r.key.tsi, r.first_frame, cid.object_list));
+            }
+        }
+        for (sender, tsi, frame, list) in cids {
+            let Some(s) = self.sessions.get_mut(&(sender, tsi)) else {
+                continue;
+            };
+            let unseen: Vec<u128> = list
+                .elements
+                .iter()
+                .flat_map(|e| match *e {
+                    CidElement::Toi { toi } | CidElement::Equivalence { new_toi: toi, .. } => {
+                        vec![(toi, toi)]
+                    }
+                    CidElement::Interval { first, last } => vec![(first, last)],
+                })
+                .flat_map(|(a, b)| {
+                    // Bounded: an interval is checked against the TOIs seen, never expanded.
+                    let seen = s.objects.range(a..=b).count() as u128;
+                    if seen == b - a + 1 {
+                        None
+                    } else {
+                        Some(a)
+                    }
+                })
+                .take(8)
+                .collect();
+            if !unseen.is_empty() {
+                Self::raise(
+                    &mut self.findings,
+                    s,
+                    frame,
+                    "fcast.cid.toi_unseen",
+                    Severity::Warning,
+                    "RFC 6968 §3.5",
+                    format!("the CID lists TOIs with no packet in the capture, from {unseen:?}"),
+                );
+            }
+        }
+    }
+
     /// End-of-capture checks: file data with no FDT entry (RFC 6726 §3.3), fragmented flows.
     pub fn finish(&mut self, last_frame: u64) {
+        // RFC 5651 §5.1: a session is (sender address, TSI). The same TSI from two senders on
+        // the same channel is two sessions, which a receiver keyed on the TSI alone would mix.
+        let mut by_channel: BTreeMap<(u64, IpAddr, u16), BTreeSet<IpAddr>> = BTreeMap::new();
+        for s in self.sessions.values() {
+            for (dst, port) in &s.channels {
+                by_channel
+                    .entry((s.tsi, *dst, *port))
+                    .or_default()
+                    .insert(s.sender);
+            }
+        }
+        for ((tsi, dst, port), senders) in by_channel.into_iter().filter(|(_, v)| v.len() > 1) {
+            for sender in &senders {
+                if let Some(s) = self.sessions.get_mut(&(*sender, tsi)) {
+                    let others: Vec<String> = senders
+                        .iter()
+                        .filter(|o| *o != sender)
+                        .map(ToString::to_string)
+                        .collect();
+                    Self::raise(&mut self.findings, s, last_frame, "lct.tsi.multiple_senders", Severity::Warning, "RFC 5651 §5.1", format!("TSI {tsi} on {dst}:{port} is also sent by {}: two sessions that must not be merged", others.join(", ")));
+                }
+            }
+        }
         let f = &mut self.findings;
         for s in self.sessions.values_mut() {
             if s.channels

@@ -33,7 +33,8 @@ use flute::{FdtOutcome, FdtTable};
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {
     pub mode: Mode,
-    pub tsi: u64,
+    /// The session's TSI. `None`: the TSI of the first valid packet is the session's.
+    pub tsi: Option<u64>,
     /// The sender's address. `None`: the first sender seen with the TSI is the session's.
     pub source: Option<IpAddr>,
     /// FEC Encoding ID from the session description; `None`: the codepoint (FLUTE, RFC 6726 §5).
@@ -49,7 +50,7 @@ impl ReceiverConfig {
     pub fn new(mode: Mode, tsi: u64) -> Self {
         ReceiverConfig {
             mode,
-            tsi,
+            tsi: Some(tsi),
             source: None,
             fec_encoding_id: None,
             max_objects: 1024,
@@ -144,6 +145,7 @@ impl InFlight {
 pub struct Receiver {
     config: ReceiverConfig,
     source: Option<IpAddr>,
+    tsi: Option<u64>,
     objects: BTreeMap<Key, InFlight>,
     /// Delivered objects (FLUTE files, FCAST objects) with the CIID they were delivered under.
     delivered: BTreeMap<u128, Option<u64>>,
@@ -167,6 +169,7 @@ impl Receiver {
     pub fn new(config: ReceiverConfig) -> Self {
         Receiver {
             source: config.source,
+            tsi: config.tsi,
             config,
             objects: BTreeMap::new(),
             delivered: BTreeMap::new(),
@@ -187,6 +190,11 @@ impl Receiver {
 
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// The session (sender address, TSI) once known.
+    pub fn session(&self) -> Option<(IpAddr, u64)> {
+        self.source.zip(self.tsi)
     }
 
     pub fn is_closed(&self) -> bool {
@@ -219,11 +227,13 @@ impl Receiver {
             }
         };
         // Step 2: the session is (sender address, TSI).
-        if alc.lct.tsi != Some(self.config.tsi) || self.source.is_some_and(|s| s != source) {
+        let tsi = alc.lct.tsi;
+        if self.tsi.is_some_and(|t| Some(t) != tsi) || self.source.is_some_and(|s| s != source) {
             self.stats.foreign += 1;
             return;
         }
         self.source = Some(source);
+        self.tsi = tsi;
         if self.closed {
             self.stats.after_close += 1;
             return;
@@ -634,7 +644,7 @@ impl Receiver {
         self.delivered.insert(toi, ciid);
         self.stats.delivered += 1;
         self.events.push_back(Event::Delivered(Delivered {
-            tsi: self.config.tsi,
+            tsi: self.tsi.unwrap_or_default(),
             toi,
             name,
             content_type,

@@ -130,6 +130,9 @@ pub struct SenderStats {
 
 type ObjId = u64;
 
+/// Packets that carry the close-session flag at the end.
+const CLOSE_REPEATS: u32 = 3;
+
 #[derive(Debug)]
 struct Instance {
     control: Option<ObjId>,
@@ -163,6 +166,9 @@ pub struct Sender {
     cycle: VecDeque<PacketRef>,
     closing: bool,
     close_sent: bool,
+    /// Close-session packets still to send, and (FCAST) the packet they repeat.
+    close_repeats: u32,
+    final_packet: Option<PacketRef>,
     next_send: Option<Now>,
     rng: SeededRng,
     held: Option<Transmit>,
@@ -207,6 +213,8 @@ impl Sender {
             cycle: VecDeque::new(),
             closing: false,
             close_sent: false,
+            close_repeats: CLOSE_REPEATS,
+            final_packet: None,
             next_send: None,
             held: None,
             queued: VecDeque::new(),
@@ -458,23 +466,35 @@ impl Sender {
                     .collect(),
             );
         }
-        let control_packets: Vec<PacketRef> = control
-            .map(|c| {
-                self.objects[&c]
-                    .symbol_ids()
-                    .into_iter()
-                    .map(|(sbn, esi)| PacketRef {
-                        obj: c,
-                        sbn,
-                        esi,
-                        close_object: false,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let packets_of =
+            |objects: &BTreeMap<ObjId, PreparedObject>, c: Option<ObjId>| -> Vec<PacketRef> {
+                c.map(|c| {
+                    objects[&c]
+                        .symbol_ids()
+                        .into_iter()
+                        .map(|(sbn, esi)| PacketRef {
+                            obj: c,
+                            sbn,
+                            esi,
+                            close_object: false,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+            };
+        let first_control = packets_of(&self.objects, control);
+        // Fault: the FDT repetitions are a second instance that changes a file's parameters.
+        let control_packets =
+            if self.config.faults.fdt_changes_parameters && self.config.mode == Mode::Flute {
+                let complete = self.closing && self.instances.is_empty();
+                let changed = self.fdt_object(now, complete)?;
+                packets_of(&self.objects, Some(changed))
+            } else {
+                first_control.clone()
+            };
         // Control object first; in FLUTE it is repeated every `fdt_interval` data packets,
         // in FCAST the CID is sent again at the end of the cycle.
-        let mut cycle: VecDeque<PacketRef> = control_packets.iter().copied().collect();
+        let mut cycle: VecDeque<PacketRef> = first_control.into_iter().collect();
         let mut since_fdt = 0u32;
         loop {
             let mut any = false;
@@ -602,18 +622,53 @@ impl Sender {
                     if let Some(h) = self.held.take() {
                         return Some(h.payload);
                     }
-                    if self.closing && !self.close_sent && !self.config.faults.no_close_session {
-                        self.close_sent = true;
-                        return Some(self.close_session_packet(now));
-                    }
-                    return None;
+                    return self.close_session_packet(now);
                 }
                 Err(_) => return None,
             }
         }
         let p = self.cycle.pop_front()?;
-        let last_of_session = self.cycle.is_empty() && self.instances.is_empty() && self.closing;
-        Some(self.data_packet(p, now, last_of_session && self.config.mode == Mode::Fcast))
+        if self.cycle.is_empty()
+            && self.instances.is_empty()
+            && self.closing
+            && self.config.mode == Mode::Fcast
+            && !self.config.faults.no_close_session
+        {
+            self.final_packet = Some(p);
+            return self.close_session_packet(now);
+        }
+        Some(self.data_packet(p, now, false))
+    }
+
+    /// RFC 5651 §5.1: A=1 ends the session, and stays 1 once set. It is sent in the last
+    /// `CLOSE_REPEATS` packets so that one loss does not hide the end. FLUTE uses header-only
+    /// packets without TOI (RFC 6726 §3.1); FCAST, which has no TOI-less form, repeats its
+    /// last data packet with A=1.
+    fn close_session_packet(&mut self, now: Now) -> Option<Vec<u8>> {
+        if !self.closing || self.close_repeats == 0 || self.config.faults.no_close_session {
+            return None;
+        }
+        self.close_repeats -= 1;
+        self.close_sent = self.close_repeats == 0;
+        if self.config.mode == Mode::Fcast {
+            let p = self.final_packet?;
+            if !self.close_sent {
+                // The schedule is empty: the next poll comes back here for the repeats.
+                self.cycle.clear();
+            }
+            return Some(self.data_packet(p, now, true));
+        }
+        let mut lct = lct_header(
+            self.config.widths,
+            self.config.tsi,
+            None,
+            self.config.fec.encoding_id,
+            self.common_extensions(now),
+        );
+        lct.close_session = true;
+        let mut out = Vec::new();
+        lct.emit(&mut out).expect("header-only packet");
+        Some(out)
     }
 
     fn common_extensions(&self, now: Now) -> Vec<HeaderExtension> {
@@ -691,24 +746,10 @@ impl Sender {
         obj.payload_id(p.sbn, p.esi)
             .emit(&mut out)
             .expect("payload ID within its scheme's widths");
-        out.extend_from_slice(obj.symbol(p.sbn, p.esi));
+        out.extend_from_slice(&obj.symbol(p.sbn, p.esi));
         if self.rng.chance(self.config.faults.wrong_hdr_len) {
             out[2] = out[2].saturating_sub(1);
         }
-        out
-    }
-
-    fn close_session_packet(&self, now: Now) -> Vec<u8> {
-        let mut lct = lct_header(
-            self.config.widths,
-            self.config.tsi,
-            None,
-            self.config.fec.encoding_id,
-            self.common_extensions(now),
-        );
-        lct.close_session = true;
-        let mut out = Vec::new();
-        lct.emit(&mut out).expect("header-only packet");
         out
     }
 }

@@ -3,7 +3,9 @@
 //! sends the same encoding symbols without encoding again.
 
 use rmt_inspector::fec::codec::FecError;
-use rmt_inspector::fec::scheme::{BlockInfo, FecObject};
+use std::borrow::Cow;
+
+use rmt_inspector::fec::scheme::{BlockInfo, Codec, FecObject};
 use rmt_inspector::wire::ext_fti::FecOti;
 use rmt_inspector::wire::fec_payload_id::FecPayloadId;
 use rmt_inspector::wire::lct::HeaderExtension;
@@ -97,16 +99,26 @@ impl PreparedObject {
         out
     }
 
-    /// The encoding symbol (SBN, ESI); a short last source symbol is sent unpadded.
-    pub fn symbol(&self, sbn: u32, esi: u32) -> &[u8] {
+    /// The encoding symbol (SBN, ESI). A short last source symbol is sent unpadded where
+    /// RFC 5052 §9.1 allows it, and padded to T for Raptor and RaptorQ, whose source blocks are
+    /// whole symbols (RFC 5053 §5.3.1.2, RFC 6330 §4.4.1.2).
+    pub fn symbol(&self, sbn: u32, esi: u32) -> Cow<'_, [u8]> {
         let b = &self.blocks[sbn as usize];
         if u64::from(esi) < b.k {
             let e = self.fec.symbol_length;
             let start = b.offset + u64::from(esi) * e;
             let end = (start + e).min(b.offset + b.length);
-            &self.transport[start as usize..end as usize]
+            let sym = &self.transport[start as usize..end as usize];
+            if sym.len() < e as usize
+                && matches!(self.fec.codec, Codec::Raptor(_) | Codec::RaptorQ(_))
+            {
+                let mut padded = sym.to_vec();
+                padded.resize(e as usize, 0);
+                return Cow::Owned(padded);
+            }
+            Cow::Borrowed(sym)
         } else {
-            &self.repair[sbn as usize][(u64::from(esi) - b.k) as usize]
+            Cow::Borrowed(&self.repair[sbn as usize][(u64::from(esi) - b.k) as usize])
         }
     }
 

@@ -255,7 +255,9 @@ fn main() -> ExitCode {
         webrc: args.webrc,
     };
     // Rebuilding every object costs memory in proportion to the capture: only when asked for.
-    let all_objects = args.export_objects.is_some() || args.stats.contains(&Stat::Objects);
+    let all_objects = args.export_objects.is_some()
+        || args.stats.contains(&Stat::Objects)
+        || args.stats.contains(&Stat::Findings);
     let stdout = std::io::stdout();
     let mut p = Processor {
         args: &args,
@@ -428,6 +430,8 @@ fn finish(mut p: Processor, args: &Args, input_error: Option<(u8, String)>) -> E
     for (key, frame, inst) in &p.assembler.fdt_instances {
         p.sessions.fdt_files(key.sender, key.tsi, *frame, inst);
     }
+    let reports = p.assembler.reports();
+    p.sessions.fcast_objects(&reports);
     p.sessions.finish(p.last_frame);
     for (frame, f) in p
         .sessions
@@ -437,7 +441,6 @@ fn finish(mut p: Processor, args: &Args, input_error: Option<(u8, String)>) -> E
     {
         count_finding(&mut p.findings, *frame, f);
     }
-    let reports = p.assembler.reports();
     let json = args.format == Format::Json;
     let stats = Stats {
         sessions: &p.sessions,

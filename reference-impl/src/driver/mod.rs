@@ -1,0 +1,6 @@
+//! Thin drivers around the sans-IO state machines: capture files and UDP sockets move the
+//! datagrams; the output folder keeps what the receiver delivers.
+
+pub mod capture;
+pub mod output;
+pub mod udp;
