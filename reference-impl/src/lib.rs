@@ -13,3 +13,4 @@ pub mod sender;
 pub mod sim;
 pub mod time;
 pub mod toi;
+pub mod netns;

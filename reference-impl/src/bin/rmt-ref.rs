@@ -424,6 +424,19 @@ fn send(a: SendArgs) -> ExitCode {
     }
 }
 
+/// The SDP server may start a moment after the receiver: try for up to 5 s.
+fn fetch_with_retries(url: &str) -> Result<String, String> {
+    let mut last = String::new();
+    for _ in 0..25 {
+        match get(url) {
+            Ok(body) => return Ok(body),
+            Err(e) => last = e,
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(last)
+}
+
 fn recv(a: RecvArgs) -> ExitCode {
     let mut mode = if a.fcast { Mode::Fcast } else { Mode::Flute };
     let mut group = a.group;
@@ -432,7 +445,7 @@ fn recv(a: RecvArgs) -> ExitCode {
     let mut fec_id = a.fec_id;
     if let Some(s) = &a.sdp {
         let text = if s.starts_with("http://") {
-            get(s)
+            fetch_with_retries(s)
         } else {
             std::fs::read_to_string(s).map_err(|e| format!("{s}: {e}"))
         };

@@ -1,0 +1,65 @@
+//! Network namespaces for tests and labs: created and removed by code (also on failure, by
+//! `Drop`), so that multicast is never sent from the machine's own namespace. Needs root and
+//! ip(8); [`Namespace::available`] says why not when it cannot run.
+
+use std::io;
+use std::process::Command;
+
+#[derive(Debug)]
+pub struct Namespace {
+    pub name: String,
+}
+
+fn ip(args: &[&str]) -> io::Result<()> {
+    let out = Command::new("ip").args(args).output()?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+impl Namespace {
+    /// Whether namespaces can be made here (root and ip(8)), or why not.
+    pub fn available() -> Result<(), String> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return Err("network namespaces need root".into());
+        }
+        Command::new("ip")
+            .arg("-V")
+            .output()
+            .map_err(|e| format!("ip(8) is not available: {e}"))
+            .map(|_| ())
+    }
+
+    /// A namespace whose loopback is up with multicast routed to it (IPv4 and IPv6), so that
+    /// processes inside can send and join groups on `lo`.
+    pub fn create(name: &str) -> io::Result<Namespace> {
+        ip(&["netns", "add", name])?;
+        let ns = Namespace { name: name.to_string() };
+        ip(&["-n", name, "link", "set", "lo", "up"])?;
+        ip(&["-n", name, "link", "set", "lo", "multicast", "on"])?;
+        ip(&["-n", name, "route", "add", "224.0.0.0/4", "dev", "lo"])?;
+        // IPv6 multicast on lo: a route in the main table (best effort on kernels without it).
+        let _ = ip(&["-n", name, "-6", "route", "add", "ff00::/8", "dev", "lo", "table", "main"]);
+        Ok(ns)
+    }
+
+    /// A command that runs `program` inside the namespace.
+    pub fn command(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, program]);
+        c
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = ip(&["netns", "del", &self.name]);
+    }
+}
