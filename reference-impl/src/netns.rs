@@ -41,12 +41,16 @@ impl Namespace {
     /// processes inside can send and join groups on `lo`.
     pub fn create(name: &str) -> io::Result<Namespace> {
         ip(&["netns", "add", name])?;
-        let ns = Namespace { name: name.to_string() };
+        let ns = Namespace {
+            name: name.to_string(),
+        };
         ip(&["-n", name, "link", "set", "lo", "up"])?;
         ip(&["-n", name, "link", "set", "lo", "multicast", "on"])?;
         ip(&["-n", name, "route", "add", "224.0.0.0/4", "dev", "lo"])?;
         // IPv6 multicast on lo: a route in the main table (best effort on kernels without it).
-        let _ = ip(&["-n", name, "-6", "route", "add", "ff00::/8", "dev", "lo", "table", "main"]);
+        let _ = ip(&[
+            "-n", name, "-6", "route", "add", "ff00::/8", "dev", "lo", "table", "main",
+        ]);
         Ok(ns)
     }
 

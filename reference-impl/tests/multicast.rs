@@ -28,7 +28,10 @@ fn wait(child: &mut std::process::Child, limit: Duration, what: &str) -> std::pr
 #[test]
 fn sender_and_receiver_processes_over_multicast_with_the_sdp_over_http() {
     if let Err(why) = Namespace::available() {
-        assert!(std::env::var_os("CI").is_none(), "CI runs as root with ip(8): {why}");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root with ip(8): {why}"
+        );
         eprintln!("SKIPPED: {why}");
         return;
     }
@@ -38,7 +41,12 @@ fn sender_and_receiver_processes_over_multicast_with_the_sdp_over_http() {
     std::fs::create_dir_all(&dir).unwrap();
     let files: Vec<(String, Vec<u8>)> = [(1usize, 3_000_000usize), (2, 777), (3, 65_536)]
         .iter()
-        .map(|(seed, n)| (format!("file{seed}.bin"), SeededRng::new(*seed as u64).bytes(*n)))
+        .map(|(seed, n)| {
+            (
+                format!("file{seed}.bin"),
+                SeededRng::new(*seed as u64).bytes(*n),
+            )
+        })
         .collect();
     for (name, data) in &files {
         std::fs::write(dir.join(name), data).unwrap();
@@ -48,14 +56,41 @@ fn sender_and_receiver_processes_over_multicast_with_the_sdp_over_http() {
         let mut send = ns.command(env!("CARGO_BIN_EXE_rmt-ref"));
         send.arg("send")
             .args(files.iter().map(|(n, _)| dir.join(n)))
-            .args([mode, "--fec", fec, "--group", "233.252.0.1:3400", "--source", "127.0.0.1", "--rate", "40M"])
-            .args(["--serve-sdp", "127.0.0.1:8080", "--sdp-lead", "1.5", "--cycles", "2"])
+            .args([
+                mode,
+                "--fec",
+                fec,
+                "--group",
+                "233.252.0.1:3400",
+                "--source",
+                "127.0.0.1",
+                "--rate",
+                "40M",
+            ])
+            .args([
+                "--serve-sdp",
+                "127.0.0.1:8080",
+                "--sdp-lead",
+                "1.5",
+                "--cycles",
+                "2",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut sender = send.spawn().unwrap();
         let receiver = ns
             .command(env!("CARGO_BIN_EXE_rmt-ref"))
-            .args(["recv", "--sdp", "http://127.0.0.1:8080/session.sdp", "--out", out.to_str().unwrap(), "--idle", "5", "--duration", "30"])
+            .args([
+                "recv",
+                "--sdp",
+                "http://127.0.0.1:8080/session.sdp",
+                "--out",
+                out.to_str().unwrap(),
+                "--idle",
+                "5",
+                "--duration",
+                "30",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -68,7 +103,10 @@ fn sender_and_receiver_processes_over_multicast_with_the_sdp_over_http() {
         assert!(rx_err.contains("session complete"), "{mode}: {rx_err}");
         let m = read_manifest(&out).unwrap();
         for (name, data) in &files {
-            let e = m.iter().find(|e| e.path == *name).unwrap_or_else(|| panic!("{mode}: {name} not delivered: {rx_err}"));
+            let e = m
+                .iter()
+                .find(|e| e.path == *name)
+                .unwrap_or_else(|| panic!("{mode}: {name} not delivered: {rx_err}"));
             assert_eq!(e.sha256, hex_digest(data), "{mode}: {name}");
             assert_eq!(std::fs::read(out.join(name)).unwrap(), *data);
         }

@@ -544,10 +544,21 @@ fn recv(a: RecvArgs) -> ExitCode {
             Duration::from_secs_f64(a.idle.clamp(0.1, 1e7)),
             &mut on_event,
         ) {
-            Ok(r) => eprintln!(
-                "{} datagrams received; stopped: {}",
-                r.datagrams, r.ended_by
-            ),
+            Ok(r) => {
+                eprintln!(
+                    "{} datagrams received; stopped: {}",
+                    r.datagrams, r.ended_by
+                );
+                if let (Some(first), Some(last)) = (r.first, r.last) {
+                    let secs = last.saturating_sub(first).as_secs_f64().max(1e-6);
+                    let delivered: u64 = out.entries.iter().map(|e| e.size).sum();
+                    eprintln!(
+                        "goodput {:.1} Mbit/s ({delivered} bytes delivered, {:.3} s from first to last datagram)",
+                        delivered as f64 * 8.0 / secs / 1e6,
+                        secs
+                    );
+                }
+            }
             Err(e) => {
                 eprintln!("rmt-ref: receiving on {g}: {e}");
                 return ExitCode::from(EXIT_RUNTIME);
