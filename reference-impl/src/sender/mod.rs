@@ -55,6 +55,8 @@ pub struct SenderConfig {
     pub fdt_interval: u32,
     /// FLUTE: how long an FDT Instance stays valid (its Expires).
     pub fdt_validity: Duration,
+    /// FLUTE: the first FDT Instance ID (IDs wrap at 2^20, RFC 6726 §3.4.1).
+    pub first_fdt_instance_id: u32,
     /// FLUTE: deflate the FDT Instance and say so with EXT_CENC (RFC 6726 §3.4.3).
     pub fdt_cenc: bool,
     /// FCAST: send a CID per Carousel Instance (RFC 6968 §3.5).
@@ -82,6 +84,7 @@ impl SenderConfig {
             cycles: 1,
             fdt_interval: 64,
             fdt_validity: Duration::from_secs(3600),
+            first_fdt_instance_id: 0,
             fdt_cenc: false,
             cid: true,
             packaging: Packaging::default(),
@@ -198,6 +201,7 @@ impl Sender {
             config.first_toi,
             config.mode == Mode::Flute,
         );
+        let first_fdt_id = config.first_fdt_instance_id % FDT_INSTANCE_ID_MODULUS;
         Ok(Sender {
             rng: SeededRng::new(config.faults.seed),
             config,
@@ -206,7 +210,7 @@ impl Sender {
             members: Vec::new(),
             toi,
             next_ciid: 0,
-            next_fdt_id: 0,
+            next_fdt_id: first_fdt_id,
             fdt_instances_sent: 0,
             fdt_expires: BTreeMap::new(),
             instances: VecDeque::new(),
