@@ -25,7 +25,7 @@ const OBJECTS: [(&str, u64, &str); 3] = [
 ];
 
 fn captures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/captures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/captures")
 }
 
 fn tmp(name: &str) -> PathBuf {
