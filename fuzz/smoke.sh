@@ -8,6 +8,7 @@ seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-2}
 
 cargo test -q -p rmt-inspector --test fuzz_corpus
+cargo test -q -p rmt-reference --test fuzz_corpus
 
 cd fuzz
 # cargo-fuzz passes nightly-only flags (-Zsanitizer=address); the stable toolchain accepts

@@ -4,6 +4,7 @@
 pub mod driver;
 pub mod faults;
 pub mod fec_config;
+pub mod framed;
 pub mod http;
 pub mod netns;
 pub mod packet;

@@ -22,6 +22,8 @@ pub enum LdpcVariant {
 
 /// ESIs are 20 bits (RFC 5170 §4.1), and max_n <= 2^20.
 pub const MAX_ENCODING_SYMBOLS: usize = 1 << 20;
+/// Repair symbols per source symbol accepted (code rate down to 1/16).
+pub const MAX_REPAIR_PER_SOURCE: usize = 15;
 
 /// The parity check matrix, stored sparse both ways.
 #[derive(Debug, Clone)]
@@ -64,6 +66,14 @@ impl ParityCheckMatrix {
             return bad(format!(
                 "LDPC needs 0 < k <= n <= 2^20, got k={k}, n={n} (RFC 5170 §4.2.2)"
             ));
+        }
+        // A matrix costs O(n) to build, whatever the block's size: a hostile OTI with a tiny
+        // k and n near 2^20 would cost seconds per block. Codes below rate 1/16 are refused.
+        if n - k > MAX_REPAIR_PER_SOURCE * k + 64 {
+            return Err(FecError::Unsupported(format!(
+                "LDPC with k={k}, n={n}: code rates below 1/{} are not supported",
+                MAX_REPAIR_PER_SOURCE + 1
+            )));
         }
         let mut prng = LdpcPrng::new(seed).ok_or_else(|| {
             FecError::InvalidParameters(format!(
@@ -535,6 +545,18 @@ impl BlockDecoder for LdpcDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzz finding (receiver target): k=15 with n=790,689 took seconds to build per block.
+    #[test]
+    fn fuzz_regression_very_low_rates_are_refused_before_building() {
+        let t = std::time::Instant::now();
+        let r = ParityCheckMatrix::new(15, 790_689, 3, 201_523_200, LdpcVariant::Staircase);
+        assert!(matches!(r, Err(FecError::Unsupported(_))), "{r:?}");
+        assert!(t.elapsed() < std::time::Duration::from_millis(100));
+        assert!(
+            ParityCheckMatrix::new(15, 15 + 15 * 15 + 64, 3, 1, LdpcVariant::Staircase).is_ok()
+        );
+    }
 
     fn data(len: usize, seed: u64) -> Vec<u8> {
         let mut x = seed;

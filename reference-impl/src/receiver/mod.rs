@@ -492,14 +492,15 @@ impl Receiver {
             (Mode::Flute, Key::Object(toi)) => {
                 if self.fdt.entry(toi).is_some() {
                     self.deliver_flute(toi, bytes);
-                } else if self.awaiting_fdt.len() < self.config.max_objects {
+                } else if self.awaiting_fdt.len() < self.config.max_objects
+                    && self.buffered + bytes.len() as u64 <= self.config.max_buffered_bytes
+                {
+                    // Held until an FDT Instance maps the TOI; counted in the byte cap.
+                    self.buffered += bytes.len() as u64;
                     self.awaiting_fdt.insert(toi, bytes);
                 } else {
                     self.stats.capped += 1;
-                    self.abandon(
-                        toi,
-                        "no FDT entry and too many objects waiting for one".into(),
-                    );
+                    self.abandon(toi, "no FDT entry, and no room to wait for one".into());
                 }
             }
             (Mode::Fcast, Key::Object(toi)) => self.take_fcast(toi, obj.ciid, &bytes),
@@ -564,6 +565,7 @@ impl Receiver {
                 }
                 for toi in new_tois {
                     if let Some(bytes) = self.awaiting_fdt.remove(&toi) {
+                        self.buffered -= bytes.len() as u64;
                         self.deliver_flute(toi, bytes);
                     }
                 }
