@@ -116,7 +116,7 @@ fn write_receiver_corpus() {
                 let bytes = session(mode, fec, faults, widths);
                 let name = format!(
                     "seed-{mode:?}-{}-{n}",
-                    fec.replace(':', "_").replace('/', "_")
+                    fec.replace([':', '/'], "_")
                 );
                 std::fs::write(dir.join(name), &bytes).unwrap();
                 n += 1;
