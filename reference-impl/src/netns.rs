@@ -54,6 +54,30 @@ impl Namespace {
         Ok(ns)
     }
 
+    /// A veth pair `a`–`b` inside the namespace, both up, IPv6 link-local addresses usable at
+    /// once (duplicate address detection off). Returns the interface indexes of `a` and `b`.
+    pub fn veth(&self, a: &str, b: &str) -> io::Result<(u32, u32)> {
+        let n = self.name.as_str();
+        for conf in ["default", "all"] {
+            let key = format!("net.ipv6.conf.{conf}.accept_dad=0");
+            let _ = self.command("sysctl").args(["-qw", &key]).status();
+        }
+        ip(&["-n", n, "link", "add", a, "type", "veth", "peer", "name", b])?;
+        ip(&["-n", n, "link", "set", a, "up"])?;
+        ip(&["-n", n, "link", "set", b, "up"])?;
+        let index = |dev: &str| -> io::Result<u32> {
+            let out = self
+                .command("cat")
+                .arg(format!("/sys/class/net/{dev}/ifindex"))
+                .output()?;
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse()
+                .map_err(|_| io::Error::other(format!("no interface index for {dev}")))
+        };
+        Ok((index(a)?, index(b)?))
+    }
+
     /// A command that runs `program` inside the namespace.
     pub fn command(&self, program: &str) -> Command {
         let mut c = Command::new("ip");

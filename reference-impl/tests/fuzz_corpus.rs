@@ -114,10 +114,7 @@ fn write_receiver_corpus() {
         for fec in ["nocode", "rs", "ldpc:2/3", "raptorq"] {
             for (faults, widths) in [(Faults::default(), wide), (faulty.clone(), narrow)] {
                 let bytes = session(mode, fec, faults, widths);
-                let name = format!(
-                    "seed-{mode:?}-{}-{n}",
-                    fec.replace([':', '/'], "_")
-                );
+                let name = format!("seed-{mode:?}-{}-{n}", fec.replace([':', '/'], "_"));
                 std::fs::write(dir.join(name), &bytes).unwrap();
                 n += 1;
             }

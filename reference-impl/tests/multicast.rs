@@ -114,3 +114,81 @@ fn sender_and_receiver_processes_over_multicast_with_the_sdp_over_http() {
     std::fs::remove_dir_all(&dir).ok();
     drop(ns);
 }
+
+#[test]
+fn ipv6_multicast_between_two_interfaces_of_a_namespace() {
+    if let Err(why) = Namespace::available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root with ip(8): {why}"
+        );
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let ns = Namespace::create(&format!("rmtkit-ref6-{}", std::process::id())).expect("namespace");
+    let (tx_if, rx_if) = ns.veth("rmt0", "rmt1").expect("veth pair");
+    let dir = std::env::temp_dir().join(format!("rmt-ref-mc6-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = SeededRng::new(9).bytes(400_000);
+    std::fs::write(dir.join("six.bin"), &data).unwrap();
+    let out = dir.join("out");
+    // ff15::db8:1: a transient, site-local group with the documentation prefix (RFC 3849).
+    let group = "[ff15::db8:1]:3400";
+    let receiver = ns
+        .command(env!("CARGO_BIN_EXE_rmt-ref"))
+        .args([
+            "recv",
+            "--fcast",
+            "--tsi",
+            "6",
+            "--group",
+            group,
+            "--iface",
+            &rx_if.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+            "--idle",
+            "5",
+            "--duration",
+            "30",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = ns
+        .command(env!("CARGO_BIN_EXE_rmt-ref"))
+        .args([
+            "send",
+            dir.join("six.bin").to_str().unwrap(),
+            "--fcast",
+            "--fec",
+            "rs",
+            "--tsi",
+            "6",
+            "--group",
+            group,
+            "--iface",
+            &tx_if.to_string(),
+            "--rate",
+            "20M",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let rx = receiver.wait_with_output().unwrap();
+    let rx_err = String::from_utf8_lossy(&rx.stderr);
+    assert!(
+        rx.status.success() && rx_err.contains("session complete"),
+        "{rx_err}"
+    );
+    assert_eq!(std::fs::read(out.join("six.bin")).unwrap(), data);
+    std::fs::remove_dir_all(&dir).ok();
+    drop(ns);
+}

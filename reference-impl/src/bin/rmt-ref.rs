@@ -537,12 +537,25 @@ fn recv(a: RecvArgs) -> ExitCode {
         let limit = a
             .duration
             .map(|d| Duration::from_secs_f64(d.clamp(0.0, 1e7)));
+        let tty = std::io::stderr().is_terminal();
         match run_receiver(
             &mut receiver,
             &socket,
             limit,
             Duration::from_secs_f64(a.idle.clamp(0.1, 1e7)),
             &mut on_event,
+            |r, rx| {
+                if tty {
+                    let s = rx.stats();
+                    eprint!(
+                        "\r{} datagrams, {:.1} MB, {} delivered, {} in flight   ",
+                        r.datagrams,
+                        r.bytes as f64 / 1e6,
+                        s.delivered,
+                        rx.objects_in_flight()
+                    );
+                }
+            },
         ) {
             Ok(r) => {
                 eprintln!(

@@ -435,14 +435,16 @@ pub struct ReceiveReport {
 
 /// Receives into `receiver` until the session is complete or closed, `limit` passes, or
 /// nothing arrives for `idle` (then says so: IGMP snooping or a wrong group/port are the usual
-/// reasons). `on_event` sees every event as it happens.
+/// reasons). `on_event` sees every event as it happens; `progress` is called every 250 ms.
 pub fn run_receiver(
     receiver: &mut Receiver,
     socket: &Socket,
     limit: Option<Duration>,
     idle: Duration,
     mut on_event: impl FnMut(Event),
+    mut progress: impl FnMut(&ReceiveReport, &Receiver),
 ) -> io::Result<ReceiveReport> {
+    let mut last_progress = wall_clock();
     use std::os::fd::AsRawFd;
     socket.set_read_timeout(Some(Duration::from_millis(100)))?;
     let start = wall_clock();
@@ -526,6 +528,10 @@ pub fn run_receiver(
                 complete |= matches!(e, Event::SessionComplete);
                 on_event(e);
             }
+        }
+        if now.saturating_sub(last_progress) >= Duration::from_millis(250) {
+            last_progress = now;
+            progress(&report, receiver);
         }
         if complete || receiver.is_closed() {
             report.ended_by = if complete {
