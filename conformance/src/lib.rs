@@ -1,1 +1,17 @@
+//! rmt-conformance: an RFC-keyed conformance suite for ALC/FLUTE/FCAST senders and receivers.
+//!
+//! - [`catalogue`]: the cases, by stable ID `rfcNNNN/section/slug`;
+//! - [`play`]: receiver scenarios (`vectors/scenarios/`) turned into datagrams by the reference
+//!   sender, with packet edits;
+//! - [`runner`]: receiver cases against a system under test ([`sut`] profiles);
+//! - [`sender`]: sender cases judged from packets by the inspector's findings;
+//! - [`report`], [`outcome`], [`requirements`].
 
+pub mod catalogue;
+pub mod outcome;
+pub mod play;
+pub mod report;
+pub mod requirements;
+pub mod runner;
+pub mod sender;
+pub mod sut;

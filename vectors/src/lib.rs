@@ -187,3 +187,4 @@ mod tests {
         assert!(f.vectors[0].validate().is_err());
     }
 }
+pub mod scenario;

@@ -214,8 +214,13 @@ impl Receiver {
     pub fn handle(&mut self, now: Now, source: IpAddr, datagram: &[u8]) {
         self.stats.packets += 1;
         // Step 1: the header.
+        // FLUTE carries the FEC Encoding ID in the codepoint (RFC 6726 §5); a session
+        // description's value is for the other ALC uses.
         let ctx = AlcContext {
-            fec_encoding_id: self.config.fec_encoding_id,
+            fec_encoding_id: match self.config.mode {
+                Mode::Flute => None,
+                Mode::Fcast => self.config.fec_encoding_id,
+            },
             rs_m: None,
             webrc: false,
         };

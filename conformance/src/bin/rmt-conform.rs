@@ -1,0 +1,253 @@
+//! `rmt-conform`: run the RFC-keyed conformance suite.
+//!
+//! Exit codes: 0 every required case passed; 1 a conformance failure (or an xpass); 2 usage
+//! error or an empty selection; 3 an infrastructure error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use rmt_conformance::catalogue::{play_order, receiver_cases, sender_cases, Case};
+use rmt_conformance::outcome::exit_code;
+use rmt_conformance::report;
+use rmt_conformance::runner::{run_receiver_case, CaseResult, RunOptions};
+use rmt_conformance::sender::judge_sender;
+use rmt_conformance::sut;
+use rmt_inspector::inspect::check::check_capture;
+use rmt_inspector::wire::alc::AlcContext;
+
+#[derive(Parser)]
+#[command(
+    name = "rmt-conform",
+    version,
+    about = "RFC-keyed conformance suite for ALC/FLUTE/FCAST senders and receivers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// List the cases.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Receiver conformance: play the scenarios against a system under test.
+    Run(RunArgs),
+    /// Sender conformance from a capture.
+    Sender(SenderArgs),
+    /// Print docs/requirements.md (or check that FILE is current).
+    Requirements {
+        #[arg(long)]
+        check: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Cases whose ID starts with this (repeatable; default: all).
+    #[arg(long = "case")]
+    cases: Vec<String>,
+    /// SHOULD failures fail.
+    #[arg(long)]
+    strict: bool,
+    #[arg(long)]
+    json: Option<PathBuf>,
+    #[arg(long)]
+    junit: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// A bundled profile (reference, rmt-ref) or a profile file (.yaml).
+    #[arg(long, default_value = "reference")]
+    sut: String,
+    /// Seed of loss and faults (recorded in the reports; the default is 1).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// A folder per case with the capture, the logs and the receiver's output.
+    #[arg(long)]
+    artifacts: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(clap::Args)]
+struct SenderArgs {
+    #[arg(long)]
+    pcap: PathBuf,
+    /// UDP ports carrying ALC, tshark style (udp.port==P); default: the heuristic.
+    #[arg(short = 'd', value_parser = parse_decode_as)]
+    decode_as: Vec<u16>,
+    #[command(flatten)]
+    common: Common,
+}
+
+fn parse_decode_as(s: &str) -> Result<u16, String> {
+    s.strip_prefix("udp.port==")
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| format!("{s:?}: expected udp.port==PORT"))
+}
+
+fn select(cases: Vec<Case>, prefixes: &[String]) -> Vec<Case> {
+    cases
+        .into_iter()
+        .filter(|c| prefixes.is_empty() || prefixes.iter().any(|p| c.id.starts_with(p.as_str())))
+        .collect()
+}
+
+fn finish(sut: &str, seed: u64, results: &[CaseResult], common: &Common) -> ExitCode {
+    println!("{}", report::table(results));
+    println!("{}", report::summary(results));
+    if let Some(p) = &common.json {
+        if let Err(e) = std::fs::write(p, report::json(sut, seed, results)) {
+            eprintln!("rmt-conform: {}: {e}", p.display());
+            return ExitCode::from(3);
+        }
+    }
+    if let Some(p) = &common.junit {
+        if let Err(e) = std::fs::write(p, report::junit(sut, results)) {
+            eprintln!("rmt-conform: {}: {e}", p.display());
+            return ExitCode::from(3);
+        }
+    }
+    let outcomes: Vec<_> = results.iter().map(|r| r.outcome).collect();
+    ExitCode::from(exit_code(&outcomes))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let scenarios = match rmt_vectors::scenario::load_scenarios() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rmt-conform: scenarios: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match cli.command {
+        Cmd::List { format } => {
+            let mut all = sender_cases();
+            all.extend(receiver_cases(&scenarios));
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&all).expect("serialisable")
+                ),
+                Format::Table => {
+                    let mut t = comfy_table::Table::new();
+                    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                        .set_header(vec!["case", "RFC", "§", "level", "role", "requirement"]);
+                    for c in &all {
+                        t.add_row(vec![
+                            c.id.clone(),
+                            c.rfc.to_string(),
+                            c.section.clone(),
+                            format!("{:?}", c.level).to_uppercase(),
+                            format!("{:?}", c.role).to_lowercase(),
+                            c.requirement.clone(),
+                        ]);
+                    }
+                    println!("{t}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Requirements { check } => {
+            let digest = include_str!("../../../docs/rfc-digest.md");
+            let mut all = sender_cases();
+            all.extend(receiver_cases(&scenarios));
+            let doc = rmt_conformance::requirements::document(digest, &all);
+            match check {
+                None => {
+                    print!("{doc}");
+                    ExitCode::SUCCESS
+                }
+                Some(p) => match std::fs::read_to_string(&p) {
+                    Ok(existing) if existing == doc => ExitCode::SUCCESS,
+                    Ok(_) => {
+                        eprintln!("rmt-conform: {} is not current: run `cargo run -p rmt-conformance --bin rmt-conform -- requirements > {}`", p.display(), p.display());
+                        ExitCode::from(1)
+                    }
+                    Err(e) => {
+                        eprintln!("rmt-conform: {}: {e}", p.display());
+                        ExitCode::from(2)
+                    }
+                },
+            }
+        }
+        Cmd::Sender(a) => {
+            let cases = select(sender_cases(), &a.common.cases);
+            if cases.is_empty() {
+                eprintln!("rmt-conform: no case matches {:?}", a.common.cases);
+                return ExitCode::from(2);
+            }
+            let bytes = match std::fs::read(&a.pcap) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("rmt-conform: {}: {e}", a.pcap.display());
+                    return ExitCode::from(3);
+                }
+            };
+            let findings = match check_capture(&bytes, a.decode_as.clone(), AlcContext::default()) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("rmt-conform: {}: {e}", a.pcap.display());
+                    return ExitCode::from(3);
+                }
+            };
+            let results = judge_sender(&cases, &findings, a.common.strict);
+            finish(&a.pcap.display().to_string(), 0, &results, &a.common)
+        }
+        Cmd::Run(a) => {
+            let profile = match sut::load(&a.sut) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("rmt-conform: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let mut cases = select(receiver_cases(&scenarios), &a.common.cases);
+            if cases.is_empty() {
+                eprintln!("rmt-conform: no case matches {:?}", a.common.cases);
+                return ExitCode::from(2);
+            }
+            play_order(&mut cases);
+            let work = std::env::temp_dir().join(format!("rmt-conform-{}", std::process::id()));
+            let opts = RunOptions {
+                seed: a.seed,
+                strict: a.common.strict,
+                artifacts: a.artifacts.clone(),
+                work: work.clone(),
+            };
+            eprintln!(
+                "rmt-conform: {} cases against {} (seed {})",
+                cases.len(),
+                profile.name,
+                a.seed
+            );
+            let results: Vec<CaseResult> = cases
+                .iter()
+                .map(|c| {
+                    let s = scenarios
+                        .iter()
+                        .find(|s| s.id == c.id)
+                        .expect("receiver cases come from scenarios");
+                    let r = run_receiver_case(c, s, &profile, &opts);
+                    eprintln!("  {:<60} {}", r.id, r.outcome.as_str());
+                    r
+                })
+                .collect();
+            let _ = std::fs::remove_dir_all(&work);
+            finish(&profile.name, a.seed, &results, &a.common)
+        }
+    }
+}

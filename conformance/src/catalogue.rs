@@ -1,0 +1,185 @@
+//! The case catalogue: every case has a stable ID `rfcNNNN/section/slug`, the RFC, section,
+//! level, a one-line requirement, the role it tests and its check. Sender cases are judged from
+//! packets by the inspector's findings; receiver cases are the scenarios of
+//! `vectors/scenarios/`.
+
+use serde::Serialize;
+
+use rmt_vectors::scenario::{Level, Scenario};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Sender,
+    Receiver,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum Check {
+    /// The sender passes when none of these finding IDs (an ID ending in `*` is a prefix) is
+    /// raised on its traffic.
+    NoFinding(Vec<&'static str>),
+    /// A receiver scenario, by its ID.
+    Scenario(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Case {
+    pub id: String,
+    pub rfc: u16,
+    pub section: String,
+    pub level: Level,
+    pub requirement: String,
+    pub role: Role,
+    pub check: Check,
+}
+
+/// (ID, level, requirement, finding IDs) of the sender cases.
+const SENDER_CASES: &[(&str, Level, &str, &[&str])] = &[
+    ("rfc5651/5.1/version-1", Level::Must, "LCT version is 1.", &["lct.version.unsupported"]),
+    ("rfc5651/5.1/hdr-len-consistent", Level::Must, "HDR_LEN covers the fixed header and the extensions, and no more than the datagram.", &["lct.hdr_len.too_small", "lct.hdr_len.exceeds_datagram", "lct.truncated"]),
+    ("rfc5651/5.1/reserved-zero", Level::Must, "Reserved header bits are sent as 0.", &["lct.reserved.nonzero"]),
+    ("rfc5651/5.2/extensions-well-formed", Level::Must, "Header extensions have HEL > 0 and fit in HDR_LEN.", &["lct.ext.hel_zero", "lct.ext.overrun"]),
+    ("rfc5775/4.1/tsi-present", Level::Must, "S and H are not both 0: every ALC packet carries a TSI.", &["alc.tsi.absent"]),
+    ("rfc5651/5.1/toi-presence-consistent", Level::Must, "The TOI is in every packet of a session or in none (FLUTE close-session excepted).", &["lct.toi.presence_mixed"]),
+    ("rfc5775/2.2/cci-constant", Level::Must, "The CCI length does not change within a session.", &["alc.cci.length_changed"]),
+    ("rfc5651/5.1/close-session-sticky", Level::Should, "Once A=1 is sent, A stays 1 in every later packet of the session.", &["lct.close_session.reverted"]),
+    ("rfc5651/5.1/no-data-after-close-session", Level::Should, "No data follows the close-session beyond its last few seconds.", &["lct.after_close_session"]),
+    ("rfc5651/5.1/close-object-sticky", Level::Should, "Once B=1 is sent for an object, B stays 1 in its later packets.", &["lct.close_object.reverted"]),
+    ("rfc6726/5/cp-constant-per-object", Level::Must, "The codepoint (FEC Encoding ID) is the same in every packet of a TOI.", &["alc.cp.changed_within_object"]),
+    ("rfc5775/4.2/oti-constant-per-object", Level::Must, "The FEC OTI of a TOI does not change.", &["alc.oti.changed_within_object"]),
+    ("rfc6726/5/fti-and-fdt-agree", Level::Must, "EXT_FTI and the FDT give identical OTI for a TOI.", &["flute.oti.fti_fdt_mismatch"]),
+    ("rfc6726/3.4.1/fdt-instance-id-not-reused", Level::Must, "A live FDT Instance ID is not reused for other content.", &["flute.fdt.instance_id.reused"]),
+    ("rfc6726/3.4.1/toi0-with-ext-fdt", Level::Must, "Packets of TOI 0 carry EXT_FDT.", &["flute.toi0.without_ext_fdt"]),
+    ("rfc6726/3.3/every-file-in-the-fdt", Level::Must, "Every file sent (TOI > 0) has an entry in an FDT Instance.", &["flute.toi.no_fdt_entry"]),
+    ("rfc6726/3.3/fdt-parameters-immutable", Level::Must, "Later FDT Instances do not change the parameters of a TOI.", &["flute.fdt.parameters_changed"]),
+    ("rfc6726/3.4.2/fdt-toi-unique", Level::Must, "An FDT Instance describes each TOI once.", &["flute.fdt.toi_duplicate"]),
+    ("rfc6726/3.4.2/fdt-well-formed", Level::Must, "FDT Instances follow the schema: Expires present, TOI and Content-Location on every File, namespace, encoding.", &["flute.fdt.*"]),
+    ("rfc5052/9.1/symbol-length", Level::Must, "Encoding symbols have the OTI's length (only the last source symbol may be shorter).", &["fec.symbol.length_mismatch"]),
+    ("rfc5052/9.1/block-partitioning", Level::Must, "SBN and ESI stay within the RFC 5052 §9.1 block partitioning.", &["fec.sbn.out_of_range", "fec.esi.out_of_range"]),
+    ("rfc5052/6.2.4/no-instance-id-for-fully-specified", Level::Must, "A Fully-Specified FEC scheme (ID < 128) is not given an FEC Instance ID.", &["flute.fdt.instance_id_with_fully_specified"]),
+    ("rfc5052/4.1/oti-valid", Level::Must, "The FEC OTI is valid for its scheme.", &["fec.oti.*", "fec.encoding_id.unknown"]),
+    ("rfc3738/3.1.1/no-ip-fragmentation", Level::Should, "ALC packets fit the path MTU: no IP fragmentation.", &["alc.ip.fragmented"]),
+    ("rfc6968/2.1/fcast-checksum", Level::Must, "The FCAST checksum matches what G says it covers.", &["fcast.checksum.bad"]),
+    ("rfc6968/2.1/fcast-header", Level::Must, "The FCAST header is well formed: version 0, Header Length, padding, metadata lines.", &["fcast.version.*", "fcast.truncated", "fcast.padding.*", "fcast.metadata.*", "fcast.mdenc.*", "fcast.mdfmt.*"]),
+    ("rfc6968/2.2/cid-syntax", Level::Must, "CID Object Lists follow the ABNF and the ordering rules; Fcast-CID-Complete is 0 or 1.", &["fcast.cid.order", "fcast.cid.syntax", "fcast.cid.interval.*", "fcast.cid.equivalence.*", "fcast.cid.complete.invalid", "fcast.cid.id.invalid", "fcast.cid.empty_list_padded", "fcast.cid.number.too_large"]),
+    ("rfc6968/3.5/cid-lists-sent-objects", Level::Should, "The TOIs a CID lists are objects that are sent.", &["fcast.cid.toi_unseen"]),
+    ("rfc5651/5.1/tsi-unique-per-channel", Level::Should, "One sender per TSI on a channel: the same TSI from two senders is two sessions a receiver may mix.", &["lct.tsi.multiple_senders"]),
+];
+
+pub fn sender_cases() -> Vec<Case> {
+    SENDER_CASES
+        .iter()
+        .map(|(id, level, req, findings)| {
+            let mut parts = id.split('/');
+            let rfc = parts
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("rfc")
+                .parse()
+                .unwrap_or(0);
+            let section = parts.next().unwrap_or("").to_string();
+            Case {
+                id: id.to_string(),
+                rfc,
+                section,
+                level: *level,
+                requirement: req.to_string(),
+                role: Role::Sender,
+                check: Check::NoFinding(findings.to_vec()),
+            }
+        })
+        .collect()
+}
+
+pub fn receiver_cases(scenarios: &[Scenario]) -> Vec<Case> {
+    scenarios
+        .iter()
+        .map(|s| Case {
+            id: s.id.clone(),
+            rfc: s.rfc,
+            section: s.section.clone(),
+            level: s.level,
+            requirement: s.requirement.clone(),
+            role: Role::Receiver,
+            check: Check::Scenario(s.id.clone()),
+        })
+        .collect()
+}
+
+/// Receiver cases in play order: `*/sanity-first` first, `*/sanity-last` last.
+pub fn play_order(cases: &mut [Case]) {
+    cases.sort_by_key(|c| {
+        let rank = if c.id.ends_with("/sanity-first") {
+            0
+        } else if c.id.ends_with("/sanity-last") {
+            2
+        } else {
+            1
+        };
+        (rank, c.id.clone())
+    });
+}
+
+/// Whether finding `id` matches a pattern (`x.*` is a prefix).
+pub fn matches(pattern: &str, id: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => id.starts_with(prefix),
+        None => pattern == id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_keyed_by_rfc_and_section() {
+        let scenarios = rmt_vectors::scenario::load_scenarios().unwrap();
+        let mut all = sender_cases();
+        all.extend(receiver_cases(&scenarios));
+        let mut ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate case IDs");
+        for c in &all {
+            let parts: Vec<&str> = c.id.split('/').collect();
+            assert_eq!(parts.len(), 3, "{}", c.id);
+            assert_eq!(parts[0], format!("rfc{}", c.rfc), "{}", c.id);
+            assert!(
+                parts[1] == c.section
+                    || c.section.starts_with(parts[1])
+                    || parts[1].starts_with(&c.section),
+                "{}: section {}",
+                c.id,
+                c.section
+            );
+        }
+        assert!(receiver_cases(&scenarios).len() >= 25);
+    }
+
+    #[test]
+    fn every_sender_finding_pattern_names_a_finding_the_inspector_raises() {
+        // Every pattern must be able to match: it names an ID the inspector defines.
+        let sources = [
+            include_str!("../../inspector/src/wire/lct.rs"),
+            include_str!("../../inspector/src/wire/alc.rs"),
+            include_str!("../../inspector/src/wire/fdt.rs"),
+            include_str!("../../inspector/src/wire/fcast.rs"),
+            include_str!("../../inspector/src/wire/cid.rs"),
+            include_str!("../../inspector/src/wire/ext_fti.rs"),
+            include_str!("../../inspector/src/track/session.rs"),
+        ]
+        .concat();
+        for (id, _, _, findings) in SENDER_CASES {
+            for f in *findings {
+                let needle = f.trim_end_matches('*');
+                assert!(
+                    sources.contains(&format!("\"{needle}")),
+                    "{id}: no finding {f}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Reports: a console table, JSON (versioned schema) and JUnit XML.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+
+use crate::runner::CaseResult;
+
+/// Version of the JSON report's schema.
+pub const JSON_SCHEMA: &str = "rmt-conform-report/1";
+
+pub fn table(results: &[CaseResult]) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(160)
+        .set_header(vec!["case", "level", "outcome", "detail"]);
+    for r in results {
+        t.add_row(vec![
+            r.id.clone(),
+            format!("{:?}", r.level).to_uppercase(),
+            r.outcome.as_str().to_string(),
+            r.detail.clone(),
+        ]);
+    }
+    t.to_string()
+}
+
+pub fn summary(results: &[CaseResult]) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in results {
+        *counts.entry(r.outcome.as_str()).or_default() += 1;
+    }
+    counts
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn json(sut: &str, seed: u64, results: &[CaseResult]) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "schema": JSON_SCHEMA,
+        "sut": sut,
+        "seed": seed,
+        "cases": results,
+    }))
+    .expect("serialisable")
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub fn junit(sut: &str, results: &[CaseResult]) -> String {
+    use crate::outcome::Outcome::*;
+    let failures = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Fail | Xpass))
+        .count();
+    let skipped = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Unsupported | Skipped | CouldNotTest))
+        .count();
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"rmt-conform {}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">\n",
+        xml_escape(sut),
+        results.len()
+    );
+    for r in results {
+        s.push_str(&format!(
+            "  <testcase classname=\"rfc{}\" name=\"{}\" time=\"{:.3}\">",
+            r.rfc,
+            xml_escape(&r.id),
+            r.duration_ms as f64 / 1000.0
+        ));
+        match r.outcome {
+            Fail | Xpass => {
+                s.push_str(&format!("<failure message=\"{}\"/>", xml_escape(&r.detail)))
+            }
+            Unsupported | Skipped | CouldNotTest => s.push_str(&format!(
+                "<skipped message=\"{}: {}\"/>",
+                r.outcome.as_str(),
+                xml_escape(&r.detail)
+            )),
+            _ => {}
+        }
+        s.push_str("</testcase>\n");
+    }
+    s.push_str("</testsuite>\n");
+    s
+}

@@ -1,0 +1,320 @@
+//! The suite judges: the reference passes every receiver case (in process and as a process),
+//! receivers that misbehave fail the cases they should, sender cases catch each fault of the
+//! reference sender, and docs/requirements.md is current.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rmt_conformance::catalogue::{play_order, receiver_cases, sender_cases, Case};
+use rmt_conformance::outcome::{exit_code, Outcome};
+use rmt_conformance::runner::{run_receiver_case, CaseResult, RunOptions};
+use rmt_conformance::sender::judge_sender;
+use rmt_conformance::sut::{self, Profile};
+use rmt_inspector::inspect::check::check_capture;
+use rmt_inspector::wire::alc::AlcContext;
+use rmt_reference::driver::capture::{send_to_capture, VIRTUAL_START};
+use rmt_reference::rng::SeededRng;
+use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig};
+use rmt_vectors::scenario::{load_scenarios, Scenario};
+
+fn opts(tag: &str) -> RunOptions {
+    RunOptions {
+        seed: 1,
+        strict: false,
+        artifacts: None,
+        work: std::env::temp_dir().join(format!("rmt-conform-test-{}-{tag}", std::process::id())),
+    }
+}
+
+fn run_all(profile: &Profile, prefix: &str) -> Vec<CaseResult> {
+    run_some(profile, &[prefix])
+}
+
+fn run_some(profile: &Profile, prefixes: &[&str]) -> Vec<CaseResult> {
+    let scenarios: Vec<Scenario> = load_scenarios().unwrap();
+    let mut cases: Vec<Case> = receiver_cases(&scenarios)
+        .into_iter()
+        .filter(|c| prefixes.iter().any(|p| c.id.starts_with(p)))
+        .collect();
+    play_order(&mut cases);
+    let o = opts(&profile.name);
+    cases
+        .iter()
+        .map(|c| {
+            run_receiver_case(
+                c,
+                scenarios.iter().find(|s| s.id == c.id).unwrap(),
+                profile,
+                &o,
+            )
+        })
+        .collect()
+}
+
+fn outcome<'a>(results: &'a [CaseResult], id: &str) -> &'a CaseResult {
+    results
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("no result for {id}"))
+}
+
+#[test]
+fn the_reference_passes_every_receiver_case_in_process() {
+    let results = run_all(&sut::load("reference").unwrap(), "");
+    assert!(results.len() >= 25);
+    let bad: Vec<_> = results
+        .iter()
+        .filter(|r| r.outcome != Outcome::Pass)
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    assert_eq!(results.first().unwrap().id, "rfc6726/3/sanity-first");
+    assert_eq!(results.last().unwrap().id, "rfc6726/3/sanity-last");
+}
+
+fn rmt_ref_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_BIN_EXE_rmt-conform"))
+        .parent()?
+        .to_path_buf();
+    dir.join("rmt-ref").exists().then_some(dir)
+}
+
+#[test]
+fn the_reference_passes_as_a_process_over_udp() {
+    let Some(dir) = rmt_ref_dir() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "rmt-ref is built by cargo test --workspace"
+        );
+        eprintln!("SKIPPED: build rmt-ref first (cargo build -p rmt-reference)");
+        return;
+    };
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
+        .args([
+            "run",
+            "--sut",
+            "rmt-ref",
+            "--case",
+            "rfc6726/3/sanity",
+            "--case",
+            "rfc5651/5.1",
+            "--case",
+            "rfc6726/3.3/expired",
+        ])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("rfc6726/3.3/expired-fdt-not-used") && !stdout.contains("fail"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_receiver_that_delivers_nothing_fails_and_one_that_exits_127_is_unsupported() {
+    let silent = Profile {
+        name: "silent".into(),
+        description: String::new(),
+        receiver: Some(sut::ReceiverAdapter {
+            builtin: None,
+            command: Some("sleep 5".into()),
+            startup_ms: 50,
+            grace_ms: 200,
+        }),
+        unsupported: Default::default(),
+        disabled: Default::default(),
+        xfail: [(
+            "rfc6968/3/sanity-fcast".to_string(),
+            "it delivers nothing".to_string(),
+        )]
+        .into(),
+    };
+    let results = run_some(
+        &silent,
+        &[
+            "rfc6726/3/sanity-first",
+            "rfc6968/3/sanity-fcast",
+            "rfc6726/3.3/expired",
+            "rfc6968/3.8/",
+        ],
+    );
+    assert_eq!(
+        outcome(&results, "rfc6726/3/sanity-first").outcome,
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome(&results, "rfc6968/3/sanity-fcast").outcome,
+        Outcome::Xfail
+    );
+    // Not delivering an object that must not be delivered is a pass, even for this one.
+    assert_eq!(
+        outcome(&results, "rfc6726/3.3/expired-fdt-not-used").outcome,
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome(&results, "rfc6968/3.8/removed-object-not-delivered").outcome,
+        Outcome::Warn,
+        "a SHOULD case warns"
+    );
+    let codes: Vec<Outcome> = results.iter().map(|r| r.outcome).collect();
+    assert_eq!(exit_code(&codes), 1);
+    let unsupported = Profile {
+        receiver: Some(sut::ReceiverAdapter {
+            builtin: None,
+            command: Some("exit 127".into()),
+            startup_ms: 50,
+            grace_ms: 200,
+        }),
+        ..silent
+    };
+    let results = run_all(&unsupported, "rfc6726/3/sanity-first");
+    assert_eq!(results[0].outcome, Outcome::Unsupported);
+}
+
+#[test]
+fn a_receiver_that_crashes_fails_and_an_xfail_that_passes_is_xpass() {
+    let crash = Profile {
+        name: "crash".into(),
+        description: String::new(),
+        receiver: Some(sut::ReceiverAdapter {
+            builtin: None,
+            command: Some("kill -SEGV $$".into()),
+            startup_ms: 200,
+            grace_ms: 200,
+        }),
+        unsupported: Default::default(),
+        disabled: [(
+            "rfc6968/3/sanity-fcast".to_string(),
+            "not today".to_string(),
+        )]
+        .into(),
+        xfail: Default::default(),
+    };
+    let results = run_some(
+        &crash,
+        &["rfc6726/3/sanity-first", "rfc6968/3/sanity-fcast"],
+    );
+    let first = outcome(&results, "rfc6726/3/sanity-first");
+    assert_eq!(first.outcome, Outcome::Fail);
+    assert!(first.detail.contains("signal"), "{}", first.detail);
+    assert_eq!(
+        outcome(&results, "rfc6968/3/sanity-fcast").outcome,
+        Outcome::Skipped
+    );
+    let mut reference = sut::load("reference").unwrap();
+    reference
+        .xfail
+        .insert("rfc6726/3/sanity-last".into(), "wrongly expected".into());
+    let results = run_all(&reference, "rfc6726/3/sanity-last");
+    assert_eq!(results[0].outcome, Outcome::Xpass);
+    assert_eq!(exit_code(&[Outcome::Pass, Outcome::Xpass]), 1);
+}
+
+fn capture_of(set: impl FnOnce(&mut SenderConfig)) -> Vec<u8> {
+    let mut c = SenderConfig::new(Mode::Flute, "233.252.0.1:3400".parse().unwrap(), 3);
+    c.rate_bps = 10_000_000;
+    set(&mut c);
+    let mut s = Sender::new(c).unwrap();
+    for i in 0..2u64 {
+        s.add_object(ObjectSpec {
+            name: format!("f{i}"),
+            content_type: "a/b".into(),
+            data: SeededRng::new(i).bytes(30_000),
+        })
+        .unwrap();
+    }
+    s.commit(VIRTUAL_START, true).unwrap();
+    let path = std::env::temp_dir().join(format!(
+        "rmt-conform-sender-{}-{:?}.pcap",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    send_to_capture(&mut s, &path, VIRTUAL_START, 4000, 100_000).unwrap();
+    let b = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    b
+}
+
+fn sender_results(capture: &[u8]) -> Vec<CaseResult> {
+    let f = check_capture(capture, vec![3400], AlcContext::default()).unwrap();
+    judge_sender(&sender_cases(), &f, false)
+}
+
+#[test]
+fn sender_cases_pass_our_sender_and_catch_its_faults() {
+    let clean = sender_results(&capture_of(|_| {}));
+    assert!(
+        clean.iter().all(|r| r.outcome == Outcome::Pass),
+        "{clean:#?}"
+    );
+    let faulty = sender_results(&capture_of(|c| c.faults.changing_oti = true));
+    assert_eq!(
+        outcome(&faulty, "rfc5775/4.2/oti-constant-per-object").outcome,
+        Outcome::Fail
+    );
+    let faulty = sender_results(&capture_of(|c| {
+        c.faults.fdt_changes_parameters = true;
+        c.fdt_interval = 8;
+    }));
+    assert_eq!(
+        outcome(&faulty, "rfc6726/3.3/fdt-parameters-immutable").outcome,
+        Outcome::Fail
+    );
+    let faulty = sender_results(&capture_of(|c| {
+        c.faults.second_sender = Some("10.1.1.1".parse().unwrap())
+    }));
+    assert_eq!(
+        outcome(&faulty, "rfc5651/5.1/tsi-unique-per-channel").outcome,
+        Outcome::Warn
+    );
+}
+
+#[test]
+fn sender_cases_on_the_bundled_captures() {
+    // The findings about other implementations, recorded with their evidence in docs/interop.md.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/captures");
+    for (name, expected) in [
+        (
+            "flute-nocode-1.pcap",
+            vec!["rfc5052/6.2.4/no-instance-id-for-fully-specified"],
+        ),
+        ("rtlibflute-nocode-1.pcap", vec![]),
+        ("mclv3-nocode-1.pcap", vec!["rfc6726/3.4.2/fdt-well-formed"]),
+    ] {
+        let r = sender_results_any_port(&std::fs::read(dir.join(name)).unwrap());
+        let fails: Vec<&str> = r
+            .iter()
+            .filter(|r| r.outcome != Outcome::Pass)
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(fails, expected, "{name}: {r:#?}");
+    }
+}
+
+fn sender_results_any_port(capture: &[u8]) -> Vec<CaseResult> {
+    let f = check_capture(capture, vec![], AlcContext::default()).unwrap();
+    judge_sender(&sender_cases(), &f, false)
+}
+
+#[test]
+fn requirements_document_is_current() {
+    let scenarios = load_scenarios().unwrap();
+    let mut all = sender_cases();
+    all.extend(receiver_cases(&scenarios));
+    let doc =
+        rmt_conformance::requirements::document(include_str!("../../docs/rfc-digest.md"), &all);
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/requirements.md");
+    let current = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(current == doc, "docs/requirements.md is not current: cargo run -p rmt-conformance --bin rmt-conform -- requirements > docs/requirements.md");
+}
