@@ -206,6 +206,10 @@ fn is_close(t: &Transmit) -> bool {
     lct(t).is_some_and(|l| l.close_session)
 }
 
+fn is_fdt(t: &Transmit) -> bool {
+    lct(t).is_some_and(|l| l.extension(rmt_inspector::wire::lct::HET_FDT).is_some())
+}
+
 fn toi_of(t: &Transmit) -> Option<u128> {
     lct(t).and_then(|l| l.toi)
 }
@@ -359,15 +363,22 @@ fn apply(
             *transmits = data;
         }
         Edit::Shuffle { seed } => {
-            let (close, mut data): (Vec<Transmit>, Vec<Transmit>) =
-                transmits.drain(..).partition(is_close);
+            // FDT packets stay first (RFC 6726 §3.3 lets a receiver discard file data that
+            // arrives before its FDT entry) and packets with B or A last (RFC 5651 §5.1: after
+            // them a receiver may assume no more packets): this edit is about symbol order only.
+            let (close, rest): (Vec<Transmit>, Vec<Transmit>) = transmits
+                .drain(..)
+                .partition(|t| is_close(t) || lct(t).is_some_and(|l| l.close_object));
+            let (mut out, mut data): (Vec<Transmit>, Vec<Transmit>) =
+                rest.into_iter().partition(is_fdt);
             let mut r = SeededRng::new(*seed);
             for i in (1..data.len()).rev() {
                 let j = (r.next_u64() % (i as u64 + 1)) as usize;
                 data.swap(i, j);
             }
-            data.extend(close);
-            *transmits = data;
+            out.extend(data);
+            out.extend(close);
+            *transmits = out;
         }
         Edit::Truncate { object, keep } => {
             let ts = object_tois(tois, object)?;

@@ -210,7 +210,16 @@ fn run_command(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    // Ready when the receiver has bound the port (or after startup_ms, whichever is later,
+    // bounded at ten times that).
     std::thread::sleep(Duration::from_millis(a.startup_ms));
+    let ready_by = Instant::now() + Duration::from_millis(a.startup_ms * 10);
+    while Instant::now() < ready_by && UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+        if child.try_wait().ok().flatten().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let mut sockets: BTreeMap<IpAddr, UdpSocket> = BTreeMap::new();
     let dest = SocketAddr::new(LOOPBACK, port);
     let t0 = Instant::now();

@@ -318,3 +318,57 @@ fn requirements_document_is_current() {
     let current = std::fs::read_to_string(&file).unwrap_or_default();
     assert!(current == doc, "docs/requirements.md is not current: cargo run -p rmt-conformance --bin rmt-conform -- requirements > docs/requirements.md");
 }
+
+#[test]
+fn the_flute_crate_receiver_results_are_those_of_interop_md() {
+    // rmt-flute-adapter is a binary of this crate: the flute crate's receiver in the contract.
+    let dir = Path::new(env!("CARGO_BIN_EXE_rmt-flute-adapter"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let json = std::env::temp_dir().join(format!("rmt-conform-flute-{}.json", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
+        .args([
+            "run",
+            "--sut",
+            "flute-crate",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    assert_eq!(report["schema"], "rmt-conform-report/1");
+    assert_eq!(report["seed"], 1);
+    let mut by_outcome: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for c in report["cases"].as_array().unwrap() {
+        let mode_fcast = c["id"].as_str().unwrap().starts_with("rfc6968/");
+        let o = c["outcome"].as_str().unwrap().to_string();
+        if o == "unsupported" {
+            assert!(mode_fcast || c["id"] == "rfc5170/5/ldpc-with-loss", "{c}");
+        }
+        by_outcome
+            .entry(o)
+            .or_default()
+            .push(c["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        by_outcome.get("warn").cloned().unwrap_or_default(),
+        vec!["rfc6726/3.3/expired-fdt-not-used".to_string()],
+        "{by_outcome:#?}"
+    );
+    assert!(!by_outcome.contains_key("fail"), "{by_outcome:#?}");
+    assert_eq!(by_outcome["pass"].len(), 19, "{by_outcome:#?}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a SHOULD warning does not fail the run"
+    );
+}

@@ -161,7 +161,7 @@ pub enum Edit {
     ForeignTsi { tsi: u64 },
     /// Moves every packet of object `object` to the end (before the close-session packets).
     LateObject { object: String },
-    /// Shuffles the data packets (seeded), close-session packets kept last.
+    /// Shuffles the data packets (seeded); FDT packets kept first, packets with B or A last.
     Shuffle { seed: u64 },
     /// Drops every packet of `object` after the first `keep` (to leave it incomplete).
     Truncate { object: String, keep: usize },

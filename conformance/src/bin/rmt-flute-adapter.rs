@@ -1,0 +1,103 @@
+//! `rmt-flute-adapter`: the `flute` crate's receiver (a third-party FLUTE implementation) in the
+//! rmt-conform system-under-test contract.
+//!
+//!     rmt-flute-adapter recv --port P --source IP --tsi T --mode flute|fcast --out DIR [--idle S]
+//!
+//! It receives UDP datagrams on 127.0.0.1:P, hands them to `flute::receiver::MultiReceiver`
+//! listening to (source IP, TSI) only (as a source-specific join would), and writes each object
+//! the crate completes without error to DIR under the last component of its Content-Location.
+//! FCAST is not something the crate does: exit code 127 (unsupported).
+
+use std::collections::BTreeSet;
+use std::net::UdpSocket;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::time::{Duration, Instant, SystemTime};
+
+use flute::core::UDPEndpoint;
+use flute::receiver::writer::ObjectWriterBufferBuilder;
+use flute::receiver::MultiReceiver;
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) != Some("recv") {
+        eprintln!("usage: rmt-flute-adapter recv --port P --source IP --tsi T --mode flute|fcast --out DIR [--idle S]");
+        return ExitCode::from(2);
+    }
+    if arg(&args, "--mode").as_deref() == Some("fcast") {
+        eprintln!("the flute crate implements FLUTE, not FCAST");
+        return ExitCode::from(127);
+    }
+    let (Some(port), Some(out)) = (
+        arg(&args, "--port").and_then(|p| p.parse::<u16>().ok()),
+        arg(&args, "--out"),
+    ) else {
+        eprintln!("--port and --out are required");
+        return ExitCode::from(2);
+    };
+    let tsi: u64 = arg(&args, "--tsi")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1);
+    let source = arg(&args, "--source").unwrap_or_else(|| "127.0.0.1".into());
+    let idle = Duration::from_secs_f64(
+        arg(&args, "--idle")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(2.0),
+    );
+    let socket = match UdpSocket::bind(("127.0.0.1", port)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("bind 127.0.0.1:{port}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let _ = socket.set_read_timeout(Some(Duration::from_millis(100)));
+    std::fs::create_dir_all(&out).ok();
+    let writer = Rc::new(ObjectWriterBufferBuilder::new(true));
+    let mut receiver = MultiReceiver::new(writer.clone(), None, true);
+    receiver.add_listen_tsi(
+        UDPEndpoint::new(Some(source), "127.0.0.1".into(), port),
+        tsi,
+    );
+    let mut written = BTreeSet::new();
+    let mut buf = vec![0u8; 65_536];
+    let mut last = Instant::now();
+    while last.elapsed() < idle {
+        let Ok((n, from)) = socket.recv_from(&mut buf) else {
+            continue;
+        };
+        last = Instant::now();
+        let endpoint = UDPEndpoint::new(Some(from.ip().to_string()), "127.0.0.1".into(), port);
+        if let Err(e) = receiver.push(&endpoint, &buf[..n], SystemTime::now()) {
+            eprintln!("flute receiver: {e:?}");
+        }
+        for (i, o) in writer.objects.borrow().iter().enumerate() {
+            let o = o.borrow();
+            if o.complete && !o.error && written.insert(i) {
+                let name = o
+                    .meta
+                    .content_location
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("object")
+                    .to_string();
+                let name = if name.is_empty() || name == ".." {
+                    format!("object-{i}")
+                } else {
+                    name
+                };
+                if let Err(e) = std::fs::write(std::path::Path::new(&out).join(&name), &o.data) {
+                    eprintln!("{name}: {e}");
+                }
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
