@@ -199,6 +199,13 @@ fn run_command(
         ("fec_id", fec_id.to_string()),
         ("out", out.display().to_string()),
         ("sdp", sdp_path.display().to_string()),
+        (
+            "adapters",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("adapters")
+                .display()
+                .to_string(),
+        ),
     ]
     .into_iter()
     .collect();

@@ -17,6 +17,14 @@ use rmt_reference::rng::SeededRng;
 use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig};
 use rmt_vectors::scenario::{load_scenarios, Scenario};
 
+/// Cases that drive a receiver process in real time run one test at a time: on a 2-core machine,
+/// tests competing for the CPU would starve a receiver and make it lose datagrams.
+static REAL_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn real_time() -> std::sync::MutexGuard<'static, ()> {
+    REAL_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn opts(tag: &str) -> RunOptions {
     RunOptions {
         seed: 1,
@@ -80,6 +88,7 @@ fn rmt_ref_dir() -> Option<PathBuf> {
 
 #[test]
 fn the_reference_passes_as_a_process_over_udp() {
+    let _serial = real_time();
     let Some(dir) = rmt_ref_dir() else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -123,6 +132,7 @@ fn the_reference_passes_as_a_process_over_udp() {
 
 #[test]
 fn a_receiver_that_delivers_nothing_fails_and_one_that_exits_127_is_unsupported() {
+    let _serial = real_time();
     let silent = Profile {
         name: "silent".into(),
         description: String::new(),
@@ -184,6 +194,7 @@ fn a_receiver_that_delivers_nothing_fails_and_one_that_exits_127_is_unsupported(
 
 #[test]
 fn a_receiver_that_crashes_fails_and_an_xfail_that_passes_is_xpass() {
+    let _serial = real_time();
     let crash = Profile {
         name: "crash".into(),
         description: String::new(),
@@ -321,6 +332,7 @@ fn requirements_document_is_current() {
 
 #[test]
 fn the_flute_crate_receiver_results_are_those_of_interop_md() {
+    let _serial = real_time();
     // rmt-flute-adapter is a binary of this crate: the flute crate's receiver in the contract.
     let dir = Path::new(env!("CARGO_BIN_EXE_rmt-flute-adapter"))
         .parent()
@@ -371,4 +383,61 @@ fn the_flute_crate_receiver_results_are_those_of_interop_md() {
         Some(0),
         "a SHOULD warning does not fail the run"
     );
+}
+
+fn flute_alc_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("RMT_FLUTE_ALC_PYTHON") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/flute-alc-venv/bin/python");
+    venv.exists().then_some(venv)
+}
+
+#[test]
+fn the_flute_alc_receiver_results_are_those_of_interop_md() {
+    let _serial = real_time();
+    let Some(python) = flute_alc_python() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            ".ci/run installs flute-alc in target/flute-alc-venv"
+        );
+        eprintln!("SKIPPED: flute-alc is not installed (python3 -m venv target/flute-alc-venv && target/flute-alc-venv/bin/pip install flute-alc)");
+        return;
+    };
+    let json =
+        std::env::temp_dir().join(format!("rmt-conform-flute-alc-{}.json", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
+        .args([
+            "run",
+            "--sut",
+            "flute-alc",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .env("RMT_FLUTE_ALC_PYTHON", &python)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    let mut by_outcome: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for c in report["cases"].as_array().unwrap() {
+        by_outcome
+            .entry(c["outcome"].as_str().unwrap().to_string())
+            .or_default()
+            .push(c["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        by_outcome.get("warn").cloned().unwrap_or_default(),
+        vec!["rfc6726/3.3/expired-fdt-not-used".to_string()],
+        "{by_outcome:#?}"
+    );
+    assert_eq!(
+        by_outcome["pass"].len(),
+        19,
+        "{by_outcome:#?}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(by_outcome["unsupported"]
+        .iter()
+        .all(|id| id.starts_with("rfc6968/") || id == "rfc5170/5/ldpc-with-loss"));
 }

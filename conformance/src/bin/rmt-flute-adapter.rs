@@ -59,6 +59,7 @@ fn main() -> ExitCode {
         }
     };
     let _ = socket.set_read_timeout(Some(Duration::from_millis(100)));
+    big_receive_buffer(&socket);
     std::fs::create_dir_all(&out).ok();
     let writer = Rc::new(ObjectWriterBufferBuilder::new(true));
     let mut receiver = MultiReceiver::new(writer.clone(), None, true);
@@ -100,4 +101,26 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// A large buffer, so that a receiver briefly without CPU loses nothing (SO_RCVBUFFORCE goes
+/// past net.core.rmem_max as root).
+fn big_receive_buffer(s: &UdpSocket) {
+    use std::os::fd::AsRawFd;
+    let v: libc::c_int = 16 << 20;
+    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: valid fd, pointer to an int and its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                &v as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc == 0 {
+            return;
+        }
+    }
 }
