@@ -441,3 +441,72 @@ fn the_flute_alc_receiver_results_are_those_of_interop_md() {
         .iter()
         .all(|id| id.starts_with("rfc6968/") || id == "rfc5170/5/ldpc-with-loss"));
 }
+
+#[test]
+fn sender_cases_on_live_senders_run_in_a_namespace() {
+    let _serial = real_time();
+    if let Err(why) = rmt_reference::netns::Namespace::available() {
+        assert!(std::env::var_os("CI").is_none(), "CI runs as root: {why}");
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_BIN_EXE_rmt-flute-adapter"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    if !dir.join("rmt-ref").exists() || !dir.join("rmt-inspect").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "cargo test --workspace builds rmt-ref and rmt-inspect"
+        );
+        eprintln!("SKIPPED: build rmt-ref and rmt-inspect first");
+        return;
+    }
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let run = |cmd: String| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
+            .args([
+                "sender",
+                "--exec",
+                &cmd,
+                "--duration",
+                "3",
+                "-d",
+                "udp.port==3400",
+            ])
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // Our sender: every case passes.
+    let (code, out) = run(format!(
+        "rmt-ref send {} --group {{group}}:{{port}} --source 127.0.0.1 --rate 1M",
+        file.display()
+    ));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("29 pass"), "{out}");
+    // The flute crate's sender: the finding of its capture (docs/interop.md), live.
+    let (code, out) = run(format!(
+        "rmt-flute-adapter send --group {{group}}:{{port}} --tsi 4 {}",
+        file.display()
+    ));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("rfc5052/6.2.4/no-instance-id-for-fully-specified")
+            && out.contains("1 fail, 28 pass"),
+        "{out}"
+    );
+    // A command that sends nothing: nothing can be judged (exit 3).
+    let (code, out) = run("true".into());
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("could-not-test"), "{out}");
+}

@@ -14,8 +14,9 @@ use rmt_conformance::report;
 use rmt_conformance::runner::{run_receiver_case, CaseResult, RunOptions};
 use rmt_conformance::sender::judge_sender;
 use rmt_conformance::sut;
-use rmt_inspector::inspect::check::check_capture;
+use rmt_inspector::inspect::check::check_capture_counted;
 use rmt_inspector::wire::alc::AlcContext;
+use rmt_reference::netns::Namespace;
 
 #[derive(Parser)]
 #[command(
@@ -83,8 +84,23 @@ struct RunArgs {
 
 #[derive(clap::Args)]
 struct SenderArgs {
-    #[arg(long)]
-    pcap: PathBuf,
+    /// A capture of the sender's traffic.
+    #[arg(long, required_unless_present_any = ["iface", "exec"])]
+    pcap: Option<PathBuf>,
+    /// Capture live on this interface (with rmt-inspect; root or CAP_NET_RAW).
+    #[arg(long, conflicts_with_all = ["pcap", "exec"])]
+    iface: Option<String>,
+    /// With --iface: join this group (GROUP[,SOURCE]), so that IGMP snooping delivers it.
+    #[arg(long, requires = "iface")]
+    join: Vec<String>,
+    /// With --iface or --exec: capture for this many seconds.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Run this sender command in a network namespace created for it (root and ip(8)),
+    /// capture what it sends on the namespace's loopback, and stop it after --duration.
+    /// Placeholders: {group} (233.252.0.1), {port} (3400).
+    #[arg(long, conflicts_with = "pcap")]
+    exec: Option<String>,
     /// UDP ports carrying ALC, tshark style (udp.port==P); default: the heuristic.
     #[arg(short = 'd', value_parser = parse_decode_as)]
     decode_as: Vec<u16>,
@@ -122,6 +138,84 @@ fn finish(sut: &str, seed: u64, results: &[CaseResult], common: &Common) -> Exit
     }
     let outcomes: Vec<_> = results.iter().map(|r| r.outcome).collect();
     ExitCode::from(exit_code(&outcomes))
+}
+
+/// `rmt-inspect`: next to this binary, else on PATH.
+fn rmt_inspect() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| Some(p.parent()?.join("rmt-inspect")))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("rmt-inspect"))
+}
+
+/// The capture to judge: a file, a live capture, or the traffic of a command in a namespace.
+fn sender_capture(a: &SenderArgs) -> Result<(Vec<u8>, String), String> {
+    if let Some(p) = &a.pcap {
+        let b = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        return Ok((b, p.display().to_string()));
+    }
+    let tmp =
+        std::env::temp_dir().join(format!("rmt-conform-sender-{}.pcapng", std::process::id()));
+    let secs = a.duration.clamp(0.5, 3600.0).to_string();
+    let status = if let Some(iface) = &a.iface {
+        let mut c = std::process::Command::new(rmt_inspect());
+        c.args([
+            "-i",
+            iface,
+            "--duration",
+            &secs,
+            "-q",
+            "-w",
+            tmp.to_str().unwrap_or_default(),
+        ]);
+        for j in &a.join {
+            c.args(["--join", j]);
+        }
+        c.status().map_err(|e| format!("rmt-inspect: {e}"))?
+    } else {
+        let cmd = a
+            .exec
+            .as_deref()
+            .unwrap_or_default()
+            .replace("{group}", "233.252.0.1")
+            .replace("{port}", "3400");
+        Namespace::available()?;
+        let ns = Namespace::create(&format!("rmtkit-conform-{}", std::process::id()))
+            .map_err(|e| e.to_string())?;
+        let mut capture = ns
+            .command(rmt_inspect().to_str().unwrap_or("rmt-inspect"))
+            .args([
+                "-i",
+                "lo",
+                "--duration",
+                &secs,
+                "-q",
+                "-w",
+                tmp.to_str().unwrap_or_default(),
+            ])
+            .spawn()
+            .map_err(|e| format!("rmt-inspect: {e}"))?;
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let mut sender = ns
+            .command("sh")
+            .args(["-c", &cmd])
+            .spawn()
+            .map_err(|e| format!("{cmd}: {e}"))?;
+        let status = capture.wait().map_err(|e| e.to_string())?;
+        if sender.try_wait().ok().flatten().is_none() {
+            let _ = sender.kill();
+        }
+        let _ = sender.wait();
+        drop(ns);
+        status
+    };
+    if !status.success() {
+        return Err(format!("the live capture failed ({status})"));
+    }
+    let b = std::fs::read(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let _ = std::fs::remove_file(&tmp);
+    Ok((b, a.iface.clone().or(a.exec.clone()).unwrap_or_default()))
 }
 
 fn main() -> ExitCode {
@@ -190,22 +284,29 @@ fn main() -> ExitCode {
                 eprintln!("rmt-conform: no case matches {:?}", a.common.cases);
                 return ExitCode::from(2);
             }
-            let bytes = match std::fs::read(&a.pcap) {
+            let (bytes, label) = match sender_capture(&a) {
                 Ok(b) => b,
                 Err(e) => {
-                    eprintln!("rmt-conform: {}: {e}", a.pcap.display());
+                    eprintln!("rmt-conform: {e}");
                     return ExitCode::from(3);
                 }
             };
-            let findings = match check_capture(&bytes, a.decode_as.clone(), AlcContext::default()) {
-                Ok(f) => f,
-                Err(e) => {
-                    eprintln!("rmt-conform: {}: {e}", a.pcap.display());
-                    return ExitCode::from(3);
+            let (findings, alc_packets) =
+                match check_capture_counted(&bytes, a.decode_as.clone(), AlcContext::default()) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        eprintln!("rmt-conform: {label}: {e}");
+                        return ExitCode::from(3);
+                    }
+                };
+            let mut results = judge_sender(&cases, &findings, a.common.strict);
+            if alc_packets == 0 {
+                for r in &mut results {
+                    r.outcome = rmt_conformance::outcome::Outcome::CouldNotTest;
+                    r.detail = "no ALC packet in the capture".into();
                 }
-            };
-            let results = judge_sender(&cases, &findings, a.common.strict);
-            finish(&a.pcap.display().to_string(), 0, &results, &a.common)
+            }
+            finish(&label, 0, &results, &a.common)
         }
         Cmd::Run(a) => {
             let profile = match sut::load(&a.sut) {

@@ -2,6 +2,7 @@
 //! rmt-conform system-under-test contract.
 //!
 //!     rmt-flute-adapter recv --port P --source IP --tsi T --mode flute|fcast --out DIR [--idle S]
+//!     rmt-flute-adapter send --group ADDR:PORT --tsi T FILE...
 //!
 //! It receives UDP datagrams on 127.0.0.1:P, hands them to `flute::receiver::MultiReceiver`
 //! listening to (source IP, TSI) only (as a source-specific join would), and writes each object
@@ -25,8 +26,74 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .cloned()
 }
 
+/// The crate's sender: every file as one object, no-code FEC, the datagrams to ADDR:PORT at
+/// about 20 Mbit/s.
+fn send(args: &[String]) -> ExitCode {
+    use flute::core::Oti;
+    use flute::sender::{ObjectDesc, Sender};
+    let Some(group) = arg(args, "--group").and_then(|g| g.parse::<std::net::SocketAddr>().ok())
+    else {
+        eprintln!("--group ADDR:PORT is required");
+        return ExitCode::from(2);
+    };
+    let tsi: u64 = arg(args, "--tsi").and_then(|t| t.parse().ok()).unwrap_or(1);
+    let files: Vec<&String> = args[2..]
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .filter(|a| std::path::Path::new(a).is_file())
+        .collect();
+    let endpoint = UDPEndpoint::new(None, group.ip().to_string(), group.port());
+    let mut sender = Sender::new(endpoint, tsi, &Oti::default(), &Default::default());
+    for f in files {
+        let Ok(data) = std::fs::read(f) else {
+            return ExitCode::from(3);
+        };
+        let name = std::path::Path::new(f)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Ok(url) = url::Url::parse(&format!("file:///{name}")) else {
+            return ExitCode::from(2);
+        };
+        match ObjectDesc::create_from_buffer(
+            data,
+            "application/octet-stream",
+            &url,
+            true,
+            Default::default(),
+        ) {
+            Ok(o) => {
+                if sender.add_object(0, o).is_err() {
+                    return ExitCode::from(1);
+                }
+            }
+            Err(_) => return ExitCode::from(1),
+        }
+    }
+    let Ok(socket) = UdpSocket::bind(("0.0.0.0", 0)) else {
+        return ExitCode::from(1);
+    };
+    let _ = socket.set_multicast_ttl_v4(1);
+    let now = SystemTime::now();
+    if sender.publish(now).is_err() {
+        return ExitCode::from(1);
+    }
+    let mut sent = 0u64;
+    while let Some(p) = sender.read(SystemTime::now()) {
+        let _ = socket.send_to(&p, group);
+        sent += 1;
+        if sent % 20 == 0 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("send") {
+        return send(&args);
+    }
     if args.get(1).map(String::as_str) != Some("recv") {
         eprintln!("usage: rmt-flute-adapter recv --port P --source IP --tsi T --mode flute|fcast --out DIR [--idle S]");
         return ExitCode::from(2);

@@ -22,11 +22,21 @@ pub fn check_capture(
     ports: Vec<u16>,
     ctx: AlcContext,
 ) -> Result<FindingCounts, ReadError> {
+    check_capture_counted(capture, ports, ctx).map(|(f, _)| f)
+}
+
+/// [`check_capture`], with the number of ALC packets it decoded (none: nothing to judge).
+pub fn check_capture_counted(
+    capture: &[u8],
+    ports: Vec<u16>,
+    ctx: AlcContext,
+) -> Result<(FindingCounts, u64), ReadError> {
     let mut flows = FlowSelector::new(ports, ctx);
     let mut sessions = SessionTracker::default();
     let mut assembler = Assembler::new(AssemblerConfig::default());
     let mut counts = FindingCounts::new();
     let mut last_frame = 0;
+    let mut alc_packets = 0;
     for raw in Packets::new(capture)? {
         let raw = raw?;
         last_frame = raw.frame;
@@ -36,6 +46,7 @@ pub fn check_capture(
         }
         sessions.push(&d);
         if let (Some(a), Some(flow)) = (&d.alc, d.flow) {
+            alc_packets += 1;
             assembler.push(d.raw.frame, flow.src, a, d.symbols());
         }
     }
@@ -47,5 +58,5 @@ pub fn check_capture(
     for (frame, f) in sessions.findings.iter().chain(assembler.findings.iter()) {
         count_finding(&mut counts, *frame, f);
     }
-    Ok(counts)
+    Ok((counts, alc_packets))
 }

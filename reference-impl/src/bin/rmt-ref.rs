@@ -126,6 +126,10 @@ struct SendArgs {
     /// No EXT_TIME.
     #[arg(long)]
     no_ext_time: bool,
+    /// Send runs of equal-size datagrams with UDP GSO (much faster; a capture on the sending
+    /// host then shows the unsegmented super-datagrams).
+    #[arg(long)]
+    gso: bool,
     /// Fault injection, repeatable: loss=P, duplicate=P, reorder=P, wrong-hdr-len=P, seed=N,
     /// second-sender=IP, changing-oti, duplicate-toi, no-close-session, corrupt-checksum,
     /// cid-wrong-tois, fdt-changes-parameters.
@@ -393,7 +397,7 @@ fn send(a: SendArgs) -> ExitCode {
         }
     };
     let tty = std::io::stderr().is_terminal();
-    match run_sender(&mut sender, &socket, None, |r| {
+    match run_sender(&mut sender, &socket, None, a.gso, |r| {
         if tty {
             eprint!(
                 "\r{} datagrams, {:.1} MB, {:.1} s",

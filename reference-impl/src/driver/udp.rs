@@ -377,17 +377,19 @@ pub struct SendReport {
 }
 
 /// Runs `sender` on the wall clock until it is finished or `limit` passes, pacing with sleeps
-/// and sending what is due in batches.
+/// and sending what is due in batches (with UDP GSO when `gso`: a capture taken on the sending
+/// host, before segmentation, then shows super-datagrams holding several ALC packets).
 pub fn run_sender(
     sender: &mut Sender,
     socket: &Socket,
     limit: Option<Duration>,
+    gso: bool,
     mut progress: impl FnMut(&SendReport),
 ) -> io::Result<SendReport> {
     let start = wall_clock();
     let mut report = SendReport::default();
     let mut batch: Vec<Transmit> = Vec::with_capacity(BATCH);
-    let mut batch_sender = BatchSender::default();
+    let mut batch_sender = BatchSender { gso };
     loop {
         let now = wall_clock();
         report.elapsed = now.saturating_sub(start);
