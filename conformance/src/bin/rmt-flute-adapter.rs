@@ -82,7 +82,7 @@ fn send(args: &[String]) -> ExitCode {
     while let Some(p) = sender.read(SystemTime::now()) {
         let _ = socket.send_to(&p, group);
         sent += 1;
-        if sent % 20 == 0 {
+        if sent.is_multiple_of(20) {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
