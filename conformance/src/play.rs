@@ -59,6 +59,7 @@ fn faults(f: &scenario::Faults, seed: u64) -> Result<Faults, String> {
         corrupt_checksum: f.corrupt_checksum,
         cid_wrong_tois: f.cid_wrong_tois,
         fdt_changes_parameters: f.fdt_changes_parameters,
+        cid_ciid_decreasing: f.cid_ciid_decreasing,
     })
 }
 

@@ -29,6 +29,8 @@ pub struct Faults {
     pub corrupt_checksum: bool,
     /// The CID lists TOIs 1000 above the real ones (RFC 6968 §2.2).
     pub cid_wrong_tois: bool,
+    /// CIIDs count down instead of up (RFC 6968 §2.2).
+    pub cid_ciid_decreasing: bool,
     /// From the second FDT instance on, the first file's Transfer-Length changes
     /// (RFC 6726 §3.3: parameters given for a TOI never change).
     pub fdt_changes_parameters: bool,

@@ -137,6 +137,8 @@ pub struct Faults {
     pub cid_wrong_tois: bool,
     #[serde(default)]
     pub fdt_changes_parameters: bool,
+    #[serde(default)]
+    pub cid_ciid_decreasing: bool,
 }
 
 /// A packet edit applied after the sender, in order.

@@ -51,7 +51,7 @@ pub fn check_capture_counted(
         }
     }
     for (key, frame, inst) in &assembler.fdt_instances {
-        sessions.fdt_files(key.sender, key.tsi, *frame, inst);
+        sessions.fdt_files(key.sender, key.tsi, *frame, key.fdt_instance, inst);
     }
     sessions.fcast_objects(&assembler.reports());
     sessions.finish(last_frame);

@@ -12,7 +12,10 @@ use crate::track::assembler::ObjectReport;
 use crate::wire::cid::{CidElement, CidObjectList};
 use crate::wire::ext_fti::FecOti;
 use crate::wire::fcast::CompoundObject;
-use crate::wire::fdt::{FdtFile, FdtInstance};
+use crate::wire::fdt::{expires_to_ntp_seconds, FdtFile, FdtInstance};
+
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 use crate::wire::finding::{Finding, Severity};
 use crate::wire::lct::{ExtensionBody, HET_FDT};
 
@@ -38,6 +41,8 @@ pub struct SessionStats {
     fdt_tois: BTreeSet<u128>,
     /// Per TOI, the parameters the first FDT Instance describing it gave (RFC 6726 §3.3).
     fdt_params: BTreeMap<u128, FdtParams>,
+    /// When each FDT Instance ID was first seen (capture time).
+    fdt_first_seen: BTreeMap<u32, Duration>,
     raised: BTreeSet<&'static str>,
     /// Per TOI (per FDT Instance ID for TOI 0): the first EXT_FTI's encoding ID and OTI.
     ftis: BTreeMap<(u128, Option<u32>), (u8, FecOti)>,
@@ -134,6 +139,7 @@ impl SessionTracker {
                 uses_fdt: false,
                 fdt_tois: BTreeSet::new(),
                 fdt_params: BTreeMap::new(),
+                fdt_first_seen: BTreeMap::new(),
                 raised: BTreeSet::new(),
                 ftis: BTreeMap::new(),
                 current: None,
@@ -331,8 +337,9 @@ impl SessionTracker {
             }
         }
         let has_fdt = fdt_id.is_some();
-        if has_fdt {
+        if let Some(id) = fdt_id {
             s.uses_fdt = true;
+            s.fdt_first_seen.entry(id).or_insert(d.raw.timestamp);
         }
         if toi == 0 && !has_fdt && s.uses_fdt {
             Self::raise(
@@ -384,10 +391,41 @@ impl SessionTracker {
 
     /// Records the files an FDT instance of the session describes, and checks their OTI against
     /// the EXT_FTI seen for the same TOI (RFC 6726 §5: both MUST be identical).
-    pub fn fdt_files(&mut self, sender: IpAddr, tsi: u64, frame: u64, inst: &FdtInstance) {
+    pub fn fdt_files(
+        &mut self,
+        sender: IpAddr,
+        tsi: u64,
+        frame: u64,
+        instance_id: Option<u32>,
+        inst: &FdtInstance,
+    ) {
         let Some(s) = self.sessions.get_mut(&(sender, tsi)) else {
             return;
         };
+        // RFC 6726 §3.3: an FDT Instance is valid until it expires, so it is sent before then.
+        let sent = instance_id
+            .and_then(|id| s.fdt_first_seen.get(&id))
+            .copied();
+        if let (Some(sent), Some(expires)) = (sent, inst.expires) {
+            let now_ntp = sent.as_secs() + NTP_UNIX_OFFSET;
+            let expires_ntp = expires_to_ntp_seconds(expires, now_ntp);
+            if expires_ntp < now_ntp {
+                let detail = format!(
+                    "FDT Instance {} sent {} s after its Expires",
+                    instance_id.unwrap_or(0),
+                    now_ntp - expires_ntp
+                );
+                Self::raise(
+                    &mut self.findings,
+                    s,
+                    frame,
+                    "flute.fdt.expired_when_sent",
+                    Severity::Error,
+                    "RFC 6726 §3.3",
+                    detail,
+                );
+            }
+        }
         let mut in_instance = BTreeSet::new();
         for file in &inst.files {
             s.fdt_tois.insert(file.toi);
@@ -442,7 +480,7 @@ impl SessionTracker {
     /// Compound Object's own findings (checksum, header, metadata, CID syntax), and CIDs that
     /// list TOIs the capture never carried.
     pub fn fcast_objects(&mut self, reports: &[ObjectReport]) {
-        let mut cids: Vec<(IpAddr, u64, u64, CidObjectList)> = Vec::new();
+        let mut cids: Vec<(IpAddr, u64, u64, Option<u64>, CidObjectList)> = Vec::new();
         for r in reports {
             let Some(data) = &r.data else { continue };
             let Some(s) = self.sessions.get_mut(&(r.key.sender, r.key.tsi)) else {
@@ -472,9 +510,37 @@ impl SessionTracker {
                 );
             }
             if let Some(cid) = d.value.cid {
-                cids.push((r.key.sender, r.key.tsi, r.first_frame, cid.object_list));
+                cids.push((
+                    r.key.sender,
+                    r.key.tsi,
+                    r.first_frame,
+                    cid.ciid,
+                    cid.object_list,
+                ));
             }
         }
+        cids.sort_by_key(|c| (c.0, c.1, c.2));
+        // RFC 6968 §2.2, §3.5: CIIDs go up by one per Carousel Instance; an empty instance takes a
+        // new CIID; without a CIID the session is one complete instance, so one list.
+        for w in cids.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            if (a.0, a.1) != (b.0, b.1) {
+                continue;
+            }
+            let Some(s) = self.sessions.get_mut(&(b.0, b.1)) else {
+                continue;
+            };
+            match (a.3, b.3) {
+                (Some(x), Some(y)) if y < x => Self::raise(&mut self.findings, s, b.2, "fcast.cid.ciid.decreased", Severity::Warning, "RFC 6968 §2.2", format!("CIID {y} after {x}")),
+                (Some(x), Some(y)) if y == x && a.4 != b.4 && b.4.object_count == 0 => Self::raise(&mut self.findings, s, b.2, "fcast.cid.empty.same_ciid", Severity::Error, "RFC 6968 §3.5", format!("an empty Carousel Instance keeps CIID {x}")),
+                (None, _) | (_, None) if a.4 != b.4 => Self::raise(&mut self.findings, s, b.2, "fcast.cid.ciid.missing", Severity::Error, "RFC 6968 §2.2", "CIDs without Fcast-CID-ID list different objects: more than one Carousel Instance".into()),
+                _ => {}
+            }
+        }
+        let cids: Vec<(IpAddr, u64, u64, CidObjectList)> = cids
+            .into_iter()
+            .map(|(a, b, c, _, l)| (a, b, c, l))
+            .collect();
         for (sender, tsi, frame, list) in cids {
             let Some(s) = self.sessions.get_mut(&(sender, tsi)) else {
                 continue;

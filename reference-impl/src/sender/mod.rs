@@ -388,7 +388,11 @@ impl Sender {
     }
 
     fn cid_object(&mut self, complete: bool) -> Result<ObjId, SenderError> {
-        let ciid = self.next_ciid;
+        let ciid = if self.config.faults.cid_ciid_decreasing {
+            1_000_000u64.saturating_sub(self.next_ciid)
+        } else {
+            self.next_ciid
+        };
         let bits = self.toi.bits();
         let shift = if self.config.faults.cid_wrong_tois {
             1000

@@ -428,7 +428,8 @@ fn finish(mut p: Processor, args: &Args, input_error: Option<(u8, String)>) -> E
         }
     }
     for (key, frame, inst) in &p.assembler.fdt_instances {
-        p.sessions.fdt_files(key.sender, key.tsi, *frame, inst);
+        p.sessions
+            .fdt_files(key.sender, key.tsi, *frame, key.fdt_instance, inst);
     }
     let reports = p.assembler.reports();
     p.sessions.fcast_objects(&reports);
