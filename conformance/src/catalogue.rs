@@ -66,6 +66,7 @@ const SENDER_CASES: &[(&str, Level, &str, &[&str])] = &[
     ("rfc6726/3.3/fdt-not-expired-when-sent", Level::Should, "An FDT Instance is sent before its Expires (it is valid until then; the RFC states no keyword).", &["flute.fdt.expired_when_sent"]),
     ("rfc6968/2.2/ciid-increasing", Level::Must, "CIIDs go up with each Carousel Instance, and are present when there is more than one instance.", &["fcast.cid.ciid.decreased", "fcast.cid.ciid.missing"]),
     ("rfc6968/3.5/empty-instance-new-ciid", Level::Must, "An empty Carousel Instance has a new CIID.", &["fcast.cid.empty.same_ciid"]),
+    ("rfc6968/3.6/toi-window", Level::Must, "Active TOIs occupy at most half of the TOI space (an older object is re-sent under a new TOI).", &["fcast.toi.window_exceeded"]),
     ("rfc6968/3.5/cid-lists-sent-objects", Level::Should, "The TOIs a CID lists are objects that are sent.", &["fcast.cid.toi_unseen"]),
     ("rfc5651/5.1/tsi-unique-per-channel", Level::Should, "One sender per TSI on a channel: the same TSI from two senders is two sessions a receiver may mix.", &["lct.tsi.multiple_senders"]),
 ];

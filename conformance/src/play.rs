@@ -60,6 +60,7 @@ fn faults(f: &scenario::Faults, seed: u64) -> Result<Faults, String> {
         cid_wrong_tois: f.cid_wrong_tois,
         fdt_changes_parameters: f.fdt_changes_parameters,
         cid_ciid_decreasing: f.cid_ciid_decreasing,
+        toi_window_ignored: f.toi_window_ignored,
     })
 }
 

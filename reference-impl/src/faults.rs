@@ -29,6 +29,8 @@ pub struct Faults {
     pub corrupt_checksum: bool,
     /// The CID lists TOIs 1000 above the real ones (RFC 6968 §2.2).
     pub cid_wrong_tois: bool,
+    /// Objects kept in the carousel keep their TOI past half the TOI space (RFC 6968 §3.6).
+    pub toi_window_ignored: bool,
     /// CIIDs count down instead of up (RFC 6968 §2.2).
     pub cid_ciid_decreasing: bool,
     /// From the second FDT instance on, the first file's Transfer-Length changes

@@ -60,9 +60,11 @@ impl TOIAllocator {
         self.newest
     }
 
-    /// Whether an active object's TOI is still inside the half-space window.
-    pub fn still_valid(&self, toi: u128) -> bool {
-        self.newest.is_none_or(|n| in_window(toi, n, self.bits))
+    /// Whether an active object's TOI stays inside the half-space window once `ahead` more TOIs
+    /// are allocated (the CID and objects of the instance being committed).
+    pub fn still_valid(&self, toi: u128, ahead: u128) -> bool {
+        self.newest
+            .is_none_or(|n| in_window(toi, (n + ahead) & mask(self.bits), self.bits))
     }
 }
 
@@ -77,7 +79,7 @@ mod tests {
             [a.allocate(), a.allocate(), a.allocate()],
             [65_534, 65_535, 1]
         );
-        assert!(a.still_valid(65_534));
+        assert!(a.still_valid(65_534, 0));
         assert!(!in_window(1, 1 + 32_768, 16));
         assert!(in_window(1, 32_768, 16));
         assert_eq!(forward_distance(65_535, 1, 16), 2);
@@ -90,8 +92,12 @@ mod tests {
         for _ in 0..32_767 {
             a.allocate();
         }
-        assert!(a.still_valid(first));
+        assert!(a.still_valid(first, 0));
+        assert!(
+            !a.still_valid(first, 1),
+            "one more TOI to allocate would leave the window"
+        );
         a.allocate();
-        assert!(!a.still_valid(first));
+        assert!(!a.still_valid(first, 0));
     }
 }

@@ -139,6 +139,8 @@ pub struct Faults {
     pub fdt_changes_parameters: bool,
     #[serde(default)]
     pub cid_ciid_decreasing: bool,
+    #[serde(default)]
+    pub toi_window_ignored: bool,
 }
 
 /// A packet edit applied after the sender, in order.

@@ -37,6 +37,8 @@ pub struct SessionStats {
     toi_bits: Option<usize>,
     /// Per TOI: codepoint and whether B was seen.
     objects: BTreeMap<u128, (u8, bool)>,
+    /// Per TOI, the times of its first and last packet.
+    toi_times: BTreeMap<u128, (Duration, Duration)>,
     uses_fdt: bool,
     fdt_tois: BTreeSet<u128>,
     /// Per TOI, the parameters the first FDT Instance describing it gave (RFC 6726 §3.3).
@@ -136,6 +138,7 @@ impl SessionTracker {
                 cci_bits: 32 * (u32::from(a.lct.c) + 1),
                 toi_bits: None,
                 objects: BTreeMap::new(),
+                toi_times: BTreeMap::new(),
                 uses_fdt: false,
                 fdt_tois: BTreeSet::new(),
                 fdt_params: BTreeMap::new(),
@@ -352,6 +355,11 @@ impl SessionTracker {
                 "TOI 0 packet without EXT_FDT".into(),
             );
         }
+        let t = d.raw.timestamp;
+        s.toi_times
+            .entry(toi)
+            .and_modify(|(_, last)| *last = t)
+            .or_insert((t, t));
         match s.objects.get_mut(&toi) {
             None => {
                 s.objects.insert(toi, (a.lct.codepoint, a.lct.close_object));
@@ -580,7 +588,58 @@ impl SessionTracker {
     }
 
     /// End-of-capture checks: file data with no FDT entry (RFC 6726 §3.3), fragmented flows.
+    /// RFC 6968 §3.6: active TOIs occupy at most half of the TOI space, so that "newer" keeps
+    /// a meaning after a wrap. Two TOIs whose packets overlap in time and lie half the space or
+    /// more apart break it. Sessions with an FDT (FLUTE) are not FCAST and are not checked.
+    fn check_toi_window(findings: &mut Vec<(u64, Finding)>, s: &mut SessionStats, last_frame: u64) {
+        let Some(bits) = s.toi_bits else { return };
+        if s.uses_fdt || bits >= 128 {
+            return;
+        }
+        let half = 1u128 << (bits - 1);
+        let mask = (1u128 << bits) - 1;
+        let mut by_first: Vec<(Duration, Duration, u128)> =
+            s.toi_times.iter().map(|(t, (a, b))| (*a, *b, *t)).collect();
+        by_first.sort_unstable();
+        let mut active: Vec<(Duration, u128)> = Vec::new();
+        for (first, last, toi) in by_first {
+            active.retain(|(l, _)| *l >= first);
+            active.push((last, toi));
+            if active.len() > 4096 {
+                active.remove(0);
+            }
+            // The active TOIs fit in half the space when the largest cyclic gap between them is
+            // more than half of it.
+            let mut tois: Vec<u128> = active.iter().map(|(_, t)| *t).collect();
+            tois.sort_unstable();
+            tois.dedup();
+            if tois.len() < 2 {
+                continue;
+            }
+            let largest_gap = (0..tois.len())
+                .map(|i| tois[(i + 1) % tois.len()].wrapping_sub(tois[i]) & mask)
+                .max()
+                .unwrap_or(0);
+            if largest_gap <= half {
+                let detail = format!("{} TOIs active together at TOI {toi} span more than half of the {bits}-bit TOI space (from {} to {})", tois.len(), tois[0], tois[tois.len() - 1]);
+                Self::raise(
+                    findings,
+                    s,
+                    last_frame,
+                    "fcast.toi.window_exceeded",
+                    Severity::Error,
+                    "RFC 6968 §3.6",
+                    detail,
+                );
+                return;
+            }
+        }
+    }
+
     pub fn finish(&mut self, last_frame: u64) {
+        for s in self.sessions.values_mut() {
+            Self::check_toi_window(&mut self.findings, s, last_frame);
+        }
         // RFC 5651 §5.1: a session is (sender address, TSI). The same TSI from two senders on
         // the same channel is two sessions, which a receiver keyed on the TSI alone would mix.
         let mut by_channel: BTreeMap<(u64, IpAddr, u16), BTreeSet<IpAddr>> = BTreeMap::new();

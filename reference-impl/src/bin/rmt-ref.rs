@@ -132,7 +132,7 @@ struct SendArgs {
     gso: bool,
     /// Fault injection, repeatable: loss=P, duplicate=P, reorder=P, wrong-hdr-len=P, seed=N,
     /// second-sender=IP, changing-oti, duplicate-toi, no-close-session, corrupt-checksum,
-    /// cid-wrong-tois, cid-ciid-decreasing, fdt-changes-parameters.
+    /// cid-wrong-tois, cid-ciid-decreasing, toi-window-ignored, fdt-changes-parameters.
     #[arg(long = "fault")]
     faults: Vec<String>,
 }
@@ -238,6 +238,7 @@ fn parse_faults(list: &[String]) -> Result<Faults, String> {
             "corrupt-checksum" => f.corrupt_checksum = true,
             "cid-wrong-tois" => f.cid_wrong_tois = true,
             "cid-ciid-decreasing" => f.cid_ciid_decreasing = true,
+            "toi-window-ignored" => f.toi_window_ignored = true,
             "fdt-changes-parameters" => f.fdt_changes_parameters = true,
             other => return Err(format!("unknown fault {other:?}")),
         }

@@ -341,11 +341,15 @@ impl Sender {
 
     /// RFC 6968 §3.6: a member whose TOI left the half-space window gets a new TOI.
     fn renew_old_tois(&mut self) -> Result<(), SenderError> {
+        if self.config.faults.toi_window_ignored {
+            return Ok(());
+        }
         let old: Vec<ObjId> = self
             .members
             .iter()
             .copied()
-            .filter(|id| !self.toi.still_valid(self.objects[id].toi))
+            // The CID of this instance takes one more TOI.
+            .filter(|id| !self.toi.still_valid(self.objects[id].toi, 1))
             .collect();
         for id in old {
             let new_toi = self.toi.allocate();
