@@ -27,12 +27,7 @@ fn wait(child: &mut std::process::Child, limit: Duration, what: &str) -> std::pr
 
 #[test]
 fn sender_and_receiver_processes_over_multicast_with_the_sdp_over_http() {
-    if let Err(why) = Namespace::available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs as root with ip(8): {why}"
-        );
-        eprintln!("SKIPPED: {why}");
+    if !Namespace::usable_by_test() {
         return;
     }
     let ns = Namespace::create(&format!("rmtkit-ref-{}", std::process::id())).expect("namespace");
@@ -117,12 +112,7 @@ fn sender_and_receiver_processes_over_multicast_with_the_sdp_over_http() {
 
 #[test]
 fn ipv6_multicast_between_two_interfaces_of_a_namespace() {
-    if let Err(why) = Namespace::available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs as root with ip(8): {why}"
-        );
-        eprintln!("SKIPPED: {why}");
+    if !Namespace::usable_by_test() {
         return;
     }
     let ns = Namespace::create(&format!("rmtkit-ref6-{}", std::process::id())).expect("namespace");

@@ -120,6 +120,11 @@ fn receive(
     }
 }
 
+/// The session of `c` with `specs`, received by a plain receiver.
+fn run_plain(mode: Mode, c: SenderConfig, specs: &[ObjectSpec]) -> Outcome {
+    receive(plain(mode), &transmits(c, specs), Duration::ZERO, |_| {})
+}
+
 fn plain(mode: Mode) -> ReceiverConfig {
     let mut rc = ReceiverConfig::new(mode, 5);
     rc.source = Some(LOCAL);
@@ -137,12 +142,7 @@ fn malformed_headers_are_dropped_and_the_carousel_still_delivers() {
             ..Default::default()
         };
     });
-    let o = receive(
-        plain(Mode::Flute),
-        &transmits(c, &specs),
-        Duration::ZERO,
-        |_| {},
-    );
+    let o = run_plain(Mode::Flute, c, &specs);
     assert!(o.receiver.stats().malformed > 5, "{:?}", o.receiver.stats());
     assert_eq!(o.delivered().len(), 2);
     o.assert_exact(&specs);
@@ -152,12 +152,7 @@ fn malformed_headers_are_dropped_and_the_carousel_still_delivers() {
 fn a_wrong_fcast_checksum_rejects_the_object_and_the_others_arrive() {
     let specs = files(3, 10_000);
     let c = config(Mode::Fcast, "nocode", |c| c.faults.corrupt_checksum = true);
-    let o = receive(
-        plain(Mode::Fcast),
-        &transmits(c, &specs),
-        Duration::ZERO,
-        |_| {},
-    );
+    let o = run_plain(Mode::Fcast, c, &specs);
     assert_eq!(o.delivered().len(), 2);
     assert!(
         o.abandoned()
@@ -180,12 +175,7 @@ fn gzip_metadata_and_content_encoding_with_a_global_checksum_are_unpacked() {
             gzip_content: true,
         }
     });
-    let o = receive(
-        plain(Mode::Fcast),
-        &transmits(c, &specs),
-        Duration::ZERO,
-        |_| {},
-    );
+    let o = run_plain(Mode::Fcast, c, &specs);
     assert_eq!(o.delivered().len(), 2);
     o.assert_exact(&specs);
 }
@@ -194,12 +184,7 @@ fn gzip_metadata_and_content_encoding_with_a_global_checksum_are_unpacked() {
 fn an_oti_that_changes_within_an_object_never_yields_a_wrong_object() {
     let specs = files(2, 20_000);
     let c = config(Mode::Flute, "nocode", |c| c.faults.changing_oti = true);
-    let o = receive(
-        plain(Mode::Flute),
-        &transmits(c, &specs),
-        Duration::ZERO,
-        |_| {},
-    );
+    let o = run_plain(Mode::Flute, c, &specs);
     assert!(o.receiver.stats().oti_mismatch > 0);
     o.assert_exact(&specs);
     assert!(
@@ -212,12 +197,7 @@ fn an_oti_that_changes_within_an_object_never_yields_a_wrong_object() {
 fn two_files_under_one_toi_are_not_spliced() {
     let specs = files(2, 20_000);
     let c = config(Mode::Flute, "nocode", |c| c.faults.duplicate_toi = true);
-    let o = receive(
-        plain(Mode::Flute),
-        &transmits(c, &specs),
-        Duration::ZERO,
-        |_| {},
-    );
+    let o = run_plain(Mode::Flute, c, &specs);
     o.assert_exact(&specs);
     assert!(o.delivered().len() <= 1);
 }
@@ -227,12 +207,7 @@ fn a_cid_with_wrong_tois_does_not_filter_packets_and_does_not_complete() {
     // RFC 6968 §3.5: the receiver MUST NOT filter on the CID's list.
     let specs = files(2, 20_000);
     let c = config(Mode::Fcast, "nocode", |c| c.faults.cid_wrong_tois = true);
-    let o = receive(
-        plain(Mode::Fcast),
-        &transmits(c, &specs),
-        Duration::ZERO,
-        |_| {},
-    );
+    let o = run_plain(Mode::Fcast, c, &specs);
     assert_eq!(o.delivered().len(), 2);
     o.assert_exact(&specs);
     assert!(!o.events.contains(&Event::SessionComplete));
@@ -260,12 +235,7 @@ fn an_expired_fdt_is_not_used() {
     let c = config(Mode::Flute, "nocode", |c| {
         c.fdt_validity = Duration::from_secs(10)
     });
-    let o = receive(
-        plain(Mode::Flute),
-        &transmits(c, &specs),
-        Duration::ZERO,
-        |_| {},
-    );
+    let o = run_plain(Mode::Flute, c, &specs);
     assert_eq!(o.delivered().len(), 1);
 }
 
@@ -309,12 +279,7 @@ fn fdt_parameters_given_for_a_toi_do_not_change() {
         c.faults.fdt_changes_parameters = true;
         c.fdt_interval = 8;
     });
-    let o = receive(
-        plain(Mode::Flute),
-        &transmits(c, &specs),
-        Duration::ZERO,
-        |_| {},
-    );
+    let o = run_plain(Mode::Flute, c, &specs);
     assert!(o.events.iter().any(|e| matches!(e, Event::FdtIgnored { reason, .. } if reason.contains("changes the parameters"))));
     assert_eq!(o.delivered().len(), 2);
     o.assert_exact(&specs);

@@ -6,7 +6,6 @@ use sha2::{Digest, Sha256};
 
 use rmt_inspector::wire::cid::CidObjectList;
 use rmt_inspector::wire::fcast::CompoundObject;
-use rmt_inspector::wire::inflate::{inflate, Compression};
 use rmt_inspector::wire::Severity;
 
 /// An ordinary object, unpacked.
@@ -48,33 +47,12 @@ pub fn unpack(object: &[u8], max_inflated: usize) -> Result<Unpacked, String> {
         }));
     }
     let h = &obj.header;
-    let data = match h
-        .get("Content-Encoding")
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("identity") => obj.data.clone(),
-        Some(enc) => {
-            let how = match enc {
-                "gzip" | "x-gzip" => Compression::Gzip,
-                "deflate" => Compression::Zlib,
-                other => {
-                    return Err(format!(
-                        "Content-Encoding {other:?} is not supported (RFC 6968 §3.3)"
-                    ))
-                }
-            };
-            inflate(
-                &obj.data,
-                how,
-                max_inflated,
-                "fcast.content_encoding.failed",
-                "fcast.content_encoding.too_large",
-                "RFC 6968 §3.3",
-            )
-            .map_err(|e| format!("{}: {}", e.id, e.detail))?
-        }
-    };
+    let data = super::content::decode_content(
+        h.get("Content-Encoding"),
+        obj.data.clone(),
+        max_inflated,
+        "RFC 6968 §3.3",
+    )?;
     if let Some(len) = h.get("Content-Length") {
         if len.trim().parse::<u64>().ok() != Some(data.len() as u64) {
             return Err(format!(

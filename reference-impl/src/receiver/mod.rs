@@ -8,6 +8,7 @@
 //! symbols waiting for their OTI, and the largest object, all enforced; what a cap turns away
 //! is counted in [`ReceiverStats`].
 
+pub mod content;
 pub mod fcast;
 pub mod flute;
 
@@ -598,32 +599,16 @@ impl Receiver {
             .defaults
             .content_encoding
             .clone());
-        let data = match encoding.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("identity") => bytes,
-            Some(enc) => {
-                use rmt_inspector::wire::inflate::{inflate, Compression};
-                let how = match enc {
-                    "gzip" | "x-gzip" => Compression::Gzip,
-                    "deflate" => Compression::Zlib,
-                    other => {
-                        self.abandon(toi, format!("Content-Encoding {other:?} is not supported"));
-                        return;
-                    }
-                };
-                match inflate(
-                    &bytes,
-                    how,
-                    self.config.max_inflated,
-                    "flute.cenc.failed",
-                    "flute.cenc.too_large",
-                    "RFC 6726 §3.4.2",
-                ) {
-                    Ok(d) => d,
-                    Err(e) => {
-                        self.abandon(toi, format!("{}: {}", e.id, e.detail));
-                        return;
-                    }
-                }
+        let data = match content::decode_content(
+            encoding.as_deref(),
+            bytes,
+            self.config.max_inflated,
+            "RFC 6726 §3.4.2",
+        ) {
+            Ok(d) => d,
+            Err(e) => {
+                self.abandon(toi, e);
+                return;
             }
         };
         if let Some(md5) = &f.content_md5 {
