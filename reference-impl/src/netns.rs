@@ -94,6 +94,11 @@ impl Namespace {
         Ok((index(a)?, index(b)?))
     }
 
+    /// Adds an address (`fd00::1/64`, `10.0.0.1/24`) to an interface of the namespace.
+    pub fn add_address(&self, dev: &str, cidr: &str) -> io::Result<()> {
+        ip(&["-n", &self.name, "addr", "add", cidr, "dev", dev, "nodad"])
+    }
+
     /// A command that runs `program` inside the namespace.
     pub fn command(&self, program: &str) -> Command {
         let mut c = Command::new("ip");

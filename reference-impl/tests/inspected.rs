@@ -154,3 +154,57 @@ fn each_fault_knob_raises_its_finding() {
         );
     }
 }
+
+#[test]
+fn the_cid_table_shows_each_carousel_instance() {
+    use rmt_inspector::inspect::check::track_capture;
+    use rmt_inspector::inspect::stats::{cid, Stats};
+    let mut c = config(Mode::Fcast, "nocode");
+    c.cycles = 2;
+    let mut s = Sender::new(c).unwrap();
+    let mut tois = Vec::new();
+    for i in 0..3u64 {
+        tois.push(
+            s.add_object(ObjectSpec {
+                name: format!("i{i}"),
+                content_type: "a/b".into(),
+                data: SeededRng::new(i).bytes(3000),
+            })
+            .unwrap(),
+        );
+        s.commit(VIRTUAL_START, i == 2).unwrap();
+    }
+    let path = tmp("cid.pcap");
+    send_to_capture(&mut s, &path, VIRTUAL_START, 4000, 100_000).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    let t = track_capture(
+        &bytes,
+        vec![3400],
+        AlcContext {
+            fec_encoding_id: Some(0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let reports = t.assembler.reports();
+    let stats = Stats {
+        sessions: &t.sessions,
+        assembler: &t.assembler,
+        objects: &reports,
+        findings: &t.findings,
+    };
+    let lines: Vec<serde_json::Value> = cid(&stats, true)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Three instances, each listing the objects added so far, the last one Complete.
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["ciid"], i as u64);
+        assert_eq!(l["objects"], (i + 1).to_string());
+        assert_eq!(l["objects_seen"], i + 1);
+        assert_eq!(l["complete"], i == 2);
+    }
+    assert!(cid(&stats, false).contains("Carousel Instance Descriptors"));
+}

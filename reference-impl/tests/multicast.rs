@@ -111,42 +111,51 @@ fn sender_and_receiver_processes_over_multicast_with_the_sdp_over_http() {
 }
 
 #[test]
-fn ipv6_multicast_between_two_interfaces_of_a_namespace() {
+fn ipv6_source_specific_multicast_between_two_interfaces_of_a_namespace() {
     if !Namespace::usable_by_test() {
         return;
     }
     let ns = Namespace::create(&format!("rmtkit-ref6-{}", std::process::id())).expect("namespace");
     let (tx_if, rx_if) = ns.veth("rmt0", "rmt1").expect("veth pair");
+    ns.add_address("rmt0", "fd00::1/64").unwrap();
+    ns.add_address("rmt1", "fd00::2/64").unwrap();
     let dir = std::env::temp_dir().join(format!("rmt-ref-mc6-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let data = SeededRng::new(9).bytes(400_000);
     std::fs::write(dir.join("six.bin"), &data).unwrap();
-    let out = dir.join("out");
-    // ff15::db8:1: a transient, site-local group with the documentation prefix (RFC 3849).
-    let group = "[ff15::db8:1]:3400";
-    let receiver = ns
-        .command(env!("CARGO_BIN_EXE_rmt-ref"))
-        .args([
-            "recv",
-            "--fcast",
-            "--tsi",
-            "6",
-            "--group",
-            group,
-            "--iface",
-            &rx_if.to_string(),
-            "--out",
-            out.to_str().unwrap(),
-            "--idle",
-            "5",
-            "--duration",
-            "30",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    // ff3e::db8:1: a source-specific group (RFC 4607 §1) with the documentation prefix.
+    let group = "[ff3e::db8:1]:3400";
+    let receiver = |source: &str, out: &std::path::Path| {
+        ns.command(env!("CARGO_BIN_EXE_rmt-ref"))
+            .args([
+                "recv",
+                "--fcast",
+                "--tsi",
+                "6",
+                "--group",
+                group,
+                "--source",
+                source,
+                "--iface",
+                &rx_if.to_string(),
+            ])
+            .args([
+                "--out",
+                out.to_str().unwrap(),
+                "--idle",
+                "4",
+                "--duration",
+                "30",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // One receiver joins the sender's (source, group); another joins another source's.
+    let right = receiver("fd00::1", &dir.join("right"));
+    let wrong = receiver("fd00::9", &dir.join("wrong"));
     std::thread::sleep(Duration::from_millis(500));
     let sent = ns
         .command(env!("CARGO_BIN_EXE_rmt-ref"))
@@ -160,6 +169,10 @@ fn ipv6_multicast_between_two_interfaces_of_a_namespace() {
             "6",
             "--group",
             group,
+        ])
+        .args([
+            "--source",
+            "fd00::1",
             "--iface",
             &tx_if.to_string(),
             "--rate",
@@ -172,13 +185,20 @@ fn ipv6_multicast_between_two_interfaces_of_a_namespace() {
         "{}",
         String::from_utf8_lossy(&sent.stderr)
     );
-    let rx = receiver.wait_with_output().unwrap();
+    let rx = right.wait_with_output().unwrap();
     let rx_err = String::from_utf8_lossy(&rx.stderr);
     assert!(
         rx.status.success() && rx_err.contains("session complete"),
         "{rx_err}"
     );
-    assert_eq!(std::fs::read(out.join("six.bin")).unwrap(), data);
+    assert_eq!(std::fs::read(dir.join("right/six.bin")).unwrap(), data);
+    let other = wrong.wait_with_output().unwrap();
+    let other_err = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        other_err.contains("nothing arrived"),
+        "the other source's join receives nothing: {other_err}"
+    );
+    assert!(!dir.join("wrong/six.bin").exists());
     std::fs::remove_dir_all(&dir).ok();
     drop(ns);
 }

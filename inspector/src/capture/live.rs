@@ -112,9 +112,10 @@ impl LiveCapture {
                     socket.join_ssm_v4(&s, &g, &v4.unwrap_or(Ipv4Addr::UNSPECIFIED))
                 }
                 (IpAddr::V6(g), None) => socket.join_multicast_v6(&g, iface.index),
+                (IpAddr::V6(g), Some(IpAddr::V6(s))) => join_ssm_v6(&socket, g, s, iface.index),
                 _ => {
                     return Err(LiveError::Unsupported(format!(
-                        "{what}: source-specific joins are only implemented for IPv4"
+                        "{what}: the source and the group are not of the same IP version"
                     )))
                 }
             };
@@ -142,6 +143,48 @@ impl LiveCapture {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+/// A source-specific join for IPv6 (MCAST_JOIN_SOURCE_GROUP, RFC 3678 §5.1), which socket2
+/// offers for IPv4 only. `ifindex` 0 lets the kernel choose the interface.
+pub fn join_ssm_v6(
+    s: &Socket,
+    group: std::net::Ipv6Addr,
+    source: std::net::Ipv6Addr,
+    ifindex: u32,
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: zeroed is a valid group_source_req; the sockaddr_in6 values are written in place.
+    let mut req: libc::group_source_req = unsafe { std::mem::zeroed() };
+    req.gsr_interface = ifindex;
+    let put = |ss: &mut libc::sockaddr_storage, a: std::net::Ipv6Addr| {
+        let sa = socket2::SockAddr::from(std::net::SocketAddr::new(IpAddr::V6(a), 0));
+        // SAFETY: a sockaddr_in6 fits in sockaddr_storage; `sa.len()` bytes are initialised.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                sa.as_ptr() as *const u8,
+                ss as *mut libc::sockaddr_storage as *mut u8,
+                sa.len() as usize,
+            )
+        };
+    };
+    put(&mut req.gsr_group, group);
+    put(&mut req.gsr_source, source);
+    // SAFETY: valid fd, pointer and size of a group_source_req.
+    let rc = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            libc::MCAST_JOIN_SOURCE_GROUP,
+            &req as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::group_source_req>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 

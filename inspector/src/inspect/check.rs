@@ -31,6 +31,23 @@ pub fn check_capture_counted(
     ports: Vec<u16>,
     ctx: AlcContext,
 ) -> Result<(FindingCounts, u64), ReadError> {
+    track_capture(capture, ports, ctx).map(|t| (t.findings, t.alc_packets))
+}
+
+/// The state the inspector keeps over a whole capture: sessions, objects and findings (what
+/// `rmt-inspect -q -z ...` reports).
+pub struct Tracked {
+    pub sessions: SessionTracker,
+    pub assembler: Assembler,
+    pub findings: FindingCounts,
+    pub alc_packets: u64,
+}
+
+pub fn track_capture(
+    capture: &[u8],
+    ports: Vec<u16>,
+    ctx: AlcContext,
+) -> Result<Tracked, ReadError> {
     let mut flows = FlowSelector::new(ports, ctx);
     let mut sessions = SessionTracker::default();
     let mut assembler = Assembler::new(AssemblerConfig::default());
@@ -58,5 +75,10 @@ pub fn check_capture_counted(
     for (frame, f) in sessions.findings.iter().chain(assembler.findings.iter()) {
         count_finding(&mut counts, *frame, f);
     }
-    Ok((counts, alc_packets))
+    Ok(Tracked {
+        sessions,
+        assembler,
+        findings: counts,
+        alc_packets,
+    })
 }

@@ -203,6 +203,70 @@ fn describe(r: &ObjectReport) -> (Option<String>, Option<String>) {
     }
 }
 
+/// `-z cid`: the Carousel Instance Descriptors (RFC 6968 §2.2) of FCAST sessions, one per
+/// carousel instance seen, in capture order: CIID, Complete, objects listed (counted without
+/// expanding intervals), the Object List, and how many listed TOIs have packets in the capture.
+pub fn cid(stats: &Stats, json: bool) -> String {
+    let mut out = String::new();
+    let mut t = table(&[
+        "session",
+        "TOI",
+        "CIID",
+        "complete",
+        "objects",
+        "seen",
+        "object list",
+        "first frame",
+    ]);
+    let mut rows: Vec<&ObjectReport> = stats
+        .objects
+        .iter()
+        .filter(|r| r.fdt_file.is_none())
+        .collect();
+    rows.sort_by_key(|r| r.first_frame);
+    for r in rows {
+        let Some(data) = &r.data else { continue };
+        let Ok(d) = CompoundObject::parse(data) else {
+            continue;
+        };
+        let Some(cid) = d.value.cid else { continue };
+        let uid = session_uid(stats, r.key.sender, r.key.tsi);
+        let seen = stats
+            .objects
+            .iter()
+            .filter(|o| {
+                (o.key.sender, o.key.tsi) == (r.key.sender, r.key.tsi)
+                    && cid.object_list.contains(o.key.toi)
+            })
+            .count();
+        let list = cid.object_list.emit();
+        if json {
+            out.push_str(&json!({"log": "cid", "session": uid, "toi": r.key.toi.to_string(), "ciid": cid.ciid, "complete": cid.complete, "objects": cid.object_list.object_count.to_string(), "objects_seen": seen, "object_list": list, "first_frame": r.first_frame}).to_string());
+            out.push('\n');
+        } else {
+            let shown: String = if list.len() > 60 {
+                format!("{}...", &list[..57])
+            } else {
+                list
+            };
+            t.add_row(vec![
+                uid,
+                r.key.toi.to_string(),
+                cid.ciid.map_or("-".into(), |c| c.to_string()),
+                if cid.complete { "yes" } else { "no" }.to_string(),
+                cid.object_list.object_count.to_string(),
+                seen.to_string(),
+                shown,
+                r.first_frame.to_string(),
+            ]);
+        }
+    }
+    if !json {
+        out = format!("Carousel Instance Descriptors (FCAST)\n{t}\n");
+    }
+    out
+}
+
 pub fn findings(stats: &Stats, json: bool) -> String {
     let mut out = String::new();
     let mut t = table(&["ID", "severity", "RFC", "count", "first frame"]);

@@ -109,7 +109,7 @@ pub fn receiver_socket(
             s.join_multicast_v6(&g, o.interface_v6.unwrap_or(0))?
         }
         (IpAddr::V6(g), Some(IpAddr::V6(src))) if g.is_multicast() => {
-            join_ssm_v6(&s, g, src, o.interface_v6.unwrap_or(0))?
+            rmt_inspector::capture::live::join_ssm_v6(&s, g, src, o.interface_v6.unwrap_or(0))?
         }
         (g, Some(src)) if g.is_multicast() => {
             return Err(io::Error::new(
@@ -173,42 +173,6 @@ fn set_recv_buffer(s: &Socket, bytes: usize) {
     } == 0;
     if !forced {
         s.set_recv_buffer_size(bytes).ok();
-    }
-}
-
-/// MCAST_JOIN_SOURCE_GROUP (RFC 3678 §5.1), which socket2 offers for IPv4 only.
-fn join_ssm_v6(s: &Socket, group: Ipv6Addr, source: Ipv6Addr, ifindex: u32) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: zeroed is a valid group_source_req; the sockaddr_in6 values are written in place.
-    let mut req: libc::group_source_req = unsafe { std::mem::zeroed() };
-    req.gsr_interface = ifindex;
-    let put = |ss: &mut libc::sockaddr_storage, a: Ipv6Addr| {
-        let sa = SockAddr::from(SocketAddr::new(IpAddr::V6(a), 0));
-        // SAFETY: a sockaddr_in6 fits in sockaddr_storage; `sa.len()` bytes are initialised.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                sa.as_ptr() as *const u8,
-                ss as *mut libc::sockaddr_storage as *mut u8,
-                sa.len() as usize,
-            )
-        };
-    };
-    put(&mut req.gsr_group, group);
-    put(&mut req.gsr_source, source);
-    // SAFETY: valid fd, pointer and size of a group_source_req.
-    let rc = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::IPPROTO_IPV6,
-            libc::MCAST_JOIN_SOURCE_GROUP,
-            &req as *const _ as *const libc::c_void,
-            std::mem::size_of::<libc::group_source_req>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
     }
 }
 

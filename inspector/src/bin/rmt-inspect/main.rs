@@ -42,6 +42,7 @@ enum Stat {
     Objects,
     Findings,
     Fdt,
+    Cid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -257,7 +258,8 @@ fn main() -> ExitCode {
     // Rebuilding every object costs memory in proportion to the capture: only when asked for.
     let all_objects = args.export_objects.is_some()
         || args.stats.contains(&Stat::Objects)
-        || args.stats.contains(&Stat::Findings);
+        || args.stats.contains(&Stat::Findings)
+        || args.stats.contains(&Stat::Cid);
     let stdout = std::io::stdout();
     let mut p = Processor {
         args: &args,
@@ -461,6 +463,7 @@ fn finish(mut p: Processor, args: &Args, input_error: Option<(u8, String)>) -> E
             Stat::Objects => stats::objects(&stats, json),
             Stat::Findings => stats::findings(&stats, json),
             Stat::Fdt => stats::fdt(&stats, json, &frame_time),
+            Stat::Cid => stats::cid(&stats, json),
         };
         if write!(p.out, "{text}").is_err() {
             return ExitCode::SUCCESS;
