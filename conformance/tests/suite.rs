@@ -624,6 +624,48 @@ fn sender_cases_on_live_senders_run_in_a_namespace() {
             && out.contains("1 fail, 32 pass"),
         "{out}"
     );
+    // A live capture on an interface: the suite inside a namespace, a sender there.
+    let ns =
+        rmt_reference::netns::Namespace::create(&format!("rmtkit-iface-{}", std::process::id()))
+            .unwrap();
+    let judge = ns
+        .command(env!("CARGO_BIN_EXE_rmt-conform"))
+        .args([
+            "sender",
+            "--iface",
+            "lo",
+            "--join",
+            "233.252.0.1",
+            "--duration",
+            "3",
+            "-d",
+            "udp.port==3400",
+        ])
+        .env("PATH", &path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let sent = ns
+        .command(&dir.join("rmt-ref").display().to_string())
+        .args([
+            "send",
+            &file.display().to_string(),
+            "--group",
+            "233.252.0.1:3400",
+            "--source",
+            "127.0.0.1",
+            "--rate",
+            "1M",
+        ])
+        .output()
+        .unwrap();
+    assert!(sent.status.success());
+    let judged = judge.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&judged.stdout);
+    assert_eq!(judged.status.code(), Some(0), "{out}");
+    assert!(out.contains("33 pass"), "{out}");
+    drop(ns);
     // A command that sends nothing: nothing can be judged (exit 3).
     let (code, out) = run("true".into());
     assert_eq!(code, Some(3), "{out}");
