@@ -17,8 +17,8 @@ use rmt_reference::rng::SeededRng;
 use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig};
 use rmt_vectors::scenario::{load_scenarios, Scenario};
 
-/// Cases that drive a receiver process in real time run one test at a time: on a 2-core machine,
-/// tests competing for the CPU would starve a receiver and make it lose datagrams.
+/// The tests of this file run one at a time: cases drive receiver processes in real time, and on
+/// a 2-core machine tests competing for the CPU would starve a receiver into losing datagrams.
 static REAL_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn real_time() -> std::sync::MutexGuard<'static, ()> {
@@ -85,6 +85,7 @@ fn outcome<'a>(results: &'a [CaseResult], id: &str) -> &'a CaseResult {
 
 #[test]
 fn the_reference_passes_every_receiver_case_in_process() {
+    let _serial = real_time();
     let results = run_all(&sut::load("reference").unwrap(), "");
     assert!(results.len() >= 25);
     let bad: Vec<_> = results
@@ -248,6 +249,7 @@ fn sender_results(capture: &[u8]) -> Vec<CaseResult> {
 
 #[test]
 fn sender_cases_pass_our_sender_and_catch_its_faults() {
+    let _serial = real_time();
     let clean = sender_results(&capture_of(|_| {}));
     assert!(
         clean.iter().all(|r| r.outcome == Outcome::Pass),
@@ -277,6 +279,7 @@ fn sender_cases_pass_our_sender_and_catch_its_faults() {
 
 #[test]
 fn sender_cases_catch_an_expired_fdt_and_decreasing_ciids() {
+    let _serial = real_time();
     // A session whose FDT Instance (valid for an hour) is captured two hours later: our sender
     // renews FDT Instances before they expire, so the capture's clock is moved instead.
     let mut c = SenderConfig::new(Mode::Flute, "233.252.0.1:3400".parse().unwrap(), 3);
@@ -393,6 +396,7 @@ fn long_fcast_capture(ignore_window: bool) -> Vec<u8> {
 
 #[test]
 fn the_toi_window_case_passes_our_sender_and_catches_a_sender_that_ignores_it() {
+    let _serial = real_time();
     for (ignore, expected) in [(false, Outcome::Pass), (true, Outcome::Fail)] {
         let f = check_capture(
             &long_fcast_capture(ignore),
@@ -414,6 +418,7 @@ fn the_toi_window_case_passes_our_sender_and_catches_a_sender_that_ignores_it() 
 
 #[test]
 fn sender_cases_on_the_bundled_captures() {
+    let _serial = real_time();
     // The findings about other implementations, recorded with their evidence in docs/interop.md.
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/captures");
     for (name, expected) in [
@@ -441,6 +446,7 @@ fn sender_results_any_port(capture: &[u8]) -> Vec<CaseResult> {
 
 #[test]
 fn requirements_document_is_current() {
+    let _serial = real_time();
     let scenarios = load_scenarios().unwrap();
     let mut all = sender_cases();
     all.extend(receiver_cases(&scenarios));
