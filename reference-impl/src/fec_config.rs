@@ -8,6 +8,7 @@ use rmt_inspector::fec::codec::FecError;
 use rmt_inspector::fec::scheme::FecObject;
 use rmt_inspector::wire::ext_fti::FecOti;
 use rmt_inspector::wire::fdt::FdtAttributes;
+use rmt_inspector::wire::fec_payload_id::PayloadIdLayout;
 
 /// Largest n of the GF(2^8) Reed-Solomon codes (RFC 5510 §8.1: n <= 2^m - 1).
 const RS8_MAX_N: u64 = 255;
@@ -194,7 +195,24 @@ impl FecConfig {
                 )))
             }
         };
-        FecObject::from_oti(self.encoding_id, &oti)?;
+        let fec = FecObject::from_oti(self.encoding_id, &oti)?;
+        // The FEC Payload ID must be able to carry every SBN and ESI the object needs.
+        let layout = PayloadIdLayout::for_scheme(self.encoding_id, None)
+            .map_err(|e| FecError::Unsupported(e.to_string()))?;
+        let blocks = fec.block_count();
+        let max_n = (0..blocks.min(2) as u32)
+            .filter_map(|sbn| fec.block(sbn))
+            .map(|b| b.k + self.repair_count(b.k, b.n))
+            .max()
+            .unwrap_or(0);
+        if blocks > 1u64 << layout.sbn_bits.min(63) || max_n > 1u64 << layout.esi_bits.min(63) {
+            return Err(FecError::InvalidParameters(format!(
+                "{transfer_length} bytes need {blocks} blocks of up to {max_n} symbols: more than \
+                 the FEC Payload ID of ID {} carries ({} SBN bits, {} ESI bits; {}); use a larger \
+                 symbol or block",
+                self.encoding_id, layout.sbn_bits, layout.esi_bits, layout.rule
+            )));
+        }
         Ok(oti)
     }
 }
@@ -314,6 +332,15 @@ mod tests {
                 fec.encoder(sbn, &data).unwrap();
             }
         }
+    }
+
+    #[test]
+    fn an_object_too_large_for_the_payload_id_is_refused_not_a_panic_later() {
+        // No-code: 16-bit SBN; 64 symbols of 1400 bytes per block: at most 65,536 blocks.
+        let c: FecConfig = "nocode".parse().unwrap();
+        assert!(c.oti(65_536 * 64 * 1400).is_ok());
+        let e = c.oti(65_536 * 64 * 1400 + 1).unwrap_err().to_string();
+        assert!(e.contains("SBN bits"), "{e}");
     }
 
     #[test]
