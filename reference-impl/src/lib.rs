@@ -15,3 +15,4 @@ pub mod sender;
 pub mod sim;
 pub mod time;
 pub mod toi;
+pub mod webrc;

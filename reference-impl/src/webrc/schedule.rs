@@ -1,0 +1,380 @@
+//! The WEBRC sender's packet schedule (RFC 3738 §3.1): a base channel and T = N + Q wave
+//! channels, time slots of TSD seconds, the CCI (CTSI, CN, PSN) of every packet.
+//!
+//! - The base channel (CN = T) starts each slot at BCR_P packets/s and decays exponentially to
+//!   P·BCR_P at its end, which makes L = ceil(BCR_P·TSD·(P−1)/ln P) packets per slot; the first
+//!   base packet of each slot has PSN ≡ 0 (mod L) (§3.1.1, §3.1.2).
+//! - Wave channel i is active in slots i−N+1 .. i (mod T) and quiescent for the Q slots after.
+//!   Its rate falls by P per TSD down to BCR_P at the end of slot i, so it is BCR_P·(1/P)^k at k
+//!   slots before the end; its last packet before quiescence has the largest PSN (2^16−1 short,
+//!   2^32−1 long). The optional reshaping of a wave's first two slots (§3.1.2 "MAY") is not used.
+//!
+//! Sans-IO: [`Schedule::next`] yields the packets in time order from a start time; the caller
+//! fills them with ALC content and sends each to its channel's group.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+use rmt_inspector::wire::webrc_cci::{CciForm, WebrcCci};
+
+/// Sender parameters (§3.1.1), with the RFC's defaults from [`WebrcParams::new`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebrcParams {
+    /// BCR_P: the base channel's rate at the start of a slot, packets per second (default 1).
+    pub bcr_p: f64,
+    /// TSD: time slot duration (default 10 s).
+    pub tsd: Duration,
+    /// QD: quiescent period (default 300 s).
+    pub qd: Duration,
+    /// P: rate decay per slot, 0 < P < 1 (default 0.75).
+    pub p: f64,
+    /// N: slots a wave is active, also the number of active waves.
+    pub n: u32,
+    pub form: CciForm,
+}
+
+impl WebrcParams {
+    pub fn new(n: u32) -> Self {
+        WebrcParams {
+            bcr_p: 1.0,
+            tsd: Duration::from_secs(10),
+            qd: Duration::from_secs(300),
+            p: 0.75,
+            n,
+            form: CciForm::Short,
+        }
+    }
+
+    /// L: base packets per slot.
+    pub fn l(&self) -> u64 {
+        (self.bcr_p * self.tsd.as_secs_f64() * (self.p - 1.0) / self.p.ln()).ceil() as u64
+    }
+
+    /// Q: quiescent slots.
+    pub fn q(&self) -> u32 {
+        (self.qd.as_secs_f64() / self.tsd.as_secs_f64()).ceil() as u32
+    }
+
+    /// T = N + Q: wave channels, and slots per cycle.
+    pub fn t(&self) -> u32 {
+        self.n + self.q()
+    }
+
+    fn max_psn(&self) -> u64 {
+        match self.form {
+            CciForm::Short => u64::from(u16::MAX),
+            CciForm::Long => u64::from(u32::MAX),
+        }
+    }
+
+    /// Checks the rules of §3.1.1 and §5.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.p > 0.0 && self.p < 1.0) || self.bcr_p <= 0.0 || self.tsd.is_zero() || self.n == 0
+        {
+            return Err(
+                "WEBRC needs 0 < P < 1, BCR_P > 0, TSD > 0 and N >= 1 (RFC 3738 §3.1.1)".into(),
+            );
+        }
+        let limit = match self.form {
+            CciForm::Short => 255,
+            CciForm::Long => 65_535,
+        };
+        if self.t() > limit {
+            return Err(format!(
+                "T = N + Q = {} > {limit} for the {:?} CCI form (RFC 3738 §5)",
+                self.t(),
+                self.form
+            ));
+        }
+        if self.wave_packets() > self.max_psn() + 1 {
+            return Err(format!(
+                "a wave of {} packets does not fit the PSN space (RFC 3738 §3.1.2)",
+                self.wave_packets()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Packets of one wave: the integral of BCR_P·(1/P)^(u/TSD) over the N active slots.
+    pub fn wave_packets(&self) -> u64 {
+        let k = (1.0 / self.p).ln();
+        (self.bcr_p * self.tsd.as_secs_f64() / k * ((1.0 / self.p).powi(self.n as i32) - 1.0))
+            .floor() as u64
+    }
+}
+
+/// One packet of the schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduledPacket {
+    /// Time since the start of the schedule.
+    pub at: Duration,
+    pub cci: WebrcCci,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Channel {
+    Base,
+    Wave(u32),
+}
+
+/// The packets of all channels in time order.
+#[derive(Debug)]
+pub struct Schedule {
+    params: WebrcParams,
+    l: u64,
+    /// Next packet time per channel, as a min-heap of (nanoseconds, channel).
+    heap: BinaryHeap<Reverse<(u128, Channel)>>,
+    /// Per channel: the index of its next packet (base: in the whole schedule; wave: within the
+    /// wave that ends at `wave_end[i]`).
+    base_index: u64,
+    wave_index: Vec<u64>,
+    wave_end_slot: Vec<u64>,
+}
+
+impl Schedule {
+    /// A schedule that starts at slot 0 (CTSI 0). Every wave channel's current or next wave is
+    /// scheduled; wave i's first wave ends at the end of slot i (or of slot i + T when that
+    /// wave would have started before the schedule).
+    pub fn new(params: WebrcParams) -> Result<Self, String> {
+        params.validate()?;
+        let t = params.t();
+        let mut s = Schedule {
+            l: params.l(),
+            heap: BinaryHeap::new(),
+            base_index: 0,
+            wave_index: vec![0; t as usize],
+            wave_end_slot: vec![0; t as usize],
+            params,
+        };
+        s.push(Channel::Base);
+        for i in 0..t {
+            // Waves that would have started before slot 0 are skipped to the next cycle.
+            let end = if u64::from(i) + 1 >= u64::from(s.params.n) {
+                u64::from(i)
+            } else {
+                u64::from(i) + u64::from(t)
+            };
+            s.wave_end_slot[i as usize] = end;
+            s.push(Channel::Wave(i));
+        }
+        Ok(s)
+    }
+
+    pub fn params(&self) -> &WebrcParams {
+        &self.params
+    }
+
+    fn tsd(&self) -> f64 {
+        self.params.tsd.as_secs_f64()
+    }
+
+    /// Time of base packet `index` (k-th of its slot): the cumulative count of a rate
+    /// BCR_P·P^(τ/TSD) reaches k at τ = TSD·ln(1 + k·ln P/(BCR_P·TSD))/ln P.
+    fn base_time(&self, index: u64) -> f64 {
+        let (slot, k) = (index / self.l, index % self.l);
+        let lnp = self.params.p.ln();
+        let x = 1.0 + (k as f64 + 0.5) * lnp / (self.params.bcr_p * self.tsd());
+        let tau = if x > 0.0 {
+            self.tsd() * x.ln() / lnp
+        } else {
+            self.tsd()
+        };
+        slot as f64 * self.tsd() + tau.min(self.tsd() * (1.0 - 1e-9))
+    }
+
+    /// Time of packet `j` of the wave of channel `i`: counted back from the wave's end, the
+    /// cumulative count of BCR_P·(1/P)^(u/TSD) reaches W − j at
+    /// u = TSD·ln(1 + (W−j−0.5)·ln(1/P)/(BCR_P·TSD))/ln(1/P).
+    fn wave_time(&self, i: u32, j: u64) -> f64 {
+        let w = self.params.wave_packets();
+        let end = (self.wave_end_slot[i as usize] + 1) as f64 * self.tsd();
+        let k = (1.0 / self.params.p).ln();
+        let back = (w - j) as f64 - 0.5;
+        let u = self.tsd() * (1.0 + back * k / (self.params.bcr_p * self.tsd())).ln() / k;
+        end - u
+    }
+
+    fn push(&mut self, c: Channel) {
+        let secs = match c {
+            Channel::Base => self.base_time(self.base_index),
+            Channel::Wave(i) => self.wave_time(i, self.wave_index[i as usize]),
+        };
+        self.heap.push(Reverse(((secs * 1e9) as u128, c)));
+    }
+
+    /// The next packet, in time order (the schedule never ends).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> ScheduledPacket {
+        let Reverse((nanos, c)) = self.heap.pop().expect("every channel keeps one entry");
+        let at = Duration::from_nanos(nanos.min(u128::from(u64::MAX)) as u64);
+        let t = u64::from(self.params.t());
+        let slot = (at.as_secs_f64() / self.tsd()).floor() as u64;
+        let ctsi = (slot % t) as u16;
+        let cci = match c {
+            Channel::Base => {
+                // PSNs wrap at the largest multiple of L within the PSN space, so that each
+                // slot's first packet stays ≡ 0 (mod L).
+                let modulus = (self.params.max_psn() + 1) / self.l * self.l;
+                let psn = (self.base_index % modulus) as u32;
+                self.base_index += 1;
+                WebrcCci {
+                    form: self.params.form,
+                    ctsi,
+                    cn: t as u16,
+                    psn,
+                }
+            }
+            Channel::Wave(i) => {
+                let w = self.params.wave_packets();
+                let j = self.wave_index[i as usize];
+                let psn = (self.params.max_psn() - (w - 1 - j)) as u32;
+                self.wave_index[i as usize] += 1;
+                if self.wave_index[i as usize] == w {
+                    self.wave_index[i as usize] = 0;
+                    self.wave_end_slot[i as usize] += t;
+                }
+                WebrcCci {
+                    form: self.params.form,
+                    ctsi,
+                    cn: i as u16,
+                    psn,
+                }
+            }
+        };
+        self.push(c);
+        ScheduledPacket { at, cci }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn params(n: u32) -> WebrcParams {
+        let mut p = WebrcParams::new(n);
+        p.bcr_p = 20.0;
+        p.tsd = Duration::from_secs(1);
+        p.qd = Duration::from_secs(6);
+        p
+    }
+
+    #[test]
+    fn defaults_give_the_rfc_l_and_q() {
+        let p = WebrcParams::new(10);
+        // L = ceil(1·10·(0.75−1)/ln 0.75) = ceil(8.69) = 9; Q = ceil(300/10) = 30.
+        assert_eq!((p.l(), p.q(), p.t()), (9, 30, 40));
+        let mut long = WebrcParams::new(10);
+        long.qd = Duration::from_secs(3000);
+        assert!(
+            long.validate().is_err(),
+            "T = 10 + 300 > 255 in the short form"
+        );
+        long.form = CciForm::Long;
+        assert!(long.validate().is_ok());
+        // A wave of (1/P)^N growth must fit the PSN space.
+        assert!(WebrcParams::new(60)
+            .validate()
+            .unwrap_err()
+            .contains("PSN space"));
+    }
+
+    /// Packets of two full cycles, per (slot, CN).
+    fn run(p: &WebrcParams, cycles: u64) -> (Vec<ScheduledPacket>, BTreeMap<(u64, u16), u64>) {
+        let mut s = Schedule::new(p.clone()).unwrap();
+        let end = Duration::from_secs_f64(p.tsd.as_secs_f64() * (cycles * u64::from(p.t())) as f64);
+        let mut out = Vec::new();
+        let mut per: BTreeMap<(u64, u16), u64> = BTreeMap::new();
+        loop {
+            let pkt = s.next();
+            if pkt.at >= end {
+                break;
+            }
+            let slot = (pkt.at.as_secs_f64() / p.tsd.as_secs_f64()) as u64;
+            *per.entry((slot, pkt.cci.cn)).or_default() += 1;
+            out.push(pkt);
+            assert!(out.len() < 5_000_000);
+        }
+        (out, per)
+    }
+
+    #[test]
+    fn ctsi_steps_by_one_mod_t_on_every_channel_at_once_and_time_never_goes_back() {
+        let p = params(4);
+        let t = u64::from(p.t());
+        let (pkts, _) = run(&p, 2);
+        for w in pkts.windows(2) {
+            assert!(w[1].at >= w[0].at);
+        }
+        for pkt in &pkts {
+            let slot = (pkt.at.as_secs_f64() / p.tsd.as_secs_f64()) as u64;
+            assert_eq!(u64::from(pkt.cci.ctsi), slot % t, "{pkt:?}");
+            assert!(u64::from(pkt.cci.cn) <= t);
+        }
+    }
+
+    #[test]
+    fn base_channel_sends_l_packets_per_slot_from_psn_zero_mod_l() {
+        let p = params(4);
+        let (l, t) = (p.l(), p.t() as u16);
+        let (pkts, per) = run(&p, 2);
+        for slot in 0..2 * u64::from(p.t()) {
+            assert_eq!(per.get(&(slot, t)).copied().unwrap_or(0), l, "slot {slot}");
+        }
+        let base: Vec<&ScheduledPacket> = pkts.iter().filter(|x| x.cci.cn == t).collect();
+        for (i, b) in base.iter().enumerate() {
+            assert_eq!(u64::from(b.cci.psn), i as u64, "consecutive");
+            if (i as u64).is_multiple_of(l) {
+                assert_eq!(u64::from(b.cci.psn) % l, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn waves_are_active_n_slots_decay_by_p_end_at_psn_max_then_stay_quiet_q_slots() {
+        let p = params(4);
+        let (n, t) = (u64::from(p.n), u64::from(p.t()));
+        let (pkts, per) = run(&p, 3);
+        for i in 0..t {
+            let cn = i as u16;
+            let mine: Vec<&ScheduledPacket> = pkts.iter().filter(|x| x.cci.cn == cn).collect();
+            assert!(!mine.is_empty(), "wave {i} sends");
+            // Consecutive PSNs within a wave; the last before quiescence is 65535.
+            for w in mine.windows(2) {
+                let (a, b) = (w[0].cci.psn, w[1].cci.psn);
+                assert!(
+                    b == a + 1 || (a == 65_535 && b < a),
+                    "wave {i}: {a} then {b}"
+                );
+            }
+            for pkt in &mine {
+                let slot = (pkt.at.as_secs_f64() / p.tsd.as_secs_f64()) as u64;
+                // Active only in slots i−N+1 .. i (mod T).
+                let back = (i + t - slot % t) % t;
+                assert!(back < n, "wave {i} sends in slot {slot} (quiescent)");
+            }
+            let last_of_wave: Vec<u32> = mine
+                .windows(2)
+                .filter(|w| w[1].cci.psn < w[0].cci.psn)
+                .map(|w| w[0].cci.psn)
+                .collect();
+            assert!(last_of_wave.iter().all(|x| *x == 65_535));
+        }
+        // Per-slot counts of a wave fall by about P per slot.
+        let wave = 5u16;
+        let counts: Vec<f64> = (0..t)
+            .filter_map(|s| per.get(&(s + t, wave)).map(|c| *c as f64))
+            .collect();
+        assert_eq!(counts.len() as u64, n);
+        for w in counts.windows(2) {
+            let ratio = w[1] / w[0];
+            assert!((ratio - p.p).abs() < 0.1, "{counts:?}");
+        }
+        // The last active slot carries about the base channel's count (BCR_P at its end).
+        assert!(
+            (counts[counts.len() - 1] - p.l() as f64 / p.p).abs() <= 2.0,
+            "{counts:?}"
+        );
+    }
+}
