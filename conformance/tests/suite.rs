@@ -97,29 +97,40 @@ fn the_reference_passes_every_receiver_case_in_process() {
     assert_eq!(results.last().unwrap().id, "rfc6726/3/sanity-last");
 }
 
-fn rmt_ref_dir() -> Option<PathBuf> {
+/// The folder of the workspace binaries, and a PATH that finds them first.
+fn binaries() -> (PathBuf, String) {
     let dir = Path::new(env!("CARGO_BIN_EXE_rmt-conform"))
-        .parent()?
+        .parent()
+        .unwrap()
         .to_path_buf();
-    dir.join("rmt-ref").exists().then_some(dir)
-}
-
-#[test]
-fn the_reference_passes_as_a_process_over_udp() {
-    let _serial = real_time();
-    let Some(dir) = rmt_ref_dir() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "rmt-ref is built by cargo test --workspace"
-        );
-        eprintln!("SKIPPED: build rmt-ref first (cargo build -p rmt-reference)");
-        return;
-    };
     let path = format!(
         "{}:{}",
         dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    (dir, path)
+}
+
+/// Whether the other packages' binaries (`rmt-ref`, `rmt-inspect`) are built; in CI they must be.
+fn built(dir: &Path, names: &[&str]) -> bool {
+    if names.iter().all(|n| dir.join(n).exists()) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "cargo test --workspace builds {names:?}"
+    );
+    eprintln!("SKIPPED: build {names:?} first (cargo build --workspace)");
+    false
+}
+
+#[test]
+fn the_reference_passes_as_a_process_over_udp() {
+    let _serial = real_time();
+    let (dir, path) = binaries();
+    if !built(&dir, &["rmt-ref"]) {
+        return;
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
         .args([
             "run",
@@ -461,15 +472,7 @@ fn requirements_document_is_current() {
 fn the_flute_crate_receiver_results_are_those_of_interop_md() {
     let _serial = real_time();
     // rmt-flute-adapter is a binary of this crate: the flute crate's receiver in the contract.
-    let dir = Path::new(env!("CARGO_BIN_EXE_rmt-flute-adapter"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = format!(
-        "{}:{}",
-        dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let (_, path) = binaries();
     let json = std::env::temp_dir().join(format!("rmt-conform-flute-{}.json", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
         .args([
@@ -575,23 +578,10 @@ fn sender_cases_on_live_senders_run_in_a_namespace() {
     if !rmt_reference::netns::Namespace::usable_by_test() {
         return;
     }
-    let dir = Path::new(env!("CARGO_BIN_EXE_rmt-flute-adapter"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    if !dir.join("rmt-ref").exists() || !dir.join("rmt-inspect").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "cargo test --workspace builds rmt-ref and rmt-inspect"
-        );
-        eprintln!("SKIPPED: build rmt-ref and rmt-inspect first");
+    let (dir, path) = binaries();
+    if !built(&dir, &["rmt-ref", "rmt-inspect"]) {
         return;
     }
-    let path = format!(
-        "{}:{}",
-        dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
     let run = |cmd: String| {
         let out = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))

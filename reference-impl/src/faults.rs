@@ -37,13 +37,3 @@ pub struct Faults {
     /// (RFC 6726 §3.3: parameters given for a TOI never change).
     pub fdt_changes_parameters: bool,
 }
-
-impl Faults {
-    pub fn any(&self) -> bool {
-        *self
-            != Faults {
-                seed: self.seed,
-                ..Default::default()
-            }
-    }
-}

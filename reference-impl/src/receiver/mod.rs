@@ -22,6 +22,7 @@ use rmt_inspector::track::object::{ObjectBuilder, PushOutcome};
 use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
 use rmt_inspector::wire::cid::CidElement;
 use rmt_inspector::wire::ext_cenc::ContentEncoding;
+use rmt_inspector::wire::ext_fti::FecOti;
 use rmt_inspector::wire::fdt::FdtInstance;
 use rmt_inspector::wire::lct::{ExtensionBody, HET_CENC, HET_FDT};
 use rmt_inspector::wire::Severity;
@@ -134,6 +135,8 @@ struct InFlight {
     close_object: bool,
     /// FCAST: the newest CIID when the object's first packet arrived.
     ciid: Option<u64>,
+    /// The first EXT_FTI's FEC Encoding ID and OTI, to compare later packets with.
+    first_fti: Option<(u8, FecOti)>,
 }
 
 impl InFlight {
@@ -347,35 +350,56 @@ impl Receiver {
                     cenc,
                     close_object: false,
                     ciid,
+                    first_fti: None,
                 },
             );
         }
-        let oti = self.oti_for(key, alc);
-        let max_object = self.config.max_object_bytes;
-        let obj = self.objects.get_mut(&key).expect("inserted above");
-        match (&obj.builder, oti) {
-            (None, Some(Ok(fec))) if fec.transfer_length > max_object => {
-                self.stats.capped += 1;
-                self.drop_object(
-                    key,
-                    format!(
+        // The OTI is resolved (EXT_FTI or FDT, FecObject built) once per object; later packets
+        // only compare their EXT_FTI with the first one (RFC 6726 §5, RFC 5775 §4.2: the OTI of
+        // a TOI does not change; the first wins).
+        if self.objects[&key].builder.is_some() {
+            if let Some(fti) = &alc.fti {
+                let id = alc.fec_encoding_id;
+                let obj = self.objects.get_mut(&key).expect("tracked");
+                let same = match &obj.first_fti {
+                    Some((first_id, first)) => *first_id == id && *first == fti.oti,
+                    // Built from the FDT: compare this first EXT_FTI once, then remember it.
+                    None => FecObject::from_oti(id, &fti.oti)
+                        .is_ok_and(|f| obj.builder.as_ref().is_some_and(|b| b.fec == f)),
+                };
+                if !same {
+                    self.stats.oti_mismatch += 1;
+                    return;
+                }
+                obj.first_fti.get_or_insert_with(|| (id, fti.oti.clone()));
+            }
+        } else {
+            let oti = self.oti_for(key, alc);
+            let max_object = self.config.max_object_bytes;
+            let obj = self.objects.get_mut(&key).expect("inserted above");
+            match oti {
+                Some(Ok(fec)) if fec.transfer_length > max_object => {
+                    self.stats.capped += 1;
+                    let why = format!(
                         "transfer length {} above the {max_object}-byte cap",
                         fec.transfer_length
-                    ),
-                );
-                return;
+                    );
+                    self.drop_object(key, why);
+                    return;
+                }
+                Some(Ok(fec)) => {
+                    obj.builder = Some(ObjectBuilder::new(fec));
+                    obj.first_fti = alc
+                        .fti
+                        .as_ref()
+                        .map(|f| (alc.fec_encoding_id, f.oti.clone()));
+                }
+                Some(Err(e)) => {
+                    self.drop_object(key, e);
+                    return;
+                }
+                None => {}
             }
-            (None, Some(Ok(fec))) => obj.builder = Some(ObjectBuilder::new(fec)),
-            (None, Some(Err(e))) => {
-                self.drop_object(key, e);
-                return;
-            }
-            (Some(b), Some(Ok(fec))) if b.fec != fec => {
-                // RFC 6726 §5, RFC 5775 §4.2: the OTI of a TOI does not change; the first wins.
-                self.stats.oti_mismatch += 1;
-                return;
-            }
-            _ => {}
         }
         let Some(pid) = alc.payload_id else { return };
         let symbols = alc.symbols(datagram);

@@ -176,7 +176,8 @@ pub struct Sender {
     rng: SeededRng,
     held: Option<Transmit>,
     queued: VecDeque<Transmit>,
-    data_packets: u64,
+    /// The first file added (the one some faults apply to).
+    first_file: Option<ObjId>,
     stats: SenderStats,
 }
 
@@ -222,7 +223,7 @@ impl Sender {
             next_send: None,
             held: None,
             queued: VecDeque::new(),
-            data_packets: 0,
+            first_file: None,
             stats: SenderStats::default(),
         })
     }
@@ -257,7 +258,7 @@ impl Sender {
             (true, 1) => self.objects[&self.members[0]].toi,
             _ => self.toi.allocate(),
         };
-        let first_file = self.objects.values().all(|o| o.kind != ObjectKind::File);
+        let first_file = self.first_file.is_none();
         let transport = match self.config.mode {
             Mode::Flute => spec.data.clone(),
             Mode::Fcast => {
@@ -283,6 +284,7 @@ impl Sender {
         )?;
         obj.content_length = spec.data.len() as u64;
         let id = self.insert(obj);
+        self.first_file.get_or_insert(id);
         self.members.push(id);
         Ok(toi)
     }
@@ -706,13 +708,7 @@ impl Sender {
     fn data_packet(&mut self, p: PacketRef, now: Now, close_session: bool) -> Vec<u8> {
         let mut ext = self.common_extensions(now);
         let obj = &self.objects[&p.obj];
-        let is_first_file = obj.kind == ObjectKind::File
-            && self
-                .objects
-                .iter()
-                .find(|(_, o)| o.kind == ObjectKind::File)
-                .map(|(id, _)| *id)
-                == Some(p.obj);
+        let is_first_file = self.first_file == Some(p.obj);
         if let ObjectKind::Fdt { instance_id } = obj.kind {
             ext.push(HeaderExtension {
                 het: HET_FDT,
@@ -750,9 +746,6 @@ impl Sender {
         );
         lct.close_object = p.close_object;
         lct.close_session = close_session;
-        if obj.kind == ObjectKind::File {
-            self.data_packets += 1;
-        }
         let mut out = Vec::with_capacity(lct.buffer_len() + 8 + obj.fec.symbol_length as usize);
         lct.emit(&mut out).expect("headers built from valid fields");
         obj.payload_id(p.sbn, p.esi)
