@@ -6,7 +6,8 @@
 //!
 //!     cargo bench -p rmt-inspector --bench inspect
 //!
-//! Set RMT_BENCH_PACKETS to change the packet count.
+//! Set RMT_BENCH_PACKETS to change the packet count, RMT_BENCH_KEEP=1 to keep the captures (for
+//! profiling; their paths are printed).
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -129,6 +130,10 @@ fn main() {
             &["-r", large.to_str().unwrap(), "-q", "-z", "sessions"],
         ),
     );
-    let _ = std::fs::remove_file(&small);
-    let _ = std::fs::remove_file(&large);
+    if std::env::var_os("RMT_BENCH_KEEP").is_some() {
+        println!("kept {} and {}", small.display(), large.display());
+    } else {
+        let _ = std::fs::remove_file(&small);
+        let _ = std::fs::remove_file(&large);
+    }
 }

@@ -55,20 +55,85 @@ impl Source {
             Source::Owned(v) => v,
         }
     }
+}
 
-    /// Tells the kernel the bytes before `offset` will not be read again, so their pages leave
-    /// the process's resident set (they stay in the page cache). Keeps memory flat on long
-    /// captures; a no-op for standard input.
-    pub fn release_before(&self, offset: usize) {
-        if let Source::Mapped(m) = self {
-            let page = 4096;
-            let end = offset / page * page;
-            if end > 0 {
-                // SAFETY: the range lies inside the mapping, and no slice of it before `offset`
-                // is used again (packets are processed in order and not kept).
-                let _ =
-                    unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, end) };
+/// How far ahead of the parser the read-ahead thread maps the capture's pages.
+const READ_AHEAD: usize = 16 << 20;
+/// The step in which pages are mapped ahead and released behind.
+const READ_AHEAD_STEP: usize = 2 << 20;
+const PAGE: usize = 4096;
+
+/// Where the parser is, shared with the read-ahead thread.
+#[derive(Debug, Default)]
+pub struct ReadPosition {
+    consumed: std::sync::atomic::AtomicUsize,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl ReadPosition {
+    /// The parser has finished with every byte before `offset`.
+    pub fn set(&self, offset: usize) {
+        self.consumed
+            .store(offset, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The parser stopped: the read-ahead thread ends.
+    pub fn finish(&self) {
+        self.done.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl Source {
+    /// The read-ahead loop, run on a second thread while the parser walks the mapping: maps the
+    /// pages up to [`READ_AHEAD`] bytes ahead of the parser (so the parser does not take the page
+    /// faults: mapping a page costs about as much as parsing the packets in it) and releases the
+    /// pages behind it (so the resident set stays flat). Returns when `position.finish()` is
+    /// called or the end is mapped and released. A no-op for standard input.
+    pub fn read_ahead(&self, position: &ReadPosition) {
+        use std::sync::atomic::Ordering;
+        let Source::Mapped(m) = self else { return };
+        let len = m.len();
+        let mut mapped = 0usize;
+        let mut released = 0usize;
+        // Bounded: each pass maps or releases at least one step, or waits 100 µs for the
+        // parser, and the parser ends in bounded time.
+        while !position.done.load(Ordering::Acquire) {
+            let consumed = position.consumed.load(Ordering::Acquire).min(len);
+            let behind = consumed / PAGE * PAGE;
+            if behind >= released + READ_AHEAD_STEP {
+                // SAFETY: the range lies inside the mapping and the parser has finished with it
+                // (it publishes `consumed` only after processing every packet before it).
+                let _ = unsafe {
+                    m.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        released,
+                        behind - released,
+                    )
+                };
+                released = behind;
+                continue;
             }
+            if mapped < len && mapped < consumed + READ_AHEAD {
+                let end = (mapped + READ_AHEAD_STEP).min(len);
+                populate(m, mapped, end - mapped);
+                mapped = end;
+                continue;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+    }
+}
+
+/// Maps the pages of `m[offset..offset + len]` (MADV_POPULATE_READ, Linux 5.14; older kernels
+/// get MADV_WILLNEED, which starts the reads but leaves the faults to the parser).
+fn populate(m: &memmap2::Mmap, offset: usize, len: usize) {
+    const MADV_POPULATE_READ: libc::c_int = 22;
+    // SAFETY: the range lies inside the mapping; populating or prefetching pages does not
+    // change their contents.
+    unsafe {
+        let ptr = m.as_ptr().add(offset) as *mut libc::c_void;
+        if libc::madvise(ptr, len, MADV_POPULATE_READ) != 0 {
+            libc::madvise(ptr, len, libc::MADV_WILLNEED);
         }
     }
 }

@@ -5,5 +5,6 @@ pub mod check;
 pub mod dissect;
 pub mod fields;
 pub mod filter;
+pub mod json;
 pub mod output;
 pub mod stats;

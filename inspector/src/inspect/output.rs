@@ -193,9 +193,23 @@ pub fn write_json_line(
     t0: Duration,
 ) -> std::io::Result<()> {
     let findings = all_findings(d);
+    // Serialised into a buffer reused across packets, then written at once.
+    JSON_BUFFER.with_borrow_mut(|buf| {
+        buf.clear();
+        super::json::append(buf, &packet_json(d, t0, &findings)).map_err(std::io::Error::other)?;
+        buf.push(b'\n');
+        out.write_all(buf)
+    })
+}
+
+thread_local! {
+    static JSON_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn packet_json<'a>(d: &'a Dissected, t0: Duration, findings: &'a [Finding]) -> PacketJson<'a> {
     let a = d.alc.as_ref();
     let frame = d.frame.as_ref();
-    let p = PacketJson {
+    PacketJson {
         frame: d.raw.frame,
         time_epoch: seconds(d.raw.timestamp),
         time_relative: relative(d, t0),
@@ -227,9 +241,7 @@ pub fn write_json_line(
                 detail: &f.detail,
             })
             .collect(),
-    };
-    serde_json::to_writer(&mut *out, &p).map_err(std::io::Error::other)?;
-    out.write_all(b"\n")
+    }
 }
 
 /// [`write_json_line`] into a string (without the newline).
@@ -333,4 +345,61 @@ pub fn fields_line(d: &Dissected, fields: &[&Field], separator: &str) -> String 
         })
         .collect::<Vec<_>>()
         .join(separator)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::load::read_capture;
+    use crate::capture::reader::RawPacket;
+    use crate::inspect::dissect::{dissect, FlowSelector};
+    use crate::wire::alc::AlcContext;
+
+    /// The fast JSON writer against serde_json on every packet of the bundled captures and on
+    /// broken packets (findings with details, decoding errors).
+    #[test]
+    fn json_lines_are_byte_identical_to_serde_json() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/captures");
+        let mut checked = 0;
+        let mut with_findings = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "pcap") {
+                continue;
+            }
+            let cap = read_capture(&path).unwrap();
+            let mut flows = FlowSelector::new(Vec::new(), AlcContext::default());
+            for (i, p) in cap.packets.iter().enumerate() {
+                // Each packet as captured, and cut short (a decoding error), and with a flipped
+                // byte in the LCT header (findings).
+                let mut flipped = p.data.clone();
+                if flipped.len() > 44 {
+                    flipped[43] ^= 0x0C;
+                }
+                for data in [&p.data[..], &p.data[..p.data.len().min(50)], &flipped[..]] {
+                    let raw = RawPacket {
+                        frame: i as u64 + 1,
+                        link_type: p.link_type,
+                        timestamp: p.timestamp,
+                        data,
+                        orig_len: p.data.len() as u32,
+                    };
+                    let d = dissect(raw, &mut flows);
+                    let findings = all_findings(&d);
+                    with_findings += usize::from(!findings.is_empty());
+                    let value = packet_json(&d, Duration::from_secs(1), &findings);
+                    let mut ours = Vec::new();
+                    super::super::json::append(&mut ours, &value).unwrap();
+                    let theirs = serde_json::to_vec(&value).unwrap();
+                    assert_eq!(
+                        String::from_utf8_lossy(&ours),
+                        String::from_utf8_lossy(&theirs)
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 300, "{checked} packets");
+        assert!(with_findings > 50, "{with_findings} packets with findings");
+    }
 }

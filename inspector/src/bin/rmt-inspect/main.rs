@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use rmt_inspector::capture::live::{Join, LiveCapture};
-use rmt_inspector::capture::reader::{Packets, RawPacket, ReadError, Source};
+use rmt_inspector::capture::reader::{Packets, RawPacket, ReadError, ReadPosition, Source};
 use rmt_inspector::capture::writer::PcapNgOut;
-use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
+use rmt_inspector::inspect::dissect::{dissect, Dissected, FlowSelector};
 use rmt_inspector::inspect::fields::{glossary, lookup, Field};
 use rmt_inspector::inspect::filter::Filter;
 use rmt_inspector::inspect::output;
@@ -143,13 +143,12 @@ struct Processor<'o> {
     filter: Option<Filter>,
     fields: Vec<&'static Field>,
     separator: String,
-    flows: FlowSelector,
     assembler: Assembler,
     sessions: SessionTracker,
     findings: BTreeMap<&'static str, (Severity, &'static str, u64, u64)>,
     fdt_times: Vec<(u64, Duration)>,
     pcap_out: Option<PcapNgOut<BufWriter<std::fs::File>>>,
-    out: BufWriter<std::io::StdoutLock<'o>>,
+    out: BufWriter<std::io::Stdout>,
     t0: Option<Duration>,
     last_frame: u64,
     alc_packets: u64,
@@ -163,10 +162,10 @@ enum Stop {
 }
 
 impl<'o> Processor<'o> {
-    fn process(&mut self, raw: RawPacket<'_>) -> Result<(), Stop> {
-        self.last_frame = raw.frame;
-        let t0 = *self.t0.get_or_insert(raw.timestamp);
-        let d = dissect(raw, &mut self.flows);
+    /// Everything after the dissection: findings, sessions, objects, filter, outputs.
+    fn process(&mut self, d: Dissected<'_>) -> Result<(), Stop> {
+        self.last_frame = d.raw.frame;
+        let t0 = *self.t0.get_or_insert(d.raw.timestamp);
         for f in output::all_findings(&d) {
             count_finding(&mut self.findings, d.raw.frame, &f);
         }
@@ -260,13 +259,11 @@ fn main() -> ExitCode {
         || args.stats.contains(&Stat::Objects)
         || args.stats.contains(&Stat::Findings)
         || args.stats.contains(&Stat::Cid);
-    let stdout = std::io::stdout();
     let mut p = Processor {
         args: &args,
         filter,
         fields,
         separator,
-        flows: FlowSelector::new(args.decode_as.clone(), ctx),
         assembler: Assembler::new(AssemblerConfig {
             all_objects,
             ..AssemblerConfig::default()
@@ -275,15 +272,16 @@ fn main() -> ExitCode {
         findings: BTreeMap::new(),
         fdt_times: Vec::new(),
         pcap_out,
-        out: BufWriter::new(stdout.lock()),
+        out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
         t0: None,
         last_frame: 0,
         alc_packets: 0,
     };
     let mut input_error: Option<(u8, String)> = None;
+    let mut flows = FlowSelector::new(args.decode_as.clone(), ctx);
     let stopped = match (&args.read, &args.interface) {
-        (Some(path), _) => read_file(&mut p, path, &mut input_error),
-        (None, Some(iface)) => read_live(&mut p, iface, &mut input_error),
+        (Some(path), _) => read_file(&mut p, &mut flows, path, &mut input_error),
+        (None, Some(iface)) => read_live(&mut p, &mut flows, iface, &mut input_error),
         (None, None) => unreachable!("clap requires -r or -i"),
     };
     match stopped {
@@ -298,12 +296,13 @@ fn main() -> ExitCode {
         eprintln!("rmt-inspect: {msg}");
         return ExitCode::from(*code);
     }
-    finish(p, &args, input_error)
+    finish(p, &mut flows, &args, input_error)
 }
 
 /// Reads a capture file (memory-mapped) or standard input.
 fn read_file(
     p: &mut Processor,
+    flows: &mut FlowSelector,
     path: &std::path::Path,
     input_error: &mut Option<(u8, String)>,
 ) -> Result<(), Stop> {
@@ -322,17 +321,80 @@ fn read_file(
         }
     };
     let total = source.bytes().len();
-    let mut released = 0usize;
+    let count = p.args.count;
+    let position = ReadPosition::default();
+    // Three threads: one maps the pages ahead of the parser and releases those behind the
+    // processor; this one reads and dissects the packets; one processes them (sessions,
+    // objects, output), in batches of BATCH packets.
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<Dissected>, usize)>(4);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<Dissected>>();
+    std::thread::scope(|scope| {
+        scope.spawn(|| source.read_ahead(&position));
+        let position = &position;
+        let processor = scope.spawn(move || {
+            let result = process_batches(p, full_rx, empty_tx, position);
+            position.finish();
+            result
+        });
+        let read = read_packets(
+            flows,
+            path,
+            &mut packets,
+            total,
+            (full_tx, empty_rx),
+            count,
+            input_error,
+        );
+        let processed = processor
+            .join()
+            .unwrap_or_else(|_| Err(Stop::Failed("the packet processing thread panicked".into())));
+        processed.and(read)
+    })
+}
+
+/// Packets per batch handed from the reading thread to the processing thread.
+const BATCH: usize = 256;
+
+type Batches<'a> = (
+    std::sync::mpsc::SyncSender<(Vec<Dissected<'a>>, usize)>,
+    std::sync::mpsc::Receiver<Vec<Dissected<'a>>>,
+);
+
+/// The processing thread: batches in order; after each, the bytes before the batch's end are
+/// done with. Returns at the end of input or when output fails (the reader then stops too).
+fn process_batches<'a>(
+    p: &mut Processor,
+    full: std::sync::mpsc::Receiver<(Vec<Dissected<'a>>, usize)>,
+    empty: std::sync::mpsc::Sender<Vec<Dissected<'a>>>,
+    position: &ReadPosition,
+) -> Result<(), Stop> {
+    for (mut batch, consumed) in full {
+        for d in batch.drain(..) {
+            p.process(d)?;
+        }
+        position.set(consumed);
+        // The reader may have finished: a batch not recycled is simply dropped.
+        let _ = empty.send(batch);
+    }
+    Ok(())
+}
+
+/// The reading thread: parses records and dissects packets, in batches to the processor.
+fn read_packets<'a>(
+    flows: &mut FlowSelector,
+    path: &std::path::Path,
+    packets: &mut Packets<'a>,
+    total: usize,
+    (full, empty): Batches<'a>,
+    count: Option<u64>,
+    input_error: &mut Option<(u8, String)>,
+) -> Result<(), Stop> {
     // A progress line on standard error, only when it is a terminal and the input is long.
     let progress = std::io::stderr().is_terminal() && total > 64 << 20;
     let mut next_progress = 0usize;
+    let mut batch: Vec<Dissected<'a>> = Vec::with_capacity(BATCH);
+    let mut last_frame = 0;
     while let Some(pkt) = packets.next() {
-        let consumed = packets.consumed(total);
-        if consumed - released >= 16 << 20 {
-            // Pages behind the packet just read are not needed again.
-            source.release_before(consumed - pkt.as_ref().map_or(0, |p| p.data.len() + 16));
-            released = consumed;
-        }
         let raw = match pkt {
             Ok(r) => r,
             Err(e) => {
@@ -345,21 +407,36 @@ fn read_file(
                 break;
             }
         };
-        if p.args.count.is_some_and(|c| raw.frame > c) {
+        if count.is_some_and(|c| raw.frame > c) {
             break;
         }
-        if progress && consumed >= next_progress {
-            eprint!(
-                "\rrmt-inspect: {:>3}% ({} packets)",
-                consumed * 100 / total.max(1),
-                raw.frame
-            );
-            next_progress = consumed + total / 100;
+        last_frame = raw.frame;
+        batch.push(dissect(raw, flows));
+        if batch.len() == BATCH {
+            let consumed = packets.consumed(total);
+            if progress && consumed >= next_progress {
+                eprint!(
+                    "\rrmt-inspect: {:>3}% ({last_frame} packets)",
+                    consumed * 100 / total.max(1),
+                );
+                next_progress = consumed + total / 100;
+            }
+            let next = empty
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+            if full
+                .send((std::mem::replace(&mut batch, next), consumed))
+                .is_err()
+            {
+                // The processor stopped (output closed or failed): it reports why.
+                return Ok(());
+            }
         }
-        p.process(raw)?;
     }
+    let consumed = packets.consumed(total);
+    let _ = full.send((batch, consumed));
     if progress {
-        eprintln!("\rrmt-inspect: 100% ({} packets)", p.last_frame);
+        eprintln!("\rrmt-inspect: 100% ({last_frame} packets)");
     }
     Ok(())
 }
@@ -370,6 +447,7 @@ const SILENCE_WARNING: Duration = Duration::from_secs(5);
 /// Captures on an interface until -c packets, --duration seconds, or an error.
 fn read_live(
     p: &mut Processor,
+    flows: &mut FlowSelector,
     iface: &str,
     input_error: &mut Option<(u8, String)>,
 ) -> Result<(), Stop> {
@@ -416,13 +494,18 @@ fn read_live(
             data: &data,
             orig_len: data.len() as u32,
         };
-        p.process(raw)?;
+        p.process(dissect(raw, flows))?;
     }
     Ok(())
 }
 
 /// End of input: statistics, flows chosen, export, and the exit code.
-fn finish(mut p: Processor, args: &Args, input_error: Option<(u8, String)>) -> ExitCode {
+fn finish(
+    mut p: Processor,
+    flows: &mut FlowSelector,
+    args: &Args,
+    input_error: Option<(u8, String)>,
+) -> ExitCode {
     if let Some(w) = p.pcap_out.take() {
         if let Err(e) = w.finish() {
             eprintln!("rmt-inspect: cannot write the pcapng output: {e}");
@@ -470,8 +553,8 @@ fn finish(mut p: Processor, args: &Args, input_error: Option<(u8, String)>) -> E
         }
     }
     let _ = p.out.flush();
-    if p.flows.ports.is_empty() && !args.quiet {
-        for (flow, n) in p.flows.chosen() {
+    if flows.ports.is_empty() && !args.quiet {
+        for (flow, n) in flows.chosen() {
             eprintln!("rmt-inspect: decoded as ALC: {flow} ({n} packets)");
         }
     }
