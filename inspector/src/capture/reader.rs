@@ -138,6 +138,29 @@ fn populate(m: &memmap2::Mmap, offset: usize, len: usize) {
     }
 }
 
+/// Asks the CPU to fetch the first two cache lines of the next record (its header and the
+/// packet's Ethernet/IP/UDP/LCT headers) while the current packet is processed: records are
+/// about a page apart, further than the hardware prefetcher looks, and a miss to memory per
+/// record would otherwise cost as much as decoding it.
+#[inline]
+fn prefetch_next_record(rest: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        for offset in [0, 64] {
+            if let Some(b) = rest.get(offset) {
+                // SAFETY: prefetching is a hint; the address is inside the slice.
+                #[allow(unused_unsafe)]
+                unsafe {
+                    _mm_prefetch::<_MM_HINT_T0>((b as *const u8).cast())
+                };
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = rest;
+}
+
 /// One captured packet, borrowed from the source.
 #[derive(Debug, Clone, Copy)]
 pub struct RawPacket<'a> {
@@ -235,6 +258,7 @@ impl<'a> Iterator for Packets<'a> {
                     match parser.next_packet(self.rest) {
                         Ok((rest, p)) => {
                             self.rest = rest;
+                            prefetch_next_record(rest);
                             self.frame = frame;
                             let std::borrow::Cow::Borrowed(data) = p.data else {
                                 return corrupt(PcapError::IncompleteBuffer, &mut self.done);
@@ -253,6 +277,7 @@ impl<'a> Iterator for Packets<'a> {
                 Format::PcapNg(parser, interfaces) => match parser.next_block(self.rest) {
                     Ok((rest, block)) => {
                         self.rest = rest;
+                        prefetch_next_record(rest);
                         match block {
                             Block::InterfaceDescription(idb) => {
                                 // if_tsresol: default 10^-6 s; the parser converts timestamps itself.

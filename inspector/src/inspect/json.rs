@@ -32,8 +32,13 @@ pub fn append<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(),
 /// Appends `s` as a JSON string, escaped as serde_json does (`\"`, `\\`, `\b \f \n \r \t`, other
 /// control characters as `\u00XX`).
 pub fn append_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    put(out, b"\"");
+    if !needs_escape(bytes) {
+        put(out, bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if b >= 0x20 && b != b'"' && b != b'\\' {
@@ -61,12 +66,70 @@ pub fn append_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Whether any byte is a control character, `"` or `\`: eight bytes at a time (the usual
+/// SWAR tests for a byte below a bound and for a zero byte after an XOR).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        let below_space = w.wrapping_sub(ONES * 0x20) & !w;
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+        if (below_space | zero(quote) | zero(backslash)) & HIGHS != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// Appends a short slice without a call to memcpy: the JSON is mostly short pieces (keys,
+/// numbers, punctuation), for which the call costs more than the copy.
+#[inline(always)]
+fn put(out: &mut Vec<u8>, b: &[u8]) {
+    let n = b.len();
+    if n > 16 {
+        out.extend_from_slice(b);
+        return;
+    }
+    out.reserve(16);
+    let len = out.len();
+    // SAFETY: 16 bytes are reserved past `len` and n <= 16; every read is inside `b` (the
+    // overlapping pairs of reads cover lengths between one and two words); the bytes written
+    // at len..len+n are initialised before set_len.
+    unsafe {
+        let src = b.as_ptr();
+        let dst = out.as_mut_ptr().add(len);
+        if n >= 8 {
+            let head = src.cast::<u64>().read_unaligned();
+            let tail = src.add(n - 8).cast::<u64>().read_unaligned();
+            dst.cast::<u64>().write_unaligned(head);
+            dst.add(n - 8).cast::<u64>().write_unaligned(tail);
+        } else if n >= 4 {
+            let head = src.cast::<u32>().read_unaligned();
+            let tail = src.add(n - 4).cast::<u32>().read_unaligned();
+            dst.cast::<u32>().write_unaligned(head);
+            dst.add(n - 4).cast::<u32>().write_unaligned(tail);
+        } else if n > 0 {
+            *dst = *src;
+            *dst.add(n / 2) = *src.add(n / 2);
+            *dst.add(n - 1) = *src.add(n - 1);
+        }
+        out.set_len(len + n);
+    }
+}
+
 /// `"key":` for a struct field: field names never need escaping.
 fn append_key(out: &mut Vec<u8>, key: &'static str) {
-    debug_assert!(key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'));
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
+    debug_assert!(!needs_escape(key.as_bytes()));
+    put(out, b"\"");
+    put(out, key.as_bytes());
+    put(out, b"\":");
 }
 
 /// `serialize_i8` ... `serialize_u128`, each calling `self.$write(v)`.
@@ -84,8 +147,7 @@ struct JsonWriter<'o> {
 
 impl JsonWriter<'_> {
     fn int(&mut self, v: impl itoa::Integer) -> Result<(), JsonError> {
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        put(self.out, itoa::Buffer::new().format(v).as_bytes());
         Ok(())
     }
 }
@@ -101,7 +163,7 @@ pub struct Compound<'a, 'o> {
 impl Compound<'_, '_> {
     fn comma(&mut self) {
         if !self.first {
-            self.w.out.push(b',');
+            put(self.w.out, b",");
         }
         self.first = false;
     }
@@ -119,26 +181,23 @@ impl<'a, 'o> ser::Serializer for &'a mut JsonWriter<'o> {
     type SerializeStructVariant = Compound<'a, 'o>;
 
     fn serialize_bool(self, v: bool) -> Result<(), JsonError> {
-        self.out
-            .extend_from_slice(if v { b"true" } else { b"false" });
+        put(self.out, if v { b"true" } else { b"false" });
         Ok(())
     }
     integers!(int: serialize_i8(i8), serialize_i16(i16), serialize_i32(i32), serialize_i64(i64), serialize_i128(i128), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32), serialize_u64(u64), serialize_u128(u128));
     fn serialize_f32(self, v: f32) -> Result<(), JsonError> {
         if v.is_finite() {
-            self.out
-                .extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
+            put(self.out, zmij::Buffer::new().format_finite(v).as_bytes());
         } else {
-            self.out.extend_from_slice(b"null");
+            put(self.out, b"null");
         }
         Ok(())
     }
     fn serialize_f64(self, v: f64) -> Result<(), JsonError> {
         if v.is_finite() {
-            self.out
-                .extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
+            put(self.out, zmij::Buffer::new().format_finite(v).as_bytes());
         } else {
-            self.out.extend_from_slice(b"null");
+            put(self.out, b"null");
         }
         Ok(())
     }
@@ -165,7 +224,7 @@ impl<'a, 'o> ser::Serializer for &'a mut JsonWriter<'o> {
         value.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), JsonError> {
-        self.out.extend_from_slice(b"null");
+        put(self.out, b"null");
         Ok(())
     }
     fn serialize_unit_struct(self, _name: &'static str) -> Result<(), JsonError> {
@@ -228,7 +287,7 @@ impl<'a, 'o> ser::Serializer for &'a mut JsonWriter<'o> {
     ) -> Result<Compound<'a, 'o>, JsonError> {
         self.out.push(b'{');
         append_str(self.out, variant);
-        self.out.extend_from_slice(b":[");
+        put(self.out, b":[");
         Ok(Compound {
             w: self,
             first: true,
@@ -259,7 +318,7 @@ impl<'a, 'o> ser::Serializer for &'a mut JsonWriter<'o> {
     ) -> Result<Compound<'a, 'o>, JsonError> {
         self.out.push(b'{');
         append_str(self.out, variant);
-        self.out.extend_from_slice(b":{");
+        put(self.out, b":{");
         Ok(Compound {
             w: self,
             first: true,
@@ -283,7 +342,7 @@ impl Compound<'_, '_> {
         value.serialize(&mut *self.w)
     }
     fn close(self) -> Result<(), JsonError> {
-        self.w.out.extend_from_slice(self.close);
+        put(self.w.out, self.close);
         Ok(())
     }
 }
@@ -614,6 +673,21 @@ mod tests {
             empty_map: BTreeMap::new(),
         };
         same_as_serde_json(&all);
+    }
+
+    #[test]
+    fn strings_of_every_short_length_with_an_escape_anywhere_match_serde_json() {
+        for len in 0..40 {
+            let plain: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            same_as_serde_json(&plain);
+            for pos in 0..len {
+                for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', ' ', '\u{7f}', 'é'] {
+                    let mut s: Vec<char> = plain.chars().collect();
+                    s[pos] = special;
+                    same_as_serde_json(&s.into_iter().collect::<String>());
+                }
+            }
+        }
     }
 
     #[test]

@@ -5,12 +5,21 @@ use serde::Serializer;
 
 pub fn bytes<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(b.len() * 2);
-    for byte in b {
-        out.push(DIGITS[usize::from(byte >> 4)] as char);
-        out.push(DIGITS[usize::from(byte & 0xF)] as char);
+    // Addresses, CCIs and short options (the common case, once per packet) on the stack.
+    let mut stack = [0u8; 64];
+    let mut heap = Vec::new();
+    let out: &mut [u8] = if b.len() * 2 <= stack.len() {
+        &mut stack[..b.len() * 2]
+    } else {
+        heap.resize(b.len() * 2, 0);
+        &mut heap
+    };
+    for (pair, byte) in out.chunks_exact_mut(2).zip(b) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xF)];
     }
-    s.serialize_str(&out)
+    // Hex digits are ASCII.
+    s.serialize_str(std::str::from_utf8(out).unwrap_or_default())
 }
 
 pub fn u128_num<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {

@@ -163,13 +163,13 @@ enum Stop {
 
 impl<'o> Processor<'o> {
     /// Everything after the dissection: findings, sessions, objects, filter, outputs.
-    fn process(&mut self, d: Dissected<'_>) -> Result<(), Stop> {
+    fn process(&mut self, d: &Dissected<'_>) -> Result<(), Stop> {
         self.last_frame = d.raw.frame;
         let t0 = *self.t0.get_or_insert(d.raw.timestamp);
-        for f in output::all_findings(&d) {
+        for f in output::all_findings(d) {
             count_finding(&mut self.findings, d.raw.frame, &f);
         }
-        self.sessions.push(&d);
+        self.sessions.push(d);
         if let (Some(a), Some(flow)) = (&d.alc, d.flow) {
             self.alc_packets += 1;
             let before = self.assembler.fdt_instances.len();
@@ -178,7 +178,7 @@ impl<'o> Processor<'o> {
                 self.fdt_times.push((d.raw.frame, d.raw.timestamp));
             }
         }
-        if self.filter.as_ref().is_some_and(|f| !f.matches(&d)) {
+        if self.filter.as_ref().is_some_and(|f| !f.matches(d)) {
             return Ok(());
         }
         if let Some(w) = self.pcap_out.as_mut() {
@@ -190,14 +190,14 @@ impl<'o> Processor<'o> {
         }
         let out = &mut self.out;
         let written = match self.args.format {
-            Format::Json => output::write_json_line(out, &d, t0),
+            Format::Json => output::write_json_line(out, d, t0),
             Format::Fields => writeln!(
                 out,
                 "{}",
-                output::fields_line(&d, &self.fields, &self.separator)
+                output::fields_line(d, &self.fields, &self.separator)
             ),
-            Format::Text if self.args.verbose => write!(out, "{}", output::tree(&d, t0)),
-            Format::Text => writeln!(out, "{}", output::summary_line(&d, t0)),
+            Format::Text if self.args.verbose => write!(out, "{}", output::tree(d, t0)),
+            Format::Text => writeln!(out, "{}", output::summary_line(d, t0)),
         };
         let hex = if self.args.hex {
             writeln!(out, "{}", output::hex_dump(d.raw.data))
@@ -369,9 +369,10 @@ fn process_batches<'a>(
     position: &ReadPosition,
 ) -> Result<(), Stop> {
     for (mut batch, consumed) in full {
-        for d in batch.drain(..) {
+        for d in &batch {
             p.process(d)?;
         }
+        batch.clear();
         position.set(consumed);
         // The reader may have finished: a batch not recycled is simply dropped.
         let _ = empty.send(batch);
@@ -494,7 +495,7 @@ fn read_live(
             data: &data,
             orig_len: data.len() as u32,
         };
-        p.process(dissect(raw, flows))?;
+        p.process(&dissect(raw, flows))?;
     }
     Ok(())
 }
