@@ -4,7 +4,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use rmt_inspector::wire::ext_fdt::ExtFdt;
-use rmt_inspector::wire::lct::{ExtensionBody, HeaderExtension, LctRepr};
+use rmt_inspector::wire::lct::{Cci, ExtensionBody, HeaderExtension, LctRepr};
 
 #[derive(Arbitrary, Debug)]
 struct Header {
@@ -56,7 +56,7 @@ fuzz_target!(|h: Header| {
         close_object: h.b,
         hdr_len: 0,
         codepoint: h.cp,
-        cci: h.cci[..4 * (usize::from(c) + 1)].to_vec(),
+        cci: Cci::from_slice(&h.cci[..4 * (usize::from(c) + 1)]).unwrap_or_default(),
         tsi: (tsi_bits > 0).then(|| (u128::from(h.tsi) & mask(tsi_bits)) as u64),
         toi: (toi_bits > 0).then(|| h.toi & mask(toi_bits)),
         extensions: exts,

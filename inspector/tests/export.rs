@@ -302,7 +302,7 @@ fn alc_packets(tsi: u64, toi: u128, object: &[u8], e: usize) -> Vec<Vec<u8>> {
                 close_object: false,
                 hdr_len: 0,
                 codepoint: 0,
-                cci: vec![0; 4],
+                cci: rmt_inspector::wire::lct::Cci::zeros(4),
                 tsi: Some(tsi),
                 toi: Some(toi),
                 extensions: vec![HeaderExtension {

@@ -96,7 +96,7 @@ fn alc(p: &Pkt) -> Vec<u8> {
         close_object: p.b,
         hdr_len: 0,
         codepoint: p.cp,
-        cci: vec![0; 4],
+        cci: rmt_inspector::wire::lct::Cci::zeros(4),
         tsi: Some(1),
         toi,
         extensions: exts,

@@ -65,7 +65,7 @@ pub fn lct_header(
         close_object: false,
         hdr_len: 0,
         codepoint,
-        cci: vec![0; 4],
+        cci: rmt_inspector::wire::lct::Cci::zeros(4),
         tsi: Some(tsi),
         toi,
         extensions,

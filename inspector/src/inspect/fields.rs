@@ -225,7 +225,7 @@ pub static FIELDS: &[Field] = &[
         ["rmt-lct.cci"],
         Bytes,
         "congestion control information",
-        |d, o| o.extend(d.alc.as_ref().map(|a| Value::Bytes(a.lct.cci.clone())))
+        |d, o| o.extend(d.alc.as_ref().map(|a| Value::Bytes(a.lct.cci.to_vec())))
     ),
     field!(
         "lct.tsi",

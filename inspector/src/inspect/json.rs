@@ -127,9 +127,19 @@ fn put(out: &mut Vec<u8>, b: &[u8]) {
 /// `"key":` for a struct field: field names never need escaping.
 fn append_key(out: &mut Vec<u8>, key: &'static str) {
     debug_assert!(!needs_escape(key.as_bytes()));
-    put(out, b"\"");
-    put(out, key.as_bytes());
-    put(out, b"\":");
+    let key = key.as_bytes();
+    if key.len() > 16 {
+        put(out, b"\"");
+        out.extend_from_slice(key);
+        put(out, b"\":");
+        return;
+    }
+    // One reservation for the quote, the key and the `":`.
+    out.reserve(24);
+    out.push(b'"');
+    put(out, key);
+    out.push(b'"');
+    out.push(b':');
 }
 
 /// `serialize_i8` ... `serialize_u128`, each calling `self.$write(v)`.

@@ -324,6 +324,55 @@ impl HeaderExtension {
     }
 }
 
+/// The Congestion Control Information field: 32*(C+1) bits, so at most 16 bytes (C is two bits,
+/// RFC 5651 §5.1). Kept inline so that decoding a packet allocates nothing for it.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cci {
+    len: u8,
+    bytes: [u8; Cci::MAX_LEN],
+}
+
+impl Cci {
+    pub const MAX_LEN: usize = 16;
+
+    /// The CCI holding `bytes`; None when longer than [`Cci::MAX_LEN`].
+    pub fn from_slice(bytes: &[u8]) -> Option<Cci> {
+        let mut cci = Cci {
+            len: u8::try_from(bytes.len()).ok()?,
+            bytes: [0; Cci::MAX_LEN],
+        };
+        cci.bytes.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(cci)
+    }
+
+    /// `len` zero bytes (at most [`Cci::MAX_LEN`]).
+    pub fn zeros(len: usize) -> Cci {
+        Cci {
+            len: len.min(Cci::MAX_LEN) as u8,
+            bytes: [0; Cci::MAX_LEN],
+        }
+    }
+}
+
+impl std::ops::Deref for Cci {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Debug for Cci {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Cci {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_hex::bytes(self, s)
+    }
+}
+
 /// The decoded LCT header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LctRepr {
@@ -344,8 +393,7 @@ pub struct LctRepr {
     /// Total header length in 32-bit words, extensions included.
     pub hdr_len: u8,
     pub codepoint: u8,
-    #[serde(serialize_with = "serde_hex::bytes")]
-    pub cci: Vec<u8>,
+    pub cci: Cci,
     /// Absent when S=H=0.
     pub tsi: Option<u64>,
     /// Absent when O=H=0. Up to 112 bits.
@@ -412,7 +460,8 @@ impl LctRepr {
         }
         let mut r = Reader::new(datagram, "lct.truncated", RULE);
         r.bytes("first_word", 4)?;
-        let cci = r.bytes("cci", view.cci_len())?.to_vec();
+        // Never longer than 16 bytes: C is two bits.
+        let cci = Cci::from_slice(r.bytes("cci", view.cci_len())?).unwrap_or_default();
         let tsi = match view.tsi_len() {
             0 => None,
             n => Some(r.uint("tsi", n)? as u64),
