@@ -129,16 +129,31 @@ impl Dissected<'_> {
     }
 }
 
+impl<'a> Dissected<'a> {
+    /// A packet not decoded yet.
+    pub fn new(raw: RawPacket<'a>) -> Self {
+        Dissected {
+            raw,
+            frame: None,
+            flow: None,
+            alc: None,
+            alc_offset: 0,
+            findings: Vec::new(),
+            error: None,
+        }
+    }
+}
+
 pub fn dissect<'a>(raw: RawPacket<'a>, flows: &mut FlowSelector) -> Dissected<'a> {
-    let mut d = Dissected {
-        raw,
-        frame: None,
-        flow: None,
-        alc: None,
-        alc_offset: 0,
-        findings: Vec::new(),
-        error: None,
-    };
+    let mut d = Dissected::new(raw);
+    dissect_into(&mut d, flows);
+    d
+}
+
+/// [`dissect`] into a packet already in place (e.g. in a batch), so that the decoded layers
+/// are not moved again.
+pub fn dissect_into(d: &mut Dissected<'_>, flows: &mut FlowSelector) {
+    let raw = d.raw;
     if (raw.orig_len as usize) > raw.data.len() {
         d.findings.push(Finding::new(
             "frame.snap_truncated",
@@ -153,14 +168,14 @@ pub fn dissect<'a>(raw: RawPacket<'a>, flows: &mut FlowSelector) -> Dissected<'a
         Ok(f) => f,
         Err(e) => {
             d.error = Some(e);
-            return d;
+            return;
         }
     };
     d.findings.extend(frame.findings);
     let frame = frame.value;
     let (Some(udp), Some(ip)) = (frame.udp, frame.ip.as_ref()) else {
         d.frame = Some(frame);
-        return d;
+        return;
     };
     let flow = Flow {
         src: ip.src(),
@@ -178,7 +193,7 @@ pub fn dissect<'a>(raw: RawPacket<'a>, flows: &mut FlowSelector) -> Dissected<'a
         flows.ports.contains(&udp.dst_port) || flows.ports.contains(&udp.src_port)
     };
     if !wanted {
-        return d;
+        return;
     }
     match AlcPacket::parse(payload, flows.ctx) {
         Ok(a) => {
@@ -190,5 +205,4 @@ pub fn dissect<'a>(raw: RawPacket<'a>, flows: &mut FlowSelector) -> Dissected<'a
         }
         Err(e) => d.error = Some(e.at(d.alc_offset)),
     }
-    d
 }

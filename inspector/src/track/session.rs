@@ -35,10 +35,8 @@ pub struct SessionStats {
     pub cci_bits: u32,
     /// TOI field width in bits of the first packet that had one, or 0.
     toi_bits: Option<usize>,
-    /// Per TOI: codepoint and whether B was seen.
-    objects: BTreeMap<u128, (u8, bool)>,
-    /// Per TOI, the times of its first and last packet.
-    toi_times: BTreeMap<u128, (Duration, Duration)>,
+    /// Per TOI: what its packets showed (one map, one lookup per packet).
+    objects: BTreeMap<u128, ObjectSeen>,
     uses_fdt: bool,
     fdt_tois: BTreeSet<u128>,
     /// Per TOI, the parameters the first FDT Instance describing it gave (RFC 6726 §3.3).
@@ -51,6 +49,17 @@ pub struct SessionStats {
     /// The last object's key, first OTI and codec parameters: packets come in long runs of
     /// one object, and this saves the map lookups and the OTI mapping per packet.
     current: Option<ObjectOti>,
+}
+
+/// What the packets of one TOI showed.
+#[derive(Debug, Clone, Copy)]
+struct ObjectSeen {
+    /// The codepoint of its first packet (RFC 5052 §6.1: it does not change within an object).
+    codepoint: u8,
+    close_object_seen: bool,
+    /// Times of its first and last packet.
+    first: Duration,
+    last: Duration,
 }
 
 /// How long after the first A=1 packets with A=1 may still carry data (RFC 5651 §5.1: "the
@@ -138,7 +147,6 @@ impl SessionTracker {
                 cci_bits: 32 * (u32::from(a.lct.c) + 1),
                 toi_bits: None,
                 objects: BTreeMap::new(),
-                toi_times: BTreeMap::new(),
                 uses_fdt: false,
                 fdt_tois: BTreeSet::new(),
                 fdt_params: BTreeMap::new(),
@@ -356,44 +364,37 @@ impl SessionTracker {
             );
         }
         let t = d.raw.timestamp;
-        s.toi_times
-            .entry(toi)
-            .and_modify(|(_, last)| *last = t)
-            .or_insert((t, t));
-        match s.objects.get_mut(&toi) {
-            None => {
-                s.objects.insert(toi, (a.lct.codepoint, a.lct.close_object));
-            }
-            Some((cp, b_seen)) => {
-                let (cp, b_seen) = (*cp, *b_seen);
-                if cp != a.lct.codepoint {
-                    Self::raise(
-                        f,
-                        s,
-                        frame,
-                        "alc.cp.changed_within_object",
-                        Severity::Error,
-                        "RFC 5052 §6.1",
-                        format!("TOI {toi}: codepoint {} after {cp}", a.lct.codepoint),
-                    );
-                }
-                if b_seen && !a.lct.close_object {
-                    Self::raise(
-                        f,
-                        s,
-                        frame,
-                        "lct.close_object.reverted",
-                        Severity::Warning,
-                        "RFC 5651 §5.1",
-                        format!("TOI {toi}: B=0 after B=1"),
-                    );
-                }
-                if a.lct.close_object {
-                    if let Some(o) = s.objects.get_mut(&toi) {
-                        o.1 = true;
-                    }
-                }
-            }
+        let (cp, close_object) = (a.lct.codepoint, a.lct.close_object);
+        let seen = s.objects.entry(toi).or_insert(ObjectSeen {
+            codepoint: cp,
+            close_object_seen: close_object,
+            first: t,
+            last: t,
+        });
+        seen.last = t;
+        let (first_cp, b_seen) = (seen.codepoint, seen.close_object_seen);
+        seen.close_object_seen |= close_object;
+        if first_cp != cp {
+            Self::raise(
+                f,
+                s,
+                frame,
+                "alc.cp.changed_within_object",
+                Severity::Error,
+                "RFC 5052 §6.1",
+                format!("TOI {toi}: codepoint {cp} after {first_cp}"),
+            );
+        }
+        if b_seen && !close_object {
+            Self::raise(
+                f,
+                s,
+                frame,
+                "lct.close_object.reverted",
+                Severity::Warning,
+                "RFC 5651 §5.1",
+                format!("TOI {toi}: B=0 after B=1"),
+            );
         }
     }
 
@@ -599,7 +600,7 @@ impl SessionTracker {
         let half = 1u128 << (bits - 1);
         let mask = (1u128 << bits) - 1;
         let mut by_first: Vec<(Duration, Duration, u128)> =
-            s.toi_times.iter().map(|(t, (a, b))| (*a, *b, *t)).collect();
+            s.objects.iter().map(|(t, o)| (o.first, o.last, *t)).collect();
         by_first.sort_unstable();
         let mut active: Vec<(Duration, u128)> = Vec::new();
         for (first, last, toi) in by_first {

@@ -89,6 +89,10 @@ impl<'a> Reader<'a> {
     pub fn uint(&mut self, field: &'static str, n: usize) -> Result<u128, WireError> {
         debug_assert!(n <= 16);
         let bytes = self.bytes(field, n)?;
+        // TSI and TOI fields are mostly 4 bytes: one load instead of a byte loop.
+        if let Ok(word) = <[u8; 4]>::try_from(bytes) {
+            return Ok(u128::from(u32::from_be_bytes(word)));
+        }
         Ok(bytes
             .iter()
             .fold(0u128, |acc, b| (acc << 8) | u128::from(*b)))

@@ -17,7 +17,7 @@ use clap::{Parser, ValueEnum};
 use rmt_inspector::capture::live::{Join, LiveCapture};
 use rmt_inspector::capture::reader::{Packets, RawPacket, ReadError, ReadPosition, Source};
 use rmt_inspector::capture::writer::PcapNgOut;
-use rmt_inspector::inspect::dissect::{dissect, Dissected, FlowSelector};
+use rmt_inspector::inspect::dissect::{dissect, dissect_into, Dissected, FlowSelector};
 use rmt_inspector::inspect::fields::{glossary, lookup, Field};
 use rmt_inspector::inspect::filter::Filter;
 use rmt_inspector::inspect::output;
@@ -412,7 +412,10 @@ fn read_packets<'a>(
             break;
         }
         last_frame = raw.frame;
-        batch.push(dissect(raw, flows));
+        batch.push(Dissected::new(raw));
+        if let Some(d) = batch.last_mut() {
+            dissect_into(d, flows);
+        }
         if batch.len() == BATCH {
             let consumed = packets.consumed(total);
             if progress && consumed >= next_progress {
