@@ -325,3 +325,58 @@ fn write_filtered_packets_as_pcapng_and_read_them_back() {
     );
     let _ = std::fs::remove_file(&out);
 }
+
+/// A capture long enough for several batches between the reading and the processing threads
+/// (each prints part of every batch): the output is every packet once, in capture order, in
+/// every mode, with and without a filter, and -c stops at the right packet.
+#[test]
+fn long_captures_print_every_packet_once_in_order() {
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+    let n = 5000u32;
+    let frames = (0..n).map(|i| {
+        let mut lct = vec![0x10, 0xA0, 4, 0, 0, 0, 0, 0];
+        lct.extend_from_slice(&9u32.to_be_bytes());
+        lct.extend_from_slice(&(1 + i % 7).to_be_bytes());
+        lct.extend_from_slice(&((i / 7) as u16).to_be_bytes());
+        lct.extend_from_slice(&0u16.to_be_bytes());
+        lct.extend_from_slice(&[0xAB; 100]);
+        (
+            Duration::from_micros(u64::from(i) * 10),
+            rmt_inspector::wire::frame::Frame::ipv4_udp(
+                (Ipv4Addr::new(10, 0, 0, 1), 40000),
+                (Ipv4Addr::new(233, 252, 0, 1), 3400),
+                &lct,
+                false,
+            ),
+        )
+    });
+    let path = std::env::temp_dir().join(format!("rmtkit-cli-long-{}.pcap", std::process::id()));
+    rmt_inspector::capture::writer::write_pcap(&path, frames).unwrap();
+    let p = path.to_str().unwrap();
+    let frame_numbers = |args: &[&str]| -> Vec<u64> {
+        let o = run(&[&["-r", p], args].concat());
+        assert!(o.status.success(), "{args:?}");
+        stdout(&o)
+            .lines()
+            .map(|l| {
+                let first = l.split(['\t', ',', ' ']).find(|w| !w.is_empty()).unwrap();
+                first
+                    .trim_start_matches("{\"frame\":")
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{l}"))
+            })
+            .collect()
+    };
+    let all: Vec<u64> = (1..=u64::from(n)).collect();
+    assert_eq!(frame_numbers(&["-T", "fields", "-e", "frame.number"]), all);
+    assert_eq!(frame_numbers(&["-T", "json"]), all);
+    assert_eq!(frame_numbers(&[]), all);
+    let toi3: Vec<u64> = all.iter().copied().filter(|f| (f - 1) % 7 == 2).collect();
+    assert_eq!(frame_numbers(&["-T", "json", "-Y", "lct.toi == 3"]), toi3);
+    assert_eq!(
+        frame_numbers(&["-T", "fields", "-e", "frame.number", "-c", "2345"]),
+        all[..2345]
+    );
+    std::fs::remove_file(&path).unwrap();
+}

@@ -192,14 +192,20 @@ pub fn write_json_line(
     d: &Dissected,
     t0: Duration,
 ) -> std::io::Result<()> {
-    let findings = all_findings(d);
     // Serialised into a buffer reused across packets, then written at once.
     JSON_BUFFER.with_borrow_mut(|buf| {
         buf.clear();
-        super::json::append(buf, &packet_json(d, t0, &findings)).map_err(std::io::Error::other)?;
-        buf.push(b'\n');
+        append_json_line(buf, d, t0)?;
         out.write_all(buf)
     })
+}
+
+/// [`write_json_line`] appended to a buffer.
+pub fn append_json_line(buf: &mut Vec<u8>, d: &Dissected, t0: Duration) -> std::io::Result<()> {
+    let findings = all_findings(d);
+    super::json::append(buf, &packet_json(d, t0, &findings)).map_err(std::io::Error::other)?;
+    buf.push(b'\n');
+    Ok(())
 }
 
 thread_local! {

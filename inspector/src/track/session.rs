@@ -599,8 +599,11 @@ impl SessionTracker {
         }
         let half = 1u128 << (bits - 1);
         let mask = (1u128 << bits) - 1;
-        let mut by_first: Vec<(Duration, Duration, u128)> =
-            s.objects.iter().map(|(t, o)| (o.first, o.last, *t)).collect();
+        let mut by_first: Vec<(Duration, Duration, u128)> = s
+            .objects
+            .iter()
+            .map(|(t, o)| (o.first, o.last, *t))
+            .collect();
         by_first.sort_unstable();
         let mut active: Vec<(Duration, u128)> = Vec::new();
         for (first, last, toi) in by_first {

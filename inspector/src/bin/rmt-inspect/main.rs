@@ -140,15 +140,15 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
 /// Everything done with each packet, from a file or from an interface.
 struct Processor<'o> {
     args: &'o Args,
-    filter: Option<Filter>,
-    fields: Vec<&'static Field>,
-    separator: String,
+    printer: &'o Printer<'o>,
     assembler: Assembler,
     sessions: SessionTracker,
     findings: BTreeMap<&'static str, (Severity, &'static str, u64, u64)>,
     fdt_times: Vec<(u64, Duration)>,
     pcap_out: Option<PcapNgOut<BufWriter<std::fs::File>>>,
     out: BufWriter<std::io::Stdout>,
+    /// Output of the current packet, reused.
+    printed: Vec<u8>,
     t0: Option<Duration>,
     last_frame: u64,
     alc_packets: u64,
@@ -162,8 +162,9 @@ enum Stop {
 }
 
 impl<'o> Processor<'o> {
-    /// Everything after the dissection: findings, sessions, objects, filter, outputs.
-    fn process(&mut self, d: &Dissected<'_>) -> Result<(), Stop> {
+    /// Everything after the dissection: findings, sessions, objects, filter, outputs. With
+    /// `printed`, the packet's output was already written (by the reading thread).
+    fn process(&mut self, d: &Dissected<'_>, printed: bool) -> Result<(), Stop> {
         self.last_frame = d.raw.frame;
         let t0 = *self.t0.get_or_insert(d.raw.timestamp);
         for f in output::all_findings(d) {
@@ -178,19 +179,48 @@ impl<'o> Processor<'o> {
                 self.fdt_times.push((d.raw.frame, d.raw.timestamp));
             }
         }
-        if self.filter.as_ref().is_some_and(|f| !f.matches(d)) {
+        if !self.printer.shown(d) {
             return Ok(());
         }
         if let Some(w) = self.pcap_out.as_mut() {
             w.write(&d.raw)
                 .map_err(|e| Stop::Failed(format!("cannot write the pcapng output: {e}")))?;
         }
-        if self.args.quiet {
+        if printed || self.args.quiet {
             return Ok(());
         }
-        let out = &mut self.out;
-        let written = match self.args.format {
-            Format::Json => output::write_json_line(out, d, t0),
+        self.printed.clear();
+        self.printer.print(d, t0, &mut self.printed);
+        self.out
+            .write_all(&self.printed)
+            .map_err(|_| Stop::OutputClosed)
+    }
+}
+
+/// How the packets shown are printed (filter and output mode). Shared by the thread that reads
+/// and dissects and the one that processes, so that both can print part of each batch.
+struct Printer<'o> {
+    args: &'o Args,
+    filter: Option<Filter>,
+    fields: Vec<&'static Field>,
+    separator: String,
+}
+
+impl Printer<'_> {
+    fn shown(&self, d: &Dissected) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.matches(d))
+    }
+
+    /// Whether packets print anything (not with -q).
+    fn prints(&self) -> bool {
+        !self.args.quiet
+    }
+
+    /// Appends the output of one packet that passed the filter.
+    fn print(&self, d: &Dissected, t0: Duration, out: &mut Vec<u8>) {
+        // Writing into a Vec cannot fail.
+        let _ = match self.args.format {
+            Format::Json => output::append_json_line(out, d, t0),
             Format::Fields => writeln!(
                 out,
                 "{}",
@@ -199,12 +229,9 @@ impl<'o> Processor<'o> {
             Format::Text if self.args.verbose => write!(out, "{}", output::tree(d, t0)),
             Format::Text => writeln!(out, "{}", output::summary_line(d, t0)),
         };
-        let hex = if self.args.hex {
-            writeln!(out, "{}", output::hex_dump(d.raw.data))
-        } else {
-            Ok(())
-        };
-        written.and(hex).map_err(|_| Stop::OutputClosed)
+        if self.args.hex {
+            let _ = writeln!(out, "{}", output::hex_dump(d.raw.data));
+        }
     }
 }
 
@@ -259,11 +286,16 @@ fn main() -> ExitCode {
         || args.stats.contains(&Stat::Objects)
         || args.stats.contains(&Stat::Findings)
         || args.stats.contains(&Stat::Cid);
-    let mut p = Processor {
+    let printer = Printer {
         args: &args,
         filter,
         fields,
         separator,
+    };
+    let mut p = Processor {
+        args: &args,
+        printer: &printer,
+        printed: Vec::new(),
         assembler: Assembler::new(AssemblerConfig {
             all_objects,
             ..AssemblerConfig::default()
@@ -322,12 +354,13 @@ fn read_file(
     };
     let total = source.bytes().len();
     let count = p.args.count;
+    let printer = p.printer;
     let position = ReadPosition::default();
     // Three threads: one maps the pages ahead of the parser and releases those behind the
-    // processor; this one reads and dissects the packets; one processes them (sessions,
-    // objects, output), in batches of BATCH packets.
-    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<Dissected>, usize)>(4);
-    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<Dissected>>();
+    // processor; this one reads and dissects the packets and prints part of each batch; one
+    // processes them (sessions, objects) and prints the rest, in batches of BATCH packets.
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
     std::thread::scope(|scope| {
         scope.spawn(|| source.read_ahead(&position));
         let position = &position;
@@ -338,6 +371,7 @@ fn read_file(
         });
         let read = read_packets(
             flows,
+            printer,
             path,
             &mut packets,
             total,
@@ -353,27 +387,56 @@ fn read_file(
 }
 
 /// Packets per batch handed from the reading thread to the processing thread.
-const BATCH: usize = 256;
+const BATCH: usize = 1024;
+
+/// The share of each batch the reading thread prints (it also dissects, so it takes less than
+/// half): printing JSON costs several times the dissection.
+const PRINTED_BY_READER: usize = BATCH * 3 / 8;
+
+/// Packets dissected by the reading thread, with the output of the first ones.
+struct Batch<'a> {
+    packets: Vec<Dissected<'a>>,
+    /// Bytes of the capture consumed once these packets are done with.
+    consumed: usize,
+    /// The output of `packets[..printed_upto]`, in order.
+    printed: Vec<u8>,
+    printed_upto: usize,
+}
+
+impl Batch<'_> {
+    fn new() -> Self {
+        Batch {
+            packets: Vec::with_capacity(BATCH),
+            consumed: 0,
+            printed: Vec::new(),
+            printed_upto: 0,
+        }
+    }
+}
 
 type Batches<'a> = (
-    std::sync::mpsc::SyncSender<(Vec<Dissected<'a>>, usize)>,
-    std::sync::mpsc::Receiver<Vec<Dissected<'a>>>,
+    std::sync::mpsc::SyncSender<Batch<'a>>,
+    std::sync::mpsc::Receiver<Batch<'a>>,
 );
 
 /// The processing thread: batches in order; after each, the bytes before the batch's end are
 /// done with. Returns at the end of input or when output fails (the reader then stops too).
 fn process_batches<'a>(
     p: &mut Processor,
-    full: std::sync::mpsc::Receiver<(Vec<Dissected<'a>>, usize)>,
-    empty: std::sync::mpsc::Sender<Vec<Dissected<'a>>>,
+    full: std::sync::mpsc::Receiver<Batch<'a>>,
+    empty: std::sync::mpsc::Sender<Batch<'a>>,
     position: &ReadPosition,
 ) -> Result<(), Stop> {
-    for (mut batch, consumed) in full {
-        for d in &batch {
-            p.process(d)?;
+    for mut batch in full {
+        p.out
+            .write_all(&batch.printed)
+            .map_err(|_| Stop::OutputClosed)?;
+        for (i, d) in batch.packets.iter().enumerate() {
+            p.process(d, i < batch.printed_upto)?;
         }
-        batch.clear();
-        position.set(consumed);
+        batch.packets.clear();
+        batch.printed.clear();
+        position.set(batch.consumed);
         // The reader may have finished: a batch not recycled is simply dropped.
         let _ = empty.send(batch);
     }
@@ -381,8 +444,10 @@ fn process_batches<'a>(
 }
 
 /// The reading thread: parses records and dissects packets, in batches to the processor.
+#[allow(clippy::too_many_arguments)]
 fn read_packets<'a>(
     flows: &mut FlowSelector,
+    printer: &Printer,
     path: &std::path::Path,
     packets: &mut Packets<'a>,
     total: usize,
@@ -393,8 +458,9 @@ fn read_packets<'a>(
     // A progress line on standard error, only when it is a terminal and the input is long.
     let progress = std::io::stderr().is_terminal() && total > 64 << 20;
     let mut next_progress = 0usize;
-    let mut batch: Vec<Dissected<'a>> = Vec::with_capacity(BATCH);
+    let mut batch = Batch::new();
     let mut last_frame = 0;
+    let mut t0 = None;
     while let Some(pkt) = packets.next() {
         let raw = match pkt {
             Ok(r) => r,
@@ -412,11 +478,21 @@ fn read_packets<'a>(
             break;
         }
         last_frame = raw.frame;
-        batch.push(Dissected::new(raw));
-        if let Some(d) = batch.last_mut() {
+        let t0 = *t0.get_or_insert(raw.timestamp);
+        batch.packets.push(Dissected::new(raw));
+        let n = batch.packets.len();
+        if let Some(d) = batch.packets.last_mut() {
             dissect_into(d, flows);
+            // The same output the processor would write, in the same order (the processor
+            // writes `printed` before the rest of the batch).
+            if n <= PRINTED_BY_READER && printer.prints() {
+                if printer.shown(d) {
+                    printer.print(d, t0, &mut batch.printed);
+                }
+                batch.printed_upto = n;
+            }
         }
-        if batch.len() == BATCH {
+        if batch.packets.len() == BATCH {
             let consumed = packets.consumed(total);
             if progress && consumed >= next_progress {
                 eprint!(
@@ -425,20 +501,16 @@ fn read_packets<'a>(
                 );
                 next_progress = consumed + total / 100;
             }
-            let next = empty
-                .try_recv()
-                .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-            if full
-                .send((std::mem::replace(&mut batch, next), consumed))
-                .is_err()
-            {
+            batch.consumed = consumed;
+            let next = empty.try_recv().unwrap_or_else(|_| Batch::new());
+            if full.send(std::mem::replace(&mut batch, next)).is_err() {
                 // The processor stopped (output closed or failed): it reports why.
                 return Ok(());
             }
         }
     }
-    let consumed = packets.consumed(total);
-    let _ = full.send((batch, consumed));
+    batch.consumed = packets.consumed(total);
+    let _ = full.send(batch);
     if progress {
         eprintln!("\rrmt-inspect: 100% ({last_frame} packets)");
     }
@@ -498,7 +570,7 @@ fn read_live(
             data: &data,
             orig_len: data.len() as u32,
         };
-        p.process(&dissect(raw, flows))?;
+        p.process(&dissect(raw, flows), false)?;
     }
     Ok(())
 }
