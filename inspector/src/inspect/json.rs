@@ -99,47 +99,78 @@ fn put(out: &mut Vec<u8>, b: &[u8]) {
     }
     out.reserve(16);
     let len = out.len();
-    // SAFETY: 16 bytes are reserved past `len` and n <= 16; every read is inside `b` (the
-    // overlapping pairs of reads cover lengths between one and two words); the bytes written
-    // at len..len+n are initialised before set_len.
+    // SAFETY: 16 bytes are reserved past `len` and n <= 16; the bytes written at len..len+n
+    // are initialised before set_len.
     unsafe {
-        let src = b.as_ptr();
-        let dst = out.as_mut_ptr().add(len);
-        if n >= 8 {
-            let head = src.cast::<u64>().read_unaligned();
-            let tail = src.add(n - 8).cast::<u64>().read_unaligned();
-            dst.cast::<u64>().write_unaligned(head);
-            dst.add(n - 8).cast::<u64>().write_unaligned(tail);
-        } else if n >= 4 {
-            let head = src.cast::<u32>().read_unaligned();
-            let tail = src.add(n - 4).cast::<u32>().read_unaligned();
-            dst.cast::<u32>().write_unaligned(head);
-            dst.add(n - 4).cast::<u32>().write_unaligned(tail);
-        } else if n > 0 {
-            *dst = *src;
-            *dst.add(n / 2) = *src.add(n / 2);
-            *dst.add(n - 1) = *src.add(n - 1);
-        }
+        copy_short(b, out.as_mut_ptr().add(len));
         out.set_len(len + n);
     }
 }
 
-/// `"key":` for a struct field: field names never need escaping.
-fn append_key(out: &mut Vec<u8>, key: &'static str) {
+/// Copies `src` (at most 16 bytes) to `dst` with at most four loads and stores: overlapping
+/// pairs of words cover every length between one and two words.
+///
+/// # Safety
+/// `dst` must be valid for writing `src.len()` bytes, and `src.len() <= 16`.
+#[inline(always)]
+unsafe fn copy_short(src: &[u8], dst: *mut u8) {
+    let n = src.len();
+    debug_assert!(n <= 16);
+    let s = src.as_ptr();
+    // SAFETY: every read is inside `src`; every write is inside dst..dst+n (the caller's
+    // contract).
+    unsafe {
+        if n >= 8 {
+            let head = s.cast::<u64>().read_unaligned();
+            let tail = s.add(n - 8).cast::<u64>().read_unaligned();
+            dst.cast::<u64>().write_unaligned(head);
+            dst.add(n - 8).cast::<u64>().write_unaligned(tail);
+        } else if n >= 4 {
+            let head = s.cast::<u32>().read_unaligned();
+            let tail = s.add(n - 4).cast::<u32>().read_unaligned();
+            dst.cast::<u32>().write_unaligned(head);
+            dst.add(n - 4).cast::<u32>().write_unaligned(tail);
+        } else if n > 0 {
+            *dst = *s;
+            *dst.add(n / 2) = *s.add(n / 2);
+            *dst.add(n - 1) = *s.add(n - 1);
+        }
+    }
+}
+
+/// `,"key":` (without the comma for the first field) for a struct field: field names never
+/// need escaping. One capacity check, then stores: this runs for every field of every packet.
+fn append_key(out: &mut Vec<u8>, comma: bool, key: &'static str) {
     debug_assert!(!needs_escape(key.as_bytes()));
     let key = key.as_bytes();
-    if key.len() > 16 {
-        put(out, b"\"");
+    let n = key.len();
+    if n > 16 {
+        if comma {
+            out.push(b',');
+        }
+        out.push(b'"');
         out.extend_from_slice(key);
-        put(out, b"\":");
+        out.extend_from_slice(b"\":");
         return;
     }
-    // One reservation for the quote, the key and the `":`.
     out.reserve(24);
-    out.push(b'"');
-    put(out, key);
-    out.push(b'"');
-    out.push(b':');
+    let len = out.len();
+    // SAFETY: 24 bytes are reserved past `len` and at most 1 + 1 + 16 + 2 are written; every
+    // byte up to the new length is written before set_len.
+    unsafe {
+        let mut dst = out.as_mut_ptr().add(len);
+        if comma {
+            *dst = b',';
+            dst = dst.add(1);
+        }
+        *dst = b'"';
+        dst = dst.add(1);
+        copy_short(key, dst);
+        dst = dst.add(n);
+        *dst = b'"';
+        *dst.add(1) = b':';
+        out.set_len(len + usize::from(comma) + n + 3);
+    }
 }
 
 /// `serialize_i8` ... `serialize_u128`, each calling `self.$write(v)`.
@@ -347,12 +378,14 @@ impl Compound<'_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), JsonError> {
-        self.comma();
-        append_key(self.w.out, key);
+        append_key(self.w.out, !self.first, key);
+        self.first = false;
         value.serialize(&mut *self.w)
     }
     fn close(self) -> Result<(), JsonError> {
-        put(self.w.out, self.close);
+        for &b in self.close {
+            self.w.out.push(b);
+        }
         Ok(())
     }
 }
@@ -698,6 +731,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn field_names_of_every_length_around_the_word_sizes_match_serde_json() {
+        #[derive(Serialize)]
+        struct Keys {
+            a: u8,
+            ab: u8,
+            abc: u8,
+            abcd: u8,
+            abcde: u8,
+            abcdefg: u8,
+            abcdefgh: u8,
+            abcdefghi: u8,
+            abcdefghijklmno: u8,
+            abcdefghijklmnop: u8,
+            abcdefghijklmnopq: u8,
+            abcdefghijklmnopqrst: u8,
+        }
+        let keys = Keys {
+            a: 0,
+            ab: 1,
+            abc: 2,
+            abcd: 3,
+            abcde: 4,
+            abcdefg: 5,
+            abcdefgh: 6,
+            abcdefghi: 7,
+            abcdefghijklmno: 8,
+            abcdefghijklmnop: 9,
+            abcdefghijklmnopq: 10,
+            abcdefghijklmnopqrst: 11,
+        };
+        same_as_serde_json(&keys);
+        same_as_serde_json(&vec![keys]);
     }
 
     #[test]
