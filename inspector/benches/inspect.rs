@@ -6,6 +6,10 @@
 //!
 //!     cargo bench -p rmt-inspector --bench inspect
 //!
+//! Each measurement is repeated (RMT_BENCH_RUNS, 7 by default) with the capture read through
+//! first, so that it sits in the page cache, and the best and the median run are printed with
+//! their CPU time (all threads) and the peak resident set.
+//!
 //! Set RMT_BENCH_PACKETS to change the packet count, RMT_BENCH_KEEP=1 to keep the captures (for
 //! profiling; their paths are printed).
 
@@ -50,10 +54,18 @@ fn write_capture(path: &Path, packets: usize) {
     rmt_inspector::capture::writer::write_pcap(path, frames).unwrap();
 }
 
-/// Runs rmt-inspect; returns wall time and that child's peak resident set in KiB.
+/// One run of rmt-inspect: wall time, CPU time (user + system, all threads) and peak resident
+/// set in KiB.
+struct Run {
+    wall: Duration,
+    cpu: Duration,
+    rss_kib: i64,
+}
+
+/// Runs rmt-inspect once.
 // The child is reaped by wait4 (which also gives its rusage), not by Child::wait.
 #[allow(clippy::zombie_processes)]
-fn run(bin: &Path, args: &[&str]) -> (Duration, i64) {
+fn run_once(bin: &Path, args: &[&str]) -> Run {
     let start = Instant::now();
     let child = Command::new(bin)
         .args(args)
@@ -65,12 +77,49 @@ fn run(bin: &Path, args: &[&str]) -> (Duration, i64) {
     // SAFETY: wait4 on our own child's pid fills `status` and `usage` for that child only.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    let elapsed = start.elapsed();
+    let wall = start.elapsed();
     assert!(
         pid > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "{args:?}"
     );
-    (elapsed, usage.ru_maxrss)
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    Run {
+        wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        rss_kib: usage.ru_maxrss,
+    }
+}
+
+/// Reads the file through, so that the runs measure the inspector on a capture in the page
+/// cache ("memory-bound"), not the disk: some machines drop cached pages within seconds.
+fn warm(path: &Path) {
+    let mut f = std::fs::File::open(path).unwrap();
+    let mut buf = vec![0u8; 1 << 22];
+    while std::io::Read::read(&mut f, &mut buf).unwrap() > 0 {}
+}
+
+/// `runs` runs, each on a warm page cache; prints the best and the median.
+fn measure(name: &str, bin: &Path, capture: &Path, args: &[&str], packets: usize, runs: usize) {
+    let path = capture.to_str().unwrap();
+    let mut all: Vec<Run> = (0..runs)
+        .map(|_| {
+            warm(capture);
+            run_once(bin, &[&["-r", path], args].concat())
+        })
+        .collect();
+    all.sort_by_key(|r| r.wall);
+    let rss = all.iter().map(|r| r.rss_kib).max().unwrap_or(0);
+    let line = |what: &str, r: &Run| {
+        println!(
+            "{name:<36} {what:<6} {:>6.3} s {:>5.2} M packets/s  (CPU {:.3} s)  peak RSS {:>3} MiB",
+            r.wall.as_secs_f64(),
+            packets as f64 / r.wall.as_secs_f64() / 1e6,
+            r.cpu.as_secs_f64(),
+            rss / 1024
+        );
+    };
+    line("best", &all[0]);
+    line("median", &all[all.len() / 2]);
 }
 
 fn main() {
@@ -102,33 +151,36 @@ fn main() {
         "synthetic capture: {packets} packets, {:.0} MB",
         size as f64 / 1e6
     );
-    let report = |name: &str, n: usize, (t, rss): (Duration, i64)| {
-        println!(
-            "{name:<34} {:>6.2} s  {:>10.0} packets/s  peak RSS {:>5} MiB",
-            t.as_secs_f64(),
-            n as f64 / t.as_secs_f64(),
-            rss / 1024
-        );
-    };
-    let s = small.to_str().unwrap();
-    report(
+    let runs: usize = std::env::var("RMT_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7)
+        .max(1);
+    println!("{runs} runs each, page cache warmed before each run");
+    measure(
         "-q -z sessions",
+        &bin,
+        &small,
+        &["-q", "-z", "sessions"],
         packets,
-        run(&bin, &["-r", s, "-q", "-z", "sessions"]),
+        runs,
     );
-    report(
+    measure(
         "-T json > /dev/null",
+        &bin,
+        &small,
+        &["-T", "json"],
         packets,
-        run(&bin, &["-r", s, "-T", "json"]),
+        runs,
     );
     write_capture(&large, packets * 5);
-    report(
+    measure(
         "-q -z sessions (5x longer capture)",
+        &bin,
+        &large,
+        &["-q", "-z", "sessions"],
         packets * 5,
-        run(
-            &bin,
-            &["-r", large.to_str().unwrap(), "-q", "-z", "sessions"],
-        ),
+        runs.min(3),
     );
     if std::env::var_os("RMT_BENCH_KEEP").is_some() {
         println!("kept {} and {}", small.display(), large.display());

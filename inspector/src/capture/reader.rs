@@ -59,7 +59,7 @@ impl Source {
 
 /// How far ahead of the parser the read-ahead thread maps the capture's pages.
 const READ_AHEAD: usize = 16 << 20;
-/// The step in which pages are mapped ahead and released behind.
+/// The step in which pages are mapped ahead.
 const READ_AHEAD_STEP: usize = 2 << 20;
 const PAGE: usize = 4096;
 
@@ -86,33 +86,17 @@ impl ReadPosition {
 impl Source {
     /// The read-ahead loop, run on a second thread while the parser walks the mapping: maps the
     /// pages up to [`READ_AHEAD`] bytes ahead of the parser (so the parser does not take the page
-    /// faults: mapping a page costs about as much as parsing the packets in it) and releases the
-    /// pages behind it (so the resident set stays flat). Returns when `position.finish()` is
-    /// called or the end is mapped and released. A no-op for standard input.
+    /// faults: mapping a page costs about as much as parsing the packets in it). Returns when
+    /// `position.finish()` is called. A no-op for standard input.
     pub fn read_ahead(&self, position: &ReadPosition) {
         use std::sync::atomic::Ordering;
         let Source::Mapped(m) = self else { return };
         let len = m.len();
         let mut mapped = 0usize;
-        let mut released = 0usize;
-        // Bounded: each pass maps or releases at least one step, or waits 100 µs for the
-        // parser, and the parser ends in bounded time.
+        // Bounded: each pass maps one step or waits 100 µs for the parser, and the parser ends
+        // in bounded time.
         while !position.done.load(Ordering::Acquire) {
             let consumed = position.consumed.load(Ordering::Acquire).min(len);
-            let behind = consumed / PAGE * PAGE;
-            if behind >= released + READ_AHEAD_STEP {
-                // SAFETY: the range lies inside the mapping and the parser has finished with it
-                // (it publishes `consumed` only after processing every packet before it).
-                let _ = unsafe {
-                    m.unchecked_advise_range(
-                        memmap2::UncheckedAdvice::DontNeed,
-                        released,
-                        behind - released,
-                    )
-                };
-                released = behind;
-                continue;
-            }
             if mapped < len && mapped < consumed + READ_AHEAD {
                 let end = (mapped + READ_AHEAD_STEP).min(len);
                 populate(m, mapped, end - mapped);
@@ -120,6 +104,22 @@ impl Source {
                 continue;
             }
             std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+    }
+
+    /// Tells the kernel the bytes before `offset` will not be read again, so their pages leave
+    /// the process's resident set (they stay in the page cache). Called by the thread that
+    /// finishes with the packets, so that the resident set stays flat whatever the scheduling;
+    /// a no-op for standard input.
+    pub fn release_before(&self, offset: usize) {
+        if let Source::Mapped(m) = self {
+            let end = offset.min(m.len()) / PAGE * PAGE;
+            if end > 0 {
+                // SAFETY: the range lies inside the mapping, and no slice of it before
+                // `offset` is used again (packets are processed in order and not kept).
+                let _ =
+                    unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, end) };
+            }
         }
     }
 }

@@ -356,16 +356,16 @@ fn read_file(
     let count = p.args.count;
     let printer = p.printer;
     let position = ReadPosition::default();
-    // Three threads: one maps the pages ahead of the parser and releases those behind the
-    // processor; this one reads and dissects the packets and prints part of each batch; one
+    // Three threads: one maps the pages ahead of the parser; this one reads and dissects the packets and prints part of each batch; one
     // processes them (sessions, objects) and prints the rest, in batches of BATCH packets.
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(4);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
     std::thread::scope(|scope| {
-        scope.spawn(|| source.read_ahead(&position));
         let position = &position;
+        let source = &source;
+        scope.spawn(move || source.read_ahead(position));
         let processor = scope.spawn(move || {
-            let result = process_batches(p, full_rx, empty_tx, position);
+            let result = process_batches(p, full_rx, empty_tx, position, source);
             position.finish();
             result
         });
@@ -385,6 +385,9 @@ fn read_file(
         processed.and(read)
     })
 }
+
+/// Bytes of the capture processed between two releases of the pages behind.
+const RELEASE_STEP: usize = 4 << 20;
 
 /// Packets per batch handed from the reading thread to the processing thread.
 const BATCH: usize = 1024;
@@ -427,7 +430,9 @@ fn process_batches<'a>(
     full: std::sync::mpsc::Receiver<Batch<'a>>,
     empty: std::sync::mpsc::Sender<Batch<'a>>,
     position: &ReadPosition,
+    source: &Source,
 ) -> Result<(), Stop> {
+    let mut released = 0;
     for mut batch in full {
         p.out
             .write_all(&batch.printed)
@@ -438,6 +443,10 @@ fn process_batches<'a>(
         batch.packets.clear();
         batch.printed.clear();
         position.set(batch.consumed);
+        if batch.consumed >= released + RELEASE_STEP {
+            source.release_before(batch.consumed);
+            released = batch.consumed;
+        }
         // The reader may have finished: a batch not recycled is simply dropped.
         let _ = empty.send(batch);
     }
