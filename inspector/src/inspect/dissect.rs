@@ -114,7 +114,7 @@ pub struct Dissected<'a> {
     pub alc_offset: usize,
     pub findings: Vec<Finding>,
     /// The error that stopped decoding, if one did.
-    pub error: Option<WireError>,
+    pub error: Option<Box<WireError>>,
 }
 
 impl Dissected<'_> {
@@ -167,7 +167,7 @@ pub fn dissect_into(d: &mut Dissected<'_>, flows: &mut FlowSelector) {
     let frame = match Frame::parse(raw.link_type, raw.data) {
         Ok(f) => f,
         Err(e) => {
-            d.error = Some(e);
+            d.error = Some(Box::new(e));
             return;
         }
     };
@@ -203,6 +203,6 @@ pub fn dissect_into(d: &mut Dissected<'_>, flows: &mut FlowSelector) {
             }));
             d.alc = Some(a.value);
         }
-        Err(e) => d.error = Some(e.at(d.alc_offset)),
+        Err(e) => d.error = Some(Box::new(e.at(d.alc_offset))),
     }
 }

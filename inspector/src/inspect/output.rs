@@ -228,7 +228,7 @@ fn packet_json<'a>(d: &'a Dissected, t0: Duration, findings: &'a [Finding]) -> P
             fec: a.map(|a| FecJson {
                 encoding_id: a.fec_encoding_id,
                 payload_id: a.payload_id.as_ref(),
-                fti: a.fti.as_ref(),
+                fti: a.fti.as_deref(),
             }),
             webrc: a.and_then(|a| a.webrc.as_ref()),
             payload: a.map(|a| PayloadJson {

@@ -30,7 +30,8 @@ pub struct AlcPacket {
     pub lct: LctRepr,
     pub fec_encoding_id: u8,
     /// EXT_FTI decoded for the packet's FEC scheme, when present and decodable.
-    pub fti: Option<ExtFti>,
+    /// Boxed: rare, and large next to the rest of the packet.
+    pub fti: Option<Box<ExtFti>>,
     pub webrc: Option<WebrcCci>,
     /// Absent in a packet without payload (RFC 5775 §4.1, e.g. a close-session packet).
     pub payload_id: Option<FecPayloadId>,
@@ -161,7 +162,7 @@ impl AlcPacket {
         Ok(Decoded::new(
             AlcPacket {
                 fec_encoding_id,
-                fti,
+                fti: fti.map(Box::new),
                 webrc,
                 payload_id,
                 symbol_offset,
