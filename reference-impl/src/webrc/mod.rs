@@ -1,4 +1,6 @@
-//! WEBRC (RFC 3738), the multiple-rate congestion control of ALC: so far the sender's packet
-//! schedule; the receiver, the channels on the wire and the lab come with issue 7.
+//! WEBRC (RFC 3738), the multiple-rate congestion control of ALC: the sender's packet schedule
+//! and the receiver's join/leave state machine, both sans-IO; the channels on the wire and the
+//! lab come with issue 7.
 
+pub mod receiver;
 pub mod schedule;
