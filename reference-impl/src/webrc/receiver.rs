@@ -14,7 +14,7 @@
 //! session under heavy loss on the base channel alone, and senders at constant aggregate rate
 //! (this receiver assumes the plain schedule of `super::schedule`).
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
 
 use rmt_inspector::wire::webrc_cci::{CciForm, WebrcCci};
@@ -152,7 +152,9 @@ pub struct WebrcReceiver {
     el: f64,
     actions: VecDeque<Action>,
     joined: BTreeSet<u32>,
-    sequences: HashMap<u32, Sequence>,
+    /// Per CN (0..=T): joined or not, and the next PSN expected (checked on every packet).
+    member: Vec<bool>,
+    sequences: Vec<Option<Sequence>>,
     left_session: bool,
     started: Duration,
     ctsi: Option<u32>,
@@ -217,7 +219,8 @@ impl WebrcReceiver {
             el,
             actions: VecDeque::new(),
             joined: BTreeSet::new(),
-            sequences: HashMap::new(),
+            member: vec![false; t as usize + 1],
+            sequences: vec![None; t as usize + 1],
             left_session: false,
             started: now,
             ctsi: None,
@@ -294,13 +297,21 @@ impl WebrcReceiver {
 
     fn join(&mut self, cn: u32) {
         self.joined.insert(cn);
+        if let Some(m) = self.member.get_mut(cn as usize) {
+            *m = true;
+        }
         self.stats.joins += 1;
         self.actions.push_back(Action::Join(cn));
     }
 
     fn leave(&mut self, cn: u32) {
         if self.joined.remove(&cn) {
-            self.sequences.remove(&cn);
+            if let Some(m) = self.member.get_mut(cn as usize) {
+                *m = false;
+            }
+            if let Some(s) = self.sequences.get_mut(cn as usize) {
+                *s = None;
+            }
             self.stats.leaves += 1;
             self.actions.push_back(Action::Leave(cn));
         }
@@ -335,7 +346,7 @@ impl WebrcReceiver {
             return;
         }
         let (cn, ctsi, psn) = (u32::from(cci.cn), u32::from(cci.ctsi), u64::from(cci.psn));
-        if cn > self.t || ctsi >= self.t.max(1) || !self.joined.contains(&cn) {
+        if ctsi >= self.t.max(1) || !self.member.get(cn as usize).copied().unwrap_or(false) {
             // Not a channel of this session's layout, or one left already (late packets).
             return;
         }
@@ -398,14 +409,14 @@ impl WebrcReceiver {
     fn check_sequence(&mut self, now: Duration, cn: u32, psn: u64) {
         let space = self.psn_space(cn);
         let psn = psn % space;
-        let expected = match self.sequences.get(&cn) {
+        let Some(slot) = self.sequences.get_mut(cn as usize) else {
+            return;
+        };
+        let expected = match slot {
             None => {
-                self.sequences.insert(
-                    cn,
-                    Sequence {
-                        next: (psn + 1) % space,
-                    },
-                );
+                *slot = Some(Sequence {
+                    next: (psn + 1) % space,
+                });
                 return;
             }
             Some(s) => s.next,
@@ -415,9 +426,9 @@ impl WebrcReceiver {
             self.stats.late_packets += 1;
             return;
         }
-        if let Some(s) = self.sequences.get_mut(&cn) {
-            s.next = (psn + 1) % space;
-        }
+        *slot = Some(Sequence {
+            next: (psn + 1) % space,
+        });
         // A wave restarts its sequence after quiescence; a jump of more than a slot's worth
         // of packets at the top rate is a restart, not a loss.
         let max_gap = (self.bcr_p * (1.0 / self.p).powi(self.n as i32) * self.tsd) as u64 + 1;
@@ -485,10 +496,8 @@ impl WebrcReceiver {
         if self.left_session {
             return None;
         }
-        let mut next = self
-            .next_epoch
-            .min(self.exit_deadlines().0)
-            .min(self.exit_deadlines().1);
+        let (no_packets, no_slot) = self.exit_deadlines();
+        let mut next = self.next_epoch.min(no_packets).min(no_slot);
         // The base channel's join has no timeout of its own: the exceptional timeouts cover it.
         if let Some((_, at)) = self.joining.filter(|(cn, _)| *cn != self.t) {
             next = next.min(at + self.join_timeout());
@@ -638,18 +647,10 @@ impl WebrcReceiver {
 mod tests {
     use super::*;
     use crate::webrc::schedule::Schedule;
+    use std::collections::HashMap;
 
-    /// A test sender: BCR_P 20 packets/s, TSD 1 s (so EL 50 ms), QD 10 s, N 14 (up to about
-    /// 4,400 packets/s at the start of a slot with every wave joined).
     fn sender() -> WebrcParams {
-        WebrcParams {
-            bcr_p: 20.0,
-            tsd: Duration::from_secs(1),
-            qd: Duration::from_secs(10),
-            p: 0.75,
-            n: 14,
-            form: CciForm::Short,
-        }
+        WebrcParams::fast(14)
     }
 
     /// An action, when it was taken and the CTSI then.
