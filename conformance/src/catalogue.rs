@@ -60,6 +60,12 @@ const SENDER_CASES: &[(&str, Level, &str, &[&str])] = &[
     ("rfc5052/6.2.4/no-instance-id-for-fully-specified", Level::Must, "A Fully-Specified FEC scheme (ID < 128) is not given an FEC Instance ID.", &["flute.fdt.instance_id_with_fully_specified"]),
     ("rfc5052/4.1/oti-valid", Level::Must, "The FEC OTI is valid for its scheme.", &["fec.oti.*", "fec.encoding_id.unknown"]),
     ("rfc3738/3.1.1/no-ip-fragmentation", Level::Should, "ALC packets fit the path MTU: no IP fragmentation.", &["alc.ip.fragmented"]),
+    ("rfc3738/3.1.2/ctsi-steps", Level::Must, "CTSI goes up by 1 mod T on all channels at once.", &["webrc.ctsi.not_consecutive"]),
+    ("rfc3738/3.1.2/tsd-regular", Level::Should, "Time slots all last TSD seconds.", &["webrc.tsd.irregular"]),
+    ("rfc3738/3.1.2/psn-per-channel", Level::Must, "PSNs are consecutive per channel, and a wave's last packet before quiescence has the largest PSN.", &["webrc.psn.not_consecutive", "webrc.wave.last_psn"]),
+    ("rfc3738/3.1.2/wave-quiescent", Level::Must, "A wave channel sends nothing in the slots after its last active one.", &["webrc.wave.sent_when_quiescent"]),
+    ("rfc3738/3.1.2/base-channel", Level::Must, "The base channel sends L packets per slot, the first with PSN ≡ 0 (mod L).", &["webrc.base.packets_per_slot", "webrc.base.psn_alignment"]),
+    ("rfc3738/3.1.2/wave-decay", Level::Must, "A wave's rate drops by a factor P every TSD (its first two slots excepted).", &["webrc.wave.rate_not_decaying"]),
     ("rfc6968/2.1/fcast-checksum", Level::Must, "The FCAST checksum matches what G says it covers.", &["fcast.checksum.bad"]),
     ("rfc6968/2.1/fcast-header", Level::Must, "The FCAST header is well formed: version 0, Header Length, padding, metadata lines.", &["fcast.version.*", "fcast.truncated", "fcast.padding.*", "fcast.metadata.*", "fcast.mdenc.*", "fcast.mdfmt.*"]),
     ("rfc6968/2.2/cid-syntax", Level::Must, "CID Object Lists follow the ABNF and the ordering rules; Fcast-CID-Complete is 0 or 1.", &["fcast.cid.order", "fcast.cid.syntax", "fcast.cid.interval.*", "fcast.cid.equivalence.*", "fcast.cid.complete.invalid", "fcast.cid.id.invalid", "fcast.cid.empty_list_padded", "fcast.cid.number.too_large"]),
@@ -70,6 +76,11 @@ const SENDER_CASES: &[(&str, Level, &str, &[&str])] = &[
     ("rfc6968/3.5/cid-lists-sent-objects", Level::Should, "The TOIs a CID lists are objects that are sent.", &["fcast.cid.toi_unseen"]),
     ("rfc5651/5.1/tsi-unique-per-channel", Level::Should, "One sender per TSI on a channel: the same TSI from two senders is two sessions a receiver may mix.", &["lct.tsi.multiple_senders"]),
 ];
+
+/// Sender cases that need the CCI decoded as WEBRC (`rmt-conform sender --webrc`), by ID.
+pub fn needs_webrc(case_id: &str) -> bool {
+    case_id.starts_with("rfc3738/3.1.2/")
+}
 
 pub fn sender_cases() -> Vec<Case> {
     SENDER_CASES
@@ -174,6 +185,7 @@ mod tests {
             include_str!("../../inspector/src/wire/cid.rs"),
             include_str!("../../inspector/src/wire/ext_fti.rs"),
             include_str!("../../inspector/src/track/session.rs"),
+            include_str!("../../inspector/src/track/webrc.rs"),
         ]
         .concat();
         for (id, _, _, findings) in SENDER_CASES {

@@ -667,3 +667,96 @@ fn sender_cases_on_live_senders_run_in_a_namespace() {
     assert_eq!(code, Some(3), "{out}");
     assert!(out.contains("could-not-test"), "{out}");
 }
+
+/// A capture of every channel of the reference WEBRC schedule (30 s of `WebrcParams::fast(6)`),
+/// optionally with the base channel's PSNs shifted by one (a sender that ignores §3.1.2).
+fn webrc_capture(misaligned: bool) -> PathBuf {
+    use rmt_reference::webrc::schedule::{Schedule, WebrcParams};
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+    let params = WebrcParams::fast(6);
+    let base = params.t() as u16;
+    let mut s = Schedule::new(params).unwrap();
+    let mut packets = Vec::new();
+    // Bounded: schedule times grow.
+    loop {
+        let mut p = s.next();
+        if p.at > Duration::from_secs(30) {
+            break;
+        }
+        if misaligned && p.cci.cn == base {
+            p.cci.psn += 1;
+        }
+        packets.push(p);
+    }
+    let frames = rmt_reference::webrc::packet::capture_frames(
+        &packets,
+        Ipv4Addr::new(10, 0, 0, 1),
+        Ipv4Addr::new(233, 252, 0, 1),
+        3400,
+        Duration::from_secs(1_800_000_000),
+    )
+    .unwrap();
+    let path = std::env::temp_dir().join(format!(
+        "rmt-conform-webrc-{}-{misaligned}.pcap",
+        std::process::id()
+    ));
+    rmt_inspector::capture::writer::write_pcap(&path, frames).unwrap();
+    path
+}
+
+#[test]
+fn webrc_sender_cases_pass_the_reference_schedule_and_need_the_webrc_flag() {
+    let json_path =
+        std::env::temp_dir().join(format!("rmt-conform-webrc-{}.json", std::process::id()));
+    let outcomes = |path: &Path, webrc: bool| -> Vec<(String, String)> {
+        let mut args = vec![
+            "sender".to_string(),
+            "--pcap".into(),
+            path.display().to_string(),
+            "-d".into(),
+            "udp.port==3400".into(),
+            "--json".into(),
+            json_path.display().to_string(),
+        ];
+        if webrc {
+            args.push("--webrc".into());
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let json = std::fs::read_to_string(&json_path)
+            .unwrap_or_else(|e| panic!("no JSON report ({e}): {out:?}"));
+        let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+        report["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["id"].as_str().unwrap().starts_with("rfc3738/3.1.2/"))
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_string(),
+                    r["outcome"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let good = webrc_capture(false);
+    let with = outcomes(&good, true);
+    assert_eq!(with.len(), 6, "{with:?}");
+    assert!(with.iter().all(|(_, o)| o == "pass"), "{with:?}");
+    let without = outcomes(&good, false);
+    assert!(without.iter().all(|(_, o)| o == "skipped"), "{without:?}");
+    let bad = webrc_capture(true);
+    let judged = outcomes(&bad, true);
+    assert!(
+        judged
+            .iter()
+            .any(|(id, o)| id == "rfc3738/3.1.2/base-channel" && o == "fail"),
+        "{judged:?}"
+    );
+    std::fs::remove_file(good).ok();
+    std::fs::remove_file(bad).ok();
+    std::fs::remove_file(json_path).ok();
+}

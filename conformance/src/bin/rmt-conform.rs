@@ -104,6 +104,10 @@ struct SenderArgs {
     /// UDP ports carrying ALC, tshark style (udp.port==P); default: the heuristic.
     #[arg(short = 'd', value_parser = parse_decode_as)]
     decode_as: Vec<u16>,
+    /// The sender uses WEBRC: decode the CCI as WEBRC (RFC 3738 §5) and run the WEBRC cases
+    /// (skipped otherwise).
+    #[arg(long)]
+    webrc: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -291,15 +295,29 @@ fn main() -> ExitCode {
                     return ExitCode::from(3);
                 }
             };
-            let (findings, alc_packets) =
-                match check_capture_counted(&bytes, a.decode_as.clone(), AlcContext::default()) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        eprintln!("rmt-conform: {label}: {e}");
-                        return ExitCode::from(3);
-                    }
-                };
+            let (findings, alc_packets) = match check_capture_counted(
+                &bytes,
+                a.decode_as.clone(),
+                AlcContext {
+                    webrc: a.webrc,
+                    ..AlcContext::default()
+                },
+            ) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("rmt-conform: {label}: {e}");
+                    return ExitCode::from(3);
+                }
+            };
             let mut results = judge_sender(&cases, &findings, a.common.strict);
+            if !a.webrc {
+                for r in &mut results {
+                    if rmt_conformance::catalogue::needs_webrc(&r.id) {
+                        r.outcome = rmt_conformance::outcome::Outcome::Skipped;
+                        r.detail = "a WEBRC case: run with --webrc".into();
+                    }
+                }
+            }
             if alc_packets == 0 {
                 for r in &mut results {
                     r.outcome = rmt_conformance::outcome::Outcome::CouldNotTest;

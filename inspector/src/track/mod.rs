@@ -1,6 +1,8 @@
-//! State across packets: object assembly from FEC symbols, FDT instances, FCAST objects.
+//! State across packets: object assembly from FEC symbols, FDT instances, FCAST objects, the
+//! WEBRC schedule of a sender.
 
 pub mod assembler;
 pub mod export;
 pub mod object;
 pub mod session;
+pub mod webrc;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::fec::scheme::{Codec, FecObject};
 use crate::inspect::dissect::Dissected;
 use crate::track::assembler::ObjectReport;
+use crate::track::webrc::{WebrcFinding, WebrcSession};
 use crate::wire::cid::{CidElement, CidObjectList};
 use crate::wire::ext_fti::FecOti;
 use crate::wire::fcast::CompoundObject;
@@ -37,6 +38,8 @@ pub struct SessionStats {
     toi_bits: Option<usize>,
     /// Per TOI: what its packets showed (one map, one lookup per packet).
     objects: BTreeMap<u128, ObjectSeen>,
+    /// The WEBRC schedule, when the CCI is decoded as WEBRC (`--webrc`).
+    webrc: Option<Box<WebrcSession>>,
     uses_fdt: bool,
     fdt_tois: BTreeSet<u128>,
     /// Per TOI, the parameters the first FDT Instance describing it gave (RFC 6726 §3.3).
@@ -120,6 +123,17 @@ impl SessionTracker {
         }
     }
 
+    /// [`SessionTracker::raise`] for each finding of the WEBRC checks.
+    fn raise_all(
+        findings: &mut Vec<(u64, Finding)>,
+        s: &mut SessionStats,
+        found: Vec<WebrcFinding>,
+    ) {
+        for x in found {
+            Self::raise(findings, s, x.frame, x.id, x.severity, x.rule, x.detail);
+        }
+    }
+
     pub fn push(&mut self, d: &Dissected) {
         if let Some(ip) = d.frame.as_ref().and_then(|f| f.ip.as_ref()) {
             if ip.is_fragment() {
@@ -147,6 +161,7 @@ impl SessionTracker {
                 cci_bits: 32 * (u32::from(a.lct.c) + 1),
                 toi_bits: None,
                 objects: BTreeMap::new(),
+                webrc: None,
                 uses_fdt: false,
                 fdt_tois: BTreeSet::new(),
                 fdt_params: BTreeMap::new(),
@@ -155,6 +170,11 @@ impl SessionTracker {
                 ftis: BTreeMap::new(),
                 current: None,
             });
+        if let Some(cci) = &a.webrc {
+            let w = s.webrc.get_or_insert_with(Box::default);
+            let found = w.push(frame, d.raw.timestamp, cci);
+            Self::raise_all(&mut self.findings, s, found);
+        }
         let f = &mut self.findings;
         s.channels.insert((flow.dst, flow.dst_port));
         s.packets += 1;
@@ -643,6 +663,12 @@ impl SessionTracker {
     pub fn finish(&mut self, last_frame: u64) {
         for s in self.sessions.values_mut() {
             Self::check_toi_window(&mut self.findings, s, last_frame);
+            let webrc = s
+                .webrc
+                .as_ref()
+                .map(|w| w.finish(last_frame))
+                .unwrap_or_default();
+            Self::raise_all(&mut self.findings, s, webrc);
         }
         // RFC 5651 §5.1: a session is (sender address, TSI). The same TSI from two senders on
         // the same channel is two sessions, which a receiver keyed on the TSI alone would mix.
