@@ -89,17 +89,11 @@ struct Member {
     dropped_after: u64,
 }
 
-/// The top rate of the sender: the base channel and every wave at the start of a slot.
-fn sender_top_rate(p: &WebrcParams) -> f64 {
-    let f = 1.0 / p.p;
-    p.bcr_p * (f.powi(p.n as i32 + 1) - 1.0) / (f - 1.0)
-}
-
 /// Runs the population; returns one outcome per receiver, in creation order.
 pub fn simulate(cfg: &PopulationConfig) -> Result<Vec<ReceiverOutcome>, String> {
     let mut schedule = Schedule::new(cfg.sender.clone())?;
     let t = cfg.sender.t() as usize;
-    let top = sender_top_rate(&cfg.sender);
+    let top = cfg.sender.top_rate();
     let mut rng = SplitMix(cfg.seed);
     let (lo, hi) = (cfg.capacity.0.max(1e-3), cfg.capacity.1.max(cfg.capacity.0));
     let mut members: Vec<Member> = (0..cfg.receivers)

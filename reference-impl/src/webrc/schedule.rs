@@ -58,6 +58,13 @@ impl WebrcParams {
         }
     }
 
+    /// The sender's top rate, packets per second: the base channel and every active wave at the
+    /// start of a slot, BCR_P·(1 + 1/P + ... + (1/P)^N).
+    pub fn top_rate(&self) -> f64 {
+        let f = 1.0 / self.p;
+        self.bcr_p * (f.powi(self.n as i32 + 1) - 1.0) / (f - 1.0)
+    }
+
     /// L: base packets per slot.
     pub fn l(&self) -> u64 {
         (self.bcr_p * self.tsd.as_secs_f64() * (self.p - 1.0) / self.p.ln()).ceil() as u64
