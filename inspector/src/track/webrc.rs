@@ -53,6 +53,12 @@ impl WebrcSession {
         }
     }
 
+    /// T is the highest CN seen once a whole slot has gone by: the base channel sends in every
+    /// slot, but the first packets of a capture may all be waves.
+    fn knows_t(&self) -> bool {
+        self.slot >= 2
+    }
+
     fn finding(
         frame: u64,
         id: &'static str,
@@ -96,7 +102,11 @@ impl WebrcSession {
                 }
                 // The wave that just ended (CN = previous CTSI) ends on the largest PSN.
                 if let Some((psn, slot)) = self.last.get(&current) {
-                    if *slot == self.slot && current < self.t && *psn != self.max_psn() {
+                    if self.knows_t()
+                        && *slot == self.slot
+                        && current < self.t
+                        && *psn != self.max_psn()
+                    {
                         out.push(Self::finding(
                             frame,
                             "webrc.wave.last_psn",
@@ -118,7 +128,10 @@ impl WebrcSession {
             Some(_) => {}
         }
         let is_base = cci.cn == self.t;
-        if !is_base && (i64::from(cci.ctsi) - i64::from(cci.cn)).rem_euclid(i64::from(t)) == 1 {
+        if self.knows_t()
+            && !is_base
+            && (i64::from(cci.ctsi) - i64::from(cci.cn)).rem_euclid(i64::from(t)) == 1
+        {
             out.push(Self::finding(
                 frame,
                 "webrc.wave.sent_when_quiescent",

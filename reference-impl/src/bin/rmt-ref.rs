@@ -49,6 +49,73 @@ enum Command {
     Send(SendArgs),
     /// Receive a session from the network or from a capture file.
     Recv(RecvArgs),
+    /// Send a WEBRC channel schedule (RFC 3738 §3.1): one group per channel from --group.
+    WebrcSend(WebrcSendArgs),
+    /// Run a WEBRC receiver (RFC 3738 §3.2): joins and leaves the channels' groups, logs its
+    /// actions and reception per second as JSON lines.
+    WebrcRecv(WebrcRecvArgs),
+}
+
+/// The sender parameters shared by webrc-send and webrc-recv (RFC 3738 §3.1.1).
+#[derive(Args, Clone)]
+struct WebrcArgs {
+    /// First channel's group and port (wave 0); channel CN uses the CN-th next address and
+    /// the base channel CN = T.
+    #[arg(long, default_value = "233.252.0.1:3400")]
+    group: std::net::SocketAddrV4,
+    /// N: active waves (slots a wave lasts).
+    #[arg(long, default_value_t = 14)]
+    waves: u32,
+    /// BCR_P: base channel rate at a slot start, packets per second.
+    #[arg(long, default_value_t = 20.0)]
+    bcr: f64,
+    /// TSD: time slot duration, seconds.
+    #[arg(long, default_value_t = 1.0)]
+    tsd: f64,
+    /// QD: quiescent period, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    qd: f64,
+    /// P: rate decay per slot.
+    #[arg(long, default_value_t = 0.75)]
+    p: f64,
+    /// Run for this many seconds.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+}
+
+impl WebrcArgs {
+    fn params(&self) -> rmt_reference::webrc::schedule::WebrcParams {
+        rmt_reference::webrc::schedule::WebrcParams {
+            bcr_p: self.bcr,
+            tsd: Duration::from_secs_f64(self.tsd),
+            qd: Duration::from_secs_f64(self.qd),
+            p: self.p,
+            ..rmt_reference::webrc::schedule::WebrcParams::new(self.waves)
+        }
+    }
+}
+
+#[derive(Args)]
+struct WebrcSendArgs {
+    #[command(flatten)]
+    webrc: WebrcArgs,
+    /// Interface address to send from.
+    #[arg(long)]
+    source: Option<std::net::Ipv4Addr>,
+    #[arg(long, default_value_t = 1)]
+    tsi: u32,
+}
+
+#[derive(Args)]
+struct WebrcRecvArgs {
+    #[command(flatten)]
+    webrc: WebrcArgs,
+    /// Interface address to join on.
+    #[arg(long, default_value = "0.0.0.0")]
+    interface: std::net::Ipv4Addr,
+    /// MRR_P: the most this receiver takes, packets per second.
+    #[arg(long)]
+    max_rate: Option<f64>,
 }
 
 #[derive(Args)]
@@ -271,6 +338,65 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Send(a) => send(a),
         Command::Recv(a) => recv(a),
+        Command::WebrcSend(a) => webrc_send(a),
+        Command::WebrcRecv(a) => webrc_recv(a),
+    }
+}
+
+fn webrc_send(a: WebrcSendArgs) -> ExitCode {
+    let params = a.webrc.params();
+    if let Err(e) = params.validate() {
+        return usage(e);
+    }
+    let duration = Duration::from_secs_f64(a.webrc.duration.max(0.0));
+    match rmt_reference::webrc::udp::run_sender(params, a.webrc.group, a.source, duration, a.tsi) {
+        Ok(n) => {
+            eprintln!("rmt-ref: sent {n} WEBRC packets");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("rmt-ref: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+fn webrc_recv(a: WebrcRecvArgs) -> ExitCode {
+    let params = a.webrc.params();
+    if let Err(e) = params.validate() {
+        return usage(e);
+    }
+    let mut rp = rmt_reference::webrc::receiver::ReceiverParams::new(params);
+    if let Some(m) = a.max_rate {
+        rp.mrr_p = m;
+    }
+    let duration = Duration::from_secs_f64(a.webrc.duration.max(0.0));
+    let mut out = std::io::stdout().lock();
+    match rmt_reference::webrc::udp::run_receiver(
+        rp,
+        a.webrc.group,
+        a.interface,
+        duration,
+        &mut out,
+    ) {
+        Ok(s) => {
+            eprintln!(
+                "rmt-ref: {} packets, {} joins, {} leaves{}",
+                s.packets,
+                s.joins,
+                s.leaves,
+                if s.left_session {
+                    ", left the session"
+                } else {
+                    ""
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("rmt-ref: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
     }
 }
 

@@ -6,3 +6,4 @@ pub mod packet;
 pub mod population;
 pub mod receiver;
 pub mod schedule;
+pub mod udp;

@@ -89,6 +89,44 @@ struct Member {
     dropped_after: u64,
 }
 
+/// Channel membership: per channel the (receiver, from) list, and per (channel, receiver)
+/// the position in it.
+struct Channels {
+    members: Vec<Vec<(usize, Duration)>>,
+    position: Vec<Vec<Option<usize>>>,
+}
+
+impl Channels {
+    fn new(channels: usize, receivers: usize) -> Self {
+        Channels {
+            members: vec![Vec::new(); channels],
+            position: vec![vec![None; receivers]; channels],
+        }
+    }
+
+    fn join(&mut self, cn: usize, receiver: usize, from: Duration) {
+        let (Some(list), Some(pos)) = (self.members.get_mut(cn), self.position.get_mut(cn)) else {
+            return;
+        };
+        if pos[receiver].is_none() {
+            pos[receiver] = Some(list.len());
+            list.push((receiver, from));
+        }
+    }
+
+    fn leave(&mut self, cn: usize, receiver: usize) {
+        let (Some(list), Some(pos)) = (self.members.get_mut(cn), self.position.get_mut(cn)) else {
+            return;
+        };
+        if let Some(at) = pos[receiver].take() {
+            list.swap_remove(at);
+            if let Some((moved, _)) = list.get(at) {
+                pos[*moved] = Some(at);
+            }
+        }
+    }
+}
+
 /// Runs the population; returns one outcome per receiver, in creation order.
 pub fn simulate(cfg: &PopulationConfig) -> Result<Vec<ReceiverOutcome>, String> {
     let mut schedule = Schedule::new(cfg.sender.clone())?;
@@ -117,26 +155,18 @@ pub fn simulate(cfg: &PopulationConfig) -> Result<Vec<ReceiverOutcome>, String> 
             }
         })
         .collect();
-    // Per channel (CN 0..=T): receivers joined and from when packets reach them.
-    let mut channels: Vec<Vec<(usize, Duration)>> = vec![Vec::new(); t + 1];
-    let apply =
-        |i: usize, m: &mut Member, now: Duration, channels: &mut Vec<Vec<(usize, Duration)>>| {
-            while let Some(a) = m.rx.poll_action() {
-                match a {
-                    Action::Join(cn) => {
-                        if let Some(list) = channels.get_mut(cn as usize) {
-                            list.push((i, now + m.delay));
-                        }
-                    }
-                    Action::Leave(cn) => {
-                        if let Some(list) = channels.get_mut(cn as usize) {
-                            list.retain(|(r, _)| *r != i);
-                        }
-                    }
-                    Action::LeaveSession(_) => {}
-                }
+    // Per channel (CN 0..=T): receivers joined and from when packets reach them; leaves are
+    // O(1) swap-removes (every receiver leaves a wave at every slot change).
+    let mut channels = Channels::new(t + 1, members.len());
+    let apply = |i: usize, m: &mut Member, now: Duration, channels: &mut Channels| {
+        while let Some(a) = m.rx.poll_action() {
+            match a {
+                Action::Join(cn) => channels.join(cn as usize, i, now + m.delay),
+                Action::Leave(cn) => channels.leave(cn as usize, i),
+                Action::LeaveSession(_) => {}
             }
-        };
+        }
+    };
     for (i, m) in members.iter_mut().enumerate() {
         apply(i, m, Duration::ZERO, &mut channels);
     }
@@ -147,7 +177,7 @@ pub fn simulate(cfg: &PopulationConfig) -> Result<Vec<ReceiverOutcome>, String> 
         if pkt.at > cfg.duration {
             break;
         }
-        let Some(list) = channels.get(usize::from(pkt.cci.cn)) else {
+        let Some(list) = channels.members.get(usize::from(pkt.cci.cn)) else {
             continue;
         };
         joined_now.clear();

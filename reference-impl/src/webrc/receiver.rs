@@ -150,6 +150,11 @@ pub struct WebrcReceiver {
     bcr_p: f64,
     tsd: f64,
     el: f64,
+    /// The exceptional timeouts (§3.2.3.8) and the largest PSN jump that is a loss rather
+    /// than a restart, computed once (they are checked on every packet).
+    no_packets_after: Duration,
+    no_slot_change_after: Duration,
+    max_gap: u64,
     actions: VecDeque<Action>,
     joined: BTreeSet<u32>,
     /// Per CN (0..=T): joined or not, and the next PSN expected (checked on every packet).
@@ -217,6 +222,9 @@ impl WebrcReceiver {
             bcr_p,
             tsd,
             el,
+            no_packets_after: Duration::from_secs_f64(tsd.max(10.0)),
+            no_slot_change_after: Duration::from_secs_f64((2.0 * tsd).max(20.0)),
+            max_gap: (bcr_p * (1.0 / p).powi(n as i32) * tsd) as u64 + 1,
             actions: VecDeque::new(),
             joined: BTreeSet::new(),
             member: vec![false; t as usize + 1],
@@ -431,8 +439,7 @@ impl WebrcReceiver {
         });
         // A wave restarts its sequence after quiescence; a jump of more than a slot's worth
         // of packets at the top rate is a restart, not a loss.
-        let max_gap = (self.bcr_p * (1.0 / self.p).powi(self.n as i32) * self.tsd) as u64 + 1;
-        if ahead == 0 || ahead > max_gap {
+        if ahead == 0 || ahead > self.max_gap {
             return;
         }
         self.stats.lost += ahead;
@@ -507,8 +514,8 @@ impl WebrcReceiver {
 
     fn exit_deadlines(&self) -> (Duration, Duration) {
         (
-            self.last_packet + Duration::from_secs_f64(self.tsd.max(10.0)),
-            self.last_slot_change + Duration::from_secs_f64((2.0 * self.tsd).max(20.0)),
+            self.last_packet + self.no_packets_after,
+            self.last_slot_change + self.no_slot_change_after,
         )
     }
 

@@ -152,9 +152,11 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// A schedule that starts at slot 0 (CTSI 0). Every wave channel's current or next wave is
-    /// scheduled; wave i's first wave ends at the end of slot i (or of slot i + T when that
-    /// wave would have started before the schedule).
+    /// A schedule that starts at slot 0 (CTSI 0) as if the session had been running: the N
+    /// waves active in slot 0 are there, mid-run, from their first packet at or after time 0
+    /// (wave i ends at the end of slot i for i < N, PSNs as in a full run), so that a
+    /// receiver finds the lowest layer from the start; the other waves start in their first
+    /// active slot.
     pub fn new(params: WebrcParams) -> Result<Self, String> {
         params.validate()?;
         let t = params.t();
@@ -167,14 +169,16 @@ impl Schedule {
             params,
         };
         s.push(Channel::Base);
+        let w = s.params.wave_packets();
         for i in 0..t {
-            // Waves that would have started before slot 0 are skipped to the next cycle.
-            let end = if u64::from(i) + 1 >= u64::from(s.params.n) {
-                u64::from(i)
-            } else {
-                u64::from(i) + u64::from(t)
-            };
-            s.wave_end_slot[i as usize] = end;
+            s.wave_end_slot[i as usize] = u64::from(i);
+            // A wave that started before slot 0 begins with its first packet at or after 0
+            // (bounded: at most the W packets of the wave).
+            let mut j = 0;
+            while j + 1 < w && s.wave_time(i, j) < 0.0 {
+                j += 1;
+            }
+            s.wave_index[i as usize] = j;
             s.push(Channel::Wave(i));
         }
         Ok(s)
