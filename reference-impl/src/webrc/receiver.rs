@@ -161,7 +161,6 @@ pub struct WebrcReceiver {
     member: Vec<bool>,
     sequences: Vec<Option<Sequence>>,
     left_session: bool,
-    started: Duration,
     ctsi: Option<u32>,
     last_packet: Duration,
     last_slot_change: Duration,
@@ -230,7 +229,6 @@ impl WebrcReceiver {
             member: vec![false; t as usize + 1],
             sequences: vec![None; t as usize + 1],
             left_session: false,
-            started: now,
             ctsi: None,
             last_packet: now,
             last_slot_change: now,
@@ -642,11 +640,6 @@ impl WebrcReceiver {
             let reqn = reqn(self.artt.max(1e-3), self.lossp.max(1e-12));
             self.ssr_p.max(reqn).min(self.params.mrr_p)
         }
-    }
-
-    /// Time since the receiver entered the session.
-    pub fn age(&self, now: Duration) -> Duration {
-        now.saturating_sub(self.started)
     }
 }
 
