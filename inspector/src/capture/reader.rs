@@ -81,6 +81,17 @@ impl ReadPosition {
     pub fn finish(&self) {
         self.done.store(true, std::sync::atomic::Ordering::Release);
     }
+
+    /// A guard that calls [`ReadPosition::finish`] when dropped, also when unwinding.
+    pub fn finish_on_drop(&self) -> impl Drop + '_ {
+        struct Finish<'a>(&'a ReadPosition);
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                self.0.finish();
+            }
+        }
+        Finish(self)
+    }
 }
 
 impl Source {

@@ -365,9 +365,10 @@ fn read_file(
         let source = &source;
         scope.spawn(move || source.read_ahead(position));
         let processor = scope.spawn(move || {
-            let result = process_batches(p, full_rx, empty_tx, position, source);
-            position.finish();
-            result
+            // Ends the read-ahead thread however this one ends (a panic included), so that
+            // the scope never waits for it forever.
+            let _finish = position.finish_on_drop();
+            process_batches(p, full_rx, empty_tx, position, source)
         });
         let read = read_packets(
             flows,
