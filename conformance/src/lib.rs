@@ -5,9 +5,12 @@
 //!   sender, with packet edits;
 //! - [`runner`]: receiver cases against a system under test ([`sut`] profiles);
 //! - [`sender`]: sender cases judged from packets by the inspector's findings;
+//! - [`lab`]: the network lab (namespaces, an IGMP-snooping bridge, shaped links, tunnels) and
+//!   WEBRC in it;
 //! - [`report`], [`outcome`], [`requirements`].
 
 pub mod catalogue;
+pub mod lab;
 pub mod outcome;
 pub mod play;
 pub mod report;

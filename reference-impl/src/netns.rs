@@ -70,6 +70,59 @@ impl Namespace {
         Ok(ns)
     }
 
+    /// A namespace with only its loopback up: for lab hosts, whose multicast goes out of the
+    /// interfaces the lab gives them.
+    pub fn bare(name: &str) -> io::Result<Namespace> {
+        ip(&["netns", "add", name])?;
+        let ns = Namespace {
+            name: name.to_string(),
+        };
+        ns.ip(&["link", "set", "lo", "up"])?;
+        Ok(ns)
+    }
+
+    /// Runs `ip -n <this namespace> args...`; the error carries ip's message.
+    pub fn ip(&self, args: &[&str]) -> io::Result<()> {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        ip(&all)
+    }
+
+    /// Runs `f` on a thread that has entered this namespace (setns(2)): sockets it opens belong
+    /// to the namespace, the calling thread stays where it is.
+    pub fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> io::Result<std::thread::JoinHandle<R>> {
+        let file = std::fs::File::open(format!("/run/netns/{}", self.name))?;
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let handle = std::thread::spawn(move || {
+            use std::os::fd::AsRawFd;
+            // SAFETY: a valid namespace file descriptor; setns only changes this thread.
+            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+            let entered = if rc == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            };
+            let ok = entered.is_ok();
+            let _ = ready_tx.send(entered);
+            // Never run `f` in the machine's own namespace.
+            ok.then(f)
+        });
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(std::thread::spawn(move || {
+                handle
+                    .join()
+                    .ok()
+                    .flatten()
+                    .expect("the namespace thread ran")
+            })),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(io::Error::other("namespace thread ended before setns")),
+        }
+    }
+
     /// A veth pair `a`–`b` inside the namespace, both up, IPv6 link-local addresses usable at
     /// once (duplicate address detection off). Returns the interface indexes of `a` and `b`.
     pub fn veth(&self, a: &str, b: &str) -> io::Result<(u32, u32)> {

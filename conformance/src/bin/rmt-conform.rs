@@ -46,11 +46,66 @@ enum Cmd {
     Run(RunArgs),
     /// Sender conformance from a capture.
     Sender(SenderArgs),
+    /// The network lab: hosts in network namespaces behind an IGMP-snooping bridge, shaped
+    /// links, optional tunnels (root and ip(8), tc(8), bridge(8)).
+    Lab {
+        #[command(subcommand)]
+        command: LabCmd,
+    },
     /// Print docs/requirements.md (or check that FILE is current).
     Requirements {
         #[arg(long)]
         check: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum LabCmd {
+    /// WEBRC (RFC 3738): the reference sender and one reference receiver per shaped link;
+    /// each receiver's rate against its capacity, its loss, and its layer changes judged from
+    /// its log and from the joins and leaves seen on the bridge.
+    Webrc(LabWebrcArgs),
+}
+
+#[derive(clap::Args)]
+struct LabWebrcArgs {
+    /// A receiver behind a link of this shape (repeatable): RATE[,delay=MS][,loss=P%][,queue=N],
+    /// e.g. 8mbit,delay=10ms (delay and loss need sch_netem). Default: 2, 8 and 30 Mbit/s.
+    #[arg(long = "link")]
+    links: Vec<rmt_conformance::lab::LinkShape>,
+    /// Also a receiver host whose link of this shape carries a competing TCP flow from the
+    /// sender's host (RFC 3738's TCP-friendliness).
+    #[arg(long)]
+    tcp: Option<rmt_conformance::lab::LinkShape>,
+    /// Seconds the sender sends.
+    #[arg(long, default_value_t = 150.0)]
+    duration: f64,
+    /// Seconds at the start left out of the averages.
+    #[arg(long, default_value_t = 30.0)]
+    warmup: f64,
+    /// N: active wave channels of the sender (TSD 1 s, BCR_P 20 packets/s, P 0.75, QD 10 s).
+    #[arg(long, default_value_t = 14)]
+    waves: u32,
+    /// How hosts reach the bridge: direct (veth), gretap or vxlan (tunnels over a routed
+    /// unicast underlay; 38 or 50 bytes less MTU).
+    #[arg(long, value_enum, default_value = "direct")]
+    overlay: OverlayArg,
+    /// Write the receivers' logs, the bridge's membership events and the plots (waves.svg,
+    /// receivers.svg) here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Also fail (exit 1) when a receiver gets less than 90% of its link or more than 1% loss.
+    #[arg(long)]
+    require_targets: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OverlayArg {
+    Direct,
+    Gretap,
+    Vxlan,
 }
 
 #[derive(clap::Args)]
@@ -259,6 +314,9 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Cmd::Lab {
+            command: LabCmd::Webrc(a),
+        } => lab_webrc(a),
         Cmd::Requirements { check } => {
             let digest = include_str!("../../../docs/rfc-digest.md");
             let mut all = sender_cases();
@@ -368,5 +426,74 @@ fn main() -> ExitCode {
             let _ = std::fs::remove_dir_all(&work);
             finish(&profile.name, a.seed, &results, &a.common)
         }
+    }
+}
+
+fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
+    use rmt_conformance::lab::{plot, webrc, Overlay};
+    let mut config = webrc::WebrcLabConfig::example();
+    if !a.links.is_empty() {
+        config.receivers = a.links;
+    }
+    if config.receivers.iter().any(|l| l.rate_bps.is_none()) {
+        eprintln!(
+            "rmt-conform: every --link needs a rate (e.g. 8mbit): the report compares with it"
+        );
+        return ExitCode::from(2);
+    }
+    config.tcp = a.tcp;
+    config.sender = rmt_reference::webrc::schedule::WebrcParams::fast(a.waves);
+    if !(a.duration > 0.0 && a.duration <= 3600.0 && a.warmup >= 0.0 && a.warmup < a.duration) {
+        eprintln!("rmt-conform: need 0 < --duration <= 3600 and 0 <= --warmup < --duration");
+        return ExitCode::from(2);
+    }
+    config.duration = std::time::Duration::from_secs_f64(a.duration);
+    config.warmup = std::time::Duration::from_secs_f64(a.warmup);
+    config.overlay = match a.overlay {
+        OverlayArg::Direct => Overlay::Direct,
+        OverlayArg::Gretap => Overlay::Gretap,
+        OverlayArg::Vxlan => Overlay::Vxlan,
+    };
+    config.out_dir = a.out.clone();
+    eprintln!(
+        "rmt-conform: WEBRC lab, {} receiver(s){}, {} s ({} s warm-up) over {} links",
+        config.receivers.len(),
+        if config.tcp.is_some() {
+            " + a TCP-shared link"
+        } else {
+            ""
+        },
+        a.duration,
+        a.warmup,
+        config.overlay.name()
+    );
+    let report = match webrc::run(&config) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("rmt-conform: {e}");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("rmt-conform: lab: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    if let Some(dir) = &a.out {
+        let plots = plot::plot_waves(&config.sender, &dir.join("waves.svg"))
+            .and_then(|()| plot::plot_receivers(&report, &dir.join("receivers.svg")));
+        if let Err(e) = plots {
+            eprintln!("rmt-conform: {e}");
+            return ExitCode::from(3);
+        }
+    }
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string(&report).expect("serialisable")),
+        Format::Table => print!("{}", webrc::render_table(&report)),
+    }
+    let targets = report.receivers.iter().all(|r| r.meets_target());
+    if !report.checks_passed() || (a.require_targets && !targets) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

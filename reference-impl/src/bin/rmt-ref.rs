@@ -104,6 +104,9 @@ struct WebrcSendArgs {
     source: Option<std::net::Ipv4Addr>,
     #[arg(long, default_value_t = 1)]
     tsi: u32,
+    /// Path MTU, bytes: packets are as large as fits without IP fragmentation.
+    #[arg(long, default_value_t = 1500)]
+    mtu: usize,
 }
 
 #[derive(Args)]
@@ -349,7 +352,14 @@ fn webrc_send(a: WebrcSendArgs) -> ExitCode {
         return usage(e);
     }
     let duration = Duration::from_secs_f64(a.webrc.duration.max(0.0));
-    match rmt_reference::webrc::udp::run_sender(params, a.webrc.group, a.source, duration, a.tsi) {
+    match rmt_reference::webrc::udp::run_sender(
+        params,
+        a.webrc.group,
+        a.source,
+        duration,
+        a.tsi,
+        a.mtu,
+    ) {
         Ok(n) => {
             eprintln!("rmt-ref: sent {n} WEBRC packets");
             ExitCode::SUCCESS
