@@ -1,12 +1,15 @@
 //! The reference WEBRC schedule against `vectors/webrc/schedule.yaml`, whose figures come from
 //! RFC 3738 §3.1.1/§3.1.2's formulas in `vectors/tools/gen_vectors.py` (not from this code): L,
 //! Q, T, the packets of a wave and of each of its slots, the top rate, and L base packets in
-//! every slot.
+//! every slot. And the receiver against `vectors/webrc/receiver.yaml` (§3.2.3.3, §3.2.3.6): its
+//! joins for a target rate and its leaves for a CTSI sequence.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rmt_inspector::wire::webrc_cci::CciForm;
+use rmt_inspector::wire::webrc_cci::WebrcCci;
+use rmt_reference::webrc::receiver::{Action, ReceiverParams, WebrcReceiver};
 use rmt_reference::webrc::schedule::{Schedule, WebrcParams};
 use serde_yaml::Value;
 
@@ -22,23 +25,28 @@ fn expected_u64(v: &rmt_vectors::Vector, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("{}: {name}", v.id))
 }
 
+/// The sender parameters of a vector (short CCI unless `form: long`).
+fn sender_params(v: &rmt_vectors::Vector) -> WebrcParams {
+    WebrcParams {
+        bcr_p: f64_param(v, "bcr_p"),
+        tsd: Duration::from_secs_f64(f64_param(v, "tsd")),
+        qd: Duration::from_secs_f64(f64_param(v, "qd")),
+        p: f64_param(v, "p"),
+        n: v.param_u64("n").unwrap() as u32,
+        form: match v.param_str("form") {
+            Some("long") => CciForm::Long,
+            _ => CciForm::Short,
+        },
+    }
+}
+
 #[test]
 fn the_schedule_matches_the_rfc_derived_vectors() {
     let path = rmt_vectors::vectors_dir().join("webrc/schedule.yaml");
     let file = rmt_vectors::load_file(&path).unwrap();
     assert!(file.vectors.len() >= 5);
     for v in &file.vectors {
-        let params = WebrcParams {
-            bcr_p: f64_param(v, "bcr_p"),
-            tsd: Duration::from_secs_f64(f64_param(v, "tsd")),
-            qd: Duration::from_secs_f64(f64_param(v, "qd")),
-            p: f64_param(v, "p"),
-            n: v.param_u64("n").unwrap() as u32,
-            form: match v.param_str("form") {
-                Some("long") => CciForm::Long,
-                _ => CciForm::Short,
-            },
-        };
+        let params = sender_params(v);
         assert_eq!(params.l(), expected_u64(v, "l"), "{}: L", v.id);
         assert_eq!(u64::from(params.q()), expected_u64(v, "q"), "{}: Q", v.id);
         assert_eq!(u64::from(params.t()), expected_u64(v, "t"), "{}: T", v.id);
@@ -98,5 +106,141 @@ fn the_schedule_matches_the_rfc_derived_vectors() {
             checked += 1;
         }
         assert!(checked as u64 >= t / 2, "{}: {checked} waves checked", v.id);
+    }
+}
+
+fn u32_list(v: &rmt_vectors::Vector, value: &Value) -> Vec<u32> {
+    match value {
+        Value::Sequence(s) => s.iter().map(|x| x.as_u64().unwrap() as u32).collect(),
+        other => panic!("{}: {other:?}", v.id),
+    }
+}
+
+/// Feeds `rx` the schedule's packets of the channels it has joined (a lossless path) up to
+/// `until`, with its timeouts; returns its actions.
+fn run_lossless(
+    rx: &mut WebrcReceiver,
+    schedule: &mut Schedule,
+    joined: &mut std::collections::BTreeSet<u32>,
+    until: Duration,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let mut drain = |rx: &mut WebrcReceiver, joined: &mut std::collections::BTreeSet<u32>| {
+        while let Some(a) = rx.poll_action() {
+            match a {
+                Action::Join(cn) => {
+                    joined.insert(cn);
+                }
+                Action::Leave(cn) => {
+                    joined.remove(&cn);
+                }
+                Action::LeaveSession(_) => {}
+            }
+            actions.push(a);
+        }
+    };
+    drain(rx, joined);
+    // Bounded: schedule times grow and the loop ends at `until`.
+    loop {
+        let p = schedule.next();
+        while let Some(t) = rx.poll_timeout().filter(|t| *t <= p.at.min(until)) {
+            rx.handle_timeout(t);
+            drain(rx, joined);
+        }
+        if p.at > until {
+            return actions;
+        }
+        if joined.contains(&u32::from(p.cci.cn)) {
+            rx.handle_packet(p.at, p.cci);
+            drain(rx, joined);
+        }
+    }
+}
+
+#[test]
+fn the_receiver_matches_the_rfc_derived_join_and_leave_vectors() {
+    let path = rmt_vectors::vectors_dir().join("webrc/receiver.yaml");
+    let file = rmt_vectors::load_file(&path).unwrap();
+    assert!(file.vectors.len() >= 6);
+    for v in &file.vectors {
+        let params = sender_params(v);
+        let t = params.t();
+        assert_eq!(u64::from(t), expected_u64(v, "t"), "{}: T", v.id);
+        let mut rp = ReceiverParams::new(params.clone());
+        rp.mrr_p = f64_param(v, "mrr_p");
+        let tsd = params.tsd;
+        let waves = expected_u64(v, "waves") as u32;
+
+        // Start-up (§3.2.1, §3.2.3.6): the base channel, then the waves up to the target, in
+        // order, within the vector's start-up window (a fraction of a slot).
+        let mut rx = WebrcReceiver::new(rp.clone(), Duration::ZERO);
+        let mut schedule = Schedule::new(params.clone()).unwrap();
+        let mut joined = std::collections::BTreeSet::new();
+        let window = tsd.mul_f64(f64_param(v, "startup_window"));
+        let actions = run_lossless(&mut rx, &mut schedule, &mut joined, window);
+        assert_eq!(
+            actions.first(),
+            Some(&Action::Join(expected_u64(v, "first_join") as u32)),
+            "{}",
+            v.id
+        );
+        let wave_joins: Vec<u32> = actions[1..]
+            .iter()
+            .map(|a| match a {
+                Action::Join(cn) => *cn,
+                other => panic!("{}: {other:?} in the start-up window", v.id),
+            })
+            .collect();
+        assert_eq!(
+            wave_joins,
+            u32_list(v, &v.expected["startup_joins"]),
+            "{}: start-up joins",
+            v.id
+        );
+        // The target holds: the same number of waves in the middle of each of the next slots.
+        for slot in 1..4u32 {
+            run_lossless(&mut rx, &mut schedule, &mut joined, tsd * slot + tsd / 2);
+            assert_eq!(
+                rx.nwc(),
+                waves,
+                "{}: waves in the middle of slot {slot}",
+                v.id
+            );
+        }
+
+        // Slot changes (§3.2.3.3): base packets with the vector's CTSIs, nothing else.
+        let mut rx = WebrcReceiver::new(rp, Duration::ZERO);
+        let mut schedule = Schedule::new(params.clone()).unwrap();
+        let mut joined = std::collections::BTreeSet::new();
+        run_lossless(&mut rx, &mut schedule, &mut joined, window);
+        assert_eq!(rx.nwc(), waves, "{}", v.id);
+        let mut leaves = Vec::new();
+        let mut at = window;
+        for (i, ctsi) in u32_list(v, &v.params["ctsi_sequence"])
+            .into_iter()
+            .enumerate()
+        {
+            at += Duration::from_millis(10);
+            rx.handle_packet(
+                at,
+                WebrcCci {
+                    form: CciForm::Short,
+                    ctsi: ctsi as u16,
+                    cn: t as u16,
+                    psn: 1_000 + i as u32,
+                },
+            );
+            while let Some(a) = rx.poll_action() {
+                match a {
+                    Action::Leave(cn) => leaves.push(vec![ctsi, cn]),
+                    other => panic!("{}: {other:?} on a base packet", v.id),
+                }
+            }
+        }
+        let expected: Vec<Vec<u32>> = match &v.expected["leaves"] {
+            Value::Sequence(s) => s.iter().map(|l| u32_list(v, l)).collect(),
+            other => panic!("{}: {other:?}", v.id),
+        };
+        assert_eq!(leaves, expected, "{}: leaves (CTSI, CN)", v.id);
     }
 }
