@@ -2,7 +2,8 @@
 //! message otherwise): `rmt-ref webrc-send` sends every channel's group, `rmt-ref webrc-recv`
 //! joins and leaves them. From the receiver's log: the base channel is joined first and alone
 //! until a CTSI is known, waves are joined in order CN = (CTSI + NWC) mod T, the lowest wave is
-//! left at slot changes, and packets come from the joined waves at the rate they add up to.
+//! left at slot changes, and packets come from the joined waves at the rate they add up to; a
+//! 40 ms receive delay shows in the round trip the receiver measures.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -28,7 +29,7 @@ fn a_receiver_joins_and_leaves_wave_channels_over_multicast() {
         .command(env!("CARGO_BIN_EXE_rmt-ref"))
         .arg("webrc-recv")
         .args(common)
-        .args(["--interface", "127.0.0.1", "--max-rate", "400"])
+        .args(["--interface", "127.0.0.1", "--max-rate", "400", "--delay-ms", "40"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -89,6 +90,10 @@ fn a_receiver_joins_and_leaves_wave_channels_over_multicast() {
         assert_eq!(a["nwc"].as_u64().unwrap(), nwc, "{a}");
     }
     assert!(wave_joins >= 3, "{actions:?}");
+    // --delay-ms 40 holds packets 40 ms: the round trip the receiver measures from its joins
+    // (ARTT, RFC 3738 §3.2.2.2) includes it, where loopback alone takes microseconds.
+    let artt = actions.last().unwrap()["artt"].as_f64().unwrap();
+    assert!((0.03..0.2).contains(&artt), "ARTT {artt}");
     assert!(
         actions.iter().any(|a| a["action"] == "leave"),
         "a wave left at a slot change"

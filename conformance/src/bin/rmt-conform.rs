@@ -90,6 +90,13 @@ struct LabWebrcArgs {
     /// unicast underlay; 38 or 50 bytes less MTU).
     #[arg(long, value_enum, default_value = "direct")]
     overlay: OverlayArg,
+    /// One-way delay, ms, added after each receiver's link by the reference receiver (the
+    /// path's round trip, which WEBRC's rate equation needs; works without tc netem).
+    #[arg(long, default_value_t = 0.0)]
+    receiver_delay_ms: f64,
+    /// P: the sender's rate decay per slot (RFC 3738 default 0.75).
+    #[arg(long, default_value_t = 0.75)]
+    p: f64,
     /// Write the receivers' logs, the bridge's membership events and the plots (waves.svg,
     /// receivers.svg) here.
     #[arg(long)]
@@ -442,7 +449,15 @@ fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     config.tcp = a.tcp;
-    config.sender = rmt_reference::webrc::schedule::WebrcParams::fast(a.waves);
+    config.sender = rmt_reference::webrc::schedule::WebrcParams {
+        p: a.p,
+        ..rmt_reference::webrc::schedule::WebrcParams::fast(a.waves)
+    };
+    if !(0.0..=1000.0).contains(&a.receiver_delay_ms) {
+        eprintln!("rmt-conform: --receiver-delay-ms is 0 to 1000");
+        return ExitCode::from(2);
+    }
+    config.receiver_delay = std::time::Duration::from_secs_f64(a.receiver_delay_ms / 1e3);
     if !(a.duration > 0.0 && a.duration <= 3600.0 && a.warmup >= 0.0 && a.warmup < a.duration) {
         eprintln!("rmt-conform: need 0 < --duration <= 3600 and 0 <= --warmup < --duration");
         return ExitCode::from(2);

@@ -39,6 +39,9 @@ pub struct WebrcLabConfig {
     /// The start of the run left out of the averages (slow start, convergence).
     pub warmup: Duration,
     pub overlay: Overlay,
+    /// One-way delay added after each receiver's link by the reference receiver's driver
+    /// (kernels without tc netem cannot delay packets in the network).
+    pub receiver_delay: Duration,
     /// Where to keep the receivers' logs and the membership events (optional).
     pub out_dir: Option<PathBuf>,
 }
@@ -56,6 +59,7 @@ impl WebrcLabConfig {
             duration: Duration::from_secs(150),
             warmup: Duration::from_secs(30),
             overlay: Overlay::Direct,
+            receiver_delay: Duration::ZERO,
             out_dir: None,
         }
     }
@@ -147,14 +151,15 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
     let receiver_run = config.duration + SILENCE_TAIL;
     let mut receivers = Vec::new();
     for h in &lab.hosts[1..] {
-        let (params, group, address) = (
+        let (params, group, address, delay) = (
             ReceiverParams::new(config.sender.clone()),
             config.group,
             h.address,
+            config.receiver_delay,
         );
         receivers.push(h.ns.run(move || {
             let mut log = Vec::new();
-            run_receiver(params, group, address, receiver_run, &mut log).map(|_| log)
+            run_receiver(params, group, address, receiver_run, delay, &mut log).map(|_| log)
         })?);
     }
     let tcp_sink = match lab.host("tcp") {

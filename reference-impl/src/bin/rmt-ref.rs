@@ -119,6 +119,10 @@ struct WebrcRecvArgs {
     /// MRR_P: the most this receiver takes, packets per second.
     #[arg(long)]
     max_rate: Option<f64>,
+    /// Hold each received packet this many milliseconds before the receiver sees it: the
+    /// one-way delay of a last link, where tc netem is not available.
+    #[arg(long, default_value_t = 0.0)]
+    delay_ms: f64,
 }
 
 #[derive(Args)]
@@ -387,6 +391,7 @@ fn webrc_recv(a: WebrcRecvArgs) -> ExitCode {
         a.webrc.group,
         a.interface,
         duration,
+        Duration::from_secs_f64(a.delay_ms.clamp(0.0, 10_000.0) / 1e3),
         &mut out,
     ) {
         Ok(s) => {

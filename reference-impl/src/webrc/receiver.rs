@@ -39,6 +39,9 @@ pub enum SessionExit {
     NoPackets,
     /// No time slot change for max{20, 2·TSD} seconds.
     NoSlotChange,
+    /// A high fraction of the base channel's packets lost, slot after slot, while joined to the
+    /// base channel only (§3.2.1 SHOULD).
+    BaseChannelLoss,
 }
 
 /// Receiver parameters: the sender's (§3.2.1: known before or learnt at the start) and its own.
@@ -52,6 +55,11 @@ pub struct ReceiverParams {
     pub nu: f64,
     pub delta: f64,
     pub alpha: f64,
+    /// §3.2.1 leaves "a high fraction" and "continually" open: the session is left after
+    /// `base_loss_slots` whole slots in a row joined to the base channel only, each losing more
+    /// than `base_loss_limit` of its base packets (0.5 and 3 by default).
+    pub base_loss_limit: f64,
+    pub base_loss_slots: u32,
 }
 
 impl ReceiverParams {
@@ -62,6 +70,8 @@ impl ReceiverParams {
             nu: 0.3,
             delta: 0.3,
             alpha: 0.25,
+            base_loss_limit: 0.5,
+            base_loss_slots: 3,
         }
     }
 
@@ -188,6 +198,13 @@ pub struct WebrcReceiver {
     epoch_lost: u64,
     /// RR_P of the last epoch.
     rr_p: f64,
+    /// This slot's base packets received and lost, and whether it has been joined to the base
+    /// channel only since it began (§3.2.1's base-loss rule).
+    slot_base_received: u64,
+    slot_base_lost: u64,
+    slot_base_only: bool,
+    /// Slots in a row that were base-only and lost more than the limit.
+    heavy_base_loss_slots: u32,
     /// Counters for tests and reports.
     pub stats: ReceiverStats,
 }
@@ -251,6 +268,11 @@ impl WebrcReceiver {
             epoch_received: 0,
             epoch_lost: 0,
             rr_p: 0.0,
+            slot_base_received: 0,
+            slot_base_lost: 0,
+            // The first slot is partial: it does not count.
+            slot_base_only: false,
+            heavy_base_loss_slots: 0,
             stats: ReceiverStats::default(),
             params,
         };
@@ -307,6 +329,9 @@ impl WebrcReceiver {
             *m = true;
         }
         self.stats.joins += 1;
+        if cn != self.t {
+            self.slot_base_only = false;
+        }
         self.actions.push_back(Action::Join(cn));
     }
 
@@ -365,6 +390,9 @@ impl WebrcReceiver {
             if joined_cn == cn {
                 self.first_packet_after_join(now, cn, at, psn);
             }
+        }
+        if cn == self.t {
+            self.slot_base_received += 1;
         }
         self.check_sequence(now, cn, psn);
         self.slot(now, ctsi);
@@ -442,6 +470,9 @@ impl WebrcReceiver {
         }
         self.stats.lost += ahead;
         self.epoch_lost += ahead;
+        if cn == self.t {
+            self.slot_base_lost += ahead;
+        }
         self.loss.w += ahead as f64;
         let in_event = self.loss_event_until.is_some_and(|until| now < until);
         if !in_event {
@@ -494,6 +525,27 @@ impl WebrcReceiver {
         }
         self.ctsi = Some(ctsi);
         self.last_slot_change = now;
+        self.base_loss_at_slot_end();
+    }
+
+    /// §3.2.1 SHOULD: leave the session when the base channel alone keeps losing a high
+    /// fraction of its packets; judged on whole slots joined to the base channel only.
+    fn base_loss_at_slot_end(&mut self) {
+        let (received, lost) = (self.slot_base_received, self.slot_base_lost);
+        let heavy = self.slot_base_only
+            && lost > 0
+            && lost as f64 > self.params.base_loss_limit * (received + lost) as f64;
+        self.heavy_base_loss_slots = if heavy {
+            self.heavy_base_loss_slots + 1
+        } else {
+            0
+        };
+        self.slot_base_received = 0;
+        self.slot_base_lost = 0;
+        self.slot_base_only = self.nwc == 0;
+        if self.heavy_base_loss_slots >= self.params.base_loss_slots.max(1) {
+            self.leave_session(SessionExit::BaseChannelLoss);
+        }
     }
 
     /// When [`WebrcReceiver::handle_timeout`] is next due.
@@ -818,6 +870,60 @@ mod tests {
         let peak = *settled.iter().max().unwrap() as f64;
         assert!(peak <= 200.0 * 1.5, "peak {peak}, {per_second:?}");
         assert_eq!(rx.stats.lost, 0);
+    }
+
+    /// The base channel alone (MRR_P below one wave), with `drop_of_four` of every four base
+    /// packets lost, for `slots` slots: when the receiver left the session, and why.
+    fn base_only_with_loss(drop_of_four: usize, slots: u32) -> Option<(Duration, SessionExit)> {
+        let mut params = ReceiverParams::new(sender());
+        params.mrr_p = 30.0;
+        let mut rx = WebrcReceiver::new(params, Duration::ZERO);
+        let mut schedule = Schedule::new(sender()).unwrap();
+        let t = sender().t() as u16;
+        let end = sender().tsd * slots;
+        let mut base = 0usize;
+        // Bounded: schedule times grow; the loop ends at `end`.
+        loop {
+            let p = schedule.next();
+            if p.at > end {
+                return None;
+            }
+            while let Some(at) = rx.poll_timeout().filter(|at| *at <= p.at) {
+                rx.handle_timeout(at);
+                while let Some(a) = rx.poll_action() {
+                    assert!(
+                        !matches!(a, Action::Join(cn) if cn != u32::from(t)),
+                        "{a:?}"
+                    );
+                }
+            }
+            if p.cci.cn != t {
+                continue;
+            }
+            base += 1;
+            if base % 4 < drop_of_four {
+                continue;
+            }
+            rx.handle_packet(p.at, p.cci);
+            while let Some(a) = rx.poll_action() {
+                if let Action::LeaveSession(why) = a {
+                    return Some((p.at, why));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn heavy_base_channel_loss_on_the_base_alone_leaves_the_session() {
+        // 75% of the base lost: three whole base-only slots after the first partial one.
+        let (at, why) = base_only_with_loss(3, 10).expect("left the session");
+        assert_eq!(why, SessionExit::BaseChannelLoss);
+        assert!(
+            at >= sender().tsd * 3 && at < sender().tsd * 5,
+            "after three slots of heavy loss: {at:?}"
+        );
+        // 25% lost is not "a high fraction": the receiver stays.
+        assert_eq!(base_only_with_loss(1, 10), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! The receiver turns [`Action`]s into IGMP joins and leaves on one socket bound to the port,
 //! and logs every action and a per-second reception count as JSON lines.
 
+use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
+use rmt_inspector::wire::webrc_cci::WebrcCci;
 
 use super::packet::{alc_datagram, channel_group};
 use super::receiver::{Action, ReceiverParams, ReceiverStats, WebrcReceiver};
@@ -99,11 +101,16 @@ pub struct ReceiverSummary {
 /// - `{"t","first":cn}` at the first packet of a channel after its join;
 /// - `{"t","gap":cn,"lost":n,"artt"}` when a channel's PSN skips (lost packets);
 /// - at the end one `{"t":s,"packets":n,"bytes":b}` per second and `{"summary":{..}}`.
+///
+/// `path_delay` holds every received packet that long before the receiver sees it: the one-way
+/// delay of the receiver's last link, after its bottleneck, for labs whose kernel cannot delay
+/// packets (no tc netem). Joins and leaves go out at once. Zero: no delay line.
 pub fn run_receiver(
     params: ReceiverParams,
     base: SocketAddrV4,
     interface: Ipv4Addr,
     duration: Duration,
+    path_delay: Duration,
     log: &mut impl Write,
 ) -> io::Result<ReceiverSummary> {
     let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
@@ -184,13 +191,61 @@ pub fn run_receiver(
         &mut awaiting_first,
         &mut *log,
     )?;
+    // Packets received and not yet delivered, with their delivery time (FIFO: one delay).
+    let mut in_flight: VecDeque<(Duration, WebrcCci, usize)> = VecDeque::new();
     // Bounded by `duration`: every wait is capped by the time left.
     loop {
         let now = start.elapsed();
         if now >= duration || rx.has_left() {
             break;
         }
-        if let Some(t) = rx.poll_timeout().filter(|t| *t <= now) {
+        let release = in_flight.front().map(|p| p.0);
+        let timeout = rx.poll_timeout();
+        // Deliveries and timeouts that are due, in time order.
+        if let Some(at) = release.filter(|r| *r <= now && timeout.is_none_or(|t| *r <= t)) {
+            let (_, cci, n) = in_flight.pop_front().expect("a release time");
+            let second = at.as_secs() as usize;
+            if summary.per_second.len() <= second {
+                summary.per_second.resize(second + 1, 0);
+                bytes_per_second.resize(second + 1, 0);
+            }
+            summary.per_second[second] += 1;
+            bytes_per_second[second] += n as u64;
+            summary.packets += 1;
+            let cn = usize::from(cci.cn);
+            let psn = cci.psn;
+            rx.handle_packet(at, cci);
+            if cn < channels {
+                if std::mem::take(&mut awaiting_first[cn]) {
+                    writeln!(
+                        log,
+                        "{}",
+                        serde_json::json!({"t": at.as_secs_f64(), "first": cn})
+                    )?;
+                }
+                if let Some(last) = last_psn[cn] {
+                    if psn > last && psn - last > 1 {
+                        writeln!(
+                            log,
+                            "{}",
+                            serde_json::json!({"t": at.as_secs_f64(), "gap": cn,
+                                "lost": psn - last - 1, "artt": rx.artt()})
+                        )?;
+                    }
+                }
+                last_psn[cn] = Some(psn);
+            }
+            apply(
+                &mut rx,
+                at,
+                &mut summary,
+                &mut last_psn,
+                &mut awaiting_first,
+                &mut *log,
+            )?;
+            continue;
+        }
+        if let Some(t) = timeout.filter(|t| *t <= now) {
             rx.handle_timeout(t);
             apply(
                 &mut rx,
@@ -202,7 +257,11 @@ pub fn run_receiver(
             )?;
             continue;
         }
-        let until = rx.poll_timeout().unwrap_or(duration).min(duration);
+        let until = [timeout, release, Some(duration)]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(duration);
         let wait = until.saturating_sub(now).max(Duration::from_millis(1));
         udp.set_read_timeout(Some(wait))?;
         let n = match udp.recv_from(&mut buf) {
@@ -217,52 +276,14 @@ pub fn run_receiver(
             }
             Err(e) => return Err(e),
         };
-        let at = start.elapsed();
         let Some(cci) = AlcPacket::parse(&buf[..n], ctx)
             .ok()
             .and_then(|a| a.value.webrc)
         else {
             continue;
         };
-        let second = at.as_secs() as usize;
-        if summary.per_second.len() <= second {
-            summary.per_second.resize(second + 1, 0);
-            bytes_per_second.resize(second + 1, 0);
-        }
-        summary.per_second[second] += 1;
-        bytes_per_second[second] += n as u64;
-        summary.packets += 1;
-        let cn = usize::from(cci.cn);
-        let psn = cci.psn;
-        rx.handle_packet(at, cci);
-        if cn < channels {
-            if std::mem::take(&mut awaiting_first[cn]) {
-                writeln!(
-                    log,
-                    "{}",
-                    serde_json::json!({"t": at.as_secs_f64(), "first": cn})
-                )?;
-            }
-            if let Some(last) = last_psn[cn] {
-                if psn > last && psn - last > 1 {
-                    writeln!(
-                        log,
-                        "{}",
-                        serde_json::json!({"t": at.as_secs_f64(), "gap": cn,
-                            "lost": psn - last - 1, "artt": rx.artt()})
-                    )?;
-                }
-            }
-            last_psn[cn] = Some(psn);
-        }
-        apply(
-            &mut rx,
-            at,
-            &mut summary,
-            &mut last_psn,
-            &mut awaiting_first,
-            &mut *log,
-        )?;
+        // Bounded: at most what arrives in `path_delay`, released in order.
+        in_flight.push_back((start.elapsed() + path_delay, cci, n));
     }
     for (t, (n, b)) in summary.per_second.iter().zip(&bytes_per_second).enumerate() {
         writeln!(
