@@ -29,7 +29,14 @@ fn a_receiver_joins_and_leaves_wave_channels_over_multicast() {
         .command(env!("CARGO_BIN_EXE_rmt-ref"))
         .arg("webrc-recv")
         .args(common)
-        .args(["--interface", "127.0.0.1", "--max-rate", "400", "--delay-ms", "40"])
+        .args([
+            "--interface",
+            "127.0.0.1",
+            "--max-rate",
+            "400",
+            "--delay-ms",
+            "40",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

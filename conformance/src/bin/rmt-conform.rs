@@ -78,13 +78,13 @@ struct LabWebrcArgs {
     #[arg(long)]
     tcp: Option<rmt_conformance::lab::LinkShape>,
     /// Seconds the sender sends.
-    #[arg(long, default_value_t = 150.0)]
+    #[arg(long, default_value_t = 270.0)]
     duration: f64,
-    /// Seconds at the start left out of the averages.
-    #[arg(long, default_value_t = 30.0)]
+    /// Seconds at the start left out of the averages (convergence).
+    #[arg(long, default_value_t = 150.0)]
     warmup: f64,
-    /// N: active wave channels of the sender (TSD 1 s, BCR_P 20 packets/s, P 0.75, QD 10 s).
-    #[arg(long, default_value_t = 14)]
+    /// N: active wave channels of the sender (TSD 1 s, BCR_P 20 packets/s, QD 10 s).
+    #[arg(long, default_value_t = 22)]
     waves: u32,
     /// How hosts reach the bridge: direct (veth), gretap or vxlan (tunnels over a routed
     /// unicast underlay; 38 or 50 bytes less MTU).
@@ -92,10 +92,11 @@ struct LabWebrcArgs {
     overlay: OverlayArg,
     /// One-way delay, ms, added after each receiver's link by the reference receiver (the
     /// path's round trip, which WEBRC's rate equation needs; works without tc netem).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 150.0)]
     receiver_delay_ms: f64,
-    /// P: the sender's rate decay per slot (RFC 3738 default 0.75).
-    #[arg(long, default_value_t = 0.75)]
+    /// P: the sender's rate decay per slot (RFC 3738's default is 0.75; 0.85 makes layers a
+    /// factor 1.18 apart instead of 1.33).
+    #[arg(long, default_value_t = 0.85)]
     p: f64,
     /// Write the receivers' logs, the bridge's membership events and the plots (waves.svg,
     /// receivers.svg) here.

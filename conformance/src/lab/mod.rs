@@ -293,6 +293,18 @@ impl Lab {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
+        // A layered receiver joins one group per layer: Linux allows 20 per socket by default
+        // (a per-namespace sysctl).
+        let out = ns
+            .command("sysctl")
+            .args(["-qw", "net.ipv4.igmp_max_memberships=1024"])
+            .output()?;
+        if !out.status.success() {
+            return Err(io::Error::other(format!(
+                "sysctl net.ipv4.igmp_max_memberships: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
         ns.ip(&["addr", "add", &format!("{address}/24"), "dev", "eth0"])?;
         ns.ip(&["link", "set", "eth0", "up"])?;
         ns.ip(&["route", "add", "224.0.0.0/4", "dev", "eth0"])?;

@@ -12,8 +12,8 @@ pub struct LinkShape {
     pub delay: Duration,
     /// Random loss, 0..=100 percent.
     pub loss_percent: f64,
-    /// Queue limit in packets; by default about 50 ms of the rate (at least 8 packets), so that
-    /// a shaped link drops instead of building seconds of delay.
+    /// Queue limit in packets; by default 200 ms of the rate (at least 8 packets), a common
+    /// router buffer, so that a shaped link drops instead of building seconds of delay.
     pub queue_packets: Option<u32>,
 }
 
@@ -32,7 +32,7 @@ impl LinkShape {
     /// The queue limit used, packets of `mtu` bytes.
     pub fn queue_limit(&self, mtu: u32) -> u32 {
         self.queue_packets.unwrap_or_else(|| match self.rate_bps {
-            Some(r) => ((r as f64 * 0.050 / 8.0 / f64::from(mtu.max(68))).ceil() as u32).max(8),
+            Some(r) => ((r as f64 * 0.200 / 8.0 / f64::from(mtu.max(68))).ceil() as u32).max(8),
             None => 1000,
         })
     }
@@ -161,7 +161,7 @@ mod tests {
         let rate: LinkShape = "8mbit".parse().unwrap();
         assert_eq!(
             rate.tc_args("p1", 1500).unwrap().join(" "),
-            "qdisc add dev p1 root tbf rate 8000000bit burst 4000 limit 51000"
+            "qdisc add dev p1 root tbf rate 8000000bit burst 4000 limit 201000"
         );
         let s: LinkShape = "8mbit,delay=20ms,loss=0.5%".parse().unwrap();
         assert_eq!(s.rate_bps, Some(8_000_000));
@@ -169,14 +169,14 @@ mod tests {
         assert_eq!(s.to_string(), "8mbit,delay=20ms,loss=0.5%");
         assert_eq!(
             s.tc_args("p1", 1500).unwrap().join(" "),
-            "qdisc add dev p1 root netem delay 20000us loss 0.5% rate 8000000bit limit 34"
+            "qdisc add dev p1 root netem delay 20000us loss 0.5% rate 8000000bit limit 134"
         );
         assert_eq!(
             "500kbit".parse::<LinkShape>().unwrap().rate_bps,
             Some(500_000)
         );
-        // 2 Mbit/s: 50 ms is 8.3 packets of 1500 bytes.
-        assert_eq!(LinkShape::rate_mbit(2.0).queue_limit(1500), 9);
+        // 2 Mbit/s: 200 ms is 33.3 packets of 1500 bytes.
+        assert_eq!(LinkShape::rate_mbit(2.0).queue_limit(1500), 34);
         assert_eq!(LinkShape::rate_mbit(0.1).queue_limit(1500), 8);
         assert!("unshaped"
             .parse::<LinkShape>()

@@ -34,7 +34,7 @@ pub fn payload_len_for_mtu(params: &WebrcParams, path_mtu: usize) -> Option<usiz
 }
 
 /// Sends the schedule of `params` for `duration` to the channels' groups from `base`; returns
-/// the packets sent. `source`: the interface address to send from (multicast interface).
+/// the packets sent (packets the local interface had no room for are lost, not an error). `source`: the interface address to send from (multicast interface).
 /// Packets are as large as `path_mtu` allows without fragmentation (RFC 5775 §4.1 leaves the
 /// size to the sender; fragments would be lost as a whole on a lossy multicast path).
 pub fn run_sender(
@@ -74,8 +74,13 @@ pub fn run_sender(
         let datagram = alc_datagram(&p.cci, tsi, 1, (sent >> 16) as u16, sent as u16, &payload)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
         let to = SocketAddrV4::new(channel_group(*base.ip(), p.cci.cn), base.port());
-        socket.send_to(&datagram, &SocketAddr::V4(to).into())?;
-        sent += 1;
+        match socket.send_to(&datagram, &SocketAddr::V4(to).into()) {
+            Ok(_) => sent += 1,
+            // The local interface's queue is full (a veth peer's backlog, a qdisc): the packet
+            // is lost on the first hop, as on a congested link; the schedule goes on.
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -154,7 +159,15 @@ pub fn run_receiver(
             }
             let (kind, cn) = match a {
                 Action::Join(cn) => {
-                    udp.join_multicast_v4(&channel_group(*base.ip(), cn as u16), &interface)?;
+                    let group = channel_group(*base.ip(), cn as u16);
+                    udp.join_multicast_v4(&group, &interface).map_err(|e| {
+                        let hint = if e.raw_os_error() == Some(libc::ENOBUFS) {
+                            " (more groups than net.ipv4.igmp_max_memberships allows)"
+                        } else {
+                            ""
+                        };
+                        io::Error::new(e.kind(), format!("joining {group} (CN {cn}): {e}{hint}"))
+                    })?;
                     summary.joins += 1;
                     ("join", Some(cn))
                 }
