@@ -274,3 +274,34 @@ fn webrc_receivers_in_the_lab_pass_the_layer_change_checks() {
     let table = webrc::render_table(&report);
     assert!(table.contains("rfc3738/3.2.3.3/leave-lowest-layer"));
 }
+
+#[test]
+fn labs_of_killed_processes_are_removed() {
+    if !Namespace::usable_by_test() {
+        return;
+    }
+    // A pid above pid_max belongs to no process; init (1) lives.
+    let pid_max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let dead = pid_max + 1;
+    let stale = format!("rmtlab-{dead}-0-sw");
+    let alive = format!("rmtlab-1-{}-sw", std::process::id());
+    for n in [&stale, &alive] {
+        assert!(std::process::Command::new("ip")
+            .args(["netns", "add", n])
+            .status()
+            .unwrap()
+            .success());
+    }
+    let removed = rmt_conformance::lab::remove_stale_labs().unwrap();
+    let left = namespaces();
+    let _ = std::process::Command::new("ip")
+        .args(["netns", "del", &alive])
+        .status();
+    assert!(removed.contains(&stale), "{removed:?}");
+    assert!(!left.contains(&stale), "{left}");
+    assert!(left.contains(&alive), "a live process's lab stays: {left}");
+}

@@ -65,6 +65,8 @@ enum LabCmd {
     /// each receiver's rate against its capacity, its loss, and its layer changes judged from
     /// its log and from the joins and leaves seen on the bridge.
     Webrc(LabWebrcArgs),
+    /// Remove the namespaces of labs whose process was killed (each lab build does it too).
+    Clean,
 }
 
 #[derive(clap::Args)]
@@ -325,6 +327,24 @@ fn main() -> ExitCode {
         Cmd::Lab {
             command: LabCmd::Webrc(a),
         } => lab_webrc(a),
+        Cmd::Lab {
+            command: LabCmd::Clean,
+        } => match rmt_conformance::lab::remove_stale_labs() {
+            Ok(removed) => {
+                for n in &removed {
+                    println!("removed {n}");
+                }
+                eprintln!(
+                    "rmt-conform: {} stale lab namespace(s) removed",
+                    removed.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("rmt-conform: lab clean: {e}");
+                ExitCode::from(3)
+            }
+        },
         Cmd::Requirements { check } => {
             let digest = include_str!("../../../docs/rfc-digest.md");
             let mut all = sender_cases();

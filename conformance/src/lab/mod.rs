@@ -188,10 +188,42 @@ fn unique_name(role: &str) -> String {
     )
 }
 
+/// Removes the namespaces of labs whose process is gone (killed before it could drop its lab,
+/// e.g. by Ctrl-C); returns their names. Lab namespaces are named `rmtlab-<pid>-...`.
+pub fn remove_stale_labs() -> io::Result<Vec<String>> {
+    let mut removed = Vec::new();
+    let entries = match std::fs::read_dir("/run/netns") {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("rmtlab-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let out = std::process::Command::new("ip")
+                .args(["netns", "del", &name])
+                .output()?;
+            if out.status.success() {
+                removed.push(name);
+            }
+        }
+    }
+    Ok(removed)
+}
+
 impl Lab {
-    /// Builds the lab; on any error, what was built is removed before returning.
+    /// Builds the lab; on any error, what was built is removed before returning. Labs left by
+    /// killed processes are removed first.
     pub fn build(config: &LabConfig) -> io::Result<Lab> {
         Namespace::available().map_err(io::Error::other)?;
+        remove_stale_labs()?;
         if config.overlay != Overlay::Direct {
             config.overlay.available().map_err(io::Error::other)?;
         }
