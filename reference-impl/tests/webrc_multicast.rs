@@ -11,6 +11,54 @@ use std::time::Duration;
 use rmt_reference::netns::Namespace;
 use rmt_reference::webrc::schedule::WebrcParams;
 
+/// Runs `rmt-ref webrc-recv` and, 200 ms later, `rmt-ref webrc-send` in `ns` with the `common`
+/// arguments and their own; both stop by themselves after `--duration`. Returns the receiver's
+/// JSON lines.
+fn run_pair(
+    ns: &Namespace,
+    common: &[&str],
+    receiver_args: &[&str],
+    sender_args: &[&str],
+) -> Vec<serde_json::Value> {
+    let receiver = ns
+        .command(env!("CARGO_BIN_EXE_rmt-ref"))
+        .arg("webrc-recv")
+        .args(common)
+        .args(receiver_args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let sender = ns
+        .command(env!("CARGO_BIN_EXE_rmt-ref"))
+        .arg("webrc-send")
+        .args(common)
+        .args(sender_args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The waits are bounded by --duration.
+    let rx = receiver.wait_with_output().unwrap();
+    let tx = sender.wait_with_output().unwrap();
+    assert!(
+        tx.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tx.stderr)
+    );
+    assert!(
+        rx.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rx.stderr)
+    );
+    String::from_utf8(rx.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[test]
 fn a_receiver_joins_and_leaves_wave_channels_over_multicast() {
     if !Namespace::usable_by_test() {
@@ -25,51 +73,20 @@ fn a_receiver_joins_and_leaves_wave_channels_over_multicast() {
         "--duration",
         "9",
     ];
-    let receiver = ns
-        .command(env!("CARGO_BIN_EXE_rmt-ref"))
-        .arg("webrc-recv")
-        .args(common)
-        .args([
+    let lines = run_pair(
+        &ns,
+        &common,
+        &[
             "--interface",
             "127.0.0.1",
             "--max-rate",
             "400",
             "--delay-ms",
             "40",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let sender = ns
-        .command(env!("CARGO_BIN_EXE_rmt-ref"))
-        .arg("webrc-send")
-        .args(common)
-        .args(["--source", "127.0.0.1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Both stop by themselves after --duration; the waits are bounded by it.
-    let rx = receiver.wait_with_output().unwrap();
-    let tx = sender.wait_with_output().unwrap();
+        ],
+        &["--source", "127.0.0.1"],
+    );
     drop(ns);
-    assert!(
-        tx.status.success(),
-        "{}",
-        String::from_utf8_lossy(&tx.stderr)
-    );
-    assert!(
-        rx.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rx.stderr)
-    );
-    let lines: Vec<serde_json::Value> = String::from_utf8(rx.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let t = u64::from(WebrcParams::fast(8).t());
     let actions: Vec<&serde_json::Value> =
         lines.iter().filter(|l| l["action"].is_string()).collect();
@@ -110,4 +127,46 @@ fn a_receiver_joins_and_leaves_wave_channels_over_multicast() {
     // Waves joined: well above the base channel's 20 packets/s, and near the 400 allowed.
     assert!(late / 4 > 100, "{per_second:?} {actions:?}");
     assert!(late / 4 < 700, "{per_second:?}");
+}
+
+#[test]
+fn an_ipv6_receiver_joins_and_leaves_wave_channels_with_mld() {
+    if !Namespace::usable_by_test() {
+        return;
+    }
+    let ns =
+        Namespace::create(&format!("rmtkit-webrc6-{}", std::process::id())).expect("namespace");
+    // IPv6 multicast is not looped back on lo: a veth pair, sender on one end, receiver on
+    // the other.
+    let (tx_if, rx_if) = ns.veth("wb0", "wb1").expect("veth pair");
+    ns.add_address("wb0", "fd00::1/64").unwrap();
+    ns.add_address("wb1", "fd00::2/64").unwrap();
+    let common = [
+        "--group",
+        "[ff3e::db8:100]:3402",
+        "--waves",
+        "8",
+        "--duration",
+        "7",
+    ];
+    let lines = run_pair(
+        &ns,
+        &common,
+        &["--interface", &rx_if.to_string(), "--max-rate", "300"],
+        &["--source", &tx_if.to_string()],
+    );
+    drop(ns);
+    let t = u64::from(WebrcParams::fast(8).t());
+    let actions: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["action"].is_string()).collect();
+    assert_eq!(actions[0]["cn"], t, "the base channel first");
+    let wave_joins = actions
+        .iter()
+        .filter(|a| a["action"] == "join" && a["cn"] != t)
+        .count();
+    assert!(wave_joins >= 2, "{actions:?}");
+    // The waves' packets arrived over MLD memberships: well above the base channel's 20/s.
+    let per_second: Vec<u64> = lines.iter().filter_map(|l| l["packets"].as_u64()).collect();
+    let late: u64 = per_second[3..6].iter().sum();
+    assert!(late / 3 > 60, "{per_second:?} {actions:?}");
 }

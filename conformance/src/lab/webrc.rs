@@ -13,7 +13,7 @@ use serde::Serialize;
 use rmt_reference::webrc::packet::channel_group;
 use rmt_reference::webrc::receiver::ReceiverParams;
 use rmt_reference::webrc::schedule::WebrcParams;
-use rmt_reference::webrc::udp::{run_receiver, run_sender};
+use rmt_reference::webrc::udp::{run_receiver, run_sender, McastInterface};
 
 use super::membership::{unix_now, MembershipEvent};
 use super::{HostConfig, Lab, LabConfig, LinkShape, Overlay};
@@ -164,7 +164,14 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
         receivers.push(h.ns.run(move || {
             let mut log = Vec::new();
             // A receiver that fails keeps what it logged: the report shows both.
-            let outcome = run_receiver(params, group, address, receiver_run, delay, &mut log);
+            let outcome = run_receiver(
+                params,
+                group.into(),
+                McastInterface::V4(address),
+                receiver_run,
+                delay,
+                &mut log,
+            );
             (log, outcome.err().map(|e| e.to_string()))
         })?);
     }
@@ -185,7 +192,16 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
             config.duration,
             sender_host.mtu as usize,
         );
-        move || run_sender(params, group, Some(source), duration, 1, mtu)
+        move || {
+            run_sender(
+                params,
+                group.into(),
+                Some(McastInterface::V4(source)),
+                duration,
+                1,
+                mtu,
+            )
+        }
     })?;
     let tcp_source = match lab.host("tcp") {
         Some(h) => {

@@ -59,10 +59,10 @@ enum Command {
 /// The sender parameters shared by webrc-send and webrc-recv (RFC 3738 §3.1.1).
 #[derive(Args, Clone)]
 struct WebrcArgs {
-    /// First channel's group and port (wave 0); channel CN uses the CN-th next address and
-    /// the base channel CN = T.
+    /// First channel's group and port (wave 0), IPv4 or IPv6 (`[ff3e::db8:1]:3400`); channel
+    /// CN uses the CN-th next address and the base channel CN = T.
     #[arg(long, default_value = "233.252.0.1:3400")]
-    group: std::net::SocketAddrV4,
+    group: std::net::SocketAddr,
     /// N: active waves (slots a wave lasts).
     #[arg(long, default_value_t = 14)]
     waves: u32,
@@ -99,9 +99,9 @@ impl WebrcArgs {
 struct WebrcSendArgs {
     #[command(flatten)]
     webrc: WebrcArgs,
-    /// Interface address to send from.
+    /// Interface to send from: its IPv4 address, or its index for an IPv6 group.
     #[arg(long)]
-    source: Option<std::net::Ipv4Addr>,
+    source: Option<rmt_reference::webrc::udp::McastInterface>,
     #[arg(long, default_value_t = 1)]
     tsi: u32,
     /// Path MTU, bytes: packets are as large as fits without IP fragmentation.
@@ -113,9 +113,10 @@ struct WebrcSendArgs {
 struct WebrcRecvArgs {
     #[command(flatten)]
     webrc: WebrcArgs,
-    /// Interface address to join on.
-    #[arg(long, default_value = "0.0.0.0")]
-    interface: std::net::Ipv4Addr,
+    /// Interface to join on: its IPv4 address, or its index for an IPv6 group (default: the
+    /// system's choice).
+    #[arg(long)]
+    interface: Option<rmt_reference::webrc::udp::McastInterface>,
     /// MRR_P: the most this receiver takes, packets per second.
     #[arg(long)]
     max_rate: Option<f64>,
@@ -389,7 +390,11 @@ fn webrc_recv(a: WebrcRecvArgs) -> ExitCode {
     match rmt_reference::webrc::udp::run_receiver(
         rp,
         a.webrc.group,
-        a.interface,
+        a.interface.unwrap_or(if a.webrc.group.is_ipv6() {
+            rmt_reference::webrc::udp::McastInterface::V6(0)
+        } else {
+            rmt_reference::webrc::udp::McastInterface::V4(std::net::Ipv4Addr::UNSPECIFIED)
+        }),
         duration,
         Duration::from_secs_f64(a.delay_ms.clamp(0.0, 10_000.0) / 1e3),
         &mut out,

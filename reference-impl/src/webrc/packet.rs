@@ -52,6 +52,16 @@ pub fn channel_group(base: Ipv4Addr, cn: u16) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(base).wrapping_add(u32::from(cn)))
 }
 
+/// The group and port of channel `cn`, IPv4 or IPv6: the CN-th address after `base`'s.
+pub fn channel_addr(base: std::net::SocketAddr, cn: u16) -> std::net::SocketAddr {
+    use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+    let ip = match base.ip() {
+        IpAddr::V4(v4) => IpAddr::V4(channel_group(v4, cn)),
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6).wrapping_add(u128::from(cn)))),
+    };
+    SocketAddr::new(ip, base.port())
+}
+
 /// Capture frames (Ethernet/IPv4/UDP) of scheduled packets from `sender` to their channels'
 /// groups from `base` on `port`, each with 64 bytes of payload, timed from `start`: what a
 /// capture of a WEBRC sender on every channel holds (tests and conformance).

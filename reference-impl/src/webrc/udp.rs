@@ -1,12 +1,12 @@
 //! WEBRC over UDP multicast: the thin drivers around the sans-IO schedule and receiver. The
 //! sender sends each scheduled packet at its time to its channel's group (one group per
 //! channel, consecutive from the base address: CN 0..T-1 are the waves, T the base channel).
-//! The receiver turns [`Action`]s into IGMP joins and leaves on one socket bound to the port,
-//! and logs every action and a per-second reception count as JSON lines.
+//! The receiver turns [`Action`]s into IGMP (IPv4) or MLD (IPv6) joins and leaves on one socket
+//! bound to the port, and logs every action and a per-second reception count as JSON lines.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -14,22 +14,61 @@ use socket2::{Domain, Protocol, Socket, Type};
 use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
 use rmt_inspector::wire::webrc_cci::WebrcCci;
 
-use super::packet::{alc_datagram, channel_group};
+use super::packet::{alc_datagram, channel_addr};
 use super::receiver::{Action, ReceiverParams, ReceiverStats, WebrcReceiver};
 use super::schedule::{Schedule, WebrcParams};
 
 /// IPv4 and UDP headers: what the path MTU holds besides the ALC packet.
 const IPV4_UDP_HEADERS: usize = 20 + 8;
+/// IPv6 (without extension headers) and UDP headers.
+const IPV6_UDP_HEADERS: usize = 40 + 8;
+
+/// The interface multicast goes out of and is joined on: an IPv4 address, or an IPv6
+/// interface index (0: the system's choice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McastInterface {
+    V4(Ipv4Addr),
+    V6(u32),
+}
+
+impl std::str::FromStr for McastInterface {
+    type Err = String;
+
+    /// `10.0.0.1` (IPv4) or `3` (an IPv6 interface index).
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.parse::<Ipv4Addr>()
+            .map(McastInterface::V4)
+            .or_else(|_| s.parse::<u32>().map(McastInterface::V6))
+            .map_err(|_| format!("{s:?}: an IPv4 address or an IPv6 interface index"))
+    }
+}
+
+fn family_mismatch(base: SocketAddr, interface: McastInterface) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("group {base} and interface {interface:?} are of different IP versions"),
+    )
+}
 
 /// The largest payload of a WEBRC ALC packet (32-bit TSI and TOI, FEC Payload ID of scheme 0,
-/// the CCI of `params`) that fits `path_mtu` unfragmented, in whole 4-byte words; `None` when
-/// not even the headers fit.
+/// the CCI of `params`) that fits `path_mtu` unfragmented over IPv4, in whole 4-byte words;
+/// `None` when not even the headers fit. See [`payload_len_for_path`] for IPv6.
 pub fn payload_len_for_mtu(params: &WebrcParams, path_mtu: usize) -> Option<usize> {
+    payload_len_for_path(params, path_mtu, false)
+}
+
+/// [`payload_len_for_mtu`] over IPv4 or IPv6 (40 bytes of IP header instead of 20).
+pub fn payload_len_for_path(params: &WebrcParams, path_mtu: usize, ipv6: bool) -> Option<usize> {
+    let ip_udp = if ipv6 {
+        IPV6_UDP_HEADERS
+    } else {
+        IPV4_UDP_HEADERS
+    };
     let mut schedule = Schedule::new(params.clone()).ok()?;
     let headers = alc_datagram(&schedule.next().cci, 0, 0, 0, 0, &[])
         .ok()?
         .len();
-    let room = path_mtu.checked_sub(IPV4_UDP_HEADERS + headers)?;
+    let room = path_mtu.checked_sub(ip_udp + headers)?;
     (room >= 4).then_some(room / 4 * 4)
 }
 
@@ -39,13 +78,13 @@ pub fn payload_len_for_mtu(params: &WebrcParams, path_mtu: usize) -> Option<usiz
 /// size to the sender; fragments would be lost as a whole on a lossy multicast path).
 pub fn run_sender(
     params: WebrcParams,
-    base: SocketAddrV4,
-    source: Option<Ipv4Addr>,
+    base: SocketAddr,
+    source: Option<McastInterface>,
     duration: Duration,
     tsi: u32,
     path_mtu: usize,
 ) -> io::Result<u64> {
-    let payload_len = payload_len_for_mtu(&params, path_mtu).ok_or_else(|| {
+    let payload_len = payload_len_for_path(&params, path_mtu, base.is_ipv6()).ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("a path MTU of {path_mtu} bytes leaves no room for a WEBRC packet"),
@@ -53,11 +92,26 @@ pub fn run_sender(
     })?;
     let mut schedule =
         Schedule::new(params).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
-    socket.set_multicast_ttl_v4(1)?;
-    socket.set_multicast_loop_v4(true)?;
-    if let Some(s) = source {
-        socket.set_multicast_if_v4(&s)?;
+    let socket = Socket::new(Domain::for_address(base), Type::DGRAM, Some(Protocol::UDP))?;
+    match (base, source) {
+        (SocketAddr::V4(_), source) => {
+            socket.set_multicast_ttl_v4(1)?;
+            socket.set_multicast_loop_v4(true)?;
+            match source {
+                Some(McastInterface::V4(s)) => socket.set_multicast_if_v4(&s)?,
+                Some(other) => return Err(family_mismatch(base, other)),
+                None => {}
+            }
+        }
+        (SocketAddr::V6(_), source) => {
+            socket.set_multicast_hops_v6(1)?;
+            socket.set_multicast_loop_v6(true)?;
+            match source {
+                Some(McastInterface::V6(index)) => socket.set_multicast_if_v6(index)?,
+                Some(other) => return Err(family_mismatch(base, other)),
+                None => {}
+            }
+        }
     }
     let start = Instant::now();
     let payload = vec![0x5Au8; payload_len];
@@ -73,8 +127,8 @@ pub fn run_sender(
         }
         let datagram = alc_datagram(&p.cci, tsi, 1, (sent >> 16) as u16, sent as u16, &payload)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-        let to = SocketAddrV4::new(channel_group(*base.ip(), p.cci.cn), base.port());
-        match socket.send_to(&datagram, &SocketAddr::V4(to).into()) {
+        let to = channel_addr(base, p.cci.cn);
+        match socket.send_to(&datagram, &to.into()) {
             Ok(_) => sent += 1,
             // The local interface's queue is full (a veth peer's backlog, a qdisc): the packet
             // is lost on the first hop, as on a congested link; the schedule goes on.
@@ -112,16 +166,36 @@ pub struct ReceiverSummary {
 /// packets (no tc netem). Joins and leaves go out at once. Zero: no delay line.
 pub fn run_receiver(
     params: ReceiverParams,
-    base: SocketAddrV4,
-    interface: Ipv4Addr,
+    base: SocketAddr,
+    interface: McastInterface,
     duration: Duration,
     path_delay: Duration,
     log: &mut impl Write,
 ) -> io::Result<ReceiverSummary> {
-    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+    if base.is_ipv6() != matches!(interface, McastInterface::V6(_)) {
+        return Err(family_mismatch(base, interface));
+    }
+    let socket = Socket::new(Domain::for_address(base), Type::DGRAM, Some(Protocol::UDP))?;
     socket.set_reuse_address(true)?;
-    socket.bind(&SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, base.port())).into())?;
+    let any = match base {
+        SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        SocketAddr::V6(_) => {
+            socket.set_only_v6(true)?;
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        }
+    };
+    socket.bind(&SocketAddr::new(any, base.port()).into())?;
     let udp: std::net::UdpSocket = socket.into();
+    // IGMP (IPv4) or MLD (IPv6) membership of one channel's group.
+    let membership = |cn: u32, join: bool| -> io::Result<()> {
+        match (channel_addr(base, cn as u16).ip(), interface) {
+            (IpAddr::V4(g), McastInterface::V4(i)) if join => udp.join_multicast_v4(&g, &i),
+            (IpAddr::V4(g), McastInterface::V4(i)) => udp.leave_multicast_v4(&g, &i),
+            (IpAddr::V6(g), McastInterface::V6(i)) if join => udp.join_multicast_v6(&g, i),
+            (IpAddr::V6(g), McastInterface::V6(i)) => udp.leave_multicast_v6(&g, i),
+            _ => Err(family_mismatch(base, interface)),
+        }
+    };
     let start = Instant::now();
     let channels = params.sender.t() as usize + 1;
     let mut rx = WebrcReceiver::new(params, Duration::ZERO);
@@ -159,10 +233,11 @@ pub fn run_receiver(
             }
             let (kind, cn) = match a {
                 Action::Join(cn) => {
-                    let group = channel_group(*base.ip(), cn as u16);
-                    udp.join_multicast_v4(&group, &interface).map_err(|e| {
+                    let group = channel_addr(base, cn as u16).ip();
+                    membership(cn, true).map_err(|e| {
                         let hint = if e.raw_os_error() == Some(libc::ENOBUFS) {
-                            " (more groups than net.ipv4.igmp_max_memberships allows)"
+                            " (more groups than net.ipv4.igmp_max_memberships or \
+                             net.ipv6.mld_max_msf allow)"
                         } else {
                             ""
                         };
@@ -172,7 +247,7 @@ pub fn run_receiver(
                     ("join", Some(cn))
                 }
                 Action::Leave(cn) => {
-                    udp.leave_multicast_v4(&channel_group(*base.ip(), cn as u16), &interface)?;
+                    membership(cn, false)?;
                     summary.leaves += 1;
                     ("leave", Some(cn))
                 }
@@ -338,5 +413,31 @@ mod tests {
             );
         }
         assert_eq!(payload_len_for_mtu(&params, 40), None);
+        // IPv6's header is 20 bytes longer.
+        assert_eq!(
+            payload_len_for_path(&params, 1500, true),
+            payload_len_for_mtu(&params, 1480)
+        );
+    }
+
+    #[test]
+    fn interfaces_and_channel_addresses_of_both_ip_versions() {
+        use super::super::packet::channel_addr;
+        assert_eq!(
+            "10.77.0.1".parse::<McastInterface>(),
+            Ok(McastInterface::V4(Ipv4Addr::new(10, 77, 0, 1)))
+        );
+        assert_eq!("3".parse::<McastInterface>(), Ok(McastInterface::V6(3)));
+        assert!("eth0".parse::<McastInterface>().is_err());
+        let v6: SocketAddr = "[ff3e::db8:ffff]:3400".parse().unwrap();
+        assert_eq!(
+            channel_addr(v6, 2),
+            "[ff3e::db9:1]:3400".parse::<SocketAddr>().unwrap()
+        );
+        let v4: SocketAddr = "233.252.0.250:3400".parse().unwrap();
+        assert_eq!(
+            channel_addr(v4, 10),
+            "233.252.1.4:3400".parse::<SocketAddr>().unwrap()
+        );
     }
 }
