@@ -388,3 +388,24 @@ impl Lab {
         membership::snapshot(&self.switch)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tunnel_ends_are_built_with_their_addresses_and_ids() {
+        assert_eq!(
+            tunnel_args(Overlay::Gretap, "t1", "10.78.1.1", "10.78.1.2", "u1", 1).join(" "),
+            "link add t1 type gretap local 10.78.1.1 remote 10.78.1.2"
+        );
+        assert_eq!(
+            tunnel_args(Overlay::Vxlan, "eth0", "10.78.3.2", "10.78.3.1", "u0", 3).join(" "),
+            "link add eth0 type vxlan id 103 local 10.78.3.2 remote 10.78.3.1 dstport 4789 dev u0"
+        );
+        // Outer IPv4 20 + GRE 4 + inner Ethernet 14; outer IPv4 20 + UDP 8 + VXLAN 8 + 14.
+        assert_eq!(Overlay::Gretap.mtu_reduction(), 38);
+        assert_eq!(Overlay::Vxlan.mtu_reduction(), 50);
+        assert_eq!(Overlay::Direct.mtu_reduction(), 0);
+    }
+}
