@@ -106,7 +106,8 @@ struct LabWebrcArgs {
     out: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
-    /// Also fail (exit 1) when a receiver gets less than 90% of its link or more than 1% loss.
+    /// Also fail (exit 1) when a receiver gets less than 90% of its link or more than 1% loss
+    /// (on the TCP-shared link: when WEBRC and TCP are more than a factor 2 apart).
     #[arg(long)]
     require_targets: bool,
 }
