@@ -296,12 +296,12 @@ fn labs_of_killed_processes_are_removed() {
             .unwrap()
             .success());
     }
-    let removed = rmt_conformance::lab::remove_stale_labs().unwrap();
+    // Another test's lab build, running in parallel, may remove it first: either way it goes.
+    rmt_conformance::lab::remove_stale_labs().unwrap();
     let left = namespaces();
     let _ = std::process::Command::new("ip")
         .args(["netns", "del", &alive])
         .status();
-    assert!(removed.contains(&stale), "{removed:?}");
     assert!(!left.contains(&stale), "{left}");
     assert!(left.contains(&alive), "a live process's lab stays: {left}");
 }
