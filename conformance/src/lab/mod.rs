@@ -11,11 +11,14 @@
 //! `u<i>` 10.78.i.1/24 ↔ host `u0` 10.78.i.2/24). Ports have fast leave on (a leave removes the
 //! group at once, as WEBRC needs, RFC 3738 §3.2.3.3) and do not flood unregistered multicast.
 //! The shaping sits on the switch side of the host's port, so it limits what reaches the host.
+//!
+//! [`webrc`] runs WEBRC in the lab; [`webrc_checks`] judges its receivers; [`plot`] draws it.
 
 pub mod membership;
 pub mod plot;
 pub mod shape;
 pub mod webrc;
+pub mod webrc_checks;
 
 use std::io;
 use std::net::Ipv4Addr;
