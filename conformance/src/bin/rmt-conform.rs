@@ -71,7 +71,7 @@ enum LabCmd {
 
 #[derive(clap::Args)]
 struct LabWebrcArgs {
-    /// A receiver behind a link of this shape (repeatable): RATE[,delay=MS][,loss=P%][,queue=N],
+    /// A receiver behind a link of this shape (repeatable): `RATE[,delay=MS][,loss=P%][,queue=N]`,
     /// e.g. 8mbit,delay=10ms (delay and loss need sch_netem). Default: 2, 8 and 30 Mbit/s.
     #[arg(long = "link")]
     links: Vec<rmt_conformance::lab::LinkShape>,
@@ -156,7 +156,7 @@ struct SenderArgs {
     /// Capture live on this interface (with rmt-inspect; root or CAP_NET_RAW).
     #[arg(long, conflicts_with_all = ["pcap", "exec"])]
     iface: Option<String>,
-    /// With --iface: join this group (GROUP[,SOURCE]), so that IGMP snooping delivers it.
+    /// With --iface: join this group (`GROUP[,SOURCE]`), so that IGMP snooping delivers it.
     #[arg(long, requires = "iface")]
     join: Vec<String>,
     /// With --iface or --exec: capture for this many seconds.
