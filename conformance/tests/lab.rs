@@ -43,7 +43,7 @@ fn receive(
     host: usize,
     groups: &'static [Ipv4Addr],
     for_how_long: Duration,
-) -> std::thread::JoinHandle<(Vec<u8>, u64)> {
+) -> rmt_reference::netns::NamespaceThread<(Vec<u8>, u64)> {
     let interface = lab.hosts[host].address;
     lab.hosts[host]
         .ns

@@ -89,35 +89,26 @@ impl Namespace {
     }
 
     /// Runs `f` on a thread that has entered this namespace (setns(2)): sockets it opens belong
-    /// to the namespace, the calling thread stays where it is.
+    /// to the namespace, the calling thread stays where it is. `f` never runs when setns fails:
+    /// that error is returned here.
     pub fn run<R: Send + 'static>(
         &self,
         f: impl FnOnce() -> R + Send + 'static,
-    ) -> io::Result<std::thread::JoinHandle<R>> {
+    ) -> io::Result<NamespaceThread<R>> {
         let file = std::fs::File::open(format!("/run/netns/{}", self.name))?;
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel();
         let handle = std::thread::spawn(move || {
             use std::os::fd::AsRawFd;
             // SAFETY: a valid namespace file descriptor; setns only changes this thread.
-            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-            let entered = if rc == 0 {
-                Ok(())
-            } else {
-                Err(io::Error::last_os_error())
-            };
-            let ok = entered.is_ok();
-            let _ = ready_tx.send(entered);
-            // Never run `f` in the machine's own namespace.
-            ok.then(f)
+            if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                let _ = entered_tx.send(Err(io::Error::last_os_error()));
+                return None;
+            }
+            let _ = entered_tx.send(Ok(()));
+            Some(f())
         });
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(std::thread::spawn(move || {
-                handle
-                    .join()
-                    .ok()
-                    .flatten()
-                    .expect("the namespace thread ran")
-            })),
+        match entered_rx.recv() {
+            Ok(Ok(())) => Ok(NamespaceThread(handle)),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(io::Error::other("namespace thread ended before setns")),
         }
@@ -157,6 +148,19 @@ impl Namespace {
         let mut c = Command::new("ip");
         c.args(["netns", "exec", &self.name, program]);
         c
+    }
+}
+
+/// A thread running inside a namespace ([`Namespace::run`]).
+pub struct NamespaceThread<R>(std::thread::JoinHandle<Option<R>>);
+
+impl<R> NamespaceThread<R> {
+    /// Waits for it; `Err` when it panicked.
+    pub fn join(self) -> std::thread::Result<R> {
+        // `None` only when setns failed, which `run` has already returned as its error.
+        self.0
+            .join()
+            .map(|r| r.expect("the thread entered the namespace"))
     }
 }
 

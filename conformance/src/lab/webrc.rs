@@ -399,8 +399,8 @@ fn tcp_source(to: Ipv4Addr, duration: Duration) -> io::Result<()> {
             Duration::from_secs(1),
         ) {
             Ok(s) => break s,
-            Err(e) if start.elapsed() < Duration::from_secs(3) => {
-                let _ = e;
+            // The sink may not listen yet: retry for 3 s.
+            Err(_) if start.elapsed() < Duration::from_secs(3) => {
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(e) => return Err(e),

@@ -235,11 +235,16 @@ pub fn run_receiver(
                 Action::Join(cn) => {
                     let group = channel_addr(base, cn as u16).ip();
                     membership(cn, true).map_err(|e| {
-                        let hint = if e.raw_os_error() == Some(libc::ENOBUFS) {
-                            " (more groups than net.ipv4.igmp_max_memberships or \
-                             net.ipv6.mld_max_msf allow)"
-                        } else {
-                            ""
+                        // IPv4 caps memberships per socket (20 by default); IPv6 only by
+                        // the socket's option memory.
+                        let hint = match (e.raw_os_error() == Some(libc::ENOBUFS), group) {
+                            (true, IpAddr::V4(_)) => {
+                                " (more groups than net.ipv4.igmp_max_memberships allows)"
+                            }
+                            (true, IpAddr::V6(_)) => {
+                                " (more groups than net.core.optmem_max holds)"
+                            }
+                            _ => "",
                         };
                         io::Error::new(e.kind(), format!("joining {group} (CN {cn}): {e}{hint}"))
                     })?;
