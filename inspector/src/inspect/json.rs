@@ -91,7 +91,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
 /// Appends a short slice without a call to memcpy: the JSON is mostly short pieces (keys,
 /// numbers, punctuation), for which the call costs more than the copy.
 #[inline(always)]
-fn put(out: &mut Vec<u8>, b: &[u8]) {
+pub(super) fn put(out: &mut Vec<u8>, b: &[u8]) {
     let n = b.len();
     if n > 16 {
         out.extend_from_slice(b);

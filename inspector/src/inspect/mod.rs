@@ -6,5 +6,6 @@ pub mod dissect;
 pub mod fields;
 pub mod filter;
 pub mod json;
+mod json_line;
 pub mod output;
 pub mod stats;

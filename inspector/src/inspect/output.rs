@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 
 use super::dissect::Dissected;
@@ -132,59 +131,6 @@ fn findings_json(d: &Dissected) -> Json {
     )
 }
 
-#[derive(Serialize)]
-struct FecJson<'a> {
-    encoding_id: u8,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payload_id: Option<&'a crate::wire::fec_payload_id::FecPayloadId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fti: Option<&'a crate::wire::ext_fti::ExtFti>,
-}
-
-#[derive(Serialize)]
-struct PayloadJson {
-    offset: usize,
-    length: usize,
-}
-
-#[derive(Serialize)]
-struct LayersJson<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    link: Option<&'a crate::wire::link::LinkRepr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ip: Option<&'a crate::wire::ip::IpRepr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    udp: Option<&'a crate::wire::udp::UdpRepr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    lct: Option<&'a crate::wire::lct::LctRepr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fec: Option<FecJson<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    webrc: Option<&'a crate::wire::webrc_cci::WebrcCci>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payload: Option<PayloadJson>,
-}
-
-#[derive(Serialize)]
-struct FindingJson<'a> {
-    id: &'a str,
-    severity: Severity,
-    rfc: &'a str,
-    field: &'a str,
-    offset: usize,
-    detail: &'a str,
-}
-
-#[derive(Serialize)]
-struct PacketJson<'a> {
-    frame: u64,
-    time_epoch: f64,
-    time_relative: f64,
-    len: u32,
-    layers: LayersJson<'a>,
-    findings: Vec<FindingJson<'a>>,
-}
-
 /// One JSON object per packet (`-T json`): `frame` is the 1-based packet number. Serialised
 /// straight from the decoded values (no intermediate JSON tree).
 pub fn write_json_line(
@@ -203,51 +149,15 @@ pub fn write_json_line(
 /// [`write_json_line`] appended to a buffer.
 pub fn append_json_line(buf: &mut Vec<u8>, d: &Dissected, t0: Duration) -> std::io::Result<()> {
     let findings = all_findings(d);
-    super::json::append(buf, &packet_json(d, t0, &findings)).map_err(std::io::Error::other)?;
+    let (epoch, relative) = super::json_line::times(d, t0);
+    super::json_line::append_packet(buf, d, epoch, relative, &findings)
+        .map_err(std::io::Error::other)?;
     buf.push(b'\n');
     Ok(())
 }
 
 thread_local! {
     static JSON_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-fn packet_json<'a>(d: &'a Dissected, t0: Duration, findings: &'a [Finding]) -> PacketJson<'a> {
-    let a = d.alc.as_ref();
-    let frame = d.frame.as_ref();
-    PacketJson {
-        frame: d.raw.frame,
-        time_epoch: seconds(d.raw.timestamp),
-        time_relative: relative(d, t0),
-        len: d.raw.orig_len,
-        layers: LayersJson {
-            link: frame.map(|f| &f.link),
-            ip: frame.and_then(|f| f.ip.as_ref()),
-            udp: frame.and_then(|f| f.udp.as_ref()),
-            lct: a.map(|a| &a.lct),
-            fec: a.map(|a| FecJson {
-                encoding_id: a.fec_encoding_id,
-                payload_id: a.payload_id.as_ref(),
-                fti: a.fti.as_deref(),
-            }),
-            webrc: a.and_then(|a| a.webrc.as_ref()),
-            payload: a.map(|a| PayloadJson {
-                offset: d.alc_offset + a.symbol_offset,
-                length: a.symbol_len,
-            }),
-        },
-        findings: findings
-            .iter()
-            .map(|f| FindingJson {
-                id: f.id,
-                severity: f.severity,
-                rfc: f.rule,
-                field: f.field,
-                offset: f.offset,
-                detail: &f.detail,
-            })
-            .collect(),
-    }
 }
 
 /// [`write_json_line`] into a string (without the newline).
@@ -357,9 +267,217 @@ pub fn fields_line(d: &Dissected, fields: &[&Field], separator: &str) -> String 
 mod tests {
     use super::*;
     use crate::capture::load::read_capture;
+    use serde::Serialize;
+
     use crate::capture::reader::RawPacket;
     use crate::inspect::dissect::{dissect, FlowSelector};
+    use crate::inspect::json_line::FindingJson;
     use crate::wire::alc::AlcContext;
+    use crate::wire::ip::IpRepr;
+    use crate::wire::link::{LinkRepr, LinkType};
+
+    // The serde model of a `-T json` line: the reference that `json_line`'s direct writer
+    // must reproduce byte for byte.
+    #[derive(Serialize)]
+    struct FecJson<'a> {
+        encoding_id: u8,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        payload_id: Option<&'a crate::wire::fec_payload_id::FecPayloadId>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fti: Option<&'a crate::wire::ext_fti::ExtFti>,
+    }
+
+    #[derive(Serialize)]
+    struct PayloadJson {
+        offset: usize,
+        length: usize,
+    }
+
+    #[derive(Serialize)]
+    struct LayersJson<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        link: Option<&'a crate::wire::link::LinkRepr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ip: Option<&'a crate::wire::ip::IpRepr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        udp: Option<&'a crate::wire::udp::UdpRepr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lct: Option<&'a crate::wire::lct::LctRepr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fec: Option<FecJson<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        webrc: Option<&'a crate::wire::webrc_cci::WebrcCci>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        payload: Option<PayloadJson>,
+    }
+
+    #[derive(Serialize)]
+    struct PacketJson<'a> {
+        frame: u64,
+        time_epoch: f64,
+        time_relative: f64,
+        len: u32,
+        layers: LayersJson<'a>,
+        findings: Vec<FindingJson<'a>>,
+    }
+
+    fn packet_json<'a>(d: &'a Dissected, t0: Duration, findings: &'a [Finding]) -> PacketJson<'a> {
+        let a = d.alc.as_ref();
+        let frame = d.frame.as_ref();
+        PacketJson {
+            frame: d.raw.frame,
+            time_epoch: seconds(d.raw.timestamp),
+            time_relative: relative(d, t0),
+            len: d.raw.orig_len,
+            layers: LayersJson {
+                link: frame.map(|f| &f.link),
+                ip: frame.and_then(|f| f.ip.as_ref()),
+                udp: frame.and_then(|f| f.udp.as_ref()),
+                lct: a.map(|a| &a.lct),
+                fec: a.map(|a| FecJson {
+                    encoding_id: a.fec_encoding_id,
+                    payload_id: a.payload_id.as_ref(),
+                    fti: a.fti.as_deref(),
+                }),
+                webrc: a.and_then(|a| a.webrc.as_ref()),
+                payload: a.map(|a| PayloadJson {
+                    offset: d.alc_offset + a.symbol_offset,
+                    length: a.symbol_len,
+                }),
+            },
+            findings: findings.iter().map(FindingJson::from).collect(),
+        }
+    }
+
+    /// `-T json`'s line for `d` (the direct writer) and the serde serializer of `json.rs` (what
+    /// the direct writer falls back to for rare values), each against serde_json's output for
+    /// the serde model of the line.
+    fn assert_line_matches_serde_json(d: &Dissected) {
+        let t0 = Duration::from_secs(1);
+        let findings = all_findings(d);
+        let value = packet_json(d, t0, &findings);
+        let theirs = serde_json::to_vec(&value).unwrap();
+        let mut via_serde = Vec::new();
+        super::super::json::append(&mut via_serde, &value).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&via_serde),
+            String::from_utf8_lossy(&theirs)
+        );
+        let mut ours = Vec::new();
+        append_json_line(&mut ours, d, t0).unwrap();
+        assert_eq!(ours.pop(), Some(b'\n'));
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&theirs)
+        );
+    }
+
+    /// Every frame vector (VLAN tags, SLL, SLL2, raw IPv4 and IPv6) and every LCT and ALC vector
+    /// as the UDP payload of an Ethernet/IPv4 frame, decoded with and without WEBRC's CCI: the
+    /// values the direct writer hands to serde (and a TOI wider than 64 bits) all occur.
+    #[test]
+    fn json_lines_match_serde_json_on_every_vector() {
+        // Ethernet, IPv4 and UDP headers of the frame vector `frame-eth-ipv4-udp` (port 42001).
+        let mut template = None;
+        let mut packets = Vec::new();
+        for (_, file) in rmt_vectors::load_all().unwrap() {
+            for v in file.vectors {
+                let bytes = v.bytes();
+                match v.layer.as_str() {
+                    "frame" => {
+                        if v.id == "frame-eth-ipv4-udp" {
+                            template = Some(bytes[..42].to_vec());
+                        }
+                        let link = match v.param_str("link").unwrap() {
+                            "ethernet" => LinkType::Ethernet,
+                            "sll" => LinkType::LinuxSll,
+                            "sll2" => LinkType::LinuxSll2,
+                            _ => LinkType::RawIp,
+                        };
+                        packets.push((link, bytes));
+                    }
+                    "lct" | "alc" => packets.push((LinkType::Unknown(u32::MAX), bytes)),
+                    _ => {}
+                }
+            }
+        }
+        let template = template.expect("frame-eth-ipv4-udp");
+        let mut seen = std::collections::BTreeSet::new();
+        for webrc in [false, true] {
+            let ctx = AlcContext {
+                webrc,
+                ..AlcContext::default()
+            };
+            let mut flows = FlowSelector::new(vec![42001], ctx);
+            for (i, (link, bytes)) in packets.iter().enumerate() {
+                let (link, data) = match link {
+                    // An ALC packet: in the template, with the IP and UDP lengths fixed.
+                    LinkType::Unknown(_) => {
+                        let mut frame = template.clone();
+                        frame.extend_from_slice(bytes);
+                        let ip_len = (frame.len() - 14) as u16;
+                        frame[16..18].copy_from_slice(&ip_len.to_be_bytes());
+                        frame[38..40].copy_from_slice(&(ip_len - 20).to_be_bytes());
+                        (LinkType::Ethernet, frame)
+                    }
+                    link => (*link, bytes.clone()),
+                };
+                let raw = RawPacket {
+                    frame: i as u64 + 1,
+                    link_type: link,
+                    timestamp: Duration::from_millis(1500 + i as u64),
+                    data: &data,
+                    orig_len: data.len() as u32,
+                };
+                let d = dissect(raw, &mut flows);
+                assert_line_matches_serde_json(&d);
+                let frame = d.frame.as_ref();
+                let link = frame.map(|f| &f.link);
+                let checks = [
+                    (
+                        "vlan",
+                        matches!(link, Some(LinkRepr::Ethernet(e)) if !e.vlans.is_empty()),
+                    ),
+                    ("sll", matches!(link, Some(LinkRepr::Sll(_)))),
+                    ("sll2", matches!(link, Some(LinkRepr::Sll2(_)))),
+                    ("raw", matches!(link, Some(LinkRepr::Raw))),
+                    (
+                        "ipv6",
+                        matches!(frame.and_then(|f| f.ip.as_ref()), Some(IpRepr::V6(_))),
+                    ),
+                    (
+                        "extensions",
+                        d.alc.as_ref().is_some_and(|a| !a.lct.extensions.is_empty()),
+                    ),
+                    ("fti", d.alc.as_ref().is_some_and(|a| a.fti.is_some())),
+                    ("webrc", d.alc.as_ref().is_some_and(|a| a.webrc.is_some())),
+                    (
+                        "toi>64",
+                        d.alc
+                            .as_ref()
+                            .and_then(|a| a.lct.toi)
+                            .is_some_and(|t| t > u128::from(u64::MAX)),
+                    ),
+                    ("findings", !all_findings(&d).is_empty()),
+                ];
+                seen.extend(checks.iter().filter(|c| c.1).map(|c| c.0));
+            }
+        }
+        let all = [
+            "vlan",
+            "sll",
+            "sll2",
+            "raw",
+            "ipv6",
+            "extensions",
+            "fti",
+            "webrc",
+            "toi>64",
+            "findings",
+        ];
+        let missing: Vec<_> = all.iter().filter(|k| !seen.contains(*k)).collect();
+        assert!(missing.is_empty(), "no vector exercises {missing:?}");
+    }
 
     /// The fast JSON writer against serde_json on every packet of the bundled captures and on
     /// broken packets (findings with details, decoding errors).
@@ -391,16 +509,8 @@ mod tests {
                         orig_len: p.data.len() as u32,
                     };
                     let d = dissect(raw, &mut flows);
-                    let findings = all_findings(&d);
-                    with_findings += usize::from(!findings.is_empty());
-                    let value = packet_json(&d, Duration::from_secs(1), &findings);
-                    let mut ours = Vec::new();
-                    super::super::json::append(&mut ours, &value).unwrap();
-                    let theirs = serde_json::to_vec(&value).unwrap();
-                    assert_eq!(
-                        String::from_utf8_lossy(&ours),
-                        String::from_utf8_lossy(&theirs)
-                    );
+                    with_findings += usize::from(!all_findings(&d).is_empty());
+                    assert_line_matches_serde_json(&d);
                     checked += 1;
                 }
             }

@@ -394,9 +394,11 @@ const RELEASE_STEP: usize = 4 << 20;
 const BATCH: usize = 1024;
 
 /// The share of each batch the reading thread prints. It also dissects, so it takes less than
-/// half: with `-T json`, 7/16 gives both threads the same instruction count per packet
-/// (callgrind on the benchmark capture: dissection about 1,650, processing 730, JSON 6,700).
-const PRINTED_BY_READER: usize = BATCH * 7 / 16;
+/// half: with `-T json`, 6/16 gives both threads about the same instruction count per packet
+/// (callgrind on the benchmark capture: dissection about 1,650, processing 730, a JSON line
+/// 3,500). Moving the ALC layers' decoding to the processing thread as well was measured
+/// slower (the processor then reads each packet's header bytes from the other core's cache).
+const PRINTED_BY_READER: usize = BATCH * 6 / 16;
 
 /// Packets dissected by the reading thread, with the output of the first ones.
 struct Batch<'a> {
