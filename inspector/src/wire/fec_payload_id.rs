@@ -40,25 +40,46 @@ impl PayloadIdLayout {
 
     /// `m` is the Reed-Solomon field size of ID 2 (default 8, RFC 5510 §4.2.3).
     pub fn for_scheme(encoding_id: u8, m: Option<u8>) -> Result<Self, WireError> {
+        Self::lookup(encoding_id, m).ok_or_else(|| Self::no_layout(encoding_id, m))
+    }
+
+    /// Why [`Self::lookup`] found no layout.
+    fn no_layout(encoding_id: u8, m: Option<u8>) -> WireError {
+        match encoding_id {
+            2 => WireError::new(
+                "fec.rs.m_invalid",
+                "m",
+                0,
+                "RFC 5510 §4.2.3",
+                format!("m={}, must be 2..16", m.unwrap_or(8)),
+            ),
+            other => WireError::new(
+                "fec.encoding_id.unknown",
+                "fec_encoding_id",
+                0,
+                "RFC 5052 §6.1",
+                format!("FEC Encoding ID {other} has no known FEC Payload ID format"),
+            ),
+        }
+    }
+
+    /// [`Self::for_scheme`] without the error: a small value on the per-packet path, where the
+    /// error (with its formatted detail) would be built and moved for nothing.
+    #[inline]
+    pub fn lookup(encoding_id: u8, m: Option<u8>) -> Option<Self> {
         let l = |sbn_bits, sbl_bits, esi_bits, rule| PayloadIdLayout {
             sbn_bits,
             sbl_bits,
             esi_bits,
             rule,
         };
-        Ok(match encoding_id {
+        Some(match encoding_id {
             0 => l(16, 0, 16, "RFC 5445 §3.1"),
             1 => l(16, 0, 16, "RFC 5053 §3.1"),
             2 => {
                 let m = m.unwrap_or(8);
                 if !(2..=16).contains(&m) {
-                    return Err(WireError::new(
-                        "fec.rs.m_invalid",
-                        "m",
-                        0,
-                        "RFC 5510 §4.2.3",
-                        format!("m={m}, must be 2..16"),
-                    ));
+                    return None;
                 }
                 l(32 - u32::from(m), 0, u32::from(m), "RFC 5510 §4.1")
             }
@@ -68,15 +89,7 @@ impl PayloadIdLayout {
             128 => l(32, 0, 32, "RFC 5445 §4.1"),
             129 => l(32, 16, 16, "RFC 5445 §5.1"),
             130 => l(16, 0, 16, "RFC 5445 §6.1"),
-            other => {
-                return Err(WireError::new(
-                    "fec.encoding_id.unknown",
-                    "fec_encoding_id",
-                    0,
-                    "RFC 5052 §6.1",
-                    format!("FEC Encoding ID {other} has no known FEC Payload ID format"),
-                ))
-            }
+            _ => return None,
         })
     }
 }
@@ -101,7 +114,8 @@ impl FecPayloadId {
 
     /// Parses the FEC Payload ID at the start of `input` (what follows is the symbol data).
     pub fn parse(input: &[u8], encoding_id: u8, m: Option<u8>) -> Result<Self, WireError> {
-        let layout = PayloadIdLayout::for_scheme(encoding_id, m)?;
+        let layout = PayloadIdLayout::lookup(encoding_id, m)
+            .ok_or_else(|| PayloadIdLayout::no_layout(encoding_id, m))?;
         let mut r = Reader::new(input, "fec.payload_id.truncated", layout.rule);
         let word = r.uint("fec_payload_id", layout.len())?;
         let esi_mask = (1u128 << layout.esi_bits) - 1;
@@ -122,7 +136,7 @@ impl FecPayloadId {
     }
 
     pub fn buffer_len(&self) -> usize {
-        self.layout().map_or(0, |l| l.len())
+        PayloadIdLayout::lookup(self.encoding_id, self.m).map_or(0, |l| l.len())
     }
 
     pub fn emit(&self, out: &mut Vec<u8>) -> Result<(), WireError> {

@@ -167,8 +167,11 @@ impl<'o> Processor<'o> {
     fn process(&mut self, d: &Dissected<'_>, printed: bool) -> Result<(), Stop> {
         self.last_frame = d.raw.frame;
         let t0 = *self.t0.get_or_insert(d.raw.timestamp);
-        for f in output::all_findings(d) {
-            count_finding(&mut self.findings, d.raw.frame, &f);
+        // Most packets have none: skip building the list.
+        if !d.findings.is_empty() || d.error.is_some() {
+            for f in output::all_findings(d) {
+                count_finding(&mut self.findings, d.raw.frame, &f);
+            }
         }
         self.sessions.push(d);
         if let (Some(a), Some(flow)) = (&d.alc, d.flow) {
