@@ -10,7 +10,6 @@
 //! packet of the bundled captures, cut short and with findings).
 
 use std::net::Ipv4Addr;
-use std::time::Duration;
 
 use super::dissect::Dissected;
 use super::json::{self, put, JsonError};
@@ -111,14 +110,6 @@ pub(super) fn append_packet(
     }
     put(out, b"]}");
     Ok(())
-}
-
-/// Seconds since the epoch and since the first packet, as `-T json` prints them.
-pub(super) fn times(d: &Dissected, t0: Duration) -> (f64, f64) {
-    (
-        d.raw.timestamp.as_secs_f64(),
-        d.raw.timestamp.saturating_sub(t0).as_secs_f64(),
-    )
 }
 
 fn link(out: &mut Vec<u8>, l: &LinkRepr) -> Result<(), JsonError> {

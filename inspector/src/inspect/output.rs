@@ -149,8 +149,8 @@ pub fn write_json_line(
 /// [`write_json_line`] appended to a buffer.
 pub fn append_json_line(buf: &mut Vec<u8>, d: &Dissected, t0: Duration) -> std::io::Result<()> {
     let findings = all_findings(d);
-    let (epoch, relative) = super::json_line::times(d, t0);
-    super::json_line::append_packet(buf, d, epoch, relative, &findings)
+    let (epoch, since_first) = (seconds(d.raw.timestamp), relative(d, t0));
+    super::json_line::append_packet(buf, d, epoch, since_first, &findings)
         .map_err(std::io::Error::other)?;
     buf.push(b'\n');
     Ok(())
