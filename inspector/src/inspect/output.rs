@@ -459,6 +459,22 @@ mod tests {
                             .is_some_and(|t| t > u128::from(u64::MAX)),
                     ),
                     ("findings", !all_findings(&d).is_empty()),
+                    (
+                        "rs_m",
+                        d.alc
+                            .as_ref()
+                            .is_some_and(|a| a.payload_id.is_some_and(|p| p.m.is_some())),
+                    ),
+                    (
+                        "sbl",
+                        d.alc
+                            .as_ref()
+                            .is_some_and(|a| a.payload_id.is_some_and(|p| p.sbl.is_some())),
+                    ),
+                    (
+                        "no_payload_id",
+                        d.alc.as_ref().is_some_and(|a| a.payload_id.is_none()),
+                    ),
                 ];
                 seen.extend(checks.iter().filter(|c| c.1).map(|c| c.0));
             }
@@ -474,6 +490,9 @@ mod tests {
             "webrc",
             "toi>64",
             "findings",
+            "rs_m",
+            "sbl",
+            "no_payload_id",
         ];
         let missing: Vec<_> = all.iter().filter(|k| !seen.contains(*k)).collect();
         assert!(missing.is_empty(), "no vector exercises {missing:?}");
