@@ -184,7 +184,8 @@ pub struct RawPacket<'a> {
 }
 
 enum Format {
-    Pcap(PcapParser),
+    /// The parser and the file's link type (read once, not per packet).
+    Pcap(PcapParser, LinkType),
     PcapNg(Box<PcapNgParser>, Vec<(LinkType, u64)>),
 }
 
@@ -219,8 +220,9 @@ impl<'a> Packets<'a> {
         } else {
             let (rest, parser) =
                 PcapParser::new(bytes).map_err(|e| ReadError::Format(describe(e)))?;
+            let link_type = LinkType::from(u32::from(parser.header().datalink));
             Ok(Packets {
-                format: Format::Pcap(parser),
+                format: Format::Pcap(parser, link_type),
                 rest,
                 frame: 0,
                 done: false,
@@ -236,7 +238,7 @@ impl<'a> Packets<'a> {
     /// The link type of a classic pcap file (pcapng gives one per interface).
     pub fn pcap_link_type(&self) -> Option<LinkType> {
         match &self.format {
-            Format::Pcap(p) => Some(LinkType::from(u32::from(p.header().datalink))),
+            Format::Pcap(_, link_type) => Some(*link_type),
             Format::PcapNg(..) => None,
         }
     }
@@ -263,8 +265,8 @@ impl<'a> Iterator for Packets<'a> {
                 }))
             };
             match &mut self.format {
-                Format::Pcap(parser) => {
-                    let link_type = LinkType::from(u32::from(parser.header().datalink));
+                Format::Pcap(parser, link_type) => {
+                    let link_type = *link_type;
                     match parser.next_packet(self.rest) {
                         Ok((rest, p)) => {
                             self.rest = rest;

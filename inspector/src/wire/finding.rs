@@ -116,6 +116,7 @@ impl Findings {
             .push(Finding::new(id, severity, field, offset, rule, detail));
     }
 
+    #[inline]
     pub fn extend_at(&mut self, base: usize, more: Vec<Finding>) {
         // Nearly always empty: skip the iterator's set-up and the drop of its buffer.
         if more.is_empty() {

@@ -495,7 +495,15 @@ fn read_packets<'a>(
         }
         last_frame = raw.frame;
         let t0 = *t0.get_or_insert(raw.timestamp);
-        batch.packets.push(Dissected::new(raw));
+        // Built in the vector's spare slot: `push` builds the 480-byte value on the stack and
+        // copies it (a memcpy call per packet on the hot path).
+        batch.packets.reserve(1);
+        let len = batch.packets.len();
+        if let Some(slot) = batch.packets.spare_capacity_mut().first_mut() {
+            slot.write(Dissected::new(raw));
+            // SAFETY: the slot at `len` was just initialised, and it is within the capacity.
+            unsafe { batch.packets.set_len(len + 1) };
+        }
         let n = batch.packets.len();
         if let Some(d) = batch.packets.last_mut() {
             dissect_into(d, flows);
