@@ -398,8 +398,8 @@ const BATCH: usize = 1024;
 
 /// The share of each batch the reading thread prints. It also dissects, so it takes less than
 /// half: with `-T json`, 6/16 gives both threads about the same instruction count per packet
-/// (callgrind on the benchmark capture: dissection about 1,650, processing 730, a JSON line
-/// 3,500). Moving the ALC layers' decoding to the processing thread as well was measured
+/// (callgrind on the benchmark capture: reading and dissection about 1,450, processing 600, a
+/// JSON line 3,500). Moving the ALC layers' decoding to the processing thread as well was measured
 /// slower (the processor then reads each packet's header bytes from the other core's cache).
 const PRINTED_BY_READER: usize = BATCH * 6 / 16;
 
