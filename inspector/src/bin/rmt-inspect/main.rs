@@ -499,10 +499,14 @@ fn read_packets<'a>(
         // copies it (a memcpy call per packet on the hot path).
         batch.packets.reserve(1);
         let len = batch.packets.len();
-        if let Some(slot) = batch.packets.spare_capacity_mut().first_mut() {
-            slot.write(Dissected::new(raw));
-            // SAFETY: the slot at `len` was just initialised, and it is within the capacity.
-            unsafe { batch.packets.set_len(len + 1) };
+        match batch.packets.spare_capacity_mut().first_mut() {
+            Some(slot) => {
+                slot.write(Dissected::new(raw));
+                // SAFETY: the slot at `len` was just initialised, and it is within the capacity.
+                unsafe { batch.packets.set_len(len + 1) };
+            }
+            // Not reached after `reserve(1)`; a plain push rather than a packet left out.
+            None => batch.packets.push(Dissected::new(raw)),
         }
         let n = batch.packets.len();
         if let Some(d) = batch.packets.last_mut() {
