@@ -221,11 +221,8 @@ pub fn judge_receiver(log: &ReceiverLog, bridge: &[&MembershipEvent], j: Judging
     // (CTSI − 1) mod T at a slot change, or the pending join that timed out.
     // Leaving the session leaves every channel at once (§3.2.3.8): those leaves are judged by
     // the session-leave check.
-    let session_left_at = log
-        .actions
-        .iter()
-        .find(|a| a.kind == "leave_session")
-        .map_or(f64::INFINITY, |a| a.t);
+    let session_leave = log.actions.iter().find(|a| a.kind == "leave_session");
+    let session_left_at = session_leave.map_or(f64::INFINITY, |a| a.t);
     let mut pending: Option<u32> = None;
     let mut while_pending = None;
     let mut wrong_leave = None;
@@ -301,11 +298,7 @@ pub fn judge_receiver(log: &ReceiverLog, bridge: &[&MembershipEvent], j: Judging
     // §3.2.3.8: after max{10, TSD} s of silence the receiver leaves the session, and its
     // memberships are gone from the bridge.
     let silence = j.silence.as_secs_f64();
-    let left = log
-        .actions
-        .iter()
-        .find(|a| a.kind == "leave_session")
-        .map(|a| log.start_unix + a.t);
+    let left = session_leave.map(|a| log.start_unix + a.t);
     let expected = j.sender_stop + silence;
     checks.push(match left {
         None => fail(

@@ -392,11 +392,13 @@ mod tests {
                             "ethernet" => LinkType::Ethernet,
                             "sll" => LinkType::LinuxSll,
                             "sll2" => LinkType::LinuxSll2,
-                            _ => LinkType::RawIp,
+                            "raw" => LinkType::RawIp,
+                            other => panic!("{}: unknown link {other}", v.id),
                         };
-                        packets.push((link, bytes));
+                        packets.push((Some(link), bytes));
                     }
-                    "lct" | "alc" => packets.push((LinkType::Unknown(u32::MAX), bytes)),
+                    // No link type: a UDP payload, framed below.
+                    "lct" | "alc" => packets.push((None, bytes)),
                     _ => {}
                 }
             }
@@ -412,7 +414,7 @@ mod tests {
             for (i, (link, bytes)) in packets.iter().enumerate() {
                 let (link, data) = match link {
                     // An ALC packet: in the template, with the IP and UDP lengths fixed.
-                    LinkType::Unknown(_) => {
+                    None => {
                         let mut frame = template.clone();
                         frame.extend_from_slice(bytes);
                         let ip_len = (frame.len() - 14) as u16;
@@ -420,7 +422,7 @@ mod tests {
                         frame[38..40].copy_from_slice(&(ip_len - 20).to_be_bytes());
                         (LinkType::Ethernet, frame)
                     }
-                    link => (*link, bytes.clone()),
+                    Some(link) => (*link, bytes.clone()),
                 };
                 let raw = RawPacket {
                     frame: i as u64 + 1,

@@ -73,7 +73,8 @@ pub fn payload_len_for_path(params: &WebrcParams, path_mtu: usize, ipv6: bool) -
 }
 
 /// Sends the schedule of `params` for `duration` to the channels' groups from `base`; returns
-/// the packets sent (packets the local interface had no room for are lost, not an error). `source`: the interface address to send from (multicast interface).
+/// the packets sent (packets the local interface had no room for are lost, not an error).
+/// `source`: the interface to send from (multicast interface).
 /// Packets are as large as `path_mtu` allows without fragmentation (RFC 5775 §4.1 leaves the
 /// size to the sender; fragments would be lost as a whole on a lossy multicast path).
 pub fn run_sender(
@@ -93,8 +94,8 @@ pub fn run_sender(
     let mut schedule =
         Schedule::new(params).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let socket = Socket::new(Domain::for_address(base), Type::DGRAM, Some(Protocol::UDP))?;
-    match (base, source) {
-        (SocketAddr::V4(_), source) => {
+    match base {
+        SocketAddr::V4(_) => {
             socket.set_multicast_ttl_v4(1)?;
             socket.set_multicast_loop_v4(true)?;
             match source {
@@ -103,7 +104,7 @@ pub fn run_sender(
                 None => {}
             }
         }
-        (SocketAddr::V6(_), source) => {
+        SocketAddr::V6(_) => {
             socket.set_multicast_hops_v6(1)?;
             socket.set_multicast_loop_v6(true)?;
             match source {
