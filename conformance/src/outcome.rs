@@ -10,9 +10,16 @@ pub enum Outcome {
     Fail,
     /// A SHOULD or MAY requirement is not met.
     Warn,
+    /// The receiver exited with a non-zero status or a signal before the case ended (a
+    /// failure whatever the case's level; the detail names the last datagrams sent).
+    Crash,
+    /// A sender case with nothing to judge in the capture (no FDT for a FLUTE rule, no FCAST
+    /// object for an FCAST rule): neither a pass nor a failure.
+    NotApplicable,
     /// Nothing to judge, for information.
     Info,
-    /// The system under test declares it does not support the case (or its adapter exited 127).
+    /// The system under test declares it does not support the case: the profile lists it, or
+    /// its adapter exited 127 on it after answering the unknown-case probe with 127.
     Unsupported,
     /// The case could not be run (infrastructure).
     CouldNotTest,
@@ -30,6 +37,8 @@ impl Outcome {
             Outcome::Pass => "pass",
             Outcome::Fail => "fail",
             Outcome::Warn => "warn",
+            Outcome::Crash => "crash",
+            Outcome::NotApplicable => "not-applicable",
             Outcome::Info => "info",
             Outcome::Unsupported => "unsupported",
             Outcome::CouldNotTest => "could-not-test",
@@ -41,11 +50,12 @@ impl Outcome {
 }
 
 /// 0 every required case passed; 1 a conformance failure; 3 an infrastructure error (2, usage,
-/// is decided before running).
+/// is decided before running). A run whose sanity case failed is an infrastructure error: see
+/// [`crate::runner::run_receiver_suite`], which turns the other cases into could-not-test.
 pub fn exit_code(outcomes: &[Outcome]) -> u8 {
     if outcomes
         .iter()
-        .any(|o| matches!(o, Outcome::Fail | Outcome::Xpass))
+        .any(|o| matches!(o, Outcome::Fail | Outcome::Xpass | Outcome::Crash))
     {
         1
     } else if outcomes.contains(&Outcome::CouldNotTest) {

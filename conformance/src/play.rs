@@ -79,6 +79,7 @@ pub fn sender_config(
         toi_len: ss.toi_bits / 8,
     };
     c.first_toi = ss.first_toi;
+    c.toi_stride = ss.toi_stride;
     c.first_fdt_instance_id = ss.first_fdt_instance_id;
     c.fec = ss.fec.parse()?;
     c.fec.symbol_length = ss.symbol_length;
@@ -95,6 +96,10 @@ pub fn sender_config(
     Ok(c)
 }
 
+/// What makes a twin session's objects differ from the scenario's (same names and sizes, so
+/// the same TOIs and FEC Payload IDs).
+const TWIN_SALT: u64 = 0x7f4a_7c15_9e37_79b9;
+
 /// Generates the datagrams of `s` from `start` (the sender's clock).
 pub fn play(
     s: &Scenario,
@@ -103,12 +108,60 @@ pub fn play(
     start: Now,
     seed: u64,
 ) -> Result<Played, String> {
+    let mut played = play_session(s, source, destination, start, seed, 0)?;
+    // A second session on the same channel: the scenario played again, other bytes.
+    for e in &s.edits {
+        let (tsi, twin_source) = match e {
+            Edit::ForeignTsi { tsi } => (*tsi, source),
+            Edit::SecondSender { source: other } => (
+                s.session.tsi,
+                other
+                    .parse::<IpAddr>()
+                    .map_err(|e| format!("second_sender {other}: {e}"))?,
+            ),
+            _ => continue,
+        };
+        let mut twin = s.clone();
+        twin.session.tsi = tsi;
+        twin.edits.retain(|e| {
+            !matches!(
+                e,
+                Edit::ForeignTsi { .. } | Edit::SecondSender { .. } | Edit::ClockAhead { .. }
+            )
+        });
+        twin.loss = 0.0;
+        let other = play_session(&twin, twin_source, destination, start, seed, TWIN_SALT)?;
+        let mut mixed = Vec::with_capacity(played.transmits.len() + other.transmits.len());
+        let mut theirs = other.transmits.into_iter();
+        for t in played.transmits.drain(..) {
+            if let Some(mut o) = theirs.next() {
+                o.at = t.at;
+                mixed.push(o);
+            }
+            mixed.push(t);
+        }
+        mixed.extend(theirs);
+        played.transmits = mixed;
+    }
+    Ok(played)
+}
+
+/// One session of `s`; `salt` changes every object's bytes (not its name or size).
+fn play_session(
+    s: &Scenario,
+    source: IpAddr,
+    destination: SocketAddr,
+    start: Now,
+    seed: u64,
+    salt: u64,
+) -> Result<Played, String> {
     let cfg = sender_config(s, source, destination, seed)?;
+    let session_validity = cfg.fdt_validity;
     let mut sender = Sender::new(cfg).map_err(|e| e.to_string())?;
     let mut specs: BTreeMap<String, Vec<u8>> = s
         .objects
         .iter()
-        .map(|o| (o.name.clone(), SeededRng::new(o.seed).bytes(o.size)))
+        .map(|o| (o.name.clone(), SeededRng::new(o.seed ^ salt).bytes(o.size)))
         .collect();
     let mut instances = s.instances.clone();
     if instances.is_empty() {
@@ -118,13 +171,14 @@ pub fn play(
             repeat: 0,
             new_object_prefix: None,
             new_object_size: 0,
+            fdt_validity: None,
         });
     }
     // Expand repeats: each repetition adds one new object and drops the previous new one.
-    let mut plan: Vec<(Vec<String>, bool)> = Vec::new();
+    let mut plan: Vec<(Vec<String>, bool, Option<u64>)> = Vec::new();
     for inst in &instances {
         if inst.repeat == 0 {
-            plan.push((inst.objects.clone(), inst.complete));
+            plan.push((inst.objects.clone(), inst.complete, inst.fdt_validity));
             continue;
         }
         for n in 0..inst.repeat {
@@ -133,22 +187,30 @@ pub fn play(
                 let name = format!("{prefix}-{n}.bin");
                 specs.insert(
                     name.clone(),
-                    SeededRng::new(1_000_000 + u64::from(n)).bytes(inst.new_object_size),
+                    SeededRng::new((1_000_000 + u64::from(n)) ^ salt).bytes(inst.new_object_size),
                 );
                 names.push(name);
             }
-            plan.push((names, inst.complete && n + 1 == inst.repeat));
+            plan.push((
+                names,
+                inst.complete && n + 1 == inst.repeat,
+                inst.fdt_validity,
+            ));
         }
     }
-    let mut tois: BTreeMap<String, Vec<u128>> = BTreeMap::new();
+    let mut tois: BTreeMap<String, Vec<Incarnation>> = BTreeMap::new();
     let mut current: BTreeMap<String, u128> = BTreeMap::new();
     let mut transmits = Vec::new();
     let mut now = start;
-    for (names, complete) in &plan {
+    for (names, complete, validity) in &plan {
+        sender.set_fdt_validity(validity.map_or(session_validity, Duration::from_secs));
         for (name, toi) in current.clone() {
             if !names.contains(&name) {
                 sender.remove_object(toi);
                 current.remove(&name);
+                if let Some(i) = tois.get_mut(&name).and_then(|v| v.last_mut()) {
+                    i.until = Some(now);
+                }
             }
         }
         for name in names {
@@ -166,7 +228,11 @@ pub fn play(
                 })
                 .map_err(|e| e.to_string())?;
             current.insert(name.clone(), toi);
-            tois.entry(name.clone()).or_default().push(toi);
+            tois.entry(name.clone()).or_default().push(Incarnation {
+                toi,
+                from: now,
+                until: None,
+            });
         }
         sender.commit(now, *complete).map_err(|e| e.to_string())?;
         while let Some(due) = sender.poll_timeout() {
@@ -251,10 +317,28 @@ fn add_copies(
     *transmits = out;
 }
 
+/// One object's TOI while it was in the carousel: a reused TOI names another object before
+/// `from` and after `until`, so edits select an object's packets by TOI and send time.
+#[derive(Debug, Clone, Copy)]
+struct Incarnation {
+    toi: u128,
+    from: Now,
+    until: Option<Now>,
+}
+
+/// Whether `t` carries data of the object with these incarnations.
+fn of_object(incarnations: &[Incarnation], t: &Transmit) -> bool {
+    toi_of(t).is_some_and(|x| {
+        incarnations
+            .iter()
+            .any(|i| i.toi == x && t.at >= i.from && i.until.is_none_or(|u| t.at < u))
+    })
+}
+
 fn object_tois<'a>(
-    tois: &'a BTreeMap<String, Vec<u128>>,
+    tois: &'a BTreeMap<String, Vec<Incarnation>>,
     name: &str,
-) -> Result<&'a [u128], String> {
+) -> Result<&'a [Incarnation], String> {
     tois.get(name)
         .map(Vec::as_slice)
         .ok_or_else(|| format!("edit names unknown object {name}"))
@@ -263,7 +347,7 @@ fn object_tois<'a>(
 fn apply(
     e: &Edit,
     transmits: &mut Vec<Transmit>,
-    tois: &BTreeMap<String, Vec<u128>>,
+    tois: &BTreeMap<String, Vec<Incarnation>>,
     clock_ahead: &mut Duration,
     specs: &BTreeMap<String, Vec<u8>>,
 ) -> Result<(), String> {
@@ -329,35 +413,11 @@ fn apply(
                 t.payload = out;
             }
         }
-        Edit::ForeignTsi { tsi } => {
-            let mut out = Vec::with_capacity(transmits.len() * 2);
-            for t in transmits.drain(..) {
-                if let Some(mut l) = lct(&t) {
-                    let rest: Vec<u8> = t.payload[l.header_len()..].iter().map(|b| !b).collect();
-                    let bits = 8 * l.tsi_len() as u32;
-                    l.tsi = Some(if bits >= 64 {
-                        *tsi
-                    } else {
-                        tsi & ((1 << bits) - 1)
-                    });
-                    let mut p = Vec::new();
-                    if l.emit(&mut p).is_ok() {
-                        p.extend_from_slice(&rest);
-                        out.push(Transmit {
-                            payload: p,
-                            ..t.clone()
-                        });
-                    }
-                }
-                out.push(t);
-            }
-            *transmits = out;
-        }
         Edit::LateObject { object } => {
             let ts = object_tois(tois, object)?;
             let (late, rest): (Vec<Transmit>, Vec<Transmit>) = transmits
                 .drain(..)
-                .partition(|t| toi_of(t).is_some_and(|x| ts.contains(&x)) && !is_close(t));
+                .partition(|t| of_object(ts, t) && !is_close(t));
             let (close, mut data): (Vec<Transmit>, Vec<Transmit>) =
                 rest.into_iter().partition(is_close);
             data.extend(late);
@@ -386,7 +446,7 @@ fn apply(
             let ts = object_tois(tois, object)?;
             let mut seen = 0;
             transmits.retain(|t| {
-                if toi_of(t).is_some_and(|x| ts.contains(&x)) && !is_close(t) {
+                if of_object(ts, t) && !is_close(t) {
                     seen += 1;
                     seen <= *keep
                 } else {
@@ -400,7 +460,7 @@ fn apply(
         } => {
             let ts = object_tois(tois, object)?;
             transmits.retain(|t| {
-                if !toi_of(t).is_some_and(|x| ts.contains(&x)) || is_close(t) {
+                if !of_object(ts, t) || is_close(t) {
                     return true;
                 }
                 let pid = AlcPacket::parse(&t.payload, AlcContext::default())
@@ -413,7 +473,7 @@ fn apply(
             let ts = object_tois(tois, object)?;
             let pos = transmits
                 .iter()
-                .position(|t| toi_of(t).is_some_and(|x| ts.contains(&x)))
+                .position(|t| of_object(ts, t))
                 .ok_or_else(|| format!("no packet of {object}"))?;
             let t = transmits[pos].clone();
             let a = AlcPacket::parse(&t.payload, AlcContext::default())
@@ -451,6 +511,38 @@ fn apply(
             transmits.splice(pos..pos, extra);
         }
         Edit::ClockAhead { seconds } => *clock_ahead += Duration::from_secs(*seconds),
+        // Played by `play` as a second session.
+        Edit::ForeignTsi { .. } | Edit::SecondSender { .. } => {}
+        Edit::Interleave { window, seed } => {
+            let mut r = SeededRng::new(*seed);
+            for run in transmits.chunks_mut((*window).max(1)) {
+                for i in (1..run.len()).rev() {
+                    let j = (r.next_u64() % (i as u64 + 1)) as usize;
+                    run.swap(i, j);
+                }
+            }
+        }
+        Edit::CorruptSymbol { object } => {
+            let ts = object_tois(tois, object)?;
+            let mut hit = 0;
+            for t in transmits.iter_mut() {
+                if !of_object(ts, t) || is_close(t) {
+                    continue;
+                }
+                let Ok(a) = AlcPacket::parse(&t.payload, AlcContext::default()) else {
+                    continue;
+                };
+                let first = a.value.payload_id.is_some_and(|p| p.sbn == 0 && p.esi == 0);
+                let at = t.payload.len() - a.value.symbols(&t.payload).len();
+                if first && at < t.payload.len() {
+                    t.payload[at] ^= 0x5A;
+                    hit += 1;
+                }
+            }
+            if hit == 0 {
+                return Err(format!("no packet carries the first symbol of {object}"));
+            }
+        }
     }
     Ok(())
 }

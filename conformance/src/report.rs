@@ -58,11 +58,16 @@ pub fn junit(sut: &str, results: &[CaseResult]) -> String {
     use crate::outcome::Outcome::*;
     let failures = results
         .iter()
-        .filter(|r| matches!(r.outcome, Fail | Xpass))
+        .filter(|r| matches!(r.outcome, Fail | Xpass | Crash))
         .count();
     let skipped = results
         .iter()
-        .filter(|r| matches!(r.outcome, Unsupported | Skipped | CouldNotTest))
+        .filter(|r| {
+            matches!(
+                r.outcome,
+                Unsupported | Skipped | CouldNotTest | NotApplicable
+            )
+        })
         .count();
     let mut s = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"rmt-conform {}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">\n",
@@ -77,10 +82,12 @@ pub fn junit(sut: &str, results: &[CaseResult]) -> String {
             r.duration_ms as f64 / 1000.0
         ));
         match r.outcome {
-            Fail | Xpass => {
-                s.push_str(&format!("<failure message=\"{}\"/>", xml_escape(&r.detail)))
-            }
-            Unsupported | Skipped | CouldNotTest => s.push_str(&format!(
+            Fail | Xpass | Crash => s.push_str(&format!(
+                "<failure message=\"{}: {}\"/>",
+                r.outcome.as_str(),
+                xml_escape(&r.detail)
+            )),
+            Unsupported | Skipped | CouldNotTest | NotApplicable => s.push_str(&format!(
                 "<skipped message=\"{}: {}\"/>",
                 r.outcome.as_str(),
                 xml_escape(&r.detail)

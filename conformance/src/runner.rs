@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use rmt_reference::driver::capture::VIRTUAL_START;
 use rmt_reference::driver::output::OutputDir;
+use rmt_reference::receiver::mutant::ReceiverMutant;
 use rmt_reference::receiver::{Event, Receiver, ReceiverConfig};
 use rmt_reference::sender::{Mode, Transmit};
 use rmt_reference::time::wall_clock;
@@ -42,7 +43,30 @@ pub struct RunOptions {
     pub artifacts: Option<PathBuf>,
     /// Scratch space.
     pub work: PathBuf,
+    /// Whether the command adapter answered the unknown-case probe with exit 127 (only then
+    /// does 127 on a case mean "unsupported"); [`run_receiver_suite`] sets it.
+    pub answers_probe: bool,
+    /// The built-in reference receiver with this bug switched on (`rmt-conform mutants` and
+    /// tests only).
+    pub mutant: Option<ReceiverMutant>,
 }
+
+impl RunOptions {
+    pub fn new(seed: u64, work: PathBuf) -> Self {
+        RunOptions {
+            seed,
+            strict: false,
+            artifacts: None,
+            work,
+            answers_probe: false,
+            mutant: None,
+        }
+    }
+}
+
+/// The case name the probe gives an adapter: no case has it, so an adapter that follows the
+/// convention (quic-interop-runner's: exit 127 for a test case it does not implement) exits 127.
+pub const PROBE_CASE: &str = "rmtkit/probe/no-such-case";
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -97,10 +121,17 @@ fn clock_ahead(s: &Scenario) -> Duration {
         .sum()
 }
 
-fn run_builtin(played: &Played, out: &Path) -> Result<Observed, String> {
+fn run_builtin(
+    played: &Played,
+    out: &Path,
+    mutant: Option<ReceiverMutant>,
+) -> Result<Observed, String> {
     let mut rc = ReceiverConfig::new(played.mode, played.tsi);
     rc.source = Some(LOOPBACK);
     let mut r = Receiver::new(rc);
+    if let Some(m) = mutant {
+        r.mutate(m);
+    }
     let mut dir = OutputDir::create(out).map_err(|e| e.to_string())?;
     let mut ended = false;
     let mut log = String::new();
@@ -123,8 +154,29 @@ fn run_builtin(played: &Played, out: &Path) -> Result<Observed, String> {
         }
         Ok(())
     };
-    for t in &played.transmits {
-        r.handle(t.at + played.clock_ahead, t.source, &t.payload);
+    for (i, t) in played.transmits.iter().enumerate() {
+        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            r.handle(t.at + played.clock_ahead, t.source, &t.payload)
+        }));
+        if let Err(panic) = handled {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            return Ok(Observed {
+                files: BTreeMap::new(),
+                ended_by_itself: true,
+                verdict: Some((
+                    Outcome::Crash,
+                    format!(
+                        "the receiver panicked ({what}) {}",
+                        last_sent(i + 1, played.transmits.len())
+                    ),
+                )),
+                log,
+            });
+        }
         take(&mut r, &mut ended, &mut log)?;
     }
     let ended_by_itself = ended;
@@ -161,12 +213,182 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// Which datagrams went out before the receiver ended: frame numbers of the case's capture
+/// (`--artifacts`: `capture.pcap`, one frame per datagram in order).
+fn last_sent(sent: usize, total: usize) -> String {
+    match sent {
+        0 => format!("before the first datagram was sent (of {total})"),
+        n => format!(
+            "after datagram {n} of {total} (the last sent: frames {}-{n} of the case's capture)",
+            n.saturating_sub(2).max(1)
+        ),
+    }
+}
+
+/// The program a profile command starts: its first word after `NAME=value` assignments, with
+/// quotes removed and `$NAME`, `${NAME}` and `${NAME:-default}` expanded from the environment.
+/// `None` when the command starts with something else (a subshell, a redirection).
+pub fn program_of(command: &str) -> Option<String> {
+    let mut rest = command.trim_start();
+    loop {
+        let (word, after) = first_word(rest)?;
+        rest = after.trim_start();
+        let is_assignment = word.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        if !is_assignment {
+            return Some(word).filter(|w| !w.is_empty());
+        }
+    }
+}
+
+/// One shell word (quotes and parameter expansions resolved), and what follows it.
+fn first_word(s: &str) -> Option<(String, &str)> {
+    let mut word = String::new();
+    let mut chars = s.char_indices().peekable();
+    let mut quote: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (None, c) if c.is_whitespace() => return Some((word, &s[i..])),
+            (None, ';' | '|' | '&' | '<' | '>' | '(' | ')' | '`') => return None,
+            (None, '\'') | (None, '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (Some('\''), c) => word.push(c),
+            (_, '$') => {
+                let rest = &s[i + 1..];
+                let (name, default, len) = if let Some(body) = rest.strip_prefix('{') {
+                    let end = body.find('}')?;
+                    let inner = &body[..end];
+                    let (name, default) = match inner.split_once(":-") {
+                        Some((n, d)) => (n, Some(d)),
+                        None => (inner, None),
+                    };
+                    (name, default, end + 2)
+                } else {
+                    let len = rest
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(rest.len());
+                    (&rest[..len], None, len)
+                };
+                let value = std::env::var(name).ok().filter(|v| !v.is_empty());
+                word.push_str(&value.or(default.map(str::to_string)).unwrap_or_default());
+                for _ in 0..len {
+                    chars.next();
+                }
+            }
+            (_, c) => word.push(c),
+        }
+    }
+    (quote.is_none()).then_some((word, ""))
+}
+
+/// Whether `program` can be started: a shell builtin, a path to an executable file, or an
+/// executable on PATH.
+pub fn program_exists(program: &str) -> bool {
+    const BUILTINS: &[&str] = &[
+        "exit", "kill", "exec", "true", "false", ":", "echo", "printf", "test", "[", "cd", "sleep",
+        "set", "export", "eval", "wait", "read", "trap",
+    ];
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if BUILTINS.contains(&program) {
+        return true;
+    }
+    if program.contains('/') {
+        return executable(Path::new(program));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| executable(&dir.join(program))))
+}
+
+/// Runs the adapter once with [`PROBE_CASE`]: `true` when it exits 127 within its start-up
+/// time and a second (the quic-interop-runner convention that makes 127 mean "unsupported").
+pub fn probe(a: &ReceiverAdapter, template: &str, work: &Path) -> bool {
+    let out = work.join("probe");
+    let _ = std::fs::create_dir_all(&out);
+    let vars = placeholders(
+        PROBE_CASE,
+        free_udp_port().unwrap_or(9),
+        1,
+        Mode::Flute,
+        0,
+        &out,
+        &out.with_extension("sdp"),
+    );
+    let Ok(mut child) = Command::new("sh")
+        .args(["-c", &expand(template, &vars)])
+        .env("TESTCASE", PROBE_CASE)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return false;
+    };
+    let deadline = Instant::now() + Duration::from_millis(a.startup_ms + 1000);
+    let mut status = None;
+    while status.is_none() && Instant::now() < deadline {
+        status = child.try_wait().ok().flatten();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if status.is_none() {
+        stop(&mut child);
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    status.is_some_and(|s| s.code() == Some(127))
+}
+
+/// The placeholders of a profile command (docs/conformance.md, the adapter contract).
+fn placeholders(
+    case: &str,
+    port: u16,
+    tsi: u64,
+    mode: Mode,
+    fec_id: u8,
+    out: &Path,
+    sdp: &Path,
+) -> BTreeMap<&'static str, String> {
+    [
+        ("case", case.to_string()),
+        ("port", port.to_string()),
+        ("group", "127.0.0.1".to_string()),
+        ("source", "127.0.0.1".to_string()),
+        ("tsi", tsi.to_string()),
+        (
+            "mode",
+            if mode == Mode::Flute {
+                "flute"
+            } else {
+                "fcast"
+            }
+            .to_string(),
+        ),
+        ("fec_id", fec_id.to_string()),
+        ("out", out.display().to_string()),
+        ("sdp", sdp.display().to_string()),
+        (
+            "adapters",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("adapters")
+                .display()
+                .to_string(),
+        ),
+    ]
+    .into_iter()
+    .collect()
+}
+
 fn run_command(
+    case: &str,
     played: &Played,
     a: &ReceiverAdapter,
     template: &str,
     out: &Path,
     fec_id: u8,
+    answers_probe: bool,
 ) -> Result<Observed, String> {
     std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
     let port = free_udp_port().map_err(|e| e.to_string())?;
@@ -182,36 +404,11 @@ fn run_command(
         payload_length: 1000,
     };
     std::fs::write(&sdp_path, sdp.to_sdp(played.tsi)).map_err(|e| e.to_string())?;
-    let vars: BTreeMap<&str, String> = [
-        ("port", port.to_string()),
-        ("group", "127.0.0.1".to_string()),
-        ("source", "127.0.0.1".to_string()),
-        ("tsi", played.tsi.to_string()),
-        (
-            "mode",
-            if played.mode == Mode::Flute {
-                "flute"
-            } else {
-                "fcast"
-            }
-            .to_string(),
-        ),
-        ("fec_id", fec_id.to_string()),
-        ("out", out.display().to_string()),
-        ("sdp", sdp_path.display().to_string()),
-        (
-            "adapters",
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("adapters")
-                .display()
-                .to_string(),
-        ),
-    ]
-    .into_iter()
-    .collect();
+    let vars = placeholders(case, port, played.tsi, played.mode, fec_id, out, &sdp_path);
     let cmd = expand(template, &vars);
     let mut child = Command::new("sh")
         .args(["-c", &cmd])
+        .env("TESTCASE", case)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -232,6 +429,7 @@ fn run_command(
     let t0 = Instant::now();
     let first = played.transmits.first().map_or(Duration::ZERO, |t| t.at);
     let mut early_exit = None;
+    let mut sent = 0;
     for t in &played.transmits {
         let due = t.at.saturating_sub(first);
         if let Some(wait) = due.checked_sub(t0.elapsed()) {
@@ -246,6 +444,7 @@ fn run_command(
             }
         };
         let _ = s.send_to(&t.payload, dest);
+        sent += 1;
         if let Ok(Some(status)) = child.try_wait() {
             early_exit = Some(status);
             break;
@@ -269,20 +468,29 @@ fn run_command(
         let _ = e.read_to_string(&mut log);
     }
     use std::os::unix::process::ExitStatusExt;
+    let when = last_sent(sent, played.transmits.len());
     let verdict = match status {
-        Some(s) if s.code() == Some(127) => Some((
+        Some(s) if s.code() == Some(127) && answers_probe => Some((
             Outcome::Unsupported,
             "the adapter exited with 127 (unsupported)".to_string(),
         )),
         Some(s) if s.signal().is_some() => Some((
-            Outcome::Fail,
-            format!("the receiver died with signal {}", s.signal().unwrap_or(0)),
-        )),
-        Some(s) if s.code().is_some_and(|c| c >= 128) => Some((
-            Outcome::Fail,
+            Outcome::Crash,
             format!(
-                "the receiver crashed (exit status {})",
-                s.code().unwrap_or(0)
+                "the receiver died with signal {} {when}",
+                s.signal().unwrap_or(0)
+            ),
+        )),
+        Some(s) if s.code().is_some_and(|c| c != 0) => Some((
+            Outcome::Crash,
+            format!(
+                "the receiver exited with status {}{} {when}",
+                s.code().unwrap_or(0),
+                if s.code() == Some(127) {
+                    " (127 without answering the unknown-case probe with 127: not \"unsupported\")"
+                } else {
+                    ""
+                }
             ),
         )),
         _ => None,
@@ -390,9 +598,17 @@ pub fn run_receiver_case(
         .parse::<rmt_reference::fec_config::FecConfig>()
         .map_or(0, |f| f.encoding_id);
     let observed = match (&adapter.builtin, &adapter.command) {
-        (Some(b), _) if b == "reference" => run_builtin(&played, &out),
+        (Some(b), _) if b == "reference" => run_builtin(&played, &out, opts.mutant),
         (Some(b), _) => Err(format!("unknown builtin adapter {b:?}")),
-        (None, Some(cmd)) => run_command(&played, adapter, cmd, &out, fec_id),
+        (None, Some(cmd)) => run_command(
+            &case.id,
+            &played,
+            adapter,
+            cmd,
+            &out,
+            fec_id,
+            opts.answers_probe,
+        ),
         (None, None) => Err("no adapter".into()),
     };
     let observed = match observed {
@@ -439,4 +655,135 @@ pub fn write_capture(path: &Path, transmits: &[Transmit]) -> std::io::Result<()>
             _ => None,
         });
     rmt_inspector::capture::writer::write_pcap(path, frames)
+}
+
+/// Whether a case is one of the sanity cases (`*/sanity-*`), which say whether the receiver
+/// can be tested at all.
+pub fn is_sanity(case_id: &str) -> bool {
+    case_id
+        .rsplit('/')
+        .next()
+        .is_some_and(|s| s.starts_with("sanity"))
+}
+
+/// Runs `cases` (in play order) against `profile`, as `rmt-conform run` does:
+/// - a command that cannot be found makes every case could-not-test (exit 3), as does a
+///   command that cannot be started;
+/// - a command adapter is probed once with [`PROBE_CASE`]: only if it answers 127 does 127 on a
+///   case mean "unsupported" (quic-interop-runner's convention); otherwise 127 is a crash;
+/// - when a sanity case does not pass, the receiver cannot be judged: the cases not yet run are
+///   not run, every non-sanity result is could-not-test, and the run exits 3.
+///
+/// `progress` sees each result as it is made.
+pub fn run_receiver_suite(
+    cases: &[Case],
+    scenarios: &[Scenario],
+    profile: &Profile,
+    opts: &RunOptions,
+    mut progress: impl FnMut(&CaseResult),
+) -> Vec<CaseResult> {
+    let started = Instant::now();
+    let mut opts = opts.clone();
+    if let Some(cmd) = profile.receiver.as_ref().and_then(|a| a.command.as_ref()) {
+        let adapter = profile.receiver.as_ref().expect("checked");
+        if let Some(program) = program_of(cmd).filter(|p| !program_exists(p)) {
+            let why = format!(
+                "the profile's command {program:?} cannot be found (not a file, not on PATH)"
+            );
+            return cases
+                .iter()
+                .map(|c| result(c, Outcome::CouldNotTest, why.clone(), started))
+                .inspect(|r| progress(r))
+                .collect();
+        }
+        let _ = std::fs::create_dir_all(&opts.work);
+        opts.answers_probe = probe(adapter, cmd, &opts.work);
+    }
+    let mut results: Vec<CaseResult> = Vec::new();
+    let mut insane: Option<String> = None;
+    for c in cases {
+        let r = match (&insane, scenarios.iter().find(|s| s.id == c.id)) {
+            (Some(why), _) => result(c, Outcome::CouldNotTest, why.clone(), Instant::now()),
+            (None, None) => result(
+                c,
+                Outcome::CouldNotTest,
+                "no scenario with this ID".into(),
+                Instant::now(),
+            ),
+            (None, Some(s)) => run_receiver_case(c, s, profile, &opts),
+        };
+        if insane.is_none()
+            && is_sanity(&c.id)
+            && !matches!(
+                r.outcome,
+                Outcome::Pass | Outcome::Unsupported | Outcome::Skipped | Outcome::Xfail
+            )
+        {
+            insane = Some(format!(
+                "not judged: the sanity case {} did not pass ({}), so the receiver cannot be tested",
+                c.id,
+                r.outcome.as_str()
+            ));
+        }
+        progress(&r);
+        results.push(r);
+    }
+    if let Some(why) = &insane {
+        for r in results.iter_mut().filter(|r| !is_sanity(&r.id)) {
+            if r.outcome != Outcome::CouldNotTest {
+                r.detail = format!("{why}; it was {}: {}", r.outcome.as_str(), r.detail);
+                r.outcome = Outcome::CouldNotTest;
+            }
+        }
+    }
+    results
+}
+
+/// The run's exit code: that of [`crate::outcome::exit_code`], except that a run whose sanity
+/// case did not pass is an infrastructure error (3): nothing else in it was judged.
+pub fn suite_exit_code(results: &[CaseResult]) -> u8 {
+    let insane = results.iter().any(|r| {
+        is_sanity(&r.id)
+            && matches!(
+                r.outcome,
+                Outcome::Fail | Outcome::Crash | Outcome::CouldNotTest
+            )
+    });
+    if insane {
+        return 3;
+    }
+    let outcomes: Vec<Outcome> = results.iter().map(|r| r.outcome).collect();
+    crate::outcome::exit_code(&outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_program_of_a_command_is_its_first_word_after_assignments_and_expansions() {
+        assert_eq!(
+            program_of("rmt-ref recv --port 1").as_deref(),
+            Some("rmt-ref")
+        );
+        assert_eq!(program_of("A=1 B=x sleep 5").as_deref(), Some("sleep"));
+        assert_eq!(program_of("'/opt/my rx' -v").as_deref(), Some("/opt/my rx"));
+        std::env::remove_var("RMT_SURELY_UNSET_VAR");
+        assert_eq!(
+            program_of("\"${RMT_SURELY_UNSET_VAR:-python3}\" a.py").as_deref(),
+            Some("python3")
+        );
+        assert_eq!(program_of("(cd x && y)"), None);
+        assert!(program_exists("sh"));
+        assert!(program_exists("exit"));
+        assert!(!program_exists("rmt-no-such-program-anywhere"));
+        assert!(!program_exists("/nonexistent/rx"));
+    }
+
+    #[test]
+    fn sanity_cases_are_recognised_by_their_last_component() {
+        assert!(is_sanity("rfc6726/3/sanity-first"));
+        assert!(is_sanity("rfc6968/3/sanity-fcast"));
+        assert!(!is_sanity("rfc6726/3.3/expired-fdt-not-used"));
+    }
 }

@@ -3,16 +3,116 @@
 
 use std::time::Instant;
 
-use rmt_inspector::inspect::check::FindingCounts;
+use rmt_inspector::inspect::check::{CaptureContent, FindingCounts};
 use rmt_inspector::wire::Severity;
+use rmt_reference::sender::Mode;
 
 use crate::catalogue::{matches, Case, Check};
 use crate::outcome::Outcome;
 use crate::runner::CaseResult;
 use rmt_vectors::scenario::Level;
 
-/// Judges every sender case on the findings of one capture.
-pub fn judge_sender(cases: &[Case], findings: &FindingCounts, strict: bool) -> Vec<CaseResult> {
+/// What a sender case needs in the capture to have anything to judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    AlcPackets,
+    Objects,
+    Flute,
+    Fcast,
+    Cids,
+    CloseSession,
+    CloseObject,
+}
+
+fn needs(case_id: &str) -> Needs {
+    match case_id {
+        "rfc5651/5.1/close-session-sticky" | "rfc5651/5.1/no-data-after-close-session" => {
+            Needs::CloseSession
+        }
+        "rfc5651/5.1/close-object-sticky" => Needs::CloseObject,
+        "rfc5052/6.2.4/no-instance-id-for-fully-specified" => Needs::Flute,
+        id if id.starts_with("rfc6726/") => Needs::Flute,
+        id if id.starts_with("rfc6968/2.2/") || id.starts_with("rfc6968/3.5/") => Needs::Cids,
+        id if id.starts_with("rfc6968/") => Needs::Fcast,
+        id if id.starts_with("rfc5052/") || id == "rfc5775/4.2/oti-constant-per-object" => {
+            Needs::Objects
+        }
+        _ => Needs::AlcPackets,
+    }
+}
+
+/// Why a case has nothing to judge in a capture with `content`, if it has not. `declared`: the
+/// protocol the sender is said to speak (`rmt-conform sender --mode`); a FLUTE sender that sends
+/// no FDT, or an FCAST sender whose objects have no FCAST header, is then judged, not excused.
+fn not_applicable(case_id: &str, c: &CaptureContent, declared: Option<Mode>) -> Option<String> {
+    let n = needs(case_id);
+    let other_protocol = match (n, declared) {
+        (Needs::Flute, Some(Mode::Fcast)) => Some("FLUTE"),
+        (Needs::Fcast | Needs::Cids, Some(Mode::Flute)) => Some("FCAST"),
+        _ => None,
+    };
+    if let Some(p) = other_protocol {
+        return Some(format!(
+            "a {p} rule, and the sender is declared to speak the other protocol"
+        ));
+    }
+    let missing = match n {
+        Needs::AlcPackets => c.alc_packets == 0,
+        Needs::Objects => c.data_tois == 0,
+        Needs::Flute => c.flute_sessions == 0 && declared != Some(Mode::Flute),
+        Needs::Fcast => c.fcast_objects == 0 && declared != Some(Mode::Fcast),
+        Needs::Cids => c.cids == 0,
+        Needs::CloseSession => !c.close_session,
+        Needs::CloseObject => !c.close_object,
+    };
+    missing.then(|| {
+        match n {
+            Needs::AlcPackets => "no ALC packet in the capture",
+            Needs::Objects => "no object data in the capture",
+            Needs::Flute => "no FDT Instance in the capture (give --mode flute to require one)",
+            Needs::Fcast => "no FCAST object in the capture (give --mode fcast to require one)",
+            Needs::Cids => "no CID in the capture",
+            Needs::CloseSession => "no packet with the close-session flag (A) in the capture",
+            Needs::CloseObject => "no packet with the close-object flag (B) in the capture",
+        }
+        .to_string()
+    })
+}
+
+/// Failures the findings cannot show because the thing judged is missing altogether: a
+/// declared FLUTE sender with object data and no FDT Instance, a declared FCAST sender whose
+/// objects have no FCAST header.
+fn missing_signalling(case_id: &str, c: &CaptureContent, declared: Option<Mode>) -> Option<String> {
+    match (case_id, declared) {
+        ("rfc6726/3.3/every-file-in-the-fdt", Some(Mode::Flute))
+            if c.data_tois > 0 && c.flute_sessions == 0 =>
+        {
+            Some(format!(
+                "{} TOIs carry data and no FDT Instance was sent (RFC 6726 §3.3)",
+                c.data_tois
+            ))
+        }
+        ("rfc6968/2.1/fcast-header", Some(Mode::Fcast))
+            if c.data_tois > 0 && c.fcast_objects == 0 =>
+        {
+            Some(format!(
+                "{} TOIs carry data and no complete object has an FCAST header (RFC 6968 §2.1)",
+                c.data_tois
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Judges every sender case on the findings of one capture: pass, fail (warn for SHOULD), or
+/// not-applicable when the capture holds nothing the case judges.
+pub fn judge_sender(
+    cases: &[Case],
+    findings: &FindingCounts,
+    content: &CaptureContent,
+    declared: Option<Mode>,
+    strict: bool,
+) -> Vec<CaseResult> {
     let explicit: std::collections::BTreeSet<&str> = crate::catalogue::sender_cases()
         .iter()
         .filter_map(|c| match &c.check {
@@ -31,7 +131,7 @@ pub fn judge_sender(cases: &[Case], findings: &FindingCounts, strict: bool) -> V
             };
             // Info findings break no rule; a prefix pattern leaves to other cases the IDs they
             // name explicitly.
-            let hits: Vec<String> = findings
+            let mut hits: Vec<String> = findings
                 .iter()
                 .filter(|(_, (sev, ..))| *sev >= Severity::Warning)
                 .filter(|(id, _)| {
@@ -43,12 +143,18 @@ pub fn judge_sender(cases: &[Case], findings: &FindingCounts, strict: bool) -> V
                     format!("{id} ({sev:?}, {rule}): {count}x, first in frame {frame}")
                 })
                 .collect();
+            hits.extend(missing_signalling(&c.id, content, declared));
             let required = c.level == Level::Must || strict;
-            let outcome = match (hits.is_empty(), required) {
-                (true, _) => Outcome::Pass,
-                (false, true) => Outcome::Fail,
-                (false, false) => Outcome::Warn,
+            let excuse = not_applicable(&c.id, content, declared);
+            let outcome = match (hits.is_empty(), required, &excuse) {
+                (true, _, Some(_)) => Outcome::NotApplicable,
+                (true, _, None) => Outcome::Pass,
+                (false, true, _) => Outcome::Fail,
+                (false, false, _) => Outcome::Warn,
             };
+            if let (Outcome::NotApplicable, Some(why)) = (outcome, excuse) {
+                hits.push(why);
+            }
             Some(CaseResult {
                 id: c.id.clone(),
                 rfc: c.rfc,

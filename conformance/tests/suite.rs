@@ -10,7 +10,7 @@ use rmt_conformance::outcome::{exit_code, Outcome};
 use rmt_conformance::runner::{run_receiver_case, CaseResult, RunOptions};
 use rmt_conformance::sender::judge_sender;
 use rmt_conformance::sut::{self, Profile};
-use rmt_inspector::inspect::check::check_capture;
+use rmt_inspector::inspect::check::check_capture_content;
 use rmt_inspector::wire::alc::AlcContext;
 use rmt_reference::driver::capture::{send_to_capture, VIRTUAL_START};
 use rmt_reference::rng::SeededRng;
@@ -26,12 +26,10 @@ fn real_time() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn opts(tag: &str) -> RunOptions {
-    RunOptions {
-        seed: 1,
-        strict: false,
-        artifacts: None,
-        work: std::env::temp_dir().join(format!("rmt-conform-test-{}-{tag}", std::process::id())),
-    }
+    RunOptions::new(
+        1,
+        std::env::temp_dir().join(format!("rmt-conform-test-{}-{tag}", std::process::id())),
+    )
 }
 
 /// A profile whose receiver is `command`.
@@ -254,8 +252,8 @@ fn capture_of(set: impl FnOnce(&mut SenderConfig)) -> Vec<u8> {
 }
 
 fn sender_results(capture: &[u8]) -> Vec<CaseResult> {
-    let f = check_capture(capture, vec![3400], AlcContext::default()).unwrap();
-    judge_sender(&sender_cases(), &f, false)
+    let (f, content) = check_capture_content(capture, vec![3400], AlcContext::default()).unwrap();
+    judge_sender(&sender_cases(), &f, &content, None, false)
 }
 
 #[test]
@@ -335,7 +333,7 @@ fn sender_cases_catch_an_expired_fdt_and_decreasing_ciids() {
     }
     let path = std::env::temp_dir().join(format!("rmt-conform-ciid-{}.pcap", std::process::id()));
     send_to_capture(&mut s, &path, VIRTUAL_START, 4000, 10_000).unwrap();
-    let f = check_capture(
+    let (f, content) = check_capture_content(
         &std::fs::read(&path).unwrap(),
         vec![3400],
         AlcContext {
@@ -345,7 +343,7 @@ fn sender_cases_catch_an_expired_fdt_and_decreasing_ciids() {
     )
     .unwrap();
     std::fs::remove_file(&path).ok();
-    let r = judge_sender(&sender_cases(), &f, false);
+    let r = judge_sender(&sender_cases(), &f, &content, None, false);
     assert_eq!(
         outcome(&r, "rfc6968/2.2/ciid-increasing").outcome,
         Outcome::Fail,
@@ -409,7 +407,7 @@ fn long_fcast_capture(ignore_window: bool) -> Vec<u8> {
 fn the_toi_window_case_passes_our_sender_and_catches_a_sender_that_ignores_it() {
     let _serial = real_time();
     for (ignore, expected) in [(false, Outcome::Pass), (true, Outcome::Fail)] {
-        let f = check_capture(
+        let (f, content) = check_capture_content(
             &long_fcast_capture(ignore),
             vec![],
             AlcContext {
@@ -418,7 +416,7 @@ fn the_toi_window_case_passes_our_sender_and_catches_a_sender_that_ignores_it() 
             },
         )
         .unwrap();
-        let r = judge_sender(&sender_cases(), &f, false);
+        let r = judge_sender(&sender_cases(), &f, &content, None, false);
         assert_eq!(
             outcome(&r, "rfc6968/3.6/toi-window").outcome,
             expected,
@@ -451,8 +449,8 @@ fn sender_cases_on_the_bundled_captures() {
 }
 
 fn sender_results_any_port(capture: &[u8]) -> Vec<CaseResult> {
-    let f = check_capture(capture, vec![], AlcContext::default()).unwrap();
-    judge_sender(&sender_cases(), &f, false)
+    let (f, content) = check_capture_content(capture, vec![], AlcContext::default()).unwrap();
+    judge_sender(&sender_cases(), &f, &content, None, false)
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub struct TOIAllocator {
     /// TOI 0 is the FDT's in FLUTE (RFC 6726 §3.1); FCAST may use it.
     skip_zero: bool,
     newest: Option<u128>,
+    /// Distance between consecutive TOIs (1: sequential).
+    stride: u128,
 }
 
 impl TOIAllocator {
@@ -38,7 +40,15 @@ impl TOIAllocator {
             next: first & mask(bits),
             skip_zero,
             newest: None,
+            stride: 1,
         }
+    }
+
+    /// TOIs `stride` apart (modulo 2^W): a sender may manage its TOIs freely (RFC 6968 §3.6),
+    /// and a large stride wraps a 16-bit space within a few objects.
+    pub fn with_stride(mut self, stride: u128) -> Self {
+        self.stride = (stride & mask(self.bits)).max(1);
+        self
     }
 
     pub fn bits(&self) -> u32 {
@@ -50,7 +60,7 @@ impl TOIAllocator {
             self.next = 1;
         }
         let toi = self.next;
-        self.next = (self.next + 1) & mask(self.bits);
+        self.next = (self.next + self.stride) & mask(self.bits);
         self.newest = Some(toi);
         toi
     }
@@ -63,8 +73,10 @@ impl TOIAllocator {
     /// Whether an active object's TOI stays inside the half-space window once `ahead` more TOIs
     /// are allocated (the CID and objects of the instance being committed).
     pub fn still_valid(&self, toi: u128, ahead: u128) -> bool {
-        self.newest
-            .is_none_or(|n| in_window(toi, (n + ahead) & mask(self.bits), self.bits))
+        self.newest.is_none_or(|n| {
+            let ahead = ahead.wrapping_mul(self.stride);
+            in_window(toi, n.wrapping_add(ahead) & mask(self.bits), self.bits)
+        })
     }
 }
 
@@ -83,6 +95,16 @@ mod tests {
         assert!(!in_window(1, 1 + 32_768, 16));
         assert!(in_window(1, 32_768, 16));
         assert_eq!(forward_distance(65_535, 1, 16), 2);
+    }
+
+    #[test]
+    fn a_stride_wraps_a_sixteen_bit_space_within_a_few_tois() {
+        let mut a = TOIAllocator::new(16, 1, true).with_stride(16_384);
+        let tois: Vec<u128> = (0..5).map(|_| a.allocate()).collect();
+        assert_eq!(tois, [1, 16_385, 32_769, 49_153, 1]);
+        // The window counts TOIs allocated ahead in strides.
+        assert!(a.still_valid(1, 1));
+        assert!(!a.still_valid(1, 2));
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub struct Session {
     pub toi_bits: usize,
     #[serde(default = "one_u128")]
     pub first_toi: u128,
+    /// The sender allocates TOIs this far apart (modulo 2^toi_bits), so that a short session
+    /// wraps the TOI space and reuses TOIs (RFC 6968 §3.6 leaves TOI management to the sender).
+    #[serde(default = "one_u128")]
+    pub toi_stride: u128,
     #[serde(default)]
     pub first_fdt_instance_id: u32,
     /// Transmission cycles per carousel instance.
@@ -107,6 +111,9 @@ pub struct Instance {
     pub new_object_prefix: Option<String>,
     #[serde(default)]
     pub new_object_size: usize,
+    /// FLUTE: this instance's FDT validity in seconds (default: the session's).
+    #[serde(default)]
+    pub fdt_validity: Option<u64>,
 }
 
 /// Sender faults, as `rmt_reference::faults::Faults`.
@@ -160,9 +167,20 @@ pub enum Edit {
     ReservedBits,
     /// Re-encodes every `every`-th packet with a TOI field of `toi_bits`.
     ToiWidth { every: usize, toi_bits: usize },
-    /// Adds a copy of every packet with another TSI (same group and port), with its symbols
-    /// inverted.
+    /// Adds the packets of another session with TSI `tsi` on the same group and port: the same
+    /// scenario played again with other object bytes, so valid in every other respect (same
+    /// TOIs, FEC Payload IDs, EXT_FTI, FDT or CIDs). Each foreign packet goes just before the
+    /// genuine packet it mirrors: a receiver that mixes sessions delivers wrong bytes.
     ForeignTsi { tsi: u64 },
+    /// As `foreign_tsi`, but the other session has the same TSI and another sender address
+    /// (RFC 5651 §5.1: a session is (sender address, TSI)).
+    SecondSender { source: String },
+    /// Shuffles the packets within consecutive runs of `window` packets (seeded): objects sent
+    /// one after another interleave, as they do on a carousel that wraps its TOIs.
+    Interleave { window: usize, seed: u64 },
+    /// Flips one byte of the first data symbol of `object` in every packet that carries it: the
+    /// FEC cannot see it, the object's digest (Content-MD5) can.
+    CorruptSymbol { object: String },
     /// Moves every packet of object `object` to the end (before the close-session packets).
     LateObject { object: String },
     /// Shuffles the data packets (seeded); FDT packets kept first, packets with B or A last.

@@ -125,11 +125,15 @@ add(F, "ext-cenc-reserved", "RFC 6726", "3.4.3", "ext", "EXT_CENC reserved field
 def auth(hel, asid, rsvd, ar, sn, data):
     b = bytes([1, hel, (asid << 4) | (rsvd << 1) | ar]) + u(5 if ar else 1, sn) + data
     return b
-add(F, "ext-auth-rsa-1024", "RFC 6584", "3.3", "ext", "EXT_AUTH RSA signature, 128-byte signature, no anti-replay (HEL=33)", auth(33, 1, 0, 0, 0, bytes(range(128))),
+# RFC 6584 §3.4, Figure 2: "when using 128-byte (1024-bit) key Digital Signatures ... The Digital Signature EXT_AUTH
+# header extension is then 132 bytes long" (HEL (=33)). §3.3 is the signature processing.
+add(F, "ext-auth-rsa-1024", "RFC 6584", "3.4", "ext", "EXT_AUTH RSA signature, 128-byte signature, no anti-replay (HEL=33)", auth(33, 1, 0, 0, 0, bytes(range(128))),
     expected={"ext": "auth", "layout": "rfc6584", "asid": 1, "anti_replay": False, "hel": 33})
-add(F, "ext-auth-hmac", "RFC 6584", "5.3", "ext", "EXT_AUTH group MAC, 32-byte HMAC-SHA-256 (HEL=9)", auth(9, 2, 0, 0, 0, bytes([0xAA]) * 32), expected={"asid": 2, "hel": 9})
+# RFC 6584 §5.1, Figure 4: "Group-keyed MAC (variable size, multiple of 32 bits)". §5.3 is the MAC processing.
+add(F, "ext-auth-hmac", "RFC 6584", "5.1", "ext", "EXT_AUTH group MAC, 32-byte HMAC-SHA-256 (HEL=9)", auth(9, 2, 0, 0, 0, bytes([0xAA]) * 32), expected={"asid": 2, "hel": 9})
 add(F, "ext-auth-mac96", "RFC 6584", "5.3", "ext", "EXT_AUTH 96-bit MAC (HEL=4)", auth(4, 3, 0, 0, 0, bytes(12)), expected={"asid": 3, "hel": 4})
-add(F, "ext-auth-anti-replay", "RFC 6584", "6.3", "ext", "EXT_AUTH with AR=1: 40-bit SN, 128-byte signature and 32-bit MAC (HEL=35, Figure 7)",
+# Figure 7 is in RFC 6584 §6.4 ("In Practice"): "The EXT_AUTH header extension is then 140 bytes long."
+add(F, "ext-auth-anti-replay", "RFC 6584", "6.4", "ext", "EXT_AUTH with AR=1: 40-bit SN, 128-byte signature and 32-bit MAC (HEL=35, Figure 7)",
     auth(35, 4, 0, 1, 0x0102030405, bytes(132)), expected={"anti_replay": True, "sequence_number": 0x0102030405, "hel": 35})
 add(F, "ext-auth-reserved", "RFC 6584", "3.1", "ext", "EXT_AUTH with rsvd bits set", auth(1, 1, 5, 0, 0, b""), verdict="invalid", error="lct.ext_auth.reserved_set")
 add(F, "ext-auth-sn-nonzero", "RFC 6584", "3.1", "ext", "EXT_AUTH AR=0 with a non-zero 8-bit SN", auth(1, 1, 0, 0, 9, b""), verdict="invalid", error="lct.ext_auth.sn_nonzero")
@@ -151,8 +155,9 @@ def fpi(eid, data, sbn, esi, sect, rfc, sbl=None, m=None, desc=""):
     exp = {"sbn": sbn, "esi": esi}
     if sbl is not None: exp["sbl"] = sbl
     add(F, f"fpi-{eid}" + (f"-m{m}" if m else "") + f"-{sbn}-{esi}", rfc, sect, "fec_payload_id", desc or f"FEC Encoding ID {eid}: SBN {sbn}, ESI {esi}", data, params=p, expected=exp)
-fpi(0, u(2, 1) + u(2, 2), 1, 2, "3.1", "RFC 5445")
-fpi(0, u(2, 0xFFFF) + u(2, 0xFFFF), 0xFFFF, 0xFFFF, "3.1", "RFC 5445")
+# RFC 5445 FEC Payload IDs are in the §x.2.1 subsections ("FEC Payload ID(s)"); §x.1 is the Introduction.
+fpi(0, u(2, 1) + u(2, 2), 1, 2, "3.2.1", "RFC 5445")
+fpi(0, u(2, 0xFFFF) + u(2, 0xFFFF), 0xFFFF, 0xFFFF, "3.2.1", "RFC 5445")
 fpi(1, u(2, 3) + u(2, 400), 3, 400, "3.1", "RFC 5053")
 fpi(2, u(4, (0x123456 << 8) | 0xAB), 0x123456, 0xAB, "4.1", "RFC 5510", desc="ID 2 default m=8: 24-bit SBN, 8-bit ESI (Wireshark uses an old 8-byte layout)")
 fpi(2, u(4, (0x1234 << 16) | 0xABCD), 0x1234, 0xABCD, "4.1", "RFC 5510", m=16, desc="ID 2 m=16: 16-bit SBN, 16-bit ESI")
@@ -161,13 +166,14 @@ fpi(3, u(4, (0xABC << 20) | 0xDEF01), 0xABC, 0xDEF01, "4.1", "RFC 5170", desc="L
 fpi(4, u(4, (1 << 20) | 0xFFFFF), 1, 0xFFFFF, "4.1", "RFC 5170", desc="LDPC-Triangle: 12-bit SBN, 20-bit ESI")
 fpi(5, u(4, (0xFFFFFF << 8) | 0x7F), 0xFFFFFF, 0x7F, "5.1", "RFC 5510", desc="RS GF(2^8) ID 5: 24-bit SBN, 8-bit ESI")
 fpi(6, u(4, (0xFE << 24) | 0x123456), 0xFE, 0x123456, "3.2", "RFC 6330", desc="RaptorQ: 8-bit SBN, 24-bit ESI")
-fpi(128, u(4, 0x01020304) + u(4, 0xA0B0C0D0), 0x01020304, 0xA0B0C0D0, "4.1", "RFC 5445", desc="ID 128: 32-bit SBN, 32-bit ESI")
-fpi(129, u(4, 9) + u(2, 200) + u(2, 17), 9, 17, "5.1", "RFC 5445", sbl=200, desc="ID 129: SBN 32, Source Block Length 16, ESI 16")
-fpi(130, u(2, 5) + u(2, 6), 5, 6, "6.1", "RFC 5445")
-add(F, "fpi-truncated", "RFC 5445", "3.1", "fec_payload_id", "ID 0 with 3 bytes", bytes(3), params={"encoding_id": 0}, verdict="invalid", error="fec.payload_id.truncated")
-add(F, "fpi-129-truncated", "RFC 5445", "5.1", "fec_payload_id", "ID 129 with 6 bytes (SBL present, ESI missing)", bytes(6), params={"encoding_id": 129}, verdict="invalid", error="fec.payload_id.truncated")
+fpi(128, u(4, 0x01020304) + u(4, 0xA0B0C0D0), 0x01020304, 0xA0B0C0D0, "4.2.1", "RFC 5445", desc="ID 128: 32-bit SBN, 32-bit ESI")
+fpi(129, u(4, 9) + u(2, 200) + u(2, 17), 9, 17, "5.2.1", "RFC 5445", sbl=200, desc="ID 129: SBN 32, Source Block Length 16, ESI 16")
+fpi(130, u(2, 5) + u(2, 6), 5, 6, "6.2.1", "RFC 5445")
+add(F, "fpi-truncated", "RFC 5445", "3.2.1", "fec_payload_id", "ID 0 with 3 bytes", bytes(3), params={"encoding_id": 0}, verdict="invalid", error="fec.payload_id.truncated")
+add(F, "fpi-129-truncated", "RFC 5445", "5.2.1", "fec_payload_id", "ID 129 with 6 bytes (SBL present, ESI missing)", bytes(6), params={"encoding_id": 129}, verdict="invalid", error="fec.payload_id.truncated")
 add(F, "fpi-unknown-id", "RFC 5052", "6.1", "fec_payload_id", "FEC Encoding ID 7 has no known Payload ID format", bytes(4), params={"encoding_id": 7}, verdict="invalid", error="fec.encoding_id.unknown")
-add(F, "fpi-rs-m1", "RFC 5510", "4.2.3", "fec_payload_id", "ID 2 with m=1", bytes(4), params={"encoding_id": 2, "m": 1}, verdict="invalid", error="fec.rs.m_invalid")
+# RFC 5510 §3.2 (Notations): "m ... In this document, m belongs to {2..16}." (§4.2.3 gives m and its default only.)
+add(F, "fpi-rs-m1", "RFC 5510", "3.2", "fec_payload_id", "ID 2 with m=1", bytes(4), params={"encoding_id": 2, "m": 1}, verdict="invalid", error="fec.rs.m_invalid")
 
 # ---------------------------------------------------------------- EXT_FTI
 F = "ext_fti.yaml"
@@ -183,17 +189,24 @@ addfti("fti-0-max", 0, "RFC 5445", "3.2.2.2", "ID 0 with the largest values", ft
     expected={"oti.transfer_length": (1 << 48) - 1, "oti.max_source_block_length": 0xFFFFFFFF})
 addfti("fti-0-reserved", 0, "RFC 5445", "3.2.2.2", "ID 0 with the Reserved field non-zero", fti(4, u(6, 100) + u(2, 1) + u(2, 10) + u(4, 8)), verdict="invalid", error="fec.oti.reserved_nonzero")
 addfti("fti-0-short", 0, "RFC 5775", "4.2", "ID 0 OTI in HEL 3 (two octets short)", fti(3, u(6, 100) + u(2, 0) + u(2, 10)), verdict="invalid", error="fec.oti.truncated")
-addfti("fti-0-trailing", 0, "RFC 5775", "4.2", "ID 0 OTI in HEL 5 with non-zero octets after it", fti(5, u(6, 100) + u(2, 0) + u(2, 10) + u(4, 8) + b"\x01\x02\x03\x04"),
+# The Compact No-Code OTI is 14 octets (RFC 5445 §3.2.2.2; no Scheme-Specific part, §3.2.2.3) and the EXT_FTI HEC
+# "contains the encoded FEC Object Transmission Information" (RFC 5775 §4.2), so octets after it are padding, and
+# RFC 5651 §5.1 states the rule: 'Bits designated as "padding" or "reserved" (r) MUST by set to 0 by senders and
+# ignored by receivers'. RFC 5775 §4.2 says nothing about their value.
+addfti("fti-0-trailing", 0, "RFC 5651", "5.1", "ID 0 OTI in HEL 5 with non-zero octets after it", fti(5, u(6, 100) + u(2, 0) + u(2, 10) + u(4, 8) + b"\x01\x02\x03\x04"),
     verdict="invalid", error="fec.oti.trailing_nonzero")
 addfti("fti-1", 1, "RFC 5053", "3.2", "Raptor OTI: T=1024, Z=1, N=1, Al=4", fti(4, u(6, 1 << 20) + u(2, 0) + u(2, 1024) + u(2, 1) + bytes([1, 4])),
     expected={"oti.scheme": "raptor", "oti.symbol_size": 1024, "oti.source_blocks": 1, "oti.sub_blocks": 1, "oti.alignment": 4})
-addfti("fti-1-align", 1, "RFC 5053", "3.2.1", "Raptor T=1022 not a multiple of Al=4", fti(4, u(6, 1 << 20) + u(2, 0) + u(2, 1022) + u(2, 1) + bytes([1, 4])), verdict="invalid", error="fec.oti.symbol_size.not_aligned")
-addfti("fti-1-tl", 1, "RFC 5053", "3.2.1", "Raptor F >= 2^45", fti(4, u(6, 1 << 45) + u(2, 0) + u(2, 1024) + u(2, 65535) + bytes([1, 4])), verdict="invalid", error="fec.oti.transfer_length.too_large")
+# RFC 5053 §5.3.1.2 (also §4.1): "T  the symbol size, in bytes, which MUST be a multiple of Al". §3.2.1 is the FEC Encoding ID.
+addfti("fti-1-align", 1, "RFC 5053", "5.3.1.2", "Raptor T=1022 not a multiple of Al=4", fti(4, u(6, 1 << 20) + u(2, 0) + u(2, 1022) + u(2, 1) + bytes([1, 4])), verdict="invalid", error="fec.oti.symbol_size.not_aligned")
+# RFC 5053 §3.2.2: "The Transfer Length is a non-negative integer less than 2^^45."
+addfti("fti-1-tl", 1, "RFC 5053", "3.2.2", "Raptor F >= 2^45", fti(4, u(6, 1 << 45) + u(2, 0) + u(2, 1024) + u(2, 65535) + bytes([1, 4])), verdict="invalid", error="fec.oti.transfer_length.too_large")
 addfti("fti-1-kmax", 1, "RFC 5053", "5.3.1.2", "Raptor: one block of 10000 symbols > Kmax 8192", fti(4, u(6, 10000 * 64) + u(2, 0) + u(2, 64) + u(2, 1) + bytes([1, 4])), verdict="invalid", error="fec.oti.too_many_source_symbols")
 addfti("fti-2-m8", 2, "RFC 5510", "4.2.4.1", "RS ID 2 m=8 G=1 E=1024 B=200 max_n=255", fti(4, u(6, 123456) + bytes([8, 1]) + u(2, 1024) + u(2, 200) + u(2, 255)),
     expected={"oti.scheme": "reed_solomon", "oti.m": 8, "oti.g": 1, "oti.max_source_block_length": 200, "oti.max_encoding_symbols": 255})
 addfti("fti-2-m16", 2, "RFC 5510", "4.2.4.1", "RS ID 2 m=16, max_n 65535", fti(4, u(6, 123456) + bytes([16, 1]) + u(2, 1024) + u(2, 1000) + u(2, 65535)), expected={"oti.m": 16})
-addfti("fti-2-m1", 2, "RFC 5510", "4.2.3", "RS ID 2 m=1 (m must be 2..16)", fti(4, u(6, 100) + bytes([1, 1]) + u(2, 10) + u(2, 1) + u(2, 1)), verdict="invalid", error="fec.oti.rs.m_invalid")
+# RFC 5510 §3.2: "In this document, m belongs to {2..16}."
+addfti("fti-2-m1", 2, "RFC 5510", "3.2", "RS ID 2 m=1 (m must be 2..16)", fti(4, u(6, 100) + bytes([1, 1]) + u(2, 10) + u(2, 1) + u(2, 1)), verdict="invalid", error="fec.oti.rs.m_invalid")
 addfti("fti-2-maxn", 2, "RFC 5510", "6.2", "RS ID 2 m=8 with max_n=300 > 255", fti(4, u(6, 100) + bytes([8, 1]) + u(2, 10) + u(2, 100) + u(2, 300)), verdict="invalid", error="fec.oti.max_n.too_large")
 addfti("fti-3", 3, "RFC 5170", "4.2.4.1", "LDPC-Staircase: E=1024, N1m3=0, G=1, B=1000, max_n=1500, seed 1", fti(5, u(6, 1024000) + u(2, 1024) + bytes([1]) + u(5, (1000 << 20) | 1500) + u(4, 1)),
     expected={"oti.scheme": "ldpc", "oti.n1m3": 0, "oti.g": 1, "oti.max_source_block_length": 1000, "oti.max_encoding_symbols": 1500, "oti.prng_seed": 1})
@@ -212,9 +225,11 @@ addfti("fti-6", 6, "RFC 6330", "3.3", "RaptorQ OTI in HEL 4: 12 octets and 2 zer
     reason="RFC 6330 defines the 12-octet OTI but no EXT_FTI layout; HEL 4 with two zero octets is what senders use",
     expected={"oti.scheme": "raptor_q", "oti.transfer_length": 1 << 30, "oti.symbol_size": 1024, "oti.source_blocks": 4, "oti.sub_blocks": 1, "oti.alignment": 8, "trailing": "0000"})
 addfti("fti-6-hel5", 6, "RFC 6330", "3.3", "RaptorQ OTI in HEL 5 (6 zero octets)", fti(5, RQ), verdict="acceptable", reason="no EXT_FTI layout is specified for RaptorQ; the octets decode", error="fec.oti.raptorq.fti_unspecified")
-addfti("fti-6-align", 6, "RFC 6330", "3.3.2", "RaptorQ T=1020 not a multiple of Al=8", fti(4, u(5, 1 << 20) + bytes([0]) + u(2, 1020) + bytes([1]) + u(2, 1) + bytes([8])), verdict="invalid", error="fec.oti.symbol_size.not_aligned")
+# RFC 6330 §4.4.1.2 (also §4.2): "T: the symbol size, in octets, which MUST be a multiple of Al".
+addfti("fti-6-align", 6, "RFC 6330", "4.4.1.2", "RaptorQ T=1020 not a multiple of Al=8", fti(4, u(5, 1 << 20) + bytes([0]) + u(2, 1020) + bytes([1]) + u(2, 1) + bytes([8])), verdict="invalid", error="fec.oti.symbol_size.not_aligned")
 addfti("fti-6-f-max", 6, "RFC 6330", "3.3.2", "RaptorQ F = 946270874881 (one above the limit)", fti(4, u(5, 946270874881) + bytes([0]) + u(2, 65535) + bytes([255]) + u(2, 1) + bytes([1])), verdict="invalid", error="fec.oti.transfer_length.too_large")
-addfti("fti-6-z0", 6, "RFC 6330", "3.3.2", "RaptorQ Z=0", fti(4, u(5, 1000) + bytes([0]) + u(2, 64) + bytes([0]) + u(2, 1) + bytes([4])), verdict="invalid", error="fec.oti.source_blocks_zero")
+# RFC 6330 §3.3.3: Z, N and Al: "These parameters are all positive integers."
+addfti("fti-6-z0", 6, "RFC 6330", "3.3.3", "RaptorQ Z=0", fti(4, u(5, 1000) + bytes([0]) + u(2, 64) + bytes([0]) + u(2, 1) + bytes([4])), verdict="invalid", error="fec.oti.source_blocks_zero")
 addfti("fti-6-kmax", 6, "RFC 6330", "4.4.1.2", "RaptorQ: 56404 symbols in one block", fti(4, u(5, 56404 * 16) + bytes([0]) + u(2, 16) + bytes([1]) + u(2, 1) + bytes([4])), verdict="invalid", error="fec.oti.too_many_source_symbols")
 addfti("fti-128", 128, "RFC 5445", "4.2.2", "ID 128 common OTI only (HEL 4)", fti(4, u(6, 1000) + u(2, 7) + u(2, 100) + u(4, 10)),
     expected={"oti.scheme": "under_specified", "oti.instance_id": 7, "oti.scheme_specific": None})
@@ -234,9 +249,17 @@ addfti("fti-128-ss-overrun", 128, "RFC 5445", "4.2.2.3", "ID 128 scheme-specific
 F = "webrc_cci.yaml"; R3 = "RFC 3738"
 add(F, "cci-short-base", R3, "5.1", "webrc_cci", "short form on the base channel (CN = T = 39)", bytes([5, 39]) + u(2, 0), params={"form": "short"}, expected={"ctsi": 5, "cn": 39, "psn": 0, "form": "short"})
 add(F, "cci-short-wave", R3, "5.1", "webrc_cci", "short form wave channel 3, PSN 1000", bytes([7, 3]) + u(2, 1000), params={"form": "short"}, expected={"ctsi": 7, "cn": 3, "psn": 1000})
-add(F, "cci-short-last-psn", R3, "5.1", "webrc_cci", "short form last wave packet before quiescence: PSN 2^16-1", bytes([255, 254]) + u(2, 0xFFFF), params={"form": "short"}, expected={"ctsi": 255, "cn": 254, "psn": 65535})
+# CN 254 is a wave channel only if T >= 255, and §5.1 says "T MUST be at most 255": T = 255, so CTSI (0..T-1, §3.1.2)
+# is at most 254. The wave on channel i ends "at the ends of time slots with CTSI i" (§3.1.2), so its last packet
+# (PSN 2^16-1) carries CTSI = CN.
+add(F, "cci-short-last-psn", R3, "5.1", "webrc_cci", "short form, T = 255: last packet of wave channel 254 before quiescence, sent in slot CTSI 254: PSN 2^16-1",
+    bytes([254, 254]) + u(2, 0xFFFF), params={"form": "short"}, expected={"ctsi": 254, "cn": 254, "psn": 65535})
 add(F, "cci-long-base", R3, "5.2", "webrc_cci", "long form base channel CN = T = 1000", u(2, 300) + u(2, 1000) + u(4, 4294967291), params={"form": "long"}, expected={"ctsi": 300, "cn": 1000, "psn": 4294967291, "form": "long"})
-add(F, "cci-long-max", R3, "5.2", "webrc_cci", "long form largest values", u(2, 65535) + u(2, 65535) + u(4, 0xFFFFFFFF), params={"form": "long"}, expected={"ctsi": 65535, "cn": 65535, "psn": 4294967295})
+# The largest values one packet can carry: T = 65,535 (§5.2: "T MUST be at most 65,535"), the base channel CN = T,
+# CTSI = T-1, and PSN 2^32-1, the base channel's highest PSN when L divides 2^32 (§3.1.2: "one less than the largest
+# multiple of L that does not exceed ... 2^32"), e.g. L = 1 with BCR_P 1, TSD 1 s and P 0.75 (§3.1.1).
+add(F, "cci-long-max", R3, "5.2", "webrc_cci", "long form largest values: T = 65,535, base channel CN = T, CTSI = T-1, PSN 2^32-1 (L = 1)",
+    u(2, 65534) + u(2, 65535) + u(4, 0xFFFFFFFF), params={"form": "long"}, expected={"ctsi": 65534, "cn": 65535, "psn": 4294967295})
 add(F, "cci-long-truncated", R3, "5.2", "webrc_cci", "long form given only 4 bytes", bytes(4), params={"form": "long"}, verdict="invalid", error="webrc.cci.truncated")
 add(F, "cci-short-truncated", R3, "5.1", "webrc_cci", "short form given 3 bytes", bytes(3), params={"form": "short"}, verdict="invalid", error="webrc.cci.truncated")
 
@@ -254,7 +277,7 @@ add(F, "alc-no-tsi", R5, "4.1", "alc", "S=0 and H=0: ALC requires a TSI", lct(s=
 add(F, "alc-cenc-without-fdt", "RFC 6726", "3.4.3", "alc", "EXT_CENC in a packet without EXT_FDT", lct(exts=CENC) + u(4, 0) + b"x", verdict="invalid", error="flute.ext_cenc.without_ext_fdt")
 add(F, "alc-webrc", R3, "5.1", "alc", "ALC packet with a short WEBRC CCI (CTSI 9, CN 2, PSN 77)", lct(cci=bytes([9, 2]) + u(2, 77)) + u(4, 0) + b"data", params={"webrc": True},
     expected={"webrc.ctsi": 9, "webrc.cn": 2, "webrc.psn": 77})
-add(F, "alc-129", "RFC 5445", "5.1", "alc", "ID 129 packet (codepoint 129): SBN, SBL, ESI", lct(cp=129) + u(4, 2) + u(2, 50) + u(2, 60) + b"sym",
+add(F, "alc-129", "RFC 5445", "5.2.1", "alc", "ID 129 packet (codepoint 129): SBN, SBL, ESI", lct(cp=129) + u(4, 2) + u(2, 50) + u(2, 60) + b"sym",
     expected={"fec_encoding_id": 129, "payload_id.sbn": 2, "payload_id.sbl": 50, "payload_id.esi": 60})
 add(F, "alc-rs-m16-from-fti", "RFC 5510", "4.1", "alc", "ID 2 packet whose EXT_FTI says m=16: the Payload ID is read 16/16",
     lct(cp=2, exts=bytes([64, 4]) + u(6, 1000) + bytes([16, 1]) + u(2, 100) + u(2, 10) + u(2, 20)) + u(2, 0x0102) + u(2, 0x0304) + b"s",
@@ -389,11 +412,18 @@ add(F, "fdt-no-ns", R7, "3.4.2", "fdt", "no namespace (MCLv3 form)",
 NS = 'xmlns="urn:ietf:params:xml:ns:fdt"'
 def fdt(vid, body, desc, sect="3.4.2", **kw): add(F, vid, R7, sect, "fdt", desc, text=body, **kw)
 fdt("fdt-complete", f'<FDT-Instance {NS} Expires="3900000000" Complete="true"><File TOI="5" Content-Location="x"/></FDT-Instance>', "Complete=true", expected={"complete": True})
-fdt("fdt-complete-1", f'<FDT-Instance {NS} Expires="3900000000" Complete="1"/>', "Complete=1 (xs:boolean) and no File", expected={"complete": True, "files": []})
-fdt("fdt-complete-bad", f'<FDT-Instance {NS} Expires="3900000000" Complete="maybe"/>', "Complete=maybe", verdict="invalid", error="flute.fdt.attribute.invalid")
+fdt("fdt-complete-1", f'<FDT-Instance {NS} Expires="3900000000" Complete="1"><File TOI="5" Content-Location="x"/></FDT-Instance>', "Complete=1 (xs:boolean)", expected={"complete": True})
+fdt("fdt-complete-bad", f'<FDT-Instance {NS} Expires="3900000000" Complete="maybe"><File TOI="1" Content-Location="x"/></FDT-Instance>', "Complete=maybe", verdict="invalid", error="flute.fdt.attribute.invalid")
 fdt("fdt-no-expires", f'<FDT-Instance {NS}><File TOI="1" Content-Location="x"/></FDT-Instance>', "Expires missing", verdict="invalid", error="flute.fdt.expires.missing")
-fdt("fdt-expires-bad", f'<FDT-Instance {NS} Expires="soon"/>', "Expires not a number", verdict="invalid", error="flute.fdt.expires.invalid")
-fdt("fdt-expires-64", f'<FDT-Instance {NS} Expires="4294967296"/>', "Expires wider than 32 bits", "3.3", verdict="invalid", error="flute.fdt.expires.invalid")
+fdt("fdt-expires-bad", f'<FDT-Instance {NS} Expires="soon"><File TOI="1" Content-Location="x"/></FDT-Instance>', "Expires not a number", verdict="invalid", error="flute.fdt.expires.invalid")
+fdt("fdt-expires-64", f'<FDT-Instance {NS} Expires="4294967296"><File TOI="1" Content-Location="x"/></FDT-Instance>', "Expires wider than 32 bits", "3.3", verdict="invalid", error="flute.fdt.expires.invalid")
+# The schema's `<xs:element name="File" type="FileType" maxOccurs="unbounded"/>` takes the default minOccurs="1", and
+# §3.2: "Each FDT Instance contains at least a single file description entry".
+fdt("fdt-no-file", f'<FDT-Instance {NS} Expires="3900000000"/>', "FDT-Instance without a File element", verdict="invalid", error="flute.fdt.no_file")
+fdt("fdt-no-file-complete", f'<FDT-Instance {NS} Expires="3900000000" Complete="true"></FDT-Instance>', "Complete=true and no File: a complete FDT still lists its files",
+    verdict="invalid", error="flute.fdt.no_file")
+fdt("fdt-no-file-other-child", f'<FDT-Instance {NS} xmlns:x="urn:example:x" Expires="3900000000"><x:Note/></FDT-Instance>',
+    "only an element of another namespace (the schema's xs:any after File), no File", verdict="invalid", error="flute.fdt.no_file")
 fdt("fdt-no-toi", f'<FDT-Instance {NS} Expires="1"><File Content-Location="x"/></FDT-Instance>', "File without TOI", verdict="invalid", error="flute.fdt.file.toi_missing")
 fdt("fdt-toi-zero", f'<FDT-Instance {NS} Expires="1"><File TOI="0" Content-Location="x"/></FDT-Instance>', "File with TOI 0", "3.3", verdict="invalid", error="flute.fdt.file.toi_zero")
 fdt("fdt-no-location", f'<FDT-Instance {NS} Expires="1"><File TOI="3"/></FDT-Instance>', "File without Content-Location", verdict="invalid", error="flute.fdt.file.content_location_missing")

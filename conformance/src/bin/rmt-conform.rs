@@ -11,10 +11,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rmt_conformance::catalogue::{play_order, receiver_cases, sender_cases, Case};
 use rmt_conformance::outcome::exit_code;
 use rmt_conformance::report;
-use rmt_conformance::runner::{run_receiver_case, CaseResult, RunOptions};
+use rmt_conformance::runner::{run_receiver_suite, suite_exit_code, CaseResult, RunOptions};
 use rmt_conformance::sender::judge_sender;
 use rmt_conformance::sut;
-use rmt_inspector::inspect::check::check_capture_counted;
+use rmt_inspector::inspect::check::check_capture_content;
 use rmt_inspector::wire::alc::AlcContext;
 use rmt_reference::netns::Namespace;
 
@@ -174,8 +174,19 @@ struct SenderArgs {
     /// (skipped otherwise).
     #[arg(long)]
     webrc: bool,
+    /// The protocol the sender is meant to speak: its rules then apply even when the capture
+    /// lacks what they judge (a FLUTE sender that never sends an FDT fails); the other
+    /// protocol's cases are not-applicable. Default: what the capture shows.
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
     #[command(flatten)]
     common: Common,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Flute,
+    Fcast,
 }
 
 fn parse_decode_as(s: &str) -> Result<u16, String> {
@@ -191,7 +202,7 @@ fn select(cases: Vec<Case>, prefixes: &[String]) -> Vec<Case> {
         .collect()
 }
 
-fn finish(sut: &str, seed: u64, results: &[CaseResult], common: &Common) -> ExitCode {
+fn finish(sut: &str, seed: u64, results: &[CaseResult], common: &Common, code: u8) -> ExitCode {
     println!("{}", report::table(results));
     println!("{}", report::summary(results));
     if let Some(p) = &common.json {
@@ -206,8 +217,7 @@ fn finish(sut: &str, seed: u64, results: &[CaseResult], common: &Common) -> Exit
             return ExitCode::from(3);
         }
     }
-    let outcomes: Vec<_> = results.iter().map(|r| r.outcome).collect();
-    ExitCode::from(exit_code(&outcomes))
+    ExitCode::from(code)
 }
 
 /// `rmt-inspect`: next to this binary, else on PATH.
@@ -382,7 +392,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(3);
                 }
             };
-            let (findings, alc_packets) = match check_capture_counted(
+            let (findings, content) = match check_capture_content(
                 &bytes,
                 a.decode_as.clone(),
                 AlcContext {
@@ -396,7 +406,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(3);
                 }
             };
-            let mut results = judge_sender(&cases, &findings, a.common.strict);
+            let declared = a.mode.map(|m| match m {
+                ModeArg::Flute => rmt_reference::sender::Mode::Flute,
+                ModeArg::Fcast => rmt_reference::sender::Mode::Fcast,
+            });
+            let mut results = judge_sender(&cases, &findings, &content, declared, a.common.strict);
             if !a.webrc {
                 for r in &mut results {
                     if rmt_conformance::catalogue::needs_webrc(&r.id) {
@@ -405,13 +419,14 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            if alc_packets == 0 {
+            if content.alc_packets == 0 {
                 for r in &mut results {
                     r.outcome = rmt_conformance::outcome::Outcome::CouldNotTest;
                     r.detail = "no ALC packet in the capture".into();
                 }
             }
-            finish(&label, 0, &results, &a.common)
+            let outcomes: Vec<_> = results.iter().map(|r| r.outcome).collect();
+            finish(&label, 0, &results, &a.common, exit_code(&outcomes))
         }
         Cmd::Run(a) => {
             let profile = match sut::load(&a.sut) {
@@ -428,32 +443,26 @@ fn main() -> ExitCode {
             }
             play_order(&mut cases);
             let work = std::env::temp_dir().join(format!("rmt-conform-{}", std::process::id()));
-            let opts = RunOptions {
-                seed: a.seed,
-                strict: a.common.strict,
-                artifacts: a.artifacts.clone(),
-                work: work.clone(),
-            };
+            let mut opts = RunOptions::new(a.seed, work.clone());
+            opts.strict = a.common.strict;
+            opts.artifacts = a.artifacts.clone();
             eprintln!(
                 "rmt-conform: {} cases against {} (seed {})",
                 cases.len(),
                 profile.name,
                 a.seed
             );
-            let results: Vec<CaseResult> = cases
-                .iter()
-                .map(|c| {
-                    let s = scenarios
-                        .iter()
-                        .find(|s| s.id == c.id)
-                        .expect("receiver cases come from scenarios");
-                    let r = run_receiver_case(c, s, &profile, &opts);
-                    eprintln!("  {:<60} {}", r.id, r.outcome.as_str());
-                    r
-                })
-                .collect();
+            let results = run_receiver_suite(&cases, &scenarios, &profile, &opts, |r| {
+                eprintln!("  {:<60} {}", r.id, r.outcome.as_str())
+            });
             let _ = std::fs::remove_dir_all(&work);
-            finish(&profile.name, a.seed, &results, &a.common)
+            finish(
+                &profile.name,
+                a.seed,
+                &results,
+                &a.common,
+                suite_exit_code(&results),
+            )
         }
     }
 }

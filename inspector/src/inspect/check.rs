@@ -22,16 +22,53 @@ pub fn check_capture(
     ports: Vec<u16>,
     ctx: AlcContext,
 ) -> Result<FindingCounts, ReadError> {
-    check_capture_counted(capture, ports, ctx).map(|(f, _)| f)
+    check_capture_content(capture, ports, ctx).map(|(f, _)| f)
 }
 
-/// [`check_capture`], with the number of ALC packets it decoded (none: nothing to judge).
-pub fn check_capture_counted(
+/// What a capture holds that a sender's rules can be judged on: a rule about FDT Instances
+/// says nothing about a capture without one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaptureContent {
+    pub alc_packets: u64,
+    /// TOIs that carried object data (FLUTE's TOI 0 excepted), over all sessions.
+    pub data_tois: u64,
+    /// Sessions with FDT Instances (FLUTE).
+    pub flute_sessions: u64,
+    /// Complete objects with an FCAST header, and CIDs among them.
+    pub fcast_objects: u64,
+    pub cids: u64,
+    pub close_session: bool,
+    pub close_object: bool,
+}
+
+impl Tracked {
+    pub fn content(&self) -> CaptureContent {
+        let mut c = CaptureContent {
+            alc_packets: self.alc_packets,
+            ..CaptureContent::default()
+        };
+        for s in self.sessions.sessions.values() {
+            c.data_tois += s.data_tois() as u64;
+            c.flute_sessions += u64::from(s.uses_fdt());
+            c.fcast_objects += s.fcast_objects;
+            c.cids += s.cids;
+            c.close_session |= s.close_session_frame.is_some();
+            c.close_object |= s.close_object_seen();
+        }
+        c
+    }
+}
+
+/// [`check_capture`], with what the capture holds (no ALC packet: nothing to judge).
+pub fn check_capture_content(
     capture: &[u8],
     ports: Vec<u16>,
     ctx: AlcContext,
-) -> Result<(FindingCounts, u64), ReadError> {
-    track_capture(capture, ports, ctx).map(|t| (t.findings, t.alc_packets))
+) -> Result<(FindingCounts, CaptureContent), ReadError> {
+    track_capture(capture, ports, ctx).map(|t| {
+        let content = t.content();
+        (t.findings, content)
+    })
 }
 
 /// The state the inspector keeps over a whole capture: sessions, objects and findings (what

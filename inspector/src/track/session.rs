@@ -41,6 +41,9 @@ pub struct SessionStats {
     /// The WEBRC schedule, when the CCI is decoded as WEBRC (`--webrc`).
     webrc: Option<Box<WebrcSession>>,
     uses_fdt: bool,
+    /// FCAST: complete objects with an FCAST header, and CIDs among them.
+    pub fcast_objects: u64,
+    pub cids: u64,
     fdt_tois: BTreeSet<u128>,
     /// Per TOI, the parameters the first FDT Instance describing it gave (RFC 6726 §3.3).
     fdt_params: BTreeMap<u128, FdtParams>,
@@ -88,6 +91,26 @@ fn fdt_params(inst: &FdtInstance, file: &FdtFile) -> FdtParams {
         file.content_md5.clone(),
         FecObject::oti_from_fdt(inst, file).ok(),
     )
+}
+
+impl SessionStats {
+    /// Whether FDT Instances (TOI 0 with EXT_FDT) were seen: a FLUTE session.
+    pub fn uses_fdt(&self) -> bool {
+        self.uses_fdt
+    }
+
+    /// TOIs that carried object data (FLUTE's FDT Instances on TOI 0 excepted).
+    pub fn data_tois(&self) -> usize {
+        self.objects
+            .keys()
+            .filter(|t| **t != 0 || !self.uses_fdt)
+            .count()
+    }
+
+    /// Whether any packet had the close-object flag (B).
+    pub fn close_object_seen(&self) -> bool {
+        self.objects.values().any(|o| o.close_object_seen)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -161,6 +184,8 @@ impl SessionTracker {
                 cci_bits: 32 * (u32::from(a.lct.c) + 1),
                 toi_bits: None,
                 objects: BTreeMap::new(),
+                fcast_objects: 0,
+                cids: 0,
                 webrc: None,
                 uses_fdt: false,
                 fdt_tois: BTreeSet::new(),
@@ -522,6 +547,8 @@ impl SessionTracker {
             let Ok(d) = CompoundObject::parse(data) else {
                 continue;
             };
+            s.fcast_objects += 1;
+            s.cids += u64::from(d.value.cid.is_some());
             for f in d
                 .findings
                 .iter()

@@ -357,6 +357,9 @@ impl FdtInstance {
         let mut reader = XmlReader::from_reader(xml);
         reader.config_mut().check_end_names = true;
         let mut root: Option<FdtInstance> = None;
+        let mut root_at = 0usize;
+        // File elements met, whether or not they decoded to an entry.
+        let mut file_elements = 0usize;
         let mut depth = 0usize;
         let mut closed = false;
         loop {
@@ -427,7 +430,8 @@ impl FdtInstance {
                         ));
                     }
                 }
-                root = Some(Self::parse_root(attrs, name.as_ref(), at as usize, &mut f));
+                root_at = at as usize;
+                root = Some(Self::parse_root(attrs, name.as_ref(), root_at, &mut f));
                 if empty {
                     closed = true;
                     break;
@@ -435,6 +439,7 @@ impl FdtInstance {
             } else {
                 let inst = root.as_mut().expect("depth > 0 implies a root");
                 if depth == 1 && local_name == b"File" {
+                    file_elements += 1;
                     if inst.files.len() == MAX_FILES {
                         return Err(WireError::new(
                             "flute.fdt.too_many_files",
@@ -484,6 +489,19 @@ impl FdtInstance {
                 "the document ends before </FDT-Instance>",
                 xml.len() as u64,
             ));
+        }
+        if file_elements == 0 {
+            // The schema's `<xs:element name="File" type="FileType" maxOccurs="unbounded"/>`
+            // has the default minOccurs="1"; §3.2: "Each FDT Instance contains at least a
+            // single file description entry".
+            f.push(
+                "flute.fdt.no_file",
+                Severity::Error,
+                "File",
+                root_at,
+                RULE,
+                "FDT-Instance without a File element (the schema's File has minOccurs 1)",
+            );
         }
         inst.check_instance_ids(&mut f);
         Ok(Decoded::new(inst, f.list))
@@ -782,6 +800,44 @@ pub fn expires_to_ntp_seconds(expires: u32, now_ntp_seconds: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn finding_ids(xml: &str) -> Vec<&'static str> {
+        let d = FdtInstance::parse(xml.as_bytes()).unwrap();
+        d.findings.iter().map(|f| f.id).collect()
+    }
+
+    /// RFC 6726 §3.4.2: the schema's File element has the default minOccurs="1" (§3.2: "Each
+    /// FDT Instance contains at least a single file description entry").
+    #[test]
+    fn an_instance_without_a_file_element_is_an_error() {
+        let ns = NS_FLUTE_V2;
+        for xml in [
+            format!(r#"<FDT-Instance xmlns="{ns}" Expires="1"/>"#),
+            format!(r#"<FDT-Instance xmlns="{ns}" Expires="1" Complete="true"></FDT-Instance>"#),
+            format!(
+                r#"<FDT-Instance xmlns="{ns}" xmlns:x="urn:x" Expires="1"><x:Note/></FDT-Instance>"#
+            ),
+        ] {
+            let d = FdtInstance::parse(xml.as_bytes()).unwrap();
+            let f = d
+                .findings
+                .iter()
+                .find(|f| f.id == "flute.fdt.no_file")
+                .unwrap_or_else(|| panic!("no flute.fdt.no_file for {xml}"));
+            assert_eq!((f.severity, f.rule, f.offset), (Severity::Error, RULE, 0));
+            assert!(d.strict().is_err(), "{xml}");
+        }
+        // One File: nothing to report.
+        let xml = format!(
+            r#"<FDT-Instance xmlns="{ns}" Expires="1"><File TOI="1" Content-Location="a"/></FDT-Instance>"#
+        );
+        assert_eq!(finding_ids(&xml), Vec::<&str>::new());
+        // A File element that does not decode is reported for its own fault, not as missing.
+        let xml = format!(
+            r#"<FDT-Instance xmlns="{ns}" Expires="1"><File Content-Location="a"/></FDT-Instance>"#
+        );
+        assert_eq!(finding_ids(&xml), ["flute.fdt.file.toi_missing"]);
+    }
 
     /// Found by the `fdt` fuzz target: a child element other than File was dropped by
     /// `to_xml`, so the canonical document decoded to another value.

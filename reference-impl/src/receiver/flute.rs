@@ -22,6 +22,10 @@ pub struct FdtTable {
     files: BTreeMap<u128, FdtEntry>,
     /// An instance with Complete=true was received (§3.4.2: no new file data after it).
     pub complete: bool,
+    /// Mutants only ([`super::mutant`]): expired instances are used; later instances replace
+    /// a TOI's parameters.
+    pub(super) accept_expired: bool,
+    pub(super) accept_changes: bool,
 }
 
 /// What an FDT Instance did to the table.
@@ -62,7 +66,7 @@ impl FdtTable {
             .expires
             .map_or(0, |e| expires_to_ntp_seconds(e, now_ntp));
         // §3.3: an FDT Instance whose Expires is in the past is not used.
-        if expires_ntp < now_ntp {
+        if expires_ntp < now_ntp && !self.accept_expired {
             return FdtOutcome::Expired {
                 expires_ntp,
                 now_ntp,
@@ -77,7 +81,19 @@ impl FdtTable {
                 continue; // §3.3: TOI 0 is the FDT's own
             }
             match self.files.get(&file.toi) {
-                Some(old) if !same_parameters(old, file, &inst) => changed_tois.push(file.toi),
+                Some(old) if !same_parameters(old, file, &inst) && !self.accept_changes => {
+                    changed_tois.push(file.toi)
+                }
+                Some(old) if !same_parameters(old, file, &inst) => {
+                    self.files.insert(
+                        file.toi,
+                        FdtEntry {
+                            instance_id: id,
+                            instance: inst.clone(),
+                            file: file.clone(),
+                        },
+                    );
+                }
                 Some(_) => {}
                 None => {
                     new_tois.push(file.toi);

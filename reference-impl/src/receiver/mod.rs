@@ -11,6 +11,7 @@
 pub mod content;
 pub mod fcast;
 pub mod flute;
+pub mod mutant;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
@@ -29,8 +30,10 @@ use rmt_inspector::wire::Severity;
 
 use crate::sender::Mode;
 use crate::time::Now;
+use crate::toi::{forward_distance, in_window};
 use fcast::Unpacked;
 use flute::{FdtOutcome, FdtTable};
+use mutant::ReceiverMutant;
 
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {
@@ -158,6 +161,10 @@ pub struct Receiver {
     fdt: FdtTable,
     /// FCAST: the newest CID.
     cid: Option<fcast::FcastCid>,
+    /// FCAST: the newest TOI seen and its field width in bits, for the §3.6 window.
+    newest_toi: Option<(u128, u32)>,
+    /// A deliberate bug (tests and `rmt-conform mutants` only).
+    mutant: Option<ReceiverMutant>,
     closed: bool,
     complete_reported: bool,
     buffered: u64,
@@ -180,6 +187,8 @@ impl Receiver {
             awaiting_fdt: BTreeMap::new(),
             fdt: FdtTable::default(),
             cid: None,
+            newest_toi: None,
+            mutant: None,
             closed: false,
             complete_reported: false,
             buffered: 0,
@@ -190,6 +199,19 @@ impl Receiver {
 
     pub fn stats(&self) -> &ReceiverStats {
         &self.stats
+    }
+
+    /// Switches on one deliberate bug ([`mutant`]): for the conformance suite's mutation runs
+    /// and tests only, never set by a normal run.
+    #[doc(hidden)]
+    pub fn mutate(&mut self, m: ReceiverMutant) {
+        self.mutant = Some(m);
+        self.fdt.accept_expired = m == ReceiverMutant::ExpiredFdtUsed;
+        self.fdt.accept_changes = m == ReceiverMutant::FdtParameterChangeAccepted;
+    }
+
+    fn is(&self, m: ReceiverMutant) -> bool {
+        self.mutant == Some(m)
     }
 
     pub fn poll_event(&mut self) -> Option<Event> {
@@ -217,6 +239,13 @@ impl Receiver {
     /// Takes one UDP payload from `source` received at `now`.
     pub fn handle(&mut self, now: Now, source: IpAddr, datagram: &[u8]) {
         self.stats.packets += 1;
+        match self.mutant {
+            Some(ReceiverMutant::Inert) => return,
+            Some(ReceiverMutant::Panics) if self.stats.packets == 10 => {
+                panic!("mutant: the tenth datagram")
+            }
+            _ => {}
+        }
         // Step 1: the header.
         // FLUTE carries the FEC Encoding ID in the codepoint (RFC 6726 §5); a session
         // description's value is for the other ALC uses.
@@ -237,7 +266,11 @@ impl Receiver {
         };
         // Step 2: the session is (sender address, TSI).
         let tsi = alc.lct.tsi;
-        if self.tsi.is_some_and(|t| Some(t) != tsi) || self.source.is_some_and(|s| s != source) {
+        let foreign_tsi =
+            self.tsi.is_some_and(|t| Some(t) != tsi) && !self.is(ReceiverMutant::TsiIgnored);
+        let foreign_source =
+            self.source.is_some_and(|s| s != source) && !self.is(ReceiverMutant::SourceIgnored);
+        if foreign_tsi || foreign_source {
             self.stats.foreign += 1;
             return;
         }
@@ -256,6 +289,9 @@ impl Receiver {
                 },
                 _ => Some(Key::Object(toi)),
             };
+            if self.config.mode == Mode::Fcast {
+                self.slide_toi_window(toi, 8 * alc.lct.toi_len() as u32);
+            }
             match key {
                 Some(key) => self.take_symbols(now, key, &alc, datagram),
                 None => self.stats.malformed += 1,
@@ -316,7 +352,52 @@ impl Receiver {
         }
     }
 
+    /// RFC 6968 §3.6: active TOIs occupy at most half of the TOI space, so a TOI that falls
+    /// more than half the space behind the newest one belongs to an object that is no longer
+    /// sent. In a session without CIDs, delivered ones are forgotten (the TOI may come back for
+    /// a new object) and partial ones abandoned (their symbols must not be spliced with a new
+    /// object's).
+    fn slide_toi_window(&mut self, toi: u128, bits: u32) {
+        if !(16..=112).contains(&bits) {
+            return;
+        }
+        let newer = match self.newest_toi {
+            Some((n, _)) => {
+                let d = forward_distance(n, toi, bits);
+                d != 0 && d < 1u128 << (bits - 1)
+            }
+            None => true,
+        };
+        if !newer {
+            return;
+        }
+        self.newest_toi = Some((toi, bits));
+        // With CIDs, the CID says which objects are gone (§3.8 step 4) and which TOIs are
+        // renumbered ones (§3.6 equivalences, which refer to TOIs outside the window).
+        if self.cid.is_some() || self.is(ReceiverMutant::ToisRememberedForever) {
+            return;
+        }
+        self.delivered.retain(|t, _| in_window(*t, toi, bits));
+        let stale: Vec<Key> = self
+            .objects
+            .keys()
+            .filter(|k| matches!(k, Key::Object(t) if !in_window(*t, toi, bits)))
+            .copied()
+            .collect();
+        for key in stale {
+            self.drop_object(
+                key,
+                "its TOI left the half of the TOI space behind the newest (RFC 6968 §3.6)".into(),
+            );
+        }
+    }
+
     fn take_symbols(&mut self, now: Now, key: Key, alc: &AlcPacket, datagram: &[u8]) {
+        if let (Key::Object(t), Some(cid)) = (key, &self.cid) {
+            if self.is(ReceiverMutant::FiltersOnCidList) && !cid.list.contains(t) {
+                return;
+            }
+        }
         match key {
             Key::Object(t)
                 if self.delivered.contains_key(&t) || self.awaiting_fdt.contains_key(&t) =>
@@ -635,7 +716,11 @@ impl Receiver {
                 return;
             }
         };
-        if let Some(md5) = &f.content_md5 {
+        if let Some(md5) = f
+            .content_md5
+            .as_ref()
+            .filter(|_| !self.is(ReceiverMutant::DigestNotChecked))
+        {
             if Md5::digest(&data).as_slice() != md5.as_slice() {
                 self.abandon(toi, "Content-MD5 does not match (RFC 6726 §3.4.2)".into());
                 return;
@@ -657,6 +742,10 @@ impl Receiver {
         data: Vec<u8>,
         ciid: Option<u64>,
     ) {
+        let mut data = data;
+        if self.is(ReceiverMutant::TruncatesObjects) {
+            data.pop();
+        }
         self.delivered.insert(toi, ciid);
         self.stats.delivered += 1;
         self.events.push_back(Event::Delivered(Delivered {
@@ -670,7 +759,11 @@ impl Receiver {
     }
 
     fn take_fcast(&mut self, toi: u128, ciid: Option<u64>, bytes: &[u8]) {
-        match fcast::unpack(bytes, self.config.max_inflated) {
+        let checks = fcast::Checks {
+            checksum: !self.is(ReceiverMutant::FcastChecksumNotChecked),
+            digest: !self.is(ReceiverMutant::DigestNotChecked),
+        };
+        match fcast::unpack(bytes, self.config.max_inflated, checks) {
             Err(reason) => self.abandon(toi, reason),
             Ok(Unpacked::File(f)) => {
                 let name = f.name.unwrap_or_else(|| format!("toi-{toi}"));
@@ -695,11 +788,15 @@ impl Receiver {
                 return; // a late copy of an older CID
             }
         }
+        if self.cid.is_some() && self.is(ReceiverMutant::FirstCidOnly) {
+            return;
+        }
         let listed = |toi: u128| cid.list.contains(toi);
         let stale: Vec<Key> = self
             .objects
             .iter()
             .filter(|(k, o)| matches!(k, Key::Object(t) if !listed(*t)) && o.ciid != cid.ciid)
+            .filter(|_| !self.is(ReceiverMutant::CidRemovalsIgnored))
             .map(|(k, _)| *k)
             .collect();
         for key in stale {
@@ -724,7 +821,9 @@ impl Receiver {
                 }
             }
         }
-        self.delivered.retain(|t, _| *t == cid_toi || listed(*t));
+        if !self.is(ReceiverMutant::ToisRememberedForever) {
+            self.delivered.retain(|t, _| *t == cid_toi || listed(*t));
+        }
         self.events.push_back(Event::Cid {
             ciid: cid.ciid,
             complete: cid.complete,

@@ -45,6 +45,8 @@ pub struct SenderConfig {
     pub widths: FieldWidths,
     /// First TOI to allocate (to start a test near the wrap).
     pub first_toi: u128,
+    /// Distance between consecutive TOIs (1: sequential; larger: a short session wraps).
+    pub toi_stride: u128,
     pub mode: Mode,
     pub fec: FecConfig,
     /// Bits per second of UDP payload; 0 sends as fast as the caller polls.
@@ -78,6 +80,7 @@ impl SenderConfig {
                 toi_len: 4,
             },
             first_toi: 1,
+            toi_stride: 1,
             mode,
             fec: FecConfig::default(),
             rate_bps: 0,
@@ -201,7 +204,8 @@ impl Sender {
             config.widths.toi_bits(),
             config.first_toi,
             config.mode == Mode::Flute,
-        );
+        )
+        .with_stride(config.toi_stride);
         let first_fdt_id = config.first_fdt_instance_id % FDT_INSTANCE_ID_MODULUS;
         Ok(Sender {
             rng: SeededRng::new(config.faults.seed),
@@ -287,6 +291,11 @@ impl Sender {
         self.first_file.get_or_insert(id);
         self.members.push(id);
         Ok(toi)
+    }
+
+    /// The validity of the FDT Instances made from now on (RFC 6726 §3.3 Expires).
+    pub fn set_fdt_validity(&mut self, validity: Duration) {
+        self.config.fdt_validity = validity;
     }
 
     /// Removes an object from the working set (it is not in the next instance).
@@ -602,9 +611,12 @@ impl Sender {
         if let Some(other) = f.second_sender {
             let mut copy = t.clone();
             copy.source = other;
-            // Same headers, other content: the symbols are inverted.
-            if let Ok(d) = rmt_inspector::wire::lct::LctRepr::parse(&copy.payload) {
-                let start = d.value.header_len().min(copy.payload.len());
+            // Same headers and FEC Payload ID, other content: the symbols are inverted, so a
+            // receiver that merges the two senders builds wrong objects (rather than dropping
+            // the copies as malformed).
+            let ctx = rmt_inspector::wire::alc::AlcContext::default();
+            if let Ok(d) = rmt_inspector::wire::alc::AlcPacket::parse(&copy.payload, ctx) {
+                let start = copy.payload.len() - d.value.symbols(&t.payload).len();
                 copy.payload[start..].iter_mut().for_each(|b| *b = !*b);
             }
             self.queued.push_back(copy);
