@@ -69,7 +69,7 @@ const SENDER_CASES: &[(&str, Level, &str, &[&str])] = &[
     ("rfc6968/2.1/fcast-checksum", Level::Must, "The FCAST checksum matches what G says it covers.", &["fcast.checksum.bad"]),
     ("rfc6968/2.1/fcast-header", Level::Must, "The FCAST header is well formed: version 0, Header Length, padding, metadata lines.", &["fcast.version.*", "fcast.truncated", "fcast.padding.*", "fcast.metadata.*", "fcast.mdenc.*", "fcast.mdfmt.*"]),
     ("rfc6968/2.2/cid-syntax", Level::Must, "CID Object Lists follow the ABNF and the ordering rules; Fcast-CID-Complete is 0 or 1.", &["fcast.cid.order", "fcast.cid.syntax", "fcast.cid.interval.*", "fcast.cid.equivalence.*", "fcast.cid.complete.invalid", "fcast.cid.id.invalid", "fcast.cid.empty_list_padded", "fcast.cid.number.too_large"]),
-    ("rfc6726/3.3/fdt-not-expired-when-sent", Level::Should, "An FDT Instance is sent before its Expires (it is valid until then; the RFC states no keyword).", &["flute.fdt.expired_when_sent"]),
+    ("rfc6726/3.3/fdt-not-expired-when-sent", Level::Must, "A sender MUST use an expiration time in the future upon creation of an FDT Instance relative to its Sender Current Time: no FDT Instance is sent after its Expires.", &["flute.fdt.expired_when_sent"]),
     ("rfc6968/2.2/ciid-increasing", Level::Must, "CIIDs go up with each Carousel Instance, and are present when there is more than one instance.", &["fcast.cid.ciid.decreased", "fcast.cid.ciid.missing"]),
     ("rfc6968/3.5/empty-instance-new-ciid", Level::Must, "An empty Carousel Instance has a new CIID.", &["fcast.cid.empty.same_ciid"]),
     ("rfc6968/3.6/toi-window", Level::Must, "Active TOIs occupy at most half of the TOI space (an older object is re-sent under a new TOI).", &["fcast.toi.window_exceeded"]),

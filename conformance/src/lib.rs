@@ -11,6 +11,7 @@
 
 pub mod catalogue;
 pub mod lab;
+pub mod mutants;
 pub mod outcome;
 pub mod play;
 pub mod report;

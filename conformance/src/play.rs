@@ -61,6 +61,7 @@ fn faults(f: &scenario::Faults, seed: u64) -> Result<Faults, String> {
         fdt_changes_parameters: f.fdt_changes_parameters,
         cid_ciid_decreasing: f.cid_ciid_decreasing,
         toi_window_ignored: f.toi_window_ignored,
+        ..Faults::default()
     })
 }
 

@@ -282,12 +282,13 @@ fn first_word(s: &str) -> Option<(String, &str)> {
     (quote.is_none()).then_some((word, ""))
 }
 
-/// Whether `program` can be started: a shell builtin, a path to an executable file, or an
-/// executable on PATH.
+/// Whether `program` can be started: a shell builtin or keyword, a path to an executable file,
+/// or an executable on PATH.
 pub fn program_exists(program: &str) -> bool {
     const BUILTINS: &[&str] = &[
         "exit", "kill", "exec", "true", "false", ":", "echo", "printf", "test", "[", "cd", "sleep",
-        "set", "export", "eval", "wait", "read", "trap",
+        "set", "export", "eval", "wait", "read", "trap", "if", "case", "for", "while", "until",
+        "{", "!",
     ];
     use std::os::unix::fs::PermissionsExt;
     let executable = |p: &Path| {

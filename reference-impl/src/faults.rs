@@ -36,4 +36,9 @@ pub struct Faults {
     /// From the second FDT instance on, the first file's Transfer-Length changes
     /// (RFC 6726 §3.3: parameters given for a TOI never change).
     pub fdt_changes_parameters: bool,
+    /// FLUTE: every FDT Instance's Expires is a minute in the past when it is sent
+    /// (RFC 6726 §3.3: "A sender MUST use an expiration time in the future").
+    pub expired_fdt: bool,
+    /// FLUTE: no FDT Instance is sent at all (RFC 6726 §3.3: every file has an FDT entry).
+    pub no_fdt: bool,
 }

@@ -52,6 +52,13 @@ enum Cmd {
         #[command(subcommand)]
         command: LabCmd,
     },
+    /// The suite against deliberately broken receivers and senders (the reference with one bug
+    /// each): prints the kill matrix and the mutation score. Exit 1 when a mutant survives the
+    /// cases meant for it or the reference fails a case.
+    Mutants {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Print docs/requirements.md (or check that FILE is current).
     Requirements {
         #[arg(long)]
@@ -356,6 +363,60 @@ fn main() -> ExitCode {
                 ExitCode::from(3)
             }
         },
+        Cmd::Mutants { format } => {
+            let work = std::env::temp_dir().join(format!("rmt-mutants-{}", std::process::id()));
+            let m = rmt_conformance::mutants::matrix(&scenarios, &work);
+            let _ = std::fs::remove_dir_all(&work);
+            let m = match m {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("rmt-conform: mutants: {e}");
+                    return ExitCode::from(3);
+                }
+            };
+            let (killed, total) = m.score();
+            match format {
+                Format::Table => {
+                    println!("{}", rmt_conformance::mutants::table(&m));
+                    println!(
+                        "mutation score: {killed}/{total} mutants killed by the cases meant for them"
+                    );
+                    for r in &m.reference_not_passing {
+                        println!("reference: {} {} ({})", r.id, r.outcome.as_str(), r.detail);
+                    }
+                }
+                Format::Json => {
+                    let rows: Vec<_> = m
+                        .rows
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({
+                                "mutant": r.mutant,
+                                "role": r.role,
+                                "meant_for": r.meant_for,
+                                "failed_by": r.failed_by.iter().map(|(id, o)| serde_json::json!({"id": id, "outcome": o})).collect::<Vec<_>>(),
+                                "killed": r.killed_as_meant(),
+                            })
+                        })
+                        .collect();
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({
+                            "killed": killed,
+                            "mutants": total,
+                            "rows": rows,
+                            "reference_not_passing": m.reference_not_passing,
+                        }))
+                        .expect("serialisable")
+                    );
+                }
+            }
+            if killed == total && m.reference_not_passing.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
         Cmd::Requirements { check } => {
             let digest = include_str!("../../../docs/rfc-digest.md");
             let mut all = sender_cases();

@@ -207,7 +207,8 @@ struct SendArgs {
     gso: bool,
     /// Fault injection, repeatable: loss=P, duplicate=P, reorder=P, wrong-hdr-len=P, seed=N,
     /// second-sender=IP, changing-oti, duplicate-toi, no-close-session, corrupt-checksum,
-    /// cid-wrong-tois, cid-ciid-decreasing, toi-window-ignored, fdt-changes-parameters.
+    /// cid-wrong-tois, cid-ciid-decreasing, toi-window-ignored, fdt-changes-parameters,
+    /// expired-fdt, no-fdt.
     #[arg(long = "fault")]
     faults: Vec<String>,
 }
@@ -315,6 +316,8 @@ fn parse_faults(list: &[String]) -> Result<Faults, String> {
             "cid-ciid-decreasing" => f.cid_ciid_decreasing = true,
             "toi-window-ignored" => f.toi_window_ignored = true,
             "fdt-changes-parameters" => f.fdt_changes_parameters = true,
+            "expired-fdt" => f.expired_fdt = true,
+            "no-fdt" => f.no_fdt = true,
             other => return Err(format!("unknown fault {other:?}")),
         }
     }

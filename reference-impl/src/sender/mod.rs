@@ -313,6 +313,7 @@ impl Sender {
     pub fn commit(&mut self, now: Now, complete: bool) -> Result<(), SenderError> {
         self.renew_old_tois()?;
         let control = match self.config.mode {
+            Mode::Flute if self.config.faults.no_fdt => None,
             Mode::Flute => Some(self.fdt_object(now, complete)?),
             Mode::Fcast if self.config.cid => Some(self.cid_object(complete)?),
             Mode::Fcast => None,
@@ -372,7 +373,11 @@ impl Sender {
     fn fdt_object(&mut self, now: Now, complete: bool) -> Result<ObjId, SenderError> {
         let instance_id = self.next_fdt_id;
         self.next_fdt_id = (self.next_fdt_id + 1) % FDT_INSTANCE_ID_MODULUS;
-        let expires_ntp = ntp_seconds(now + self.config.fdt_validity);
+        let expires_ntp = if self.config.faults.expired_fdt {
+            ntp_seconds(now).saturating_sub(60)
+        } else {
+            ntp_seconds(now + self.config.fdt_validity)
+        };
         // Expires is the low 32 bits of the NTP seconds (RFC 6726 §3.3: the era is implied).
         let expires = expires_ntp as u32;
         let changed = self.config.faults.fdt_changes_parameters && self.fdt_instances_sent > 0;

@@ -1,0 +1,318 @@
+//! Mutation runs (`rmt-conform mutants`): every case is only worth something once a broken
+//! implementation fails it. The reference receiver with one bug switched on
+//! ([`ReceiverMutant`]) plays every receiver case in process; the reference sender with one
+//! fault ([`SenderMutant`]) is captured and judged by every sender case. The kill matrix says
+//! which cases fail each mutant; each mutant must fail the cases written for its bug, and the
+//! reference (no mutant) must pass everything.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rmt_inspector::inspect::check::check_capture_content;
+use rmt_inspector::wire::alc::AlcContext;
+use rmt_reference::driver::capture::VIRTUAL_START;
+use rmt_reference::packet::FieldWidths;
+use rmt_reference::receiver::mutant::ReceiverMutant;
+use rmt_reference::rng::SeededRng;
+use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig};
+use rmt_vectors::scenario::Scenario;
+
+use crate::catalogue::{play_order, receiver_cases, sender_cases, Role};
+use crate::outcome::Outcome;
+use crate::runner::{run_receiver_case, write_capture, CaseResult, RunOptions};
+use crate::sender::judge_sender;
+
+/// A broken sender: the reference sender with one fault, in the protocol it claims to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderMutant {
+    /// FDT Instances whose Expires is already past when sent.
+    ExpiredFdt,
+    /// FLUTE without any FDT Instance.
+    NoFdt,
+    /// An object kept in the carousel keeps its TOI after it left the half-space window.
+    ToiKeptPastWindow,
+    /// CIDs list TOIs that are never sent.
+    CidListsUnsentTois,
+}
+
+impl SenderMutant {
+    pub const ALL: [SenderMutant; 4] = [
+        SenderMutant::ExpiredFdt,
+        SenderMutant::NoFdt,
+        SenderMutant::ToiKeptPastWindow,
+        SenderMutant::CidListsUnsentTois,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SenderMutant::ExpiredFdt => "sender-expired-fdt",
+            SenderMutant::NoFdt => "sender-no-fdt",
+            SenderMutant::ToiKeptPastWindow => "sender-toi-kept-past-window",
+            SenderMutant::CidListsUnsentTois => "sender-cid-lists-unsent-tois",
+        }
+    }
+
+    pub fn mode(self) -> Mode {
+        match self {
+            SenderMutant::ExpiredFdt | SenderMutant::NoFdt => Mode::Flute,
+            SenderMutant::ToiKeptPastWindow | SenderMutant::CidListsUnsentTois => Mode::Fcast,
+        }
+    }
+
+    pub fn meant_for(self) -> &'static [&'static str] {
+        match self {
+            SenderMutant::ExpiredFdt => &["rfc6726/3.3/fdt-not-expired-when-sent"],
+            SenderMutant::NoFdt => &["rfc6726/3.3/every-file-in-the-fdt"],
+            SenderMutant::ToiKeptPastWindow => &["rfc6968/3.6/toi-window"],
+            SenderMutant::CidListsUnsentTois => &["rfc6968/3.5/cid-lists-sent-objects"],
+        }
+    }
+
+    fn configure(self, c: &mut SenderConfig) {
+        match self {
+            SenderMutant::ExpiredFdt => c.faults.expired_fdt = true,
+            SenderMutant::NoFdt => c.faults.no_fdt = true,
+            SenderMutant::ToiKeptPastWindow => c.faults.toi_window_ignored = true,
+            SenderMutant::CidListsUnsentTois => c.faults.cid_wrong_tois = true,
+        }
+    }
+}
+
+/// One row of the kill matrix.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub mutant: String,
+    pub role: Role,
+    pub meant_for: Vec<String>,
+    /// The cases whose requirement the mutant fails (fail, warn or crash), with the outcome.
+    pub failed_by: Vec<(String, Outcome)>,
+}
+
+impl Row {
+    /// Every case written for this bug fails the mutant.
+    pub fn killed_as_meant(&self) -> bool {
+        self.meant_for
+            .iter()
+            .all(|m| self.failed_by.iter().any(|(id, _)| id == m))
+    }
+}
+
+/// The matrix, and what the unmutated reference did on the same cases.
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    pub rows: Vec<Row>,
+    /// Reference results that are not a pass (a non-empty list is a defect of the suite).
+    pub reference_not_passing: Vec<CaseResult>,
+}
+
+impl Matrix {
+    /// (mutants killed by their intended cases, mutants).
+    pub fn score(&self) -> (usize, usize) {
+        let killed = self.rows.iter().filter(|r| r.killed_as_meant()).count();
+        (killed, self.rows.len())
+    }
+}
+
+fn failing(outcome: Outcome) -> bool {
+    matches!(outcome, Outcome::Fail | Outcome::Warn | Outcome::Crash)
+}
+
+/// Every receiver case against the reference and against each receiver mutant, in process.
+pub fn receiver_rows(scenarios: &[Scenario], work: &Path) -> (Vec<Row>, Vec<CaseResult>) {
+    let mut cases = receiver_cases(scenarios);
+    play_order(&mut cases);
+    let run = |mutant: Option<ReceiverMutant>| -> Vec<CaseResult> {
+        let mut opts = RunOptions::new(1, work.join(mutant.map_or("reference", |m| m.name())));
+        opts.mutant = mutant;
+        let profile = crate::sut::load("reference").expect("the bundled reference profile");
+        cases
+            .iter()
+            .filter_map(|c| {
+                let s = scenarios.iter().find(|s| s.id == c.id)?;
+                Some(run_receiver_case(c, s, &profile, &opts))
+            })
+            .collect()
+    };
+    let reference: Vec<CaseResult> = run(None)
+        .into_iter()
+        .filter(|r| r.outcome != Outcome::Pass)
+        .collect();
+    // The panicking mutant's message would otherwise go to stderr once per case.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let rows = ReceiverMutant::ALL
+        .iter()
+        .map(|&m| Row {
+            mutant: m.name().to_string(),
+            role: Role::Receiver,
+            meant_for: m.meant_for().iter().map(|s| s.to_string()).collect(),
+            failed_by: run(Some(m))
+                .into_iter()
+                .filter(|r| failing(r.outcome))
+                .map(|r| (r.id, r.outcome))
+                .collect(),
+        })
+        .collect();
+    std::panic::set_hook(hook);
+    (rows, reference)
+}
+
+/// The capture of a reference sender session in `mode`, with `mutant`'s fault if any: FLUTE,
+/// two files over three FDT Instances; FCAST, 16-bit TOIs 4096 apart with CIDs, one object kept
+/// in every Carousel Instance and a new one per instance, seven instances: the kept object's TOI
+/// leaves the half-space window (and is renumbered) before any TOI value comes back (the
+/// inspector keys objects by TOI value, so a reused TOI would look like one object changing).
+pub fn sender_capture(
+    mode: Mode,
+    mutant: Option<SenderMutant>,
+    work: &Path,
+) -> Result<Vec<u8>, String> {
+    let mut c = SenderConfig::new(mode, "233.252.0.1:3400".parse().expect("address"), 3);
+    c.rate_bps = 10_000_000;
+    c.fdt_validity = Duration::from_secs(3600);
+    if mode == Mode::Fcast {
+        c.widths = FieldWidths {
+            tsi_len: 2,
+            toi_len: 2,
+        };
+        c.toi_stride = 4096;
+    }
+    if let Some(m) = mutant {
+        m.configure(&mut c);
+    }
+    let mut s = Sender::new(c).map_err(|e| e.to_string())?;
+    let spec = |name: String, seed: u64, size: usize| ObjectSpec {
+        name,
+        content_type: "application/octet-stream".into(),
+        data: SeededRng::new(seed).bytes(size),
+    };
+    let instances = if mode == Mode::Flute { 3 } else { 7 };
+    s.add_object(spec("kept.bin".into(), 1, 3000))
+        .map_err(|e| e.to_string())?;
+    let mut now = VIRTUAL_START;
+    let mut frames = Vec::new();
+    let mut previous = None;
+    for i in 0..instances {
+        if let Some(t) = previous.take() {
+            s.remove_object(t);
+        }
+        let toi = s
+            .add_object(spec(format!("n{i}.bin"), 10 + i, 2500))
+            .map_err(|e| e.to_string())?;
+        previous = Some(toi);
+        s.commit(now, i + 1 == instances)
+            .map_err(|e| e.to_string())?;
+        while let Some(due) = s.poll_timeout() {
+            now = now.max(due);
+            if let Some(t) = s.poll_transmit(now) {
+                frames.push(t);
+            }
+            if frames.len() > 100_000 {
+                return Err("more than 100,000 datagrams".into());
+            }
+        }
+    }
+    std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
+    let path = work.join(format!(
+        "sender-{}.pcap",
+        mutant.map_or("reference", SenderMutant::name)
+    ));
+    write_capture(&path, &frames).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(&path);
+    Ok(bytes)
+}
+
+/// The sender cases on one capture of `mode`, the protocol declared.
+pub fn judge_sender_capture(bytes: &[u8], mode: Mode) -> Result<Vec<CaseResult>, String> {
+    let ctx = AlcContext {
+        fec_encoding_id: (mode == Mode::Fcast).then_some(0),
+        ..AlcContext::default()
+    };
+    let (findings, content) =
+        check_capture_content(bytes, vec![3400], ctx).map_err(|e| e.to_string())?;
+    let cases: Vec<_> = sender_cases()
+        .into_iter()
+        .filter(|c| !crate::catalogue::needs_webrc(&c.id))
+        .collect();
+    Ok(judge_sender(&cases, &findings, &content, Some(mode), false))
+}
+
+/// Every sender case against the reference (FLUTE and FCAST) and each sender mutant.
+pub fn sender_rows(work: &Path) -> Result<(Vec<Row>, Vec<CaseResult>), String> {
+    let mut reference = Vec::new();
+    for mode in [Mode::Flute, Mode::Fcast] {
+        let r = judge_sender_capture(&sender_capture(mode, None, work)?, mode)?;
+        reference.extend(r.into_iter().filter(|r| failing(r.outcome)));
+    }
+    let mut rows = Vec::new();
+    for m in SenderMutant::ALL {
+        let r = judge_sender_capture(&sender_capture(m.mode(), Some(m), work)?, m.mode())?;
+        rows.push(Row {
+            mutant: m.name().to_string(),
+            role: Role::Sender,
+            meant_for: m.meant_for().iter().map(|s| s.to_string()).collect(),
+            failed_by: r
+                .into_iter()
+                .filter(|r| failing(r.outcome))
+                .map(|r| (r.id, r.outcome))
+                .collect(),
+        });
+    }
+    Ok((rows, reference))
+}
+
+/// Receiver and sender mutants together.
+pub fn matrix(scenarios: &[Scenario], work: &Path) -> Result<Matrix, String> {
+    let (mut rows, mut reference_not_passing) = receiver_rows(scenarios, work);
+    let (sender, sender_reference) = sender_rows(work)?;
+    rows.extend(sender);
+    reference_not_passing.extend(sender_reference);
+    Ok(Matrix {
+        rows,
+        reference_not_passing,
+    })
+}
+
+/// The kill matrix as a table: mutant, role, the cases meant for it (each marked killed or
+/// not), every case that fails it, and whether it is killed as meant.
+pub fn table(m: &Matrix) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(160)
+        .set_header(vec![
+            "mutant",
+            "role",
+            "meant to be caught by",
+            "failed by",
+            "killed",
+        ]);
+    for r in &m.rows {
+        let meant: Vec<String> = r
+            .meant_for
+            .iter()
+            .map(|id| {
+                let hit = r.failed_by.iter().any(|(f, _)| f == id);
+                format!("{id} {}", if hit { "✓" } else { "✗" })
+            })
+            .collect();
+        let failed: Vec<String> = r
+            .failed_by
+            .iter()
+            .map(|(id, o)| format!("{id} ({})", o.as_str()))
+            .collect();
+        t.add_row(vec![
+            r.mutant.clone(),
+            format!("{:?}", r.role).to_lowercase(),
+            meant.join("\n"),
+            if failed.is_empty() {
+                "(none)".to_string()
+            } else {
+                failed.join("\n")
+            },
+            if r.killed_as_meant() { "yes" } else { "NO" }.to_string(),
+        ]);
+    }
+    t.to_string()
+}

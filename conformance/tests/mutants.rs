@@ -1,0 +1,54 @@
+//! The suite proven by failures: every deliberately broken receiver and sender fails the cases
+//! written for its bug, and the reference passes every case.
+
+use rmt_conformance::catalogue::{receiver_cases, sender_cases};
+use rmt_conformance::mutants::{judge_sender_capture, matrix, sender_capture};
+use rmt_conformance::outcome::Outcome;
+use rmt_reference::sender::Mode;
+use rmt_vectors::scenario::load_scenarios;
+
+fn work(tag: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("rmt-mutants-test-{}-{tag}", std::process::id()))
+}
+
+#[test]
+fn every_mutant_fails_the_cases_meant_for_it_and_the_reference_passes_every_case() {
+    let scenarios = load_scenarios().unwrap();
+    let w = work("matrix");
+    let m = matrix(&scenarios, &w).unwrap();
+    let _ = std::fs::remove_dir_all(&w);
+    assert!(
+        m.reference_not_passing.is_empty(),
+        "{:#?}",
+        m.reference_not_passing
+    );
+    let mut ids: Vec<String> = sender_cases().into_iter().map(|c| c.id).collect();
+    ids.extend(receiver_cases(&scenarios).into_iter().map(|c| c.id));
+    for r in &m.rows {
+        assert!(!r.meant_for.is_empty(), "{}", r.mutant);
+        for id in &r.meant_for {
+            assert!(ids.contains(id), "{}: no case {id}", r.mutant);
+        }
+        assert!(r.killed_as_meant(), "{} survives: {r:#?}", r.mutant);
+    }
+    assert!(m.rows.len() >= 17);
+    assert_eq!(m.score(), (m.rows.len(), m.rows.len()));
+}
+
+#[test]
+fn fcast_cases_on_a_flute_capture_are_not_applicable_never_pass() {
+    let w = work("na");
+    let flute = sender_capture(Mode::Flute, None, &w).unwrap();
+    let _ = std::fs::remove_dir_all(&w);
+    let r = judge_sender_capture(&flute, Mode::Flute).unwrap();
+    let fcast: Vec<_> = r.iter().filter(|r| r.id.starts_with("rfc6968/")).collect();
+    assert!(!fcast.is_empty());
+    for c in fcast {
+        assert_eq!(c.outcome, Outcome::NotApplicable, "{c:#?}");
+    }
+    // FLUTE rules are judged on it: they pass, none is excused.
+    assert!(r
+        .iter()
+        .filter(|r| r.id.starts_with("rfc6726/"))
+        .all(|r| r.outcome == Outcome::Pass));
+}
