@@ -122,15 +122,23 @@ pub fn receiver_cases(scenarios: &[Scenario]) -> Vec<Case> {
         .collect()
 }
 
-/// Receiver cases in play order: `*/sanity-first` first, `*/sanity-last` last.
+/// Receiver cases in play order: `*/sanity-first`, then the other sanity cases (one per mode),
+/// then the rest, `*/sanity-last` last.
 pub fn play_order(cases: &mut [Case]) {
     cases.sort_by_key(|c| {
         let rank = if c.id.ends_with("/sanity-first") {
             0
         } else if c.id.ends_with("/sanity-last") {
-            2
-        } else {
+            3
+        } else if c
+            .id
+            .rsplit('/')
+            .next()
+            .is_some_and(|s| s.starts_with("sanity"))
+        {
             1
+        } else {
+            2
         };
         (rank, c.id.clone())
     });

@@ -89,11 +89,21 @@ pub struct Row {
 }
 
 impl Row {
-    /// Every case written for this bug fails the mutant.
+    /// Every case written for this bug fails the mutant (fail, warn or crash).
     pub fn killed_as_meant(&self) -> bool {
         self.meant_for
             .iter()
             .all(|m| self.failed_by.iter().any(|(id, _)| id == m))
+    }
+
+    /// Killed as meant, but only by warnings (SHOULD or MAY cases): `rmt-conform run` exits 0
+    /// on such a mutant unless `--strict`.
+    pub fn killed_by_warnings_only(&self) -> bool {
+        self.killed_as_meant()
+            && !self
+                .failed_by
+                .iter()
+                .any(|(id, o)| self.meant_for.contains(id) && *o != Outcome::Warn)
     }
 }
 
@@ -137,9 +147,19 @@ pub fn receiver_rows(scenarios: &[Scenario], work: &Path) -> (Vec<Row>, Vec<Case
         .into_iter()
         .filter(|r| r.outcome != Outcome::Pass)
         .collect();
-    // The panicking mutant's message would otherwise go to stderr once per case.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    // The panicking mutant's message would otherwise go to stderr once per case; other panics
+    // (of other threads, other tests) still reach the previous hook.
+    let hook = std::sync::Arc::new(std::panic::take_hook());
+    let previous = hook.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let ours = info
+            .payload()
+            .downcast_ref::<&str>()
+            .is_some_and(|m| m.starts_with("mutant:"));
+        if !ours {
+            previous(info);
+        }
+    }));
     let rows = ReceiverMutant::ALL
         .iter()
         .map(|&m| Row {
@@ -153,7 +173,8 @@ pub fn receiver_rows(scenarios: &[Scenario], work: &Path) -> (Vec<Row>, Vec<Case
                 .collect(),
         })
         .collect();
-    std::panic::set_hook(hook);
+    let _ = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| hook(info)));
     (rows, reference)
 }
 
@@ -223,8 +244,13 @@ pub fn sender_capture(
     Ok(bytes)
 }
 
-/// The sender cases on one capture of `mode`, the protocol declared.
-pub fn judge_sender_capture(bytes: &[u8], mode: Mode) -> Result<Vec<CaseResult>, String> {
+/// The sender cases on one capture of `mode`, with that protocol declared or (`declared`
+/// false) told from what the capture holds.
+pub fn judge_sender_capture(
+    bytes: &[u8],
+    mode: Mode,
+    declared: bool,
+) -> Result<Vec<CaseResult>, String> {
     let ctx = AlcContext {
         fec_encoding_id: (mode == Mode::Fcast).then_some(0),
         ..AlcContext::default()
@@ -235,19 +261,25 @@ pub fn judge_sender_capture(bytes: &[u8], mode: Mode) -> Result<Vec<CaseResult>,
         .into_iter()
         .filter(|c| !crate::catalogue::needs_webrc(&c.id))
         .collect();
-    Ok(judge_sender(&cases, &findings, &content, Some(mode), false))
+    Ok(judge_sender(
+        &cases,
+        &findings,
+        &content,
+        declared.then_some(mode),
+        false,
+    ))
 }
 
 /// Every sender case against the reference (FLUTE and FCAST) and each sender mutant.
 pub fn sender_rows(work: &Path) -> Result<(Vec<Row>, Vec<CaseResult>), String> {
     let mut reference = Vec::new();
     for mode in [Mode::Flute, Mode::Fcast] {
-        let r = judge_sender_capture(&sender_capture(mode, None, work)?, mode)?;
+        let r = judge_sender_capture(&sender_capture(mode, None, work)?, mode, true)?;
         reference.extend(r.into_iter().filter(|r| failing(r.outcome)));
     }
     let mut rows = Vec::new();
     for m in SenderMutant::ALL {
-        let r = judge_sender_capture(&sender_capture(m.mode(), Some(m), work)?, m.mode())?;
+        let r = judge_sender_capture(&sender_capture(m.mode(), Some(m), work)?, m.mode(), true)?;
         rows.push(Row {
             mutant: m.name().to_string(),
             role: Role::Sender,
@@ -311,7 +343,12 @@ pub fn table(m: &Matrix) -> String {
             } else {
                 failed.join("\n")
             },
-            if r.killed_as_meant() { "yes" } else { "NO" }.to_string(),
+            match (r.killed_as_meant(), r.killed_by_warnings_only()) {
+                (true, false) => "yes",
+                (true, true) => "yes (warn only)",
+                (false, _) => "NO",
+            }
+            .to_string(),
         ]);
     }
     t.to_string()

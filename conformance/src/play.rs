@@ -10,7 +10,7 @@ use rmt_inspector::fec::scheme::FecObject;
 use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
 use rmt_inspector::wire::lct::LctRepr;
 use rmt_reference::faults::Faults;
-use rmt_reference::packet::FieldWidths;
+use rmt_reference::packet::{symbol_offset, FieldWidths};
 use rmt_reference::rng::SeededRng;
 use rmt_reference::sender::fcast::Packaging;
 use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig, Transmit};
@@ -23,6 +23,9 @@ pub struct Played {
     pub transmits: Vec<Transmit>,
     /// Every object sent, by name.
     pub objects: BTreeMap<String, Vec<u8>>,
+    /// Objects of another session on the channel (`foreign_tsi`, `second_sender`): a receiver
+    /// that delivers one has mixed sessions.
+    pub foreign: std::collections::BTreeSet<String>,
     /// How far the receiver's clock is ahead of the sender's.
     pub clock_ahead: Duration,
     pub mode: Mode,
@@ -122,16 +125,22 @@ pub fn play(
             ),
             _ => continue,
         };
+        // Same sizes (so the same TOIs and FEC Payload IDs), other bytes and other names: a
+        // receiver that mixes the sessions delivers wrong bytes or a foreign object.
+        let foreign = |n: &String| format!("foreign-{n}");
         let mut twin = s.clone();
         twin.session.tsi = tsi;
-        twin.edits.retain(|e| {
-            !matches!(
-                e,
-                Edit::ForeignTsi { .. } | Edit::SecondSender { .. } | Edit::ClockAhead { .. }
-            )
-        });
+        twin.edits.clear();
         twin.loss = 0.0;
+        for o in &mut twin.objects {
+            o.name = foreign(&o.name);
+        }
+        for i in &mut twin.instances {
+            i.objects = i.objects.iter().map(foreign).collect();
+            i.new_object_prefix = i.new_object_prefix.as_ref().map(foreign);
+        }
         let other = play_session(&twin, twin_source, destination, start, seed, TWIN_SALT)?;
+        played.foreign.extend(other.objects.into_keys());
         let mut mixed = Vec::with_capacity(played.transmits.len() + other.transmits.len());
         let mut theirs = other.transmits.into_iter();
         for t in played.transmits.drain(..) {
@@ -257,6 +266,7 @@ fn play_session(
     Ok(Played {
         transmits,
         objects: specs,
+        foreign: Default::default(),
         clock_ahead,
         mode: mode(s.session.mode),
         tsi: s.session.tsi,
@@ -515,11 +525,14 @@ fn apply(
         // Played by `play` as a second session.
         Edit::ForeignTsi { .. } | Edit::SecondSender { .. } => {}
         Edit::Interleave { window, seed } => {
+            // Packets with A stay where they are (RFC 5651 §5.1: after them a receiver may
+            // assume the session is over).
             let mut r = SeededRng::new(*seed);
             for run in transmits.chunks_mut((*window).max(1)) {
-                for i in (1..run.len()).rev() {
-                    let j = (r.next_u64() % (i as u64 + 1)) as usize;
-                    run.swap(i, j);
+                let movable: Vec<usize> = (0..run.len()).filter(|&i| !is_close(&run[i])).collect();
+                for n in (1..movable.len()).rev() {
+                    let m = (r.next_u64() % (n as u64 + 1)) as usize;
+                    run.swap(movable[n], movable[m]);
                 }
             }
         }
@@ -533,9 +546,9 @@ fn apply(
                 let Ok(a) = AlcPacket::parse(&t.payload, AlcContext::default()) else {
                     continue;
                 };
-                let first = a.value.payload_id.is_some_and(|p| p.sbn == 0 && p.esi == 0);
-                let at = t.payload.len() - a.value.symbols(&t.payload).len();
-                if first && at < t.payload.len() {
+                let second = a.value.payload_id.is_some_and(|p| p.sbn == 0 && p.esi == 1);
+                let at = symbol_offset(&t.payload).unwrap_or(t.payload.len());
+                if second && at < t.payload.len() {
                     t.payload[at] ^= 0x5A;
                     hit += 1;
                 }

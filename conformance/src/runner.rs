@@ -15,7 +15,7 @@ use rmt_reference::receiver::mutant::ReceiverMutant;
 use rmt_reference::receiver::{Event, Receiver, ReceiverConfig};
 use rmt_reference::sender::{Mode, Transmit};
 use rmt_reference::time::wall_clock;
-use rmt_vectors::scenario::{Edit, Level, Scenario};
+use rmt_vectors::scenario::{self, Edit, Level, Scenario};
 
 use crate::catalogue::Case;
 use crate::outcome::Outcome;
@@ -199,18 +199,46 @@ fn free_udp_port() -> std::io::Result<u16> {
         .port())
 }
 
+/// Stops a receiver started by [`spawn_in_group`]: SIGTERM to its whole process group (the
+/// shell and whatever it started), SIGKILL two seconds later.
 fn stop(child: &mut Child) {
-    // SAFETY: kill(2) on our own child's PID.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let group = -(child.id() as libc::pid_t);
+    // SAFETY: kill(2) on the process group of our own child (its PID, see spawn_in_group).
+    unsafe { libc::kill(group, libc::SIGTERM) };
     let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline {
         if child.try_wait().ok().flatten().is_some() {
+            // SAFETY: as above; what the shell left behind goes too.
+            unsafe { libc::kill(group, libc::SIGKILL) };
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    // SAFETY: as above.
+    unsafe { libc::kill(group, libc::SIGKILL) };
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// `sh -c command` in a process group of its own, so that [`stop`] reaches every process the
+/// command starts.
+fn spawn_in_group(command: &str, case: &str, quiet: bool) -> std::io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    let out = || {
+        if quiet {
+            Stdio::null()
+        } else {
+            Stdio::piped()
+        }
+    };
+    Command::new("sh")
+        .args(["-c", command])
+        .env("TESTCASE", case)
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(out())
+        .stderr(out())
+        .spawn()
 }
 
 /// Which datagrams went out before the receiver ended: frame numbers of the case's capture
@@ -225,20 +253,42 @@ fn last_sent(sent: usize, total: usize) -> String {
     }
 }
 
-/// The program a profile command starts: its first word after `NAME=value` assignments, with
-/// quotes removed and `$NAME`, `${NAME}` and `${NAME:-default}` expanded from the environment.
-/// `None` when the command starts with something else (a subshell, a redirection).
+/// Words that run the program named after them (with their own options first).
+const WRAPPERS: &[&str] = &[
+    "exec", "env", "command", "nice", "nohup", "timeout", "stdbuf", "setsid",
+];
+
+/// The program a profile command (placeholders filled in) starts: its first word after
+/// `NAME=value` assignments and wrappers such as `exec` or `env` (with their options, and
+/// `timeout`'s duration), with quotes removed and `$NAME`, `${NAME}` and `${NAME:-default}`
+/// expanded from the environment. `None` when that cannot be told without running a shell (a
+/// subshell, a redirection, a command substitution, a word from `$NAME` with spaces in it).
 pub fn program_of(command: &str) -> Option<String> {
     let mut rest = command.trim_start();
+    let mut wrapper: Option<String> = None;
     loop {
         let (word, after) = first_word(rest)?;
         rest = after.trim_start();
+        if word.is_empty() || word.starts_with('~') {
+            return None;
+        }
         let is_assignment = word.split_once('=').is_some_and(|(name, _)| {
             !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         });
-        if !is_assignment {
-            return Some(word).filter(|w| !w.is_empty());
+        let is_option = wrapper.is_some() && word.starts_with('-');
+        let is_duration = wrapper.as_deref() == Some("timeout")
+            && word
+                .trim_end_matches(['s', 'm', 'h', 'd'])
+                .parse::<f64>()
+                .is_ok();
+        if is_assignment || is_option || is_duration {
+            continue;
         }
+        if WRAPPERS.contains(&word.as_str()) {
+            wrapper = Some(word);
+            continue;
+        }
+        return Some(word);
     }
 }
 
@@ -251,12 +301,16 @@ fn first_word(s: &str) -> Option<(String, &str)> {
         match (quote, c) {
             (None, c) if c.is_whitespace() => return Some((word, &s[i..])),
             (None, ';' | '|' | '&' | '<' | '>' | '(' | ')' | '`') => return None,
+            (_, '$') if s[i + 1..].starts_with('(') => return None,
             (None, '\'') | (None, '"') => quote = Some(c),
             (Some(q), c) if c == q => quote = None,
             (Some('\''), c) => word.push(c),
             (_, '$') => {
                 let rest = &s[i + 1..];
                 let (name, default, len) = if let Some(body) = rest.strip_prefix('{') {
+                    if body.starts_with('(') {
+                        return None;
+                    }
                     let end = body.find('}')?;
                     let inner = &body[..end];
                     let (name, default) = match inner.split_once(":-") {
@@ -271,7 +325,11 @@ fn first_word(s: &str) -> Option<(String, &str)> {
                     (&rest[..len], None, len)
                 };
                 let value = std::env::var(name).ok().filter(|v| !v.is_empty());
-                word.push_str(&value.or(default.map(str::to_string)).unwrap_or_default());
+                let value = value.or(default.map(str::to_string)).unwrap_or_default();
+                if quote.is_none() && value.contains(char::is_whitespace) {
+                    return None; // split into several words by the shell
+                }
+                word.push_str(&value);
                 for _ in 0..len {
                     chars.next();
                 }
@@ -288,7 +346,7 @@ pub fn program_exists(program: &str) -> bool {
     const BUILTINS: &[&str] = &[
         "exit", "kill", "exec", "true", "false", ":", "echo", "printf", "test", "[", "cd", "sleep",
         "set", "export", "eval", "wait", "read", "trap", "if", "case", "for", "while", "until",
-        "{", "!",
+        "{", "!", ".", "source", "ulimit", "umask",
     ];
     use std::os::unix::fs::PermissionsExt;
     let executable = |p: &Path| {
@@ -306,7 +364,8 @@ pub fn program_exists(program: &str) -> bool {
 }
 
 /// Runs the adapter once with [`PROBE_CASE`]: `true` when it exits 127 within its start-up
-/// time and a second (the quic-interop-runner convention that makes 127 mean "unsupported").
+/// time and three seconds (the quic-interop-runner convention that makes 127 mean
+/// "unsupported").
 pub fn probe(a: &ReceiverAdapter, template: &str, work: &Path) -> bool {
     let out = work.join("probe");
     let _ = std::fs::create_dir_all(&out);
@@ -319,17 +378,11 @@ pub fn probe(a: &ReceiverAdapter, template: &str, work: &Path) -> bool {
         &out,
         &out.with_extension("sdp"),
     );
-    let Ok(mut child) = Command::new("sh")
-        .args(["-c", &expand(template, &vars)])
-        .env("TESTCASE", PROBE_CASE)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
+    let Ok(mut child) = spawn_in_group(&expand(template, &vars), PROBE_CASE, true) else {
         return false;
     };
-    let deadline = Instant::now() + Duration::from_millis(a.startup_ms + 1000);
+    // An interpreter may take a while to start on a loaded machine.
+    let deadline = Instant::now() + Duration::from_millis(a.startup_ms + 3000);
     let mut status = None;
     while status.is_none() && Instant::now() < deadline {
         status = child.try_wait().ok().flatten();
@@ -407,14 +460,8 @@ fn run_command(
     std::fs::write(&sdp_path, sdp.to_sdp(played.tsi)).map_err(|e| e.to_string())?;
     let vars = placeholders(case, port, played.tsi, played.mode, fec_id, out, &sdp_path);
     let cmd = expand(template, &vars);
-    let mut child = Command::new("sh")
-        .args(["-c", &cmd])
-        .env("TESTCASE", case)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let mut child =
+        spawn_in_group(&cmd, case, false).map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
     // Ready when the receiver has bound the port (or after startup_ms, whichever is later,
     // bounded at ten times that).
     std::thread::sleep(Duration::from_millis(a.startup_ms));
@@ -451,13 +498,18 @@ fn run_command(
             break;
         }
     }
-    let deadline = Instant::now() + Duration::from_millis(a.grace_ms);
+    let last_datagram = Instant::now();
+    let deadline = last_datagram + Duration::from_millis(a.grace_ms);
     let mut status = early_exit;
     while status.is_none() && Instant::now() < deadline {
         status = child.try_wait().ok().flatten();
         std::thread::sleep(Duration::from_millis(20));
     }
-    let ended_by_itself = status.is_some();
+    // Ending by itself (a complete session, RFC 6968 §3.8 step 6) is ending when the session
+    // is complete, not after an adapter's idle timeout: within half a second of the last
+    // datagram, or before it.
+    let ended_by_itself = status.is_some()
+        && (early_exit.is_some() || last_datagram.elapsed() < Duration::from_millis(500));
     if status.is_none() {
         stop(&mut child);
     }
@@ -482,20 +534,31 @@ fn run_command(
                 s.signal().unwrap_or(0)
             ),
         )),
-        Some(s) if s.code().is_some_and(|c| c != 0) => Some((
-            Outcome::Crash,
-            format!(
-                "the receiver exited with status {}{} {when}",
-                s.code().unwrap_or(0),
-                if s.code() == Some(127) {
-                    " (127 without answering the unknown-case probe with 127: not \"unsupported\")"
-                } else {
-                    ""
-                }
-            ),
-        )),
+        // A non-zero status before the last datagram went out (or 126-255 at any time) is a crash;
+        // after it, many receivers report "not every object received" so, and the output folder
+        // is judged (the status goes in the detail).
+        Some(s)
+            if s.code().is_some_and(|c| c != 0)
+                && (sent < played.transmits.len() || s.code().is_some_and(|c| c >= 126)) =>
+        {
+            Some((
+                Outcome::Crash,
+                format!(
+                    "the receiver exited with status {}{} {when}",
+                    s.code().unwrap_or(0),
+                    if s.code() == Some(127) {
+                        " (127 without answering the unknown-case probe with 127: not \"unsupported\")"
+                    } else {
+                        ""
+                    }
+                ),
+            ))
+        }
         _ => None,
     };
+    if let Some(code) = status.and_then(|s| s.code()).filter(|c| *c != 0) {
+        log.push_str(&format!("exit status {code} after the last datagram\n"));
+    }
     let mut files = BTreeMap::new();
     collect_files(out, &mut files);
     Ok(Observed {
@@ -509,6 +572,11 @@ fn run_command(
 /// The requirement failures, empty when the scenario's expectations are met.
 fn judge(s: &Scenario, played: &Played, o: &Observed) -> Vec<String> {
     let mut fails = Vec::new();
+    for name in o.files.keys().filter(|n| played.foreign.contains(*n)) {
+        fails.push(format!(
+            "{name} delivered: an object of the other session on the channel"
+        ));
+    }
     for (name, data) in &o.files {
         if let Some(sent) = played.objects.get(name) {
             if sent != data {
@@ -672,8 +740,9 @@ pub fn is_sanity(case_id: &str) -> bool {
 ///   command that cannot be started;
 /// - a command adapter is probed once with [`PROBE_CASE`]: only if it answers 127 does 127 on a
 ///   case mean "unsupported" (quic-interop-runner's convention); otherwise 127 is a crash;
-/// - when a sanity case does not pass, the receiver cannot be judged: the cases not yet run are
-///   not run, every non-sanity result is could-not-test, and the run exits 3.
+/// - the sanity cases run first (`*/sanity-last` last): when one of a mode (FLUTE, FCAST) does
+///   not pass, the receiver cannot be judged in that mode: that mode's other cases are not run
+///   but could-not-test, and the run exits 3 ([`suite_exit_code`]).
 ///
 /// `progress` sees each result as it is made.
 pub fn run_receiver_suite(
@@ -687,7 +756,19 @@ pub fn run_receiver_suite(
     let mut opts = opts.clone();
     if let Some(cmd) = profile.receiver.as_ref().and_then(|a| a.command.as_ref()) {
         let adapter = profile.receiver.as_ref().expect("checked");
-        if let Some(program) = program_of(cmd).filter(|p| !program_exists(p)) {
+        let filled = expand(
+            cmd,
+            &placeholders(
+                PROBE_CASE,
+                9,
+                1,
+                Mode::Flute,
+                0,
+                &opts.work,
+                &opts.work.join("probe.sdp"),
+            ),
+        );
+        if let Some(program) = program_of(&filled).filter(|p| !program_exists(p)) {
             let why = format!(
                 "the profile's command {program:?} cannot be found (not a file, not on PATH)"
             );
@@ -701,9 +782,12 @@ pub fn run_receiver_suite(
         opts.answers_probe = probe(adapter, cmd, &opts.work);
     }
     let mut results: Vec<CaseResult> = Vec::new();
-    let mut insane: Option<String> = None;
+    // Modes whose sanity case did not pass, and why.
+    let mut insane: BTreeMap<scenario::Mode, String> = BTreeMap::new();
     for c in cases {
-        let r = match (&insane, scenarios.iter().find(|s| s.id == c.id)) {
+        let s = scenarios.iter().find(|s| s.id == c.id);
+        let gate = s.and_then(|s| insane.get(&s.session.mode));
+        let r = match (gate, s) {
             (Some(why), _) => result(c, Outcome::CouldNotTest, why.clone(), Instant::now()),
             (None, None) => result(
                 c,
@@ -713,43 +797,45 @@ pub fn run_receiver_suite(
             ),
             (None, Some(s)) => run_receiver_case(c, s, profile, &opts),
         };
-        if insane.is_none()
-            && is_sanity(&c.id)
-            && !matches!(
-                r.outcome,
-                Outcome::Pass | Outcome::Unsupported | Outcome::Skipped | Outcome::Xfail
-            )
-        {
-            insane = Some(format!(
-                "not judged: the sanity case {} did not pass ({}), so the receiver cannot be tested",
-                c.id,
-                r.outcome.as_str()
-            ));
+        if let Some(s) = s.filter(|_| is_sanity(&c.id) && !sanity_passed(r.outcome)) {
+            insane.entry(s.session.mode).or_insert_with(|| {
+                format!(
+                    "not run: the sanity case {} did not pass ({}), so the receiver cannot be judged in this mode",
+                    c.id,
+                    r.outcome.as_str()
+                )
+            });
         }
         progress(&r);
         results.push(r);
     }
-    if let Some(why) = &insane {
-        for r in results.iter_mut().filter(|r| !is_sanity(&r.id)) {
-            if r.outcome != Outcome::CouldNotTest {
-                r.detail = format!("{why}; it was {}: {}", r.outcome.as_str(), r.detail);
-                r.outcome = Outcome::CouldNotTest;
-            }
-        }
-    }
     results
+}
+
+/// A sanity case that leaves the receiver judgeable.
+fn sanity_passed(o: Outcome) -> bool {
+    matches!(
+        o,
+        Outcome::Pass | Outcome::Unsupported | Outcome::Skipped | Outcome::Xfail
+    )
 }
 
 /// The run's exit code: that of [`crate::outcome::exit_code`], except that a run whose sanity
 /// case did not pass is an infrastructure error (3): nothing else in it was judged.
+///
+/// Also 3 when the run has sanity cases and none of them passed: a receiver "unsupported" on
+/// every sanity case was not tested at all.
 pub fn suite_exit_code(results: &[CaseResult]) -> u8 {
-    let insane = results.iter().any(|r| {
-        is_sanity(&r.id)
-            && matches!(
-                r.outcome,
-                Outcome::Fail | Outcome::Crash | Outcome::CouldNotTest
-            )
-    });
+    let sanity: Vec<Outcome> = results
+        .iter()
+        .filter(|r| is_sanity(&r.id))
+        .map(|r| r.outcome)
+        .collect();
+    let insane = sanity.iter().any(|o| !sanity_passed(*o))
+        || (!sanity.is_empty()
+            && !sanity
+                .iter()
+                .any(|o| matches!(o, Outcome::Pass | Outcome::Xfail)));
     if insane {
         return 3;
     }
@@ -775,6 +861,17 @@ mod tests {
             Some("python3")
         );
         assert_eq!(program_of("(cd x && y)"), None);
+        assert_eq!(
+            program_of("exec env A=1 timeout 5s rx --port 1").as_deref(),
+            Some("rx")
+        );
+        assert_eq!(program_of("\"$(command -v rx)\" --port 1"), None);
+        std::env::set_var("RMT_TEST_RX_WITH_ARGS", "python3 rx.py");
+        assert_eq!(program_of("$RMT_TEST_RX_WITH_ARGS --port 1"), None);
+        assert_eq!(
+            program_of("\"$RMT_TEST_RX_WITH_ARGS\" --port 1").as_deref(),
+            Some("python3 rx.py")
+        );
         assert!(program_exists("sh"));
         assert!(program_exists("exit"));
         assert!(!program_exists("rmt-no-such-program-anywhere"));

@@ -5,8 +5,9 @@
 //! Placeholders in a command: `{port}` (UDP port on 127.0.0.1 the datagrams are sent to),
 //! `{group}` (127.0.0.1), `{source}` (the sender's address, 127.0.0.1), `{tsi}`, `{mode}`
 //! (`flute` or `fcast`), `{fec_id}`, `{out}` (the folder to write received files in),
-//! `{sdp}` (a session description file), `{adapters}` (`conformance/adapters/`). Exit code 127
-//! means "unsupported".
+//! `{sdp}` (a session description file), `{adapters}` (`conformance/adapters/`), `{case}` (the
+//! case ID, also in the environment as `TESTCASE`). Exit code 127 means "unsupported" only from
+//! an adapter that answers the unknown-case probe with 127 (docs/conformance.md).
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -99,6 +99,15 @@ pub fn ext_fti(
     })
 }
 
+/// Where the encoding symbols start in an ALC datagram: after the LCT header and the FEC Payload
+/// ID (`None` when the datagram does not parse as ALC with the codepoint as FEC Encoding ID).
+/// Faults and packet edits use it to change symbols and nothing else.
+pub fn symbol_offset(datagram: &[u8]) -> Option<usize> {
+    use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
+    let a = AlcPacket::parse(datagram, AlcContext::default()).ok()?;
+    Some(datagram.len() - a.value.symbols(datagram).len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

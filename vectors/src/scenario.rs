@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Flute,
@@ -168,9 +168,10 @@ pub enum Edit {
     /// Re-encodes every `every`-th packet with a TOI field of `toi_bits`.
     ToiWidth { every: usize, toi_bits: usize },
     /// Adds the packets of another session with TSI `tsi` on the same group and port: the same
-    /// scenario played again with other object bytes, so valid in every other respect (same
-    /// TOIs, FEC Payload IDs, EXT_FTI, FDT or CIDs). Each foreign packet goes just before the
-    /// genuine packet it mirrors: a receiver that mixes sessions delivers wrong bytes.
+    /// scenario played again with other object bytes and names (`foreign-<name>`), so valid in
+    /// every other respect (same TOIs, FEC Payload IDs and EXT_FTI, its own FDT or CIDs). Each
+    /// foreign packet goes just before the genuine packet it mirrors: a receiver that mixes the
+    /// sessions delivers wrong bytes or a foreign object.
     ForeignTsi { tsi: u64 },
     /// As `foreign_tsi`, but the other session has the same TSI and another sender address
     /// (RFC 5651 §5.1: a session is (sender address, TSI)).
@@ -178,8 +179,9 @@ pub enum Edit {
     /// Shuffles the packets within consecutive runs of `window` packets (seeded): objects sent
     /// one after another interleave, as they do on a carousel that wraps its TOIs.
     Interleave { window: usize, seed: u64 },
-    /// Flips one byte of the first data symbol of `object` in every packet that carries it: the
-    /// FEC cannot see it, the object's digest (Content-MD5) can.
+    /// Flips one byte of the second source symbol (SBN 0, ESI 1) of `object` in every packet
+    /// that carries it: the FEC cannot see it, the object's digest (Content-MD5 in FLUTE,
+    /// Fcast-Obj-Digest-SHA256 in FCAST) can.
     CorruptSymbol { object: String },
     /// Moves every packet of object `object` to the end (before the close-session packets).
     LateObject { object: String },

@@ -480,6 +480,13 @@ fn main() -> ExitCode {
                     }
                 }
             }
+            if declared.is_none()
+                && content.data_tois > 0
+                && content.flute_sessions == 0
+                && content.fcast_objects == 0
+            {
+                eprintln!("rmt-conform: objects but no FDT Instance and no FCAST object: the FLUTE and FCAST cases are not-applicable; give --mode flute|fcast to judge the sender as one");
+            }
             if content.alc_packets == 0 {
                 for r in &mut results {
                     r.outcome = rmt_conformance::outcome::Outcome::CouldNotTest;

@@ -17,7 +17,18 @@ use std::time::{Duration, Instant, SystemTime};
 
 use flute::core::UDPEndpoint;
 use flute::receiver::writer::ObjectWriterBufferBuilder;
-use flute::receiver::MultiReceiver;
+use flute::receiver::{MultiReceiver, MultiReceiverListener, ReceiverEndpoint};
+
+/// Notes the crate's "session closed" callback, so that the adapter ends with the session
+/// (the suite's "ends by itself") instead of on its idle timeout.
+struct SessionEnd(Rc<std::cell::Cell<bool>>);
+
+impl MultiReceiverListener for SessionEnd {
+    fn on_session_open(&self, _: &ReceiverEndpoint) {}
+    fn on_session_closed(&self, _: &ReceiverEndpoint) {
+        self.0.set(true);
+    }
+}
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -140,10 +151,12 @@ fn main() -> ExitCode {
         UDPEndpoint::new(Some(source), "127.0.0.1".into(), port),
         tsi,
     );
+    let closed = Rc::new(std::cell::Cell::new(false));
+    receiver.add_listener(SessionEnd(closed.clone()));
     let mut written = BTreeSet::new();
     let mut buf = vec![0u8; 65_536];
     let mut last = Instant::now();
-    while last.elapsed() < idle {
+    while last.elapsed() < idle && !closed.get() {
         let Ok((n, from)) = socket.recv_from(&mut buf) else {
             continue;
         };

@@ -116,6 +116,9 @@ pub struct ReceiverStats {
     /// Packets for objects already delivered (carousel repeats).
     pub repeats: u64,
     pub oti_mismatch: u64,
+    /// FCAST without CIDs: packets of a TOI more than half the TOI space behind the newest
+    /// (an object no longer sent, RFC 6968 §3.6).
+    pub out_of_window: u64,
     pub capped: u64,
     pub delivered: u64,
     pub abandoned: u64,
@@ -289,8 +292,11 @@ impl Receiver {
                 },
                 _ => Some(Key::Object(toi)),
             };
-            if self.config.mode == Mode::Fcast {
-                self.slide_toi_window(toi, 8 * alc.lct.toi_len() as u32);
+            if self.config.mode == Mode::Fcast
+                && !self.slide_toi_window(toi, 8 * alc.lct.toi_len() as u32)
+            {
+                self.stats.out_of_window += 1;
+                return;
             }
             match key {
                 Some(key) => self.take_symbols(now, key, &alc, datagram),
@@ -355,27 +361,35 @@ impl Receiver {
     /// RFC 6968 §3.6: active TOIs occupy at most half of the TOI space, so a TOI that falls
     /// more than half the space behind the newest one belongs to an object that is no longer
     /// sent. In a session without CIDs, delivered ones are forgotten (the TOI may come back for
-    /// a new object) and partial ones abandoned (their symbols must not be spliced with a new
-    /// object's).
-    fn slide_toi_window(&mut self, toi: u128, bits: u32) {
+    /// a new object), partial ones abandoned (their symbols must not be spliced with a new
+    /// object's), and late packets of such a TOI dropped: `false`. With CIDs, the CID says which
+    /// objects are gone (§3.8 step 4) and which TOIs are renumbered ones (§3.6 equivalences refer
+    /// to TOIs outside the window), so this only tracks the newest TOI.
+    ///
+    /// The window is reckoned in the session's first TOI width: a TOI sent in another width
+    /// (§3.6 lets the width change per packet) is compared by value only.
+    fn slide_toi_window(&mut self, toi: u128, bits: u32) -> bool {
         if !(16..=112).contains(&bits) {
-            return;
+            return true;
         }
-        let newer = match self.newest_toi {
-            Some((n, _)) => {
-                let d = forward_distance(n, toi, bits);
-                d != 0 && d < 1u128 << (bits - 1)
+        let half = 1u128 << (bits - 1);
+        let ruled = self.cid.is_none() && !self.is(ReceiverMutant::ToisRememberedForever);
+        if let Some((newest, width)) = self.newest_toi {
+            if width != bits {
+                return true;
             }
-            None => true,
-        };
-        if !newer {
-            return;
+            let ahead = forward_distance(newest, toi, bits);
+            if ahead == 0 {
+                return true;
+            }
+            if ahead >= half {
+                // Behind the newest: inside the window, or an object no longer sent.
+                return !ruled || in_window(toi, newest, bits);
+            }
         }
         self.newest_toi = Some((toi, bits));
-        // With CIDs, the CID says which objects are gone (§3.8 step 4) and which TOIs are
-        // renumbered ones (§3.6 equivalences, which refer to TOIs outside the window).
-        if self.cid.is_some() || self.is(ReceiverMutant::ToisRememberedForever) {
-            return;
+        if !ruled {
+            return true;
         }
         self.delivered.retain(|t, _| in_window(*t, toi, bits));
         let stale: Vec<Key> = self
@@ -390,6 +404,7 @@ impl Receiver {
                 "its TOI left the half of the TOI space behind the newest (RFC 6968 §3.6)".into(),
             );
         }
+        true
     }
 
     fn take_symbols(&mut self, now: Now, key: Key, alc: &AlcPacket, datagram: &[u8]) {

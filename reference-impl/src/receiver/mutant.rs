@@ -87,9 +87,10 @@ impl ReceiverMutant {
             ReceiverMutant::FiltersOnCidList => &[
                 "rfc6968/3.5/no-filtering-on-cid-list",
                 "rfc6968/3.5/cid-wrong-list-no-filter",
+                "rfc6968/3.5/cid-add-remove-relist",
             ],
             ReceiverMutant::FirstCidOnly => &[
-                "rfc6968/3.5/cid-add-remove-relist",
+                "rfc6968/3.5/complete-in-a-later-instance",
                 "rfc6968/3.6/toi-reuse-with-cid",
             ],
             ReceiverMutant::CidRemovalsIgnored => &["rfc6968/2.2/toi-reuse-new-ciid-not-spliced"],
@@ -98,7 +99,10 @@ impl ReceiverMutant {
                 &["rfc6726/3.3/fdt-parameter-change-ignored"]
             }
             ReceiverMutant::FcastChecksumNotChecked => &["rfc6968/2.1/wrong-checksum-rejected"],
-            ReceiverMutant::DigestNotChecked => &["rfc6726/3.4.2/wrong-content-md5-not-delivered"],
+            ReceiverMutant::DigestNotChecked => &[
+                "rfc6968/4.1/wrong-digest-not-delivered",
+                "rfc6726/3.4.2/wrong-content-md5-not-delivered",
+            ],
             ReceiverMutant::TruncatesObjects => &["rfc6726/3/sanity-first"],
             ReceiverMutant::Inert => &["rfc6726/3/sanity-first"],
             ReceiverMutant::Panics => &["rfc6726/3/sanity-first"],

@@ -197,6 +197,15 @@ impl Sender {
         if config.cycles == 0 {
             return Err(SenderError::Config("cycles must be at least 1".into()));
         }
+        // A stride of half the TOI space or more would put consecutive TOIs outside each
+        // other's window (RFC 6968 §3.6).
+        let toi_bits = config.widths.toi_bits();
+        if toi_bits < 128 && config.toi_stride >= 1u128 << (toi_bits - 1) {
+            return Err(SenderError::Config(format!(
+                "a TOI stride of {} is half the {toi_bits}-bit TOI space or more",
+                config.toi_stride
+            )));
+        }
         config.fec.oti(1)?;
         // TOI 0 is the FDT's in FLUTE (RFC 6726 §3.1); in FCAST it is an ordinary TOI, and the
         // CID grammar splits a wrapping run as `a-MAX_TOI,0-b` (RFC 6968 §2.2).
@@ -619,11 +628,16 @@ impl Sender {
             // Same headers and FEC Payload ID, other content: the symbols are inverted, so a
             // receiver that merges the two senders builds wrong objects (rather than dropping
             // the copies as malformed).
-            let ctx = rmt_inspector::wire::alc::AlcContext::default();
-            if let Ok(d) = rmt_inspector::wire::alc::AlcPacket::parse(&copy.payload, ctx) {
-                let start = copy.payload.len() - d.value.symbols(&t.payload).len();
-                copy.payload[start..].iter_mut().for_each(|b| *b = !*b);
-            }
+            // A packet that does not parse (a fault of its own) keeps its headers only.
+            let start = crate::packet::symbol_offset(&copy.payload)
+                .or_else(|| {
+                    rmt_inspector::wire::lct::LctRepr::parse(&copy.payload)
+                        .ok()
+                        .map(|d| d.value.header_len())
+                })
+                .unwrap_or(copy.payload.len())
+                .min(copy.payload.len());
+            copy.payload[start..].iter_mut().for_each(|b| *b = !*b);
             self.queued.push_back(copy);
         }
         if self.rng.chance(f.loss) {
