@@ -290,11 +290,20 @@ fn labs_of_killed_processes_are_removed() {
     let stale = format!("rmtlab-{dead}-0-sw");
     let alive = format!("rmtlab-1-{}-sw", std::process::id());
     for n in [&stale, &alive] {
-        assert!(std::process::Command::new("ip")
-            .args(["netns", "add", n])
-            .status()
-            .unwrap()
-            .success());
+        // `ip netns add` can fail while a parallel test's lab mounts /run/netns for the first
+        // time on a fresh machine: try a few times.
+        let added = (0..10).any(|_| {
+            let ok = std::process::Command::new("ip")
+                .args(["netns", "add", n])
+                .status()
+                .unwrap()
+                .success();
+            if !ok {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            ok
+        });
+        assert!(added, "ip netns add {n}");
     }
     // Another test's lab build, running in parallel, may remove it first: either way it goes.
     rmt_conformance::lab::remove_stale_labs().unwrap();

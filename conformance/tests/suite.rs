@@ -55,13 +55,20 @@ fn run_all(profile: &Profile, prefix: &str) -> Vec<CaseResult> {
     run_some(profile, &[prefix])
 }
 
-fn run_some(profile: &Profile, prefixes: &[&str]) -> Vec<CaseResult> {
+/// The scenarios, and the receiver cases whose ID starts with one of `prefixes`, in play order.
+fn selected(prefixes: &[&str]) -> (Vec<Scenario>, Vec<Case>) {
     let scenarios: Vec<Scenario> = load_scenarios().unwrap();
     let mut cases: Vec<Case> = receiver_cases(&scenarios)
         .into_iter()
         .filter(|c| prefixes.iter().any(|p| c.id.starts_with(p)))
         .collect();
     play_order(&mut cases);
+    (scenarios, cases)
+}
+
+/// Each case on its own (no probe, no sanity gating).
+fn run_some(profile: &Profile, prefixes: &[&str]) -> Vec<CaseResult> {
+    let (scenarios, cases) = selected(prefixes);
     let o = opts(&profile.name);
     cases
         .iter()
@@ -211,12 +218,7 @@ fn a_receiver_that_delivers_nothing_fails_and_one_that_exits_127_is_unsupported(
 
 /// The cases with these prefixes run as `rmt-conform run` runs them (probe, sanity gating).
 fn suite(profile: &Profile, prefixes: &[&str]) -> Vec<CaseResult> {
-    let scenarios: Vec<Scenario> = load_scenarios().unwrap();
-    let mut cases: Vec<Case> = receiver_cases(&scenarios)
-        .into_iter()
-        .filter(|c| prefixes.iter().any(|p| c.id.starts_with(p)))
-        .collect();
-    play_order(&mut cases);
+    let (scenarios, cases) = selected(prefixes);
     run_receiver_suite(&cases, &scenarios, profile, &opts(&profile.name), |_| {})
 }
 

@@ -181,3 +181,18 @@ fn an_object_renewed_under_a_new_toi_is_announced_by_equivalence_and_not_deliver
         s.members()
     );
 }
+
+#[test]
+fn a_toi_stride_of_half_the_space_is_refused_and_a_smaller_one_is_used() {
+    let mut c = config(1);
+    c.toi_stride = 32_768;
+    let e = Sender::new(c).unwrap_err().to_string();
+    assert!(e.contains("half the 16-bit TOI space"), "{e}");
+    let mut c = config(1);
+    c.toi_stride = 16_384;
+    let mut s = Sender::new(c).unwrap();
+    let tois: Vec<u128> = (0..4)
+        .map(|i| s.add_object(object(i, 10)).unwrap())
+        .collect();
+    assert_eq!(tois, [1, 16_385, 32_769, 49_153]);
+}

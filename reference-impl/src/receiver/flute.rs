@@ -80,32 +80,27 @@ impl FdtTable {
             if file.toi == 0 {
                 continue; // §3.3: TOI 0 is the FDT's own
             }
-            match self.files.get(&file.toi) {
+            let take = match self.files.get(&file.toi) {
                 Some(old) if !same_parameters(old, file, &inst) && !self.accept_changes => {
-                    changed_tois.push(file.toi)
+                    changed_tois.push(file.toi);
+                    false
                 }
-                Some(old) if !same_parameters(old, file, &inst) => {
-                    self.files.insert(
-                        file.toi,
-                        FdtEntry {
-                            instance_id: id,
-                            instance: inst.clone(),
-                            file: file.clone(),
-                        },
-                    );
-                }
-                Some(_) => {}
+                // Only the mutant that accepts changes takes new parameters for a known TOI.
+                Some(old) => !same_parameters(old, file, &inst),
                 None => {
                     new_tois.push(file.toi);
-                    self.files.insert(
-                        file.toi,
-                        FdtEntry {
-                            instance_id: id,
-                            instance: inst.clone(),
-                            file: file.clone(),
-                        },
-                    );
+                    true
                 }
+            };
+            if take {
+                self.files.insert(
+                    file.toi,
+                    FdtEntry {
+                        instance_id: id,
+                        instance: inst.clone(),
+                        file: file.clone(),
+                    },
+                );
             }
         }
         FdtOutcome::Applied {
