@@ -180,9 +180,9 @@ pub fn receiver_rows(scenarios: &[Scenario], work: &Path) -> (Vec<Row>, Vec<Case
 
 /// The capture of a reference sender session in `mode`, with `mutant`'s fault if any: FLUTE,
 /// two files over three FDT Instances; FCAST, 16-bit TOIs 4096 apart with CIDs, one object kept
-/// in every Carousel Instance and a new one per instance, seven instances: the kept object's TOI
-/// leaves the half-space window (and is renumbered) before any TOI value comes back (the
-/// inspector keys objects by TOI value, so a reused TOI would look like one object changing).
+/// in every Carousel Instance and a new one per instance, 24 instances: the kept object's TOI
+/// leaves the half-space window (and is renumbered), and TOIs come back for new objects three
+/// times (which the inspector must take as new objects, not as one object changing).
 pub fn sender_capture(
     mode: Mode,
     mutant: Option<SenderMutant>,
@@ -207,7 +207,7 @@ pub fn sender_capture(
         content_type: "application/octet-stream".into(),
         data: SeededRng::new(seed).bytes(size),
     };
-    let instances = if mode == Mode::Flute { 3 } else { 7 };
+    let instances = if mode == Mode::Flute { 3 } else { 24 };
     s.add_object(spec("kept.bin".into(), 1, 3000))
         .map_err(|e| e.to_string())?;
     let mut now = VIRTUAL_START;
@@ -223,15 +223,7 @@ pub fn sender_capture(
         previous = Some(toi);
         s.commit(now, i + 1 == instances)
             .map_err(|e| e.to_string())?;
-        while let Some(due) = s.poll_timeout() {
-            now = now.max(due);
-            if let Some(t) = s.poll_transmit(now) {
-                frames.push(t);
-            }
-            if frames.len() > 100_000 {
-                return Err("more than 100,000 datagrams".into());
-            }
-        }
+        frames.extend(s.drain(&mut now, 100_000));
     }
     std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
     let path = work.join(format!(

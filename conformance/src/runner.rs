@@ -713,17 +713,7 @@ pub fn run_receiver_case(
 
 /// The datagrams as a pcap (Ethernet/IPv4/UDP), for the artifacts.
 pub fn write_capture(path: &Path, transmits: &[Transmit]) -> std::io::Result<()> {
-    use rmt_inspector::wire::frame::Frame;
-    let frames = transmits
-        .iter()
-        .filter_map(|t| match (t.source, t.destination) {
-            (IpAddr::V4(s), SocketAddr::V4(d)) => Some((
-                t.at,
-                Frame::ipv4_udp((s, 4000), (*d.ip(), d.port().max(1)), &t.payload, false),
-            )),
-            _ => None,
-        });
-    rmt_inspector::capture::writer::write_pcap(path, frames)
+    rmt_reference::driver::capture::write_transmits(path, transmits, 4000)
 }
 
 /// Whether a case is one of the sanity cases (`*/sanity-*`), which say whether the receiver

@@ -104,8 +104,21 @@ fn missing_signalling(case_id: &str, c: &CaptureContent, declared: Option<Mode>)
     }
 }
 
+/// The inspector's caps: what they turned away was not judged.
+const CAP_FINDINGS: &[&str] = &["track.objects.cap", "track.buffer.cap"];
+
+/// Whether a case judges objects (their data, FDT or CID), which a cap may have turned away.
+fn judges_objects(case_id: &str) -> bool {
+    !matches!(
+        needs(case_id),
+        Needs::AlcPackets | Needs::CloseSession | Needs::CloseObject
+    )
+}
+
 /// Judges every sender case on the findings of one capture: pass, fail (warn for SHOULD), or
-/// not-applicable when the capture holds nothing the case judges.
+/// not-applicable when the capture holds nothing the case judges. A case about objects that
+/// would pass is could-not-test when one of the inspector's caps turned objects away: what
+/// was not tracked was not judged.
 pub fn judge_sender(
     cases: &[Case],
     findings: &FindingCounts,
@@ -155,6 +168,19 @@ pub fn judge_sender(
             if let (Outcome::NotApplicable, Some(why)) = (outcome, excuse) {
                 hits.push(why);
             }
+            let capped: Vec<String> = CAP_FINDINGS
+                .iter()
+                .filter_map(|id| findings.get(*id).map(|(_, _, n, frame)| format!("{id}: {n}x, first in frame {frame}")))
+                .collect();
+            let outcome = if outcome == Outcome::Pass && judges_objects(&c.id) && !capped.is_empty() {
+                hits.push(format!(
+                    "not judged: the inspector turned objects away ({}); what it did not track may break the rule",
+                    capped.join("; ")
+                ));
+                Outcome::CouldNotTest
+            } else {
+                outcome
+            };
             Some(CaseResult {
                 id: c.id.clone(),
                 rfc: c.rfc,

@@ -84,3 +84,46 @@ fn fcast_cases_on_a_flute_capture_are_not_applicable_never_pass() {
         .filter(|r| r.id.starts_with("rfc6968/"))
         .all(|r| r.outcome == Outcome::Pass));
 }
+
+#[test]
+fn object_cases_are_could_not_test_when_the_inspector_turned_objects_away() {
+    use rmt_conformance::runner::write_capture;
+    use rmt_reference::driver::capture::VIRTUAL_START;
+    use rmt_reference::sender::{ObjectSpec, Sender, SenderConfig};
+    // 4,200 one-packet FCAST objects in one Carousel Instance: more than the inspector's
+    // 4,096 objects in flight.
+    let mut c = SenderConfig::new(Mode::Fcast, "233.252.0.1:3400".parse().unwrap(), 3);
+    c.ext_time = false;
+    let mut s = Sender::new(c).unwrap();
+    for i in 0..4_200u32 {
+        s.add_object(ObjectSpec {
+            name: format!("o{i}"),
+            content_type: "a/b".into(),
+            data: vec![i as u8; 20],
+        })
+        .unwrap();
+    }
+    s.commit(VIRTUAL_START, true).unwrap();
+    let mut now = VIRTUAL_START;
+    let frames = s.drain(&mut now, 100_000);
+    let w = work("cap");
+    std::fs::create_dir_all(&w).unwrap();
+    let path = w.join("many.pcap");
+    write_capture(&path, &frames).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let _ = std::fs::remove_dir_all(&w);
+    let r = judge_sender_capture(&bytes, Mode::Fcast, true).unwrap();
+    let checksum = r
+        .iter()
+        .find(|r| r.id == "rfc6968/2.1/fcast-checksum")
+        .unwrap();
+    assert_eq!(checksum.outcome, Outcome::CouldNotTest, "{checksum:#?}");
+    assert!(
+        checksum.detail.contains("track.objects.cap"),
+        "{}",
+        checksum.detail
+    );
+    // Cases about packets alone are still judged.
+    let version = r.iter().find(|r| r.id == "rfc5651/5.1/version-1").unwrap();
+    assert_eq!(version.outcome, Outcome::Pass);
+}

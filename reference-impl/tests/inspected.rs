@@ -208,3 +208,57 @@ fn the_cid_table_shows_each_carousel_instance() {
     }
     assert!(cid(&stats, false).contains("Carousel Instance Descriptors"));
 }
+
+/// A 16-bit FCAST push session, one object at a time, whose TOIs (4096 apart) wrap three times
+/// and come back for new objects of other sizes: with CIDs or without.
+fn wrapping_push_session(cid: bool, name: &str) -> Vec<u8> {
+    let mut c = config(Mode::Fcast, "nocode");
+    c.widths = FieldWidths {
+        tsi_len: 2,
+        toi_len: 2,
+    };
+    c.toi_stride = 4096;
+    c.cid = cid;
+    let mut s = Sender::new(c).unwrap();
+    let mut now = VIRTUAL_START;
+    let mut frames = Vec::new();
+    let mut previous = None;
+    for i in 0..40u64 {
+        if let Some(t) = previous.take() {
+            s.remove_object(t);
+        }
+        previous = Some(
+            s.add_object(ObjectSpec {
+                name: format!("seg-{i}.m4s"),
+                content_type: "video/mp4".into(),
+                data: SeededRng::new(i).bytes(1500 + 700 * i as usize),
+            })
+            .unwrap(),
+        );
+        s.commit(now, i == 39).unwrap();
+        frames.extend(s.drain(&mut now, 100_000));
+    }
+    let path = tmp(name);
+    rmt_reference::driver::capture::write_transmits(&path, &frames, 4000).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    bytes
+}
+
+#[test]
+fn tois_reused_for_new_objects_after_a_wrap_are_new_objects_to_the_inspector() {
+    // Before objects had incarnations, the first reused TOI gave alc.oti.changed_within_object
+    // and fcast.toi.window_exceeded (the old and new objects merged into one).
+    for cid in [true, false] {
+        let f = findings(
+            &wrapping_push_session(cid, &format!("wrap-{cid}.pcap")),
+            Mode::Fcast,
+            0,
+        );
+        let bad: Vec<_> = f
+            .iter()
+            .filter(|(_, (sev, ..))| *sev >= rmt_inspector::wire::Severity::Warning)
+            .collect();
+        assert!(bad.is_empty(), "cid={cid}: {bad:#?}");
+    }
+}

@@ -36,8 +36,15 @@ pub struct SessionStats {
     pub cci_bits: u32,
     /// TOI field width in bits of the first packet that had one, or 0.
     toi_bits: Option<usize>,
-    /// Per TOI: what its packets showed (one map, one lookup per packet).
+    /// Per TOI: what its packets showed (one map, one lookup per packet), for the TOI's current
+    /// object.
     objects: BTreeMap<u128, ObjectSeen>,
+    /// FCAST: objects whose TOI came back for a new object after it left the half-space window
+    /// (RFC 6968 §3.6): (TOI, what the old object's packets showed), for the end-of-capture
+    /// window check and the CID checks.
+    retired: Vec<(u128, ObjectSeen)>,
+    /// FCAST: the newest TOI seen, in the session's first TOI width.
+    newest_toi: Option<u128>,
     /// The WEBRC schedule, when the CCI is decoded as WEBRC (`--webrc`).
     webrc: Option<Box<WebrcSession>>,
     uses_fdt: bool,
@@ -66,6 +73,8 @@ struct ObjectSeen {
     /// Times of its first and last packet.
     first: Duration,
     last: Duration,
+    /// FCAST: its TOI fell more than half the TOI space behind the newest (RFC 6968 §3.6).
+    exited: bool,
 }
 
 /// How long after the first A=1 packets with A=1 may still carry data (RFC 5651 §5.1: "the
@@ -99,17 +108,100 @@ impl SessionStats {
         self.uses_fdt
     }
 
-    /// TOIs that carried object data (FLUTE's FDT Instances on TOI 0 excepted).
+    /// Objects that carried data (FLUTE's FDT Instances on TOI 0 excepted), each incarnation of
+    /// a reused TOI counted.
     pub fn data_tois(&self) -> usize {
         self.objects
             .keys()
             .filter(|t| **t != 0 || !self.uses_fdt)
             .count()
+            + self.retired.len()
     }
 
     /// Whether any packet had the close-object flag (B).
     pub fn close_object_seen(&self) -> bool {
-        self.objects.values().any(|o| o.close_object_seen)
+        self.objects
+            .values()
+            .chain(self.retired.iter().map(|(_, o)| o))
+            .any(|o| o.close_object_seen)
+    }
+
+    /// RFC 6968 §3.6 in an FCAST (or plain ALC) session: active TOIs occupy at most half of the
+    /// TOI space. When `toi` is the newest yet, the objects it leaves more than half the space
+    /// behind are marked as exited: they are no longer sent, and their TOI may come back for a
+    /// new object (a new incarnation). When an exited TOI comes back, it is a new object if it
+    /// is near the newest TOI (less than a quarter of the space away: the sender's counter went
+    /// round the space), or the old object was closed (B), or its EXT_FTI differs:
+    /// the old one is retired (kept for the end-of-capture window check), its EXT_FTI
+    /// forgotten, and the TOI is the newest. Otherwise (about half the space behind the
+    /// newest, the same object) the old object is still being sent:
+    /// `fcast.toi.window_exceeded` (returned as the detail to raise).
+    fn slide_toi_window(
+        &mut self,
+        toi: u128,
+        bits: usize,
+        fti: Option<(u8, &FecOti)>,
+    ) -> Option<String> {
+        if self.uses_fdt || !(16..=112).contains(&bits) || self.toi_bits != Some(bits) {
+            return None;
+        }
+        let space = 1u128 << bits;
+        let mask = space - 1;
+        let half = space >> 1;
+        if let Some(o) = self.objects.get(&toi).filter(|o| o.exited) {
+            // Near the newest on either side: a CID allocated after its objects is often sent
+            // before them.
+            let ahead = self.newest_toi.map_or(0, |n| toi.wrapping_sub(n) & mask);
+            let comes_next = ahead.min(space - ahead) < space / 4;
+            let other_oti = fti.is_some_and(|(id, oti)| {
+                self.ftis
+                    .get(&(toi, None))
+                    .is_some_and(|(first_id, first)| *first_id != id || first != oti)
+            });
+            if !comes_next && !o.close_object_seen && !other_oti {
+                return Some(format!(
+                    "TOI {toi} is still sent after newer TOIs (up to {}) moved more than half of the {bits}-bit TOI space ahead of it",
+                    self.newest_toi.unwrap_or(0)
+                ));
+            }
+            let o = self.objects.remove(&toi).expect("found above");
+            self.retired.push((toi, o));
+            self.ftis.remove(&(toi, None));
+            if self
+                .current
+                .as_ref()
+                .is_some_and(|(k, _, _)| *k == (toi, None))
+            {
+                self.current = None;
+            }
+        }
+        let newest = match self.newest_toi {
+            None => {
+                self.newest_toi = Some(toi);
+                return None;
+            }
+            Some(n) => n,
+        };
+        let ahead = toi.wrapping_sub(newest) & mask;
+        if ahead == 0 || ahead >= half {
+            return None;
+        }
+        self.newest_toi = Some(toi);
+        // The TOIs that leave the window with this step: from newest+half+1 to toi+half (cyclic),
+        // a range of the map of `ahead` values, so the work over a capture is one pass.
+        let from = (newest + half + 1) & mask;
+        let to = (toi + half) & mask;
+        let ranges = if from <= to {
+            vec![(from, to)]
+        } else {
+            vec![(from, mask), (0, to)]
+        };
+        for (a, b) in ranges {
+            for (_, o) in self.objects.range_mut(a..=b) {
+                o.exited = true;
+            }
+        }
+        None
     }
 }
 
@@ -184,6 +276,8 @@ impl SessionTracker {
                 cci_bits: 32 * (u32::from(a.lct.c) + 1),
                 toi_bits: None,
                 objects: BTreeMap::new(),
+                retired: Vec::new(),
+                newest_toi: None,
                 fcast_objects: 0,
                 cids: 0,
                 webrc: None,
@@ -273,6 +367,18 @@ impl SessionTracker {
             );
         }
         let Some(toi) = a.lct.toi else { return };
+        let fti = a.fti.as_ref().map(|x| (a.fec_encoding_id, &x.oti));
+        if let Some(detail) = s.slide_toi_window(toi, toi_bits, fti) {
+            Self::raise(
+                f,
+                s,
+                frame,
+                "fcast.toi.window_exceeded",
+                Severity::Error,
+                "RFC 6968 §3.6",
+                detail,
+            );
+        }
         let fdt_id = a.lct.extension(HET_FDT).and_then(|e| {
             if let ExtensionBody::Fdt(x) = &e.body {
                 Some(x.instance_id)
@@ -415,6 +521,7 @@ impl SessionTracker {
             close_object_seen: close_object,
             first: t,
             last: t,
+            exited: false,
         });
         seen.last = t;
         let (first_cp, b_seen) = (seen.codepoint, seen.close_object_seen);
@@ -544,7 +651,8 @@ impl SessionTracker {
                 continue;
             }
             // An object that does not even have an FCAST header's shape is plain ALC.
-            let Ok(d) = CompoundObject::parse(data) else {
+            let toi_bits = s.toi_bits.map(|b| b as u32);
+            let Ok(d) = CompoundObject::parse_in(data, toi_bits) else {
                 continue;
             };
             s.fcast_objects += 1;
@@ -601,6 +709,9 @@ impl SessionTracker {
             let Some(s) = self.sessions.get_mut(&(sender, tsi)) else {
                 continue;
             };
+            // TOIs seen: those of current objects and of retired ones (a CID lists objects
+            // that were active when it was sent).
+            let retired: BTreeSet<u128> = s.retired.iter().map(|(t, _)| *t).collect();
             let unseen: Vec<u128> = list
                 .elements
                 .iter()
@@ -612,7 +723,13 @@ impl SessionTracker {
                 })
                 .flat_map(|(a, b)| {
                     // Bounded: an interval is checked against the TOIs seen, never expanded.
-                    let seen = s.objects.range(a..=b).count() as u128;
+                    let seen = s
+                        .objects
+                        .range(a..=b)
+                        .map(|(t, _)| *t)
+                        .chain(retired.range(a..=b).copied())
+                        .collect::<BTreeSet<u128>>()
+                        .len() as u128;
                     if seen == b - a + 1 {
                         None
                     } else {
@@ -649,6 +766,7 @@ impl SessionTracker {
         let mut by_first: Vec<(Duration, Duration, u128)> = s
             .objects
             .iter()
+            .chain(s.retired.iter().map(|(t, o)| (t, o)))
             .map(|(t, o)| (o.first, o.last, *t))
             .collect();
         by_first.sort_unstable();

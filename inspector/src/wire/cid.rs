@@ -120,7 +120,18 @@ impl CidElement {
 }
 
 impl CidObjectList {
+    /// Parses an Object List on its own: a wrap of the TOI space is judged in the smallest TOI
+    /// width that holds every TOI listed. [`CidObjectList::parse_in`] takes the session's.
     pub fn parse(text: &[u8]) -> Result<Decoded<CidObjectList>, WireError> {
+        Self::parse_in(text, None)
+    }
+
+    /// Parses an Object List of a session whose TOI field is `toi_bits` wide (the LCT header's
+    /// width, RFC 5651 §5.1): a decrease in the list reads as the wrap of that TOI space.
+    pub fn parse_in(
+        text: &[u8],
+        toi_bits: Option<u32>,
+    ) -> Result<Decoded<CidObjectList>, WireError> {
         let mut f = Findings::default();
         let mut elements = Vec::new();
         let mut rest = text;
@@ -190,7 +201,7 @@ impl CidObjectList {
             };
             elements.push(el);
         }
-        Self::check_order(&elements, &mut f);
+        Self::check_order(&elements, toi_bits, &mut f);
         let object_count = Self::count(&elements);
         Ok(Decoded::new(
             CidObjectList {
@@ -201,7 +212,7 @@ impl CidObjectList {
         ))
     }
 
-    fn check_order(elements: &[CidElement], f: &mut Findings) {
+    fn check_order(elements: &[CidElement], toi_bits: Option<u32>, f: &mut Findings) {
         let mut prev_end: Option<u128> = None;
         let mut first_start: Option<u128> = None;
         let mut max_toi = 0u128;
@@ -244,10 +255,15 @@ impl CidObjectList {
             }
         }
         // A decrease is the wrap of the TOI space only if the list then spans at most half of
-        // it (RFC 6968 §3.6: active TOIs occupy half the space). The field width is not in the
-        // list: take the smallest LCT TOI width (16-bit steps) that holds every TOI listed.
+        // it (RFC 6968 §3.6: active TOIs occupy half the space). The field width is the
+        // session's when known; otherwise the smallest LCT TOI width (16-bit steps) that holds
+        // every TOI listed.
         if let (Some(i), Some(first), Some(last)) = (wrapped, first_start, prev_end) {
-            let bits = (128 - max_toi.leading_zeros()).div_ceil(16).max(1) * 16;
+            let guessed = (128 - max_toi.leading_zeros()).div_ceil(16).max(1) * 16;
+            let bits = toi_bits
+                .filter(|b| (16..=128).contains(b))
+                .unwrap_or(guessed)
+                .max(guessed);
             let space = if bits >= 128 {
                 u128::MAX
             } else {
@@ -331,6 +347,13 @@ mod tests {
     #[test]
     fn errors_give_the_offset_in_the_list() {
         let e = CidObjectList::parse(b"1,2,x").unwrap_err();
+        // A wrap judged in the session's TOI width: one 16-bit wrap, not a 32-bit one.
+        let wrap = b"65000,65535,1,7";
+        let order =
+            |d: Decoded<CidObjectList>| d.findings.iter().any(|f| f.id == "fcast.cid.order");
+        assert!(!order(CidObjectList::parse(wrap).unwrap()));
+        assert!(!order(CidObjectList::parse_in(wrap, Some(16)).unwrap()));
+        assert!(order(CidObjectList::parse_in(wrap, Some(32)).unwrap()));
         assert_eq!((e.id, e.offset), ("fcast.cid.syntax", 4));
     }
 }

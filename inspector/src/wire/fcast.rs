@@ -140,8 +140,17 @@ fn parse_metadata(text: &[u8], base: usize, f: &mut Findings) -> Vec<MetadataEnt
 }
 
 impl CompoundObject {
-    /// Decodes a Compound Object from the whole transport object.
+    /// Decodes a Compound Object from the whole transport object (a CID's wrap judged in the
+    /// smallest TOI width that holds its TOIs: [`CompoundObject::parse_in`] takes the session's).
     pub fn parse(object: &[u8]) -> Result<Decoded<CompoundObject>, WireError> {
+        Self::parse_in(object, None)
+    }
+
+    /// Decodes a Compound Object of a session whose TOI field is `toi_bits` wide.
+    pub fn parse_in(
+        object: &[u8],
+        toi_bits: Option<u32>,
+    ) -> Result<Decoded<CompoundObject>, WireError> {
         let mut f = Findings::default();
         let mut r = Reader::new(object, "fcast.truncated", RULE);
         let b0 = r.u8("version")?;
@@ -268,7 +277,7 @@ impl CompoundObject {
         obj.decode_metadata(&mut f);
         obj.check_content_length(&mut f);
         if obj.header.is_cid {
-            obj.cid = obj.decode_cid(pad_needed, &mut f);
+            obj.cid = obj.decode_cid(pad_needed, toi_bits, &mut f);
         }
         Ok(Decoded::new(obj, f.list))
     }
@@ -353,7 +362,7 @@ impl CompoundObject {
         }
     }
 
-    fn decode_cid(&self, pad: usize, f: &mut Findings) -> Option<Cid> {
+    fn decode_cid(&self, pad: usize, toi_bits: Option<u32>, f: &mut Findings) -> Option<Cid> {
         let complete = match self.header.get("Fcast-CID-Complete") {
             None | Some("0") => false,
             Some("1") => true,
@@ -420,7 +429,7 @@ impl CompoundObject {
                 return None;
             }
         };
-        match CidObjectList::parse(&text) {
+        match CidObjectList::parse_in(&text, toi_bits) {
             Ok(d) => {
                 f.extend_at(list_start, d.findings);
                 Some(Cid {

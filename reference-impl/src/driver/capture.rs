@@ -126,5 +126,29 @@ pub fn send_to_capture(
     Ok(count)
 }
 
+/// Writes datagrams to a pcap file as Ethernet/IPv4/UDP frames from `source_port` (IPv4 ones
+/// only: others are left out).
+pub fn write_transmits(
+    path: &Path,
+    transmits: &[crate::sender::Transmit],
+    source_port: u16,
+) -> std::io::Result<()> {
+    let frames = transmits
+        .iter()
+        .filter_map(|t| match (t.source, t.destination) {
+            (IpAddr::V4(s), SocketAddr::V4(d)) => Some((
+                t.at,
+                Frame::ipv4_udp(
+                    (s, source_port),
+                    (*d.ip(), d.port().max(1)),
+                    &t.payload,
+                    false,
+                ),
+            )),
+            _ => None,
+        });
+    rmt_inspector::capture::writer::write_pcap(path, frames)
+}
+
 /// A fixed start time for virtual-clock runs (2027-01-15), so captures reproduce.
 pub const VIRTUAL_START: Duration = Duration::from_secs(1_800_000_000);

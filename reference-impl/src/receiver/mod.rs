@@ -124,6 +124,10 @@ pub struct ReceiverStats {
     pub abandoned: u64,
 }
 
+/// Delivered objects whose TOI left the window that are remembered for TOI equivalences: half
+/// of a 16-bit TOI space (a CID can list no more objects than that, RFC 6968 §3.6).
+const MAX_RETIRED: usize = 32_768;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Key {
     Fdt(u32),
@@ -166,6 +170,11 @@ pub struct Receiver {
     cid: Option<fcast::FcastCid>,
     /// FCAST: the newest TOI seen and its field width in bits, for the §3.6 window.
     newest_toi: Option<(u128, u32)>,
+    /// FCAST: delivered objects whose TOI left the window (the TOI may now name a new object),
+    /// with the CIID they were delivered under: what a CID's TOI equivalence (§3.6) may still
+    /// refer to. The oldest are forgotten past [`MAX_RETIRED`].
+    retired: BTreeMap<u128, Option<u64>>,
+    retired_order: VecDeque<u128>,
     /// A deliberate bug (tests and `rmt-conform mutants` only).
     mutant: Option<ReceiverMutant>,
     closed: bool,
@@ -191,6 +200,8 @@ impl Receiver {
             fdt: FdtTable::default(),
             cid: None,
             newest_toi: None,
+            retired: BTreeMap::new(),
+            retired_order: VecDeque::new(),
             mutant: None,
             closed: false,
             complete_reported: false,
@@ -373,7 +384,8 @@ impl Receiver {
             return true;
         }
         let half = 1u128 << (bits - 1);
-        let ruled = self.cid.is_none() && !self.is(ReceiverMutant::ToisRememberedForever);
+        let forgets = !self.is(ReceiverMutant::ToisRememberedForever);
+        let ruled = self.cid.is_none() && forgets;
         if let Some((newest, width)) = self.newest_toi {
             if width != bits {
                 return true;
@@ -388,10 +400,12 @@ impl Receiver {
             }
         }
         self.newest_toi = Some((toi, bits));
+        if forgets {
+            self.retire_delivered(toi, bits);
+        }
         if !ruled {
             return true;
         }
-        self.delivered.retain(|t, _| in_window(*t, toi, bits));
         let stale: Vec<Key> = self
             .objects
             .keys()
@@ -405,6 +419,28 @@ impl Receiver {
             );
         }
         true
+    }
+
+    /// Delivered TOIs that left the window are forgotten, with or without CIDs: a packet with
+    /// such a TOI starts a new object. They are kept aside for TOI equivalences.
+    fn retire_delivered(&mut self, newest: u128, bits: u32) {
+        let gone: Vec<(u128, Option<u64>)> = self
+            .delivered
+            .iter()
+            .filter(|(t, _)| !in_window(**t, newest, bits))
+            .map(|(t, c)| (*t, *c))
+            .collect();
+        for (t, ciid) in gone {
+            self.delivered.remove(&t);
+            if self.retired.insert(t, ciid).is_none() {
+                self.retired_order.push_back(t);
+            }
+        }
+        while self.retired_order.len() > MAX_RETIRED {
+            if let Some(t) = self.retired_order.pop_front() {
+                self.retired.remove(&t);
+            }
+        }
     }
 
     fn take_symbols(&mut self, now: Now, key: Key, alc: &AlcPacket, datagram: &[u8]) {
@@ -831,7 +867,13 @@ impl Receiver {
                 first_ciid,
             } = *e
             {
-                if self.delivered.contains_key(&first_toi) {
+                // The reference tuple {TOI; CIID} of the first transmission (§3.6): a TOI
+                // delivered under a later CIID is another object that reused it. (An earlier
+                // one is the same object first received before its instance's CID arrived.)
+                let same = |c: &Option<u64>| c.is_none_or(|c| c <= first_ciid);
+                let received = self.delivered.get(&first_toi).is_some_and(same)
+                    || self.retired.get(&first_toi).is_some_and(same);
+                if received {
                     self.delivered.insert(new_toi, Some(first_ciid));
                 }
             }

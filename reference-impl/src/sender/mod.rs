@@ -302,6 +302,21 @@ impl Sender {
         Ok(toi)
     }
 
+    /// Runs the sender on a virtual clock from `*now` until it has nothing left to send (or
+    /// `max` datagrams), advancing `*now` to the last send time: the datagrams of what was
+    /// committed, for tests and generated sessions.
+    pub fn drain(&mut self, now: &mut Now, max: usize) -> Vec<Transmit> {
+        let mut out = Vec::new();
+        while out.len() < max {
+            let Some(due) = self.poll_timeout() else {
+                break;
+            };
+            *now = (*now).max(due);
+            out.extend(self.poll_transmit(*now));
+        }
+        out
+    }
+
     /// The validity of the FDT Instances made from now on (RFC 6726 §3.3 Expires).
     pub fn set_fdt_validity(&mut self, validity: Duration) {
         self.config.fdt_validity = validity;
