@@ -181,3 +181,29 @@ fn mclv3_capture() {
     assert_eq!(s.fdt_instance_ids, BTreeSet::from([0]));
     assert_eq!(s.packets_per_toi.get(&0), Some(&1), "one FDT packet");
 }
+
+/// The long-session regression captures (`vectors/captures/long/`, written by
+/// `cargo run -p rmt-reference --example regression_captures`): 16-bit FCAST push sessions whose
+/// TOIs wrap and are reused for new objects are legitimate, and raise no finding of warning
+/// severity or above (they raised `alc.oti.changed_within_object` and
+/// `fcast.toi.window_exceeded` before objects had incarnations).
+#[test]
+fn reused_tois_in_the_regression_captures_raise_no_finding() {
+    let dir = rmt_vectors::captures_dir().join("long");
+    let mut seen = 0;
+    for name in ["fcast-toi-reuse-cid.pcap", "fcast-toi-reuse-nocid.pcap"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let ctx = AlcContext {
+            fec_encoding_id: Some(0),
+            ..AlcContext::default()
+        };
+        let f = rmt_inspector::inspect::check::check_capture(&bytes, vec![3400], ctx).unwrap();
+        let bad: Vec<_> = f
+            .iter()
+            .filter(|(_, (sev, ..))| *sev >= Severity::Warning)
+            .collect();
+        assert!(bad.is_empty(), "{name}: {bad:#?}");
+        seen += 1;
+    }
+    assert_eq!(seen, 2);
+}

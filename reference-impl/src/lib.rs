@@ -12,6 +12,7 @@ pub mod receiver;
 pub mod rng;
 pub mod sdp;
 pub mod sender;
+pub mod sessions;
 pub mod sim;
 pub mod time;
 pub mod toi;

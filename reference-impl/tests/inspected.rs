@@ -209,56 +209,73 @@ fn the_cid_table_shows_each_carousel_instance() {
     assert!(cid(&stats, false).contains("Carousel Instance Descriptors"));
 }
 
-/// A 16-bit FCAST push session, one object at a time, whose TOIs (4096 apart) wrap three times
-/// and come back for new objects of other sizes: with CIDs or without.
-fn wrapping_push_session(cid: bool, name: &str) -> Vec<u8> {
-    let mut c = config(Mode::Fcast, "nocode");
-    c.widths = FieldWidths {
-        tsi_len: 2,
-        toi_len: 2,
-    };
-    c.toi_stride = 4096;
-    c.cid = cid;
-    let mut s = Sender::new(c).unwrap();
-    let mut now = VIRTUAL_START;
-    let mut frames = Vec::new();
-    let mut previous = None;
-    for i in 0..40u64 {
-        if let Some(t) = previous.take() {
-            s.remove_object(t);
-        }
-        previous = Some(
-            s.add_object(ObjectSpec {
-                name: format!("seg-{i}.m4s"),
-                content_type: "video/mp4".into(),
-                data: SeededRng::new(i).bytes(1500 + 700 * i as usize),
-            })
-            .unwrap(),
-        );
-        s.commit(now, i == 39).unwrap();
-        frames.extend(s.drain(&mut now, 100_000));
-    }
-    let path = tmp(name);
-    rmt_reference::driver::capture::write_transmits(&path, &frames, 4000).unwrap();
-    let bytes = std::fs::read(&path).unwrap();
-    std::fs::remove_file(&path).ok();
-    bytes
-}
-
 #[test]
 fn tois_reused_for_new_objects_after_a_wrap_are_new_objects_to_the_inspector() {
     // Before objects had incarnations, the first reused TOI gave alc.oti.changed_within_object
     // and fcast.toi.window_exceeded (the old and new objects merged into one).
     for cid in [true, false] {
-        let f = findings(
-            &wrapping_push_session(cid, &format!("wrap-{cid}.pcap")),
-            Mode::Fcast,
-            0,
-        );
+        let path = tmp(&format!("wrap-{cid}.pcap"));
+        rmt_reference::driver::capture::write_transmits(
+            &path,
+            &rmt_reference::sessions::wrapping_fcast_push(cid),
+            4000,
+        )
+        .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        let f = findings(&bytes, Mode::Fcast, 0);
         let bad: Vec<_> = f
             .iter()
             .filter(|(_, (sev, ..))| *sev >= rmt_inspector::wire::Severity::Warning)
             .collect();
         assert!(bad.is_empty(), "cid={cid}: {bad:#?}");
+        // The committed regression capture is this session (examples/regression_captures.rs).
+        let name = if cid { "cid" } else { "nocid" };
+        let committed = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            format!("../vectors/captures/long/fcast-toi-reuse-{name}.pcap"),
+        ))
+        .unwrap();
+        assert!(
+            committed == bytes,
+            "vectors/captures/long/fcast-toi-reuse-{name}.pcap is not current: cargo run -p rmt-reference --example regression_captures"
+        );
+    }
+}
+
+#[test]
+fn a_receiver_delivers_every_object_of_the_wrapping_sessions() {
+    use rmt_reference::receiver::{Event, Receiver, ReceiverConfig};
+    for cid in [true, false] {
+        let mut r = Receiver::new(ReceiverConfig::new(Mode::Fcast, 9));
+        for t in rmt_reference::sessions::wrapping_fcast_push(cid) {
+            r.handle(t.at, t.source, &t.payload);
+        }
+        let mut got = std::collections::BTreeMap::new();
+        while let Some(e) = r.poll_event() {
+            if let Event::Delivered(d) = e {
+                assert!(
+                    got.insert(d.name.clone(), d.data).is_none(),
+                    "{} twice",
+                    d.name
+                );
+            }
+        }
+        assert_eq!(
+            got.len() as u64,
+            rmt_reference::sessions::WRAPPING_OBJECTS,
+            "cid={cid}"
+        );
+        for (name, data) in &got {
+            let n: u64 = name
+                .trim_start_matches("seg-")
+                .trim_end_matches(".m4s")
+                .parse()
+                .unwrap();
+            assert_eq!(
+                data,
+                &SeededRng::new(n).bytes(200 + 50 * n as usize),
+                "{name}"
+            );
+        }
     }
 }
