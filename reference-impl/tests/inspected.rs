@@ -279,3 +279,45 @@ fn a_receiver_delivers_every_object_of_the_wrapping_sessions() {
         }
     }
 }
+
+#[test]
+fn the_inspector_keeps_a_bounded_toi_history_and_says_so() {
+    // 70,000 one-packet objects, 16-bit TOIs 4096 apart without CIDs: every TOI is reused
+    // about 4,400 times, more objects than the 65,536 whose history the inspector keeps.
+    let dest: SocketAddr = "233.252.0.1:3400".parse().unwrap();
+    let mut c = SenderConfig::new(Mode::Fcast, dest, 9);
+    c.widths = FieldWidths {
+        tsi_len: 2,
+        toi_len: 2,
+    };
+    c.toi_stride = 4096;
+    c.cid = false;
+    c.ext_time = false;
+    let mut s = Sender::new(c).unwrap();
+    let mut now = VIRTUAL_START;
+    let mut frames = Vec::new();
+    let mut previous = None;
+    for i in 0..70_000u32 {
+        if let Some(t) = previous.take() {
+            s.remove_object(t);
+        }
+        previous = Some(
+            s.add_object(ObjectSpec {
+                name: format!("o{i}"),
+                content_type: "a/b".into(),
+                data: i.to_be_bytes().to_vec(),
+            })
+            .unwrap(),
+        );
+        s.commit(now, i == 69_999).unwrap();
+        frames.extend(s.drain(&mut now, 10));
+    }
+    let path = tmp("history.pcap");
+    rmt_reference::driver::capture::write_transmits(&path, &frames, 4000).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    let f = findings(&bytes, Mode::Fcast, 0);
+    assert!(f.contains_key("track.toi_history.cap"), "{f:#?}");
+    assert!(!f.contains_key("fcast.toi.window_exceeded"), "{f:#?}");
+    assert!(!f.contains_key("alc.oti.changed_within_object"), "{f:#?}");
+}

@@ -2,7 +2,7 @@
 //! rules that need more than one packet to check. Each finding has a stable ID, a severity and
 //! the RFC rule, and is raised once per session and ID (with the first frame).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -42,7 +42,9 @@ pub struct SessionStats {
     /// FCAST: objects whose TOI came back for a new object after it left the half-space window
     /// (RFC 6968 §3.6): (TOI, what the old object's packets showed), for the end-of-capture
     /// window check and the CID checks.
-    retired: Vec<(u128, ObjectSeen)>,
+    retired: VecDeque<(u128, ObjectSeen)>,
+    /// Retired objects forgotten past [`MAX_RETIRED`] (said by `track.toi_history.cap`).
+    retired_evicted: u64,
     /// FCAST: the newest TOI seen, in the session's first TOI width.
     newest_toi: Option<u128>,
     /// The WEBRC schedule, when the CCI is decoded as WEBRC (`--webrc`).
@@ -76,6 +78,10 @@ struct ObjectSeen {
     /// FCAST: its TOI fell more than half the TOI space behind the newest (RFC 6968 §3.6).
     exited: bool,
 }
+
+/// Objects whose TOI was reused kept for the end-of-capture window check (memory stays flat on
+/// a session of any length: the oldest go first, and `track.toi_history.cap` says so).
+const MAX_RETIRED: usize = 65_536;
 
 /// How long after the first A=1 packets with A=1 may still carry data (RFC 5651 §5.1: "the
 /// last few seconds of packets").
@@ -116,6 +122,7 @@ impl SessionStats {
             .filter(|t| **t != 0 || !self.uses_fdt)
             .count()
             + self.retired.len()
+            + self.retired_evicted as usize
     }
 
     /// Whether any packet had the close-object flag (B).
@@ -165,7 +172,11 @@ impl SessionStats {
                 ));
             }
             let o = self.objects.remove(&toi).expect("found above");
-            self.retired.push((toi, o));
+            self.retired.push_back((toi, o));
+            if self.retired.len() > MAX_RETIRED {
+                self.retired.pop_front();
+                self.retired_evicted += 1;
+            }
             self.ftis.remove(&(toi, None));
             if self
                 .current
@@ -276,7 +287,8 @@ impl SessionTracker {
                 cci_bits: 32 * (u32::from(a.lct.c) + 1),
                 toi_bits: None,
                 objects: BTreeMap::new(),
-                retired: Vec::new(),
+                retired: VecDeque::new(),
+                retired_evicted: 0,
                 newest_toi: None,
                 fcast_objects: 0,
                 cids: 0,
@@ -808,6 +820,21 @@ impl SessionTracker {
     pub fn finish(&mut self, last_frame: u64) {
         for s in self.sessions.values_mut() {
             Self::check_toi_window(&mut self.findings, s, last_frame);
+            if s.retired_evicted > 0 {
+                let detail = format!(
+                    "the end-of-capture TOI window check covers the last {MAX_RETIRED} objects whose TOI was reused; {} older ones were forgotten (a TOI still sent out of the window is caught when it arrives, whatever its age)",
+                    s.retired_evicted
+                );
+                Self::raise(
+                    &mut self.findings,
+                    s,
+                    last_frame,
+                    "track.toi_history.cap",
+                    Severity::Info,
+                    "rmtkit limit",
+                    detail,
+                );
+            }
             let webrc = s
                 .webrc
                 .as_ref()
