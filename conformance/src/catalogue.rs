@@ -122,6 +122,15 @@ pub fn receiver_cases(scenarios: &[Scenario]) -> Vec<Case> {
         .collect()
 }
 
+/// Whether a case is one of the sanity cases (`*/sanity-*`), which say whether the receiver
+/// can be tested at all.
+pub fn is_sanity(case_id: &str) -> bool {
+    case_id
+        .rsplit('/')
+        .next()
+        .is_some_and(|s| s.starts_with("sanity"))
+}
+
 /// Receiver cases in play order: `*/sanity-first`, then the other sanity cases (one per mode),
 /// then the rest, `*/sanity-last` last.
 pub fn play_order(cases: &mut [Case]) {
@@ -130,12 +139,7 @@ pub fn play_order(cases: &mut [Case]) {
             0
         } else if c.id.ends_with("/sanity-last") {
             3
-        } else if c
-            .id
-            .rsplit('/')
-            .next()
-            .is_some_and(|s| s.starts_with("sanity"))
-        {
+        } else if is_sanity(&c.id) {
             1
         } else {
             2
@@ -180,6 +184,22 @@ mod tests {
             );
         }
         assert!(receiver_cases(&scenarios).len() >= 25);
+    }
+
+    #[test]
+    fn sanity_cases_are_recognised_by_their_last_component_and_played_first() {
+        assert!(is_sanity("rfc6726/3/sanity-first"));
+        assert!(is_sanity("rfc6968/3/sanity-fcast"));
+        assert!(!is_sanity("rfc6726/3.3/expired-fdt-not-used"));
+        let scenarios = rmt_vectors::scenario::load_scenarios().unwrap();
+        let mut cases = receiver_cases(&scenarios);
+        play_order(&mut cases);
+        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids[..2],
+            ["rfc6726/3/sanity-first", "rfc6968/3/sanity-fcast"]
+        );
+        assert_eq!(ids.last(), Some(&"rfc6726/3/sanity-last"));
     }
 
     #[test]

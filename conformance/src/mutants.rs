@@ -10,16 +10,17 @@ use std::time::Duration;
 
 use rmt_inspector::inspect::check::check_capture_content;
 use rmt_inspector::wire::alc::AlcContext;
-use rmt_reference::driver::capture::VIRTUAL_START;
+use rmt_reference::driver::capture::transmits_pcap;
 use rmt_reference::packet::FieldWidths;
 use rmt_reference::receiver::mutant::ReceiverMutant;
 use rmt_reference::rng::SeededRng;
 use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig};
+use rmt_reference::sessions::one_at_a_time;
 use rmt_vectors::scenario::Scenario;
 
 use crate::catalogue::{play_order, receiver_cases, sender_cases, Role};
 use crate::outcome::Outcome;
-use crate::runner::{run_receiver_case, write_capture, CaseResult, RunOptions};
+use crate::runner::{run_receiver_case, CaseResult, RunOptions};
 use crate::sender::judge_sender;
 
 /// A broken sender: the reference sender with one fault, in the protocol it claims to speak.
@@ -131,10 +132,10 @@ fn failing(outcome: Outcome) -> bool {
 pub fn receiver_rows(scenarios: &[Scenario], work: &Path) -> (Vec<Row>, Vec<CaseResult>) {
     let mut cases = receiver_cases(scenarios);
     play_order(&mut cases);
+    let profile = crate::sut::load("reference").expect("the bundled reference profile");
     let run = |mutant: Option<ReceiverMutant>| -> Vec<CaseResult> {
         let mut opts = RunOptions::new(1, work.join(mutant.map_or("reference", |m| m.name())));
         opts.mutant = mutant;
-        let profile = crate::sut::load("reference").expect("the bundled reference profile");
         cases
             .iter()
             .filter_map(|c| {
@@ -178,16 +179,12 @@ pub fn receiver_rows(scenarios: &[Scenario], work: &Path) -> (Vec<Row>, Vec<Case
     (rows, reference)
 }
 
-/// The capture of a reference sender session in `mode`, with `mutant`'s fault if any: FLUTE,
-/// two files over three FDT Instances; FCAST, 16-bit TOIs 4096 apart with CIDs, one object kept
-/// in every Carousel Instance and a new one per instance, 24 instances: the kept object's TOI
+/// The capture of a reference sender session in `mode`, with `mutant`'s fault if any, one
+/// object kept in every instance and a new one per instance: FLUTE, three FDT Instances; FCAST,
+/// 16-bit TOIs 4096 apart with CIDs, 24 Carousel Instances: the kept object's TOI
 /// leaves the half-space window (and is renumbered), and TOIs come back for new objects three
 /// times (which the inspector must take as new objects, not as one object changing).
-pub fn sender_capture(
-    mode: Mode,
-    mutant: Option<SenderMutant>,
-    work: &Path,
-) -> Result<Vec<u8>, String> {
+pub fn sender_capture(mode: Mode, mutant: Option<SenderMutant>) -> Result<Vec<u8>, String> {
     let mut c = SenderConfig::new(mode, "233.252.0.1:3400".parse().expect("address"), 3);
     c.rate_bps = 10_000_000;
     c.fdt_validity = Duration::from_secs(3600);
@@ -208,32 +205,10 @@ pub fn sender_capture(
         data: SeededRng::new(seed).bytes(size),
     };
     let instances = if mode == Mode::Flute { 3 } else { 24 };
-    s.add_object(spec("kept.bin".into(), 1, 3000))
-        .map_err(|e| e.to_string())?;
-    let mut now = VIRTUAL_START;
-    let mut frames = Vec::new();
-    let mut previous = None;
-    for i in 0..instances {
-        if let Some(t) = previous.take() {
-            s.remove_object(t);
-        }
-        let toi = s
-            .add_object(spec(format!("n{i}.bin"), 10 + i, 2500))
-            .map_err(|e| e.to_string())?;
-        previous = Some(toi);
-        s.commit(now, i + 1 == instances)
-            .map_err(|e| e.to_string())?;
-        frames.extend(s.drain(&mut now, 100_000));
-    }
-    std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
-    let path = work.join(format!(
-        "sender-{}.pcap",
-        mutant.map_or("reference", SenderMutant::name)
-    ));
-    write_capture(&path, &frames).map_err(|e| e.to_string())?;
-    let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_file(&path);
-    Ok(bytes)
+    let objects = (0..instances).map(|i| spec(format!("n{i}.bin"), 10 + i, 2500));
+    let keep = spec("kept.bin".into(), 1, 3000);
+    let frames = one_at_a_time(&mut s, Some(keep), objects, 100_000)?;
+    Ok(transmits_pcap(&frames, 4000))
 }
 
 /// The sender cases on one capture of `mode`, with that protocol declared or (`declared`
@@ -263,15 +238,15 @@ pub fn judge_sender_capture(
 }
 
 /// Every sender case against the reference (FLUTE and FCAST) and each sender mutant.
-pub fn sender_rows(work: &Path) -> Result<(Vec<Row>, Vec<CaseResult>), String> {
+pub fn sender_rows() -> Result<(Vec<Row>, Vec<CaseResult>), String> {
     let mut reference = Vec::new();
     for mode in [Mode::Flute, Mode::Fcast] {
-        let r = judge_sender_capture(&sender_capture(mode, None, work)?, mode, true)?;
+        let r = judge_sender_capture(&sender_capture(mode, None)?, mode, true)?;
         reference.extend(r.into_iter().filter(|r| failing(r.outcome)));
     }
     let mut rows = Vec::new();
     for m in SenderMutant::ALL {
-        let r = judge_sender_capture(&sender_capture(m.mode(), Some(m), work)?, m.mode(), true)?;
+        let r = judge_sender_capture(&sender_capture(m.mode(), Some(m))?, m.mode(), true)?;
         rows.push(Row {
             mutant: m.name().to_string(),
             role: Role::Sender,
@@ -289,7 +264,7 @@ pub fn sender_rows(work: &Path) -> Result<(Vec<Row>, Vec<CaseResult>), String> {
 /// Receiver and sender mutants together.
 pub fn matrix(scenarios: &[Scenario], work: &Path) -> Result<Matrix, String> {
     let (mut rows, mut reference_not_passing) = receiver_rows(scenarios, work);
-    let (sender, sender_reference) = sender_rows(work)?;
+    let (sender, sender_reference) = sender_rows()?;
     rows.extend(sender);
     reference_not_passing.extend(sender_reference);
     Ok(Matrix {
@@ -344,4 +319,36 @@ pub fn table(m: &Matrix) -> String {
         ]);
     }
     t.to_string()
+}
+
+/// The kill matrix as JSON (`rmt-conform mutants --format json`): the score, one row per
+/// mutant (the cases meant for it, every case that fails it, killed, killed by warnings only),
+/// and the reference's results that are not a pass.
+pub fn json(m: &Matrix) -> String {
+    let (killed, total) = m.score();
+    let rows: Vec<_> = m
+        .rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "mutant": r.mutant,
+                "role": r.role,
+                "meant_for": r.meant_for,
+                "failed_by": r
+                    .failed_by
+                    .iter()
+                    .map(|(id, o)| serde_json::json!({"id": id, "outcome": o}))
+                    .collect::<Vec<_>>(),
+                "killed": r.killed_as_meant(),
+                "warn_only": r.killed_by_warnings_only(),
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({
+        "killed": killed,
+        "mutants": total,
+        "rows": rows,
+        "reference_not_passing": m.reference_not_passing,
+    }))
+    .expect("serialisable")
 }

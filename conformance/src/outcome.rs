@@ -10,8 +10,9 @@ pub enum Outcome {
     Fail,
     /// A SHOULD or MAY requirement is not met.
     Warn,
-    /// The receiver exited with a non-zero status or a signal before the case ended (a
-    /// failure whatever the case's level; the detail names the last datagrams sent).
+    /// The receiver died of a signal, exited with a status of 126 or more, or exited non-zero
+    /// before the last datagram was sent (a failure whatever the case's level; the detail
+    /// names the last datagrams sent).
     Crash,
     /// A sender case with nothing to judge in the capture (no FDT for a FLUTE rule, no FCAST
     /// object for an FCAST rule): neither a pass nor a failure.
@@ -50,8 +51,8 @@ impl Outcome {
 }
 
 /// 0 every required case passed; 1 a conformance failure; 3 an infrastructure error (2, usage,
-/// is decided before running). A run whose sanity case failed is an infrastructure error: see
-/// [`crate::runner::run_receiver_suite`], which turns the other cases into could-not-test.
+/// is decided before running). A receiver run whose sanity case did not pass is an
+/// infrastructure error too: see [`crate::runner::suite_exit_code`].
 pub fn exit_code(outcomes: &[Outcome]) -> u8 {
     if outcomes
         .iter()

@@ -10,7 +10,7 @@ use rmt_inspector::fec::scheme::FecObject;
 use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
 use rmt_inspector::wire::lct::LctRepr;
 use rmt_reference::faults::Faults;
-use rmt_reference::packet::{symbol_offset, FieldWidths};
+use rmt_reference::packet::FieldWidths;
 use rmt_reference::rng::SeededRng;
 use rmt_reference::sender::fcast::Packaging;
 use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig, Transmit};
@@ -547,14 +547,14 @@ fn apply(
                     continue;
                 };
                 let second = a.value.payload_id.is_some_and(|p| p.sbn == 0 && p.esi == 1);
-                let at = symbol_offset(&t.payload).unwrap_or(t.payload.len());
+                let at = t.payload.len() - a.value.symbols(&t.payload).len();
                 if second && at < t.payload.len() {
                     t.payload[at] ^= 0x5A;
                     hit += 1;
                 }
             }
             if hit == 0 {
-                return Err(format!("no packet carries the first symbol of {object}"));
+                return Err(format!("no packet carries the second symbol of {object}"));
             }
         }
     }

@@ -126,6 +126,15 @@ pub fn judge_sender(
     declared: Option<Mode>,
     strict: bool,
 ) -> Vec<CaseResult> {
+    // The inspector's caps that turned something away, once for every case.
+    let capped: Vec<String> = CAP_FINDINGS
+        .iter()
+        .filter_map(|id| {
+            findings
+                .get(*id)
+                .map(|(_, _, n, frame)| format!("{id}: {n}x, first in frame {frame}"))
+        })
+        .collect();
     let explicit: std::collections::BTreeSet<&str> = crate::catalogue::sender_cases()
         .iter()
         .filter_map(|c| match &c.check {
@@ -168,10 +177,6 @@ pub fn judge_sender(
             if let (Outcome::NotApplicable, Some(why)) = (outcome, excuse) {
                 hits.push(why);
             }
-            let capped: Vec<String> = CAP_FINDINGS
-                .iter()
-                .filter_map(|id| findings.get(*id).map(|(_, _, n, frame)| format!("{id}: {n}x, first in frame {frame}")))
-                .collect();
             let outcome = if outcome == Outcome::Pass && judges_objects(&c.id) && !capped.is_empty() {
                 hits.push(format!(
                     "not judged: the inspector turned objects away ({}); what it did not track may break the rule",

@@ -2,7 +2,7 @@
 //! written for its bug, and the reference passes every case.
 
 use rmt_conformance::catalogue::{receiver_cases, sender_cases};
-use rmt_conformance::mutants::{judge_sender_capture, matrix, sender_capture};
+use rmt_conformance::mutants::{judge_sender_capture, matrix, sender_capture, SenderMutant};
 use rmt_conformance::outcome::Outcome;
 use rmt_reference::sender::Mode;
 use rmt_vectors::scenario::load_scenarios;
@@ -56,8 +56,7 @@ fn every_case_that_forbids_a_delivery_also_requires_one() {
 
 #[test]
 fn fcast_cases_on_a_flute_capture_are_not_applicable_never_pass() {
-    let w = work("na");
-    let flute = sender_capture(Mode::Flute, None, &w).unwrap();
+    let flute = sender_capture(Mode::Flute, None).unwrap();
     // Declared FLUTE, and told from the capture (it has FDT Instances and no FCAST object).
     for declared in [true, false] {
         let r = judge_sender_capture(&flute, Mode::Flute, declared).unwrap();
@@ -73,8 +72,7 @@ fn fcast_cases_on_a_flute_capture_are_not_applicable_never_pass() {
             .all(|r| r.outcome == Outcome::Pass));
     }
     // The FCAST session: the FLUTE rules have nothing to judge.
-    let fcast = sender_capture(Mode::Fcast, None, &w).unwrap();
-    let _ = std::fs::remove_dir_all(&w);
+    let fcast = sender_capture(Mode::Fcast, None).unwrap();
     let r = judge_sender_capture(&fcast, Mode::Fcast, false).unwrap();
     for c in r.iter().filter(|r| r.id.starts_with("rfc6726/")) {
         assert_eq!(c.outcome, Outcome::NotApplicable, "{c:#?}");
@@ -86,9 +84,28 @@ fn fcast_cases_on_a_flute_capture_are_not_applicable_never_pass() {
 }
 
 #[test]
+fn a_sender_declared_fcast_whose_objects_have_no_fcast_header_fails() {
+    // FLUTE objects without their FDT, judged as an FCAST sender: plain objects, no header.
+    let plain = sender_capture(Mode::Flute, Some(SenderMutant::NoFdt)).unwrap();
+    // Declared FCAST, it fails; not declared, nothing says it is FCAST: not-applicable.
+    for (declared, expected) in [(true, Outcome::Fail), (false, Outcome::NotApplicable)] {
+        let r = judge_sender_capture(&plain, Mode::Fcast, declared).unwrap();
+        let header = r
+            .iter()
+            .find(|r| r.id == "rfc6968/2.1/fcast-header")
+            .unwrap();
+        assert_eq!(header.outcome, expected, "{header:#?}");
+        if declared {
+            assert!(header
+                .detail
+                .contains("no complete object has an FCAST header"));
+        }
+    }
+}
+
+#[test]
 fn object_cases_are_could_not_test_when_the_inspector_turned_objects_away() {
-    use rmt_conformance::runner::write_capture;
-    use rmt_reference::driver::capture::VIRTUAL_START;
+    use rmt_reference::driver::capture::{transmits_pcap, VIRTUAL_START};
     use rmt_reference::sender::{ObjectSpec, Sender, SenderConfig};
     // 4,200 one-packet FCAST objects in one Carousel Instance: more than the inspector's
     // 4,096 objects in flight.
@@ -105,13 +122,7 @@ fn object_cases_are_could_not_test_when_the_inspector_turned_objects_away() {
     }
     s.commit(VIRTUAL_START, true).unwrap();
     let mut now = VIRTUAL_START;
-    let frames = s.drain(&mut now, 100_000);
-    let w = work("cap");
-    std::fs::create_dir_all(&w).unwrap();
-    let path = w.join("many.pcap");
-    write_capture(&path, &frames).unwrap();
-    let bytes = std::fs::read(&path).unwrap();
-    let _ = std::fs::remove_dir_all(&w);
+    let bytes = transmits_pcap(&s.drain(&mut now, 100_000), 4000);
     let r = judge_sender_capture(&bytes, Mode::Fcast, true).unwrap();
     let checksum = r
         .iter()

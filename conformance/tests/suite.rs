@@ -14,9 +14,10 @@ use rmt_conformance::sender::judge_sender;
 use rmt_conformance::sut::{self, Profile};
 use rmt_inspector::inspect::check::check_capture_content;
 use rmt_inspector::wire::alc::AlcContext;
-use rmt_reference::driver::capture::{send_to_capture, VIRTUAL_START};
+use rmt_reference::driver::capture::{send_to_capture, transmits_pcap, VIRTUAL_START};
 use rmt_reference::rng::SeededRng;
 use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig};
+use rmt_reference::sessions::one_at_a_time;
 use rmt_vectors::scenario::{load_scenarios, Scenario};
 
 /// The tests of this file run one at a time: cases drive receiver processes in real time, and on
@@ -292,6 +293,23 @@ fn a_receiver_that_fails_sanity_makes_the_rest_could_not_test_and_the_run_exit_3
 }
 
 #[test]
+fn a_non_zero_exit_after_the_last_datagram_is_judged_by_the_output_not_a_crash() {
+    let _serial = real_time();
+    // Exits 1 two seconds in, well after the last datagram of the case (about 0.7 s): many
+    // receivers say "not every object arrived" so. Its output folder is judged.
+    let mut late = command_profile("late-exit", "sleep 2; exit 1", 50);
+    late.receiver.as_mut().unwrap().grace_ms = 4000;
+    let r = &run_some(&late, &["rfc6726/3/sanity-first"])[0];
+    assert_eq!(r.outcome, Outcome::Fail, "{r:#?}");
+    assert!(r.detail.contains("not delivered"), "{}", r.detail);
+    // The same status before the last datagram is a crash.
+    let early = command_profile("early-exit", "exit 1", 50);
+    let r = &run_some(&early, &["rfc6726/3/sanity-first"])[0];
+    assert_eq!(r.outcome, Outcome::Crash, "{r:#?}");
+    assert!(r.detail.contains("status 1 "), "{}", r.detail);
+}
+
+#[test]
 fn a_receiver_that_crashes_fails_and_an_xfail_that_passes_is_xpass() {
     let _serial = real_time();
     let mut crash = command_profile("crash", "kill -SEGV $$", 200);
@@ -464,38 +482,14 @@ fn long_fcast_capture(ignore_window: bool) -> Vec<u8> {
     c.toi_stride = 16;
     c.rate_bps = 10_000_000;
     let mut s = Sender::new(c).unwrap();
-    let mut now = VIRTUAL_START;
-    s.add_object(ObjectSpec {
-        name: "kept".into(),
+    let spec = |name: String, byte: u8| ObjectSpec {
+        name,
         content_type: "a/b".into(),
-        data: vec![1; 10],
-    })
-    .unwrap();
-    let mut frames = Vec::new();
-    let mut previous = None;
-    for i in 0..1_100u32 {
-        if let Some(t) = previous.take() {
-            s.remove_object(t);
-        }
-        previous = Some(
-            s.add_object(ObjectSpec {
-                name: format!("n{i}"),
-                content_type: "a/b".into(),
-                data: vec![2; 10],
-            })
-            .unwrap(),
-        );
-        s.commit(now, i == 1_099).unwrap();
-        frames.extend(s.drain(&mut now, 100_000));
-    }
-    let path = std::env::temp_dir().join(format!(
-        "rmt-conform-window-{}-{ignore_window}.pcap",
-        std::process::id()
-    ));
-    rmt_conformance::runner::write_capture(&path, &frames).unwrap();
-    let b = std::fs::read(&path).unwrap();
-    std::fs::remove_file(&path).ok();
-    b
+        data: vec![byte; 10],
+    };
+    let objects = (0..1_100u32).map(|i| spec(format!("n{i}"), 2));
+    let frames = one_at_a_time(&mut s, Some(spec("kept".into(), 1)), objects, 100_000).unwrap();
+    transmits_pcap(&frames, 4000)
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! Generated sessions with a known right answer, for tests and for the regression captures
-//! (`cargo run -p rmt-reference --example regression_captures` writes them to
-//! `vectors/captures/long/`).
+//! Generated sessions with a known right answer, for tests, the conformance suite's sender
+//! mutants and the regression captures (`cargo run -p rmt-reference --example
+//! regression_captures` writes them to `vectors/captures/long/`).
 
 use std::net::SocketAddr;
 
@@ -8,6 +8,41 @@ use crate::driver::capture::VIRTUAL_START;
 use crate::packet::FieldWidths;
 use crate::rng::SeededRng;
 use crate::sender::{Mode, ObjectSpec, Sender, SenderConfig, Transmit};
+
+/// A push session one object at a time on the virtual clock from [`VIRTUAL_START`]: `keep`
+/// (if any) stays in every Carousel Instance, each of `objects` is in one instance of its own
+/// (the previous one removed), and the last instance is Complete. `Err` when the sender refuses
+/// an object or the session exceeds `max_datagrams`.
+pub fn one_at_a_time(
+    sender: &mut Sender,
+    keep: Option<ObjectSpec>,
+    objects: impl IntoIterator<Item = ObjectSpec>,
+    max_datagrams: usize,
+) -> Result<Vec<Transmit>, String> {
+    if let Some(k) = keep {
+        sender.add_object(k).map_err(|e| e.to_string())?;
+    }
+    let mut now = VIRTUAL_START;
+    let mut out = Vec::new();
+    let mut previous = None;
+    let mut objects = objects.into_iter().peekable();
+    while let Some(o) = objects.next() {
+        if let Some(t) = previous.take() {
+            sender.remove_object(t);
+        }
+        previous = Some(sender.add_object(o).map_err(|e| e.to_string())?);
+        sender
+            .commit(now, objects.peek().is_none())
+            .map_err(|e| e.to_string())?;
+        let left = max_datagrams.saturating_sub(out.len());
+        let sent = sender.drain(&mut now, left + 1);
+        if sent.len() > left {
+            return Err(format!("more than {max_datagrams} datagrams"));
+        }
+        out.extend(sent);
+    }
+    Ok(out)
+}
 
 /// Objects of [`wrapping_fcast_push`].
 pub const WRAPPING_OBJECTS: u64 = 40;
@@ -28,24 +63,10 @@ pub fn wrapping_fcast_push(cid: bool) -> Vec<Transmit> {
     c.toi_stride = 4096;
     c.cid = cid;
     let mut s = Sender::new(c).expect("a valid configuration");
-    let mut now = VIRTUAL_START;
-    let mut frames = Vec::new();
-    let mut previous = None;
-    for i in 0..WRAPPING_OBJECTS {
-        if let Some(t) = previous.take() {
-            s.remove_object(t);
-        }
-        let toi = s
-            .add_object(ObjectSpec {
-                name: format!("seg-{i}.m4s"),
-                content_type: "video/mp4".into(),
-                data: SeededRng::new(i).bytes(200 + 50 * i as usize),
-            })
-            .expect("the sender is open");
-        previous = Some(toi);
-        s.commit(now, i + 1 == WRAPPING_OBJECTS)
-            .expect("the sender is open");
-        frames.extend(s.drain(&mut now, 100_000));
-    }
-    frames
+    let objects = (0..WRAPPING_OBJECTS).map(|i| ObjectSpec {
+        name: format!("seg-{i}.m4s"),
+        content_type: "video/mp4".into(),
+        data: SeededRng::new(i).bytes(200 + 50 * i as usize),
+    });
+    one_at_a_time(&mut s, None, objects, 100_000).expect("a small session")
 }

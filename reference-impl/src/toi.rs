@@ -3,24 +3,7 @@
 //! "older" and "newer" stay unambiguous after the counter wraps. An active object that falls out
 //! of that window is re-sent under a new TOI, and the CID says which earlier {TOI; CIID} it is.
 
-/// Distance from `a` forward to `b` modulo 2^bits.
-pub fn forward_distance(a: u128, b: u128, bits: u32) -> u128 {
-    let mask = mask(bits);
-    b.wrapping_sub(a) & mask
-}
-
-fn mask(bits: u32) -> u128 {
-    if bits >= 128 {
-        u128::MAX
-    } else {
-        (1u128 << bits) - 1
-    }
-}
-
-/// Whether `toi` lies in the half of the TOI space that ends at `newest` (inclusive).
-pub fn in_window(toi: u128, newest: u128, bits: u32) -> bool {
-    forward_distance(toi, newest, bits) < (1u128 << (bits - 1))
-}
+pub use rmt_inspector::track::toi_window::{forward_distance, in_window, mask};
 
 #[derive(Debug, Clone)]
 pub struct TOIAllocator {

@@ -214,15 +214,10 @@ fn tois_reused_for_new_objects_after_a_wrap_are_new_objects_to_the_inspector() {
     // Before objects had incarnations, the first reused TOI gave alc.oti.changed_within_object
     // and fcast.toi.window_exceeded (the old and new objects merged into one).
     for cid in [true, false] {
-        let path = tmp(&format!("wrap-{cid}.pcap"));
-        rmt_reference::driver::capture::write_transmits(
-            &path,
+        let bytes = rmt_reference::driver::capture::transmits_pcap(
             &rmt_reference::sessions::wrapping_fcast_push(cid),
             4000,
-        )
-        .unwrap();
-        let bytes = std::fs::read(&path).unwrap();
-        std::fs::remove_file(&path).ok();
+        );
         let f = findings(&bytes, Mode::Fcast, 0);
         let bad: Vec<_> = f
             .iter()
@@ -294,28 +289,13 @@ fn the_inspector_keeps_a_bounded_toi_history_and_says_so() {
     c.cid = false;
     c.ext_time = false;
     let mut s = Sender::new(c).unwrap();
-    let mut now = VIRTUAL_START;
-    let mut frames = Vec::new();
-    let mut previous = None;
-    for i in 0..70_000u32 {
-        if let Some(t) = previous.take() {
-            s.remove_object(t);
-        }
-        previous = Some(
-            s.add_object(ObjectSpec {
-                name: format!("o{i}"),
-                content_type: "a/b".into(),
-                data: i.to_be_bytes().to_vec(),
-            })
-            .unwrap(),
-        );
-        s.commit(now, i == 69_999).unwrap();
-        frames.extend(s.drain(&mut now, 10));
-    }
-    let path = tmp("history.pcap");
-    rmt_reference::driver::capture::write_transmits(&path, &frames, 4000).unwrap();
-    let bytes = std::fs::read(&path).unwrap();
-    std::fs::remove_file(&path).ok();
+    let objects = (0..70_000u32).map(|i| ObjectSpec {
+        name: format!("o{i}"),
+        content_type: "a/b".into(),
+        data: i.to_be_bytes().to_vec(),
+    });
+    let frames = rmt_reference::sessions::one_at_a_time(&mut s, None, objects, 200_000).unwrap();
+    let bytes = rmt_reference::driver::capture::transmits_pcap(&frames, 4000);
     let f = findings(&bytes, Mode::Fcast, 0);
     assert!(f.contains_key("track.toi_history.cap"), "{f:#?}");
     assert!(!f.contains_key("fcast.toi.window_exceeded"), "{f:#?}");

@@ -132,4 +132,19 @@ fn a_second_sender_with_the_same_tsi_is_not_merged() {
     assert_eq!(delivered(&run, 0).len(), 1);
     assert_eq!(delivered(&run, 0)[0].2, sp.data);
     assert!(r.stats().foreign > 0);
+    // The second sender's copies are valid packets with other symbols (FEC Payload ID kept): a
+    // receiver that ignores the sender address takes them, none is malformed.
+    let mut cfg = SenderConfig::new(Mode::Fcast, dest(), 7);
+    cfg.faults.second_sender = Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 9)));
+    let mut s = Sender::new(cfg).unwrap();
+    s.add_object(sp.clone()).unwrap();
+    s.commit(START, true).unwrap();
+    let mut rc = ReceiverConfig::new(Mode::Fcast, 7);
+    rc.source = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let mut merging = Receiver::new(rc);
+    merging.mutate(rmt_reference::receiver::mutant::ReceiverMutant::SourceIgnored);
+    let run = SimNetwork::default().run(&mut s, &mut [&mut merging], START, false, |_, _| true);
+    let _ = run;
+    assert_eq!(merging.stats().malformed, 0, "{:?}", merging.stats());
+    assert_eq!(merging.stats().foreign, 0, "{:?}", merging.stats());
 }

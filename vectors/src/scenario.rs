@@ -176,8 +176,9 @@ pub enum Edit {
     /// As `foreign_tsi`, but the other session has the same TSI and another sender address
     /// (RFC 5651 §5.1: a session is (sender address, TSI)).
     SecondSender { source: String },
-    /// Shuffles the packets within consecutive runs of `window` packets (seeded): objects sent
-    /// one after another interleave, as they do on a carousel that wraps its TOIs.
+    /// Shuffles the packets within consecutive runs of `window` packets (seeded; packets with
+    /// the close-session flag stay in place): objects sent one after another interleave, as
+    /// they do on a carousel that wraps its TOIs.
     Interleave { window: usize, seed: u64 },
     /// Flips one byte of the second source symbol (SBN 0, ESI 1) of `object` in every packet
     /// that carries it: the FEC cannot see it, the object's digest (Content-MD5 in FLUTE,

@@ -385,31 +385,7 @@ fn main() -> ExitCode {
                         println!("reference: {} {} ({})", r.id, r.outcome.as_str(), r.detail);
                     }
                 }
-                Format::Json => {
-                    let rows: Vec<_> = m
-                        .rows
-                        .iter()
-                        .map(|r| {
-                            serde_json::json!({
-                                "mutant": r.mutant,
-                                "role": r.role,
-                                "meant_for": r.meant_for,
-                                "failed_by": r.failed_by.iter().map(|(id, o)| serde_json::json!({"id": id, "outcome": o})).collect::<Vec<_>>(),
-                                "killed": r.killed_as_meant(),
-                            })
-                        })
-                        .collect();
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&serde_json::json!({
-                            "killed": killed,
-                            "mutants": total,
-                            "rows": rows,
-                            "reference_not_passing": m.reference_not_passing,
-                        }))
-                        .expect("serialisable")
-                    );
-                }
+                Format::Json => println!("{}", rmt_conformance::mutants::json(&m)),
             }
             if killed == total && m.reference_not_passing.is_empty() {
                 ExitCode::SUCCESS

@@ -79,10 +79,18 @@ pub fn write_pcap(
     path: &std::path::Path,
     frames: impl IntoIterator<Item = (std::time::Duration, Vec<u8>)>,
 ) -> std::io::Result<()> {
-    use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
     let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    write_pcap_to(file, frames)?.flush()
+}
+
+/// [`write_pcap`] to any writer (a `Vec<u8>` for a capture held in memory); returns it.
+pub fn write_pcap_to<W: Write>(
+    out: W,
+    frames: impl IntoIterator<Item = (std::time::Duration, Vec<u8>)>,
+) -> std::io::Result<W> {
+    use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
     let mut w = PcapWriter::with_header(
-        file,
+        out,
         PcapHeader {
             datalink: DataLink::ETHERNET,
             ..Default::default()
@@ -93,5 +101,5 @@ pub fn write_pcap(
         w.write_packet(&PcapPacket::new(t, f.len() as u32, &f))
             .map_err(std::io::Error::other)?;
     }
-    w.into_writer().flush()
+    Ok(w.into_writer())
 }

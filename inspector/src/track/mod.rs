@@ -5,4 +5,5 @@ pub mod assembler;
 pub mod export;
 pub mod object;
 pub mod session;
+pub mod toi_window;
 pub mod webrc;

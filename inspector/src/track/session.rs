@@ -17,6 +17,7 @@ use crate::wire::fdt::{expires_to_ntp_seconds, FdtFile, FdtInstance};
 
 /// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
 const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+use crate::track::toi_window;
 use crate::wire::finding::{Finding, Severity};
 use crate::wire::lct::{ExtensionBody, HET_FDT};
 
@@ -47,6 +48,12 @@ pub struct SessionStats {
     retired_evicted: u64,
     /// FCAST: the newest TOI seen, in the session's first TOI width.
     newest_toi: Option<u128>,
+    /// The TOI of the previous packet: packets come in long runs of one object, and a run
+    /// changes nothing in the window after its first packet.
+    window_toi: Option<u128>,
+    /// Objects marked exited and not yet retired: none (the usual case) spares the lookup of
+    /// each packet's object.
+    exited: usize,
     /// The WEBRC schedule, when the CCI is decoded as WEBRC (`--webrc`).
     webrc: Option<Box<WebrcSession>>,
     uses_fdt: bool,
@@ -149,16 +156,24 @@ impl SessionStats {
         bits: usize,
         fti: Option<(u8, &FecOti)>,
     ) -> Option<String> {
-        if self.uses_fdt || !(16..=112).contains(&bits) || self.toi_bits != Some(bits) {
+        if self.uses_fdt
+            || !(16..=112).contains(&bits)
+            || self.toi_bits != Some(bits)
+            || self.window_toi.replace(toi) == Some(toi)
+        {
             return None;
         }
+        let bits = bits as u32;
         let space = 1u128 << bits;
-        let mask = space - 1;
-        let half = space >> 1;
-        if let Some(o) = self.objects.get(&toi).filter(|o| o.exited) {
+        let came_back = (self.exited > 0)
+            .then(|| self.objects.get(&toi).filter(|o| o.exited))
+            .flatten();
+        if let Some(o) = came_back {
             // Near the newest on either side: a CID allocated after its objects is often sent
             // before them.
-            let ahead = self.newest_toi.map_or(0, |n| toi.wrapping_sub(n) & mask);
+            let ahead = self
+                .newest_toi
+                .map_or(0, |n| toi_window::forward_distance(n, toi, bits));
             let comes_next = ahead.min(space - ahead) < space / 4;
             let other_oti = fti.is_some_and(|(id, oti)| {
                 self.ftis
@@ -172,6 +187,7 @@ impl SessionStats {
                 ));
             }
             let o = self.objects.remove(&toi).expect("found above");
+            self.exited -= 1;
             self.retired.push_back((toi, o));
             if self.retired.len() > MAX_RETIRED {
                 self.retired.pop_front();
@@ -193,22 +209,14 @@ impl SessionStats {
             }
             Some(n) => n,
         };
-        let ahead = toi.wrapping_sub(newest) & mask;
-        if ahead == 0 || ahead >= half {
+        if !toi_window::is_newer(toi, newest, bits) {
             return None;
         }
         self.newest_toi = Some(toi);
-        // The TOIs that leave the window with this step: from newest+half+1 to toi+half (cyclic),
-        // a range of the map of `ahead` values, so the work over a capture is one pass.
-        let from = (newest + half + 1) & mask;
-        let to = (toi + half) & mask;
-        let ranges = if from <= to {
-            vec![(from, to)]
-        } else {
-            vec![(from, mask), (0, to)]
-        };
-        for (a, b) in ranges {
+        // Only the TOIs that leave the window with this step: one pass over a capture.
+        for (a, b) in toi_window::out_of_window(toi, Some(newest), bits) {
             for (_, o) in self.objects.range_mut(a..=b) {
+                self.exited += usize::from(!o.exited);
                 o.exited = true;
             }
         }
@@ -290,6 +298,8 @@ impl SessionTracker {
                 retired: VecDeque::new(),
                 retired_evicted: 0,
                 newest_toi: None,
+                window_toi: None,
+                exited: 0,
                 fcast_objects: 0,
                 cids: 0,
                 webrc: None,
@@ -717,13 +727,16 @@ impl SessionTracker {
             .into_iter()
             .map(|(a, b, c, _, l)| (a, b, c, l))
             .collect();
+        // TOIs seen: those of current objects and of retired ones (a CID lists objects that
+        // were active when it was sent); the retired ones as a set, once per session.
+        let mut retired_tois: BTreeMap<(IpAddr, u64), BTreeSet<u128>> = BTreeMap::new();
         for (sender, tsi, frame, list) in cids {
             let Some(s) = self.sessions.get_mut(&(sender, tsi)) else {
                 continue;
             };
-            // TOIs seen: those of current objects and of retired ones (a CID lists objects
-            // that were active when it was sent).
-            let retired: BTreeSet<u128> = s.retired.iter().map(|(t, _)| *t).collect();
+            let retired = retired_tois
+                .entry((sender, tsi))
+                .or_insert_with(|| s.retired.iter().map(|(t, _)| *t).collect());
             let unseen: Vec<u128> = list
                 .elements
                 .iter()

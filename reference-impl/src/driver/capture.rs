@@ -126,16 +126,15 @@ pub fn send_to_capture(
     Ok(count)
 }
 
-/// Writes datagrams to a pcap file as Ethernet/IPv4/UDP frames from `source_port` (IPv4 ones
-/// only: others are left out).
-pub fn write_transmits(
-    path: &Path,
+/// Datagrams as Ethernet/IPv4/UDP frames from `source_port` (IPv4 ones only: others are left
+/// out), with their send times.
+fn transmit_frames(
     transmits: &[crate::sender::Transmit],
     source_port: u16,
-) -> std::io::Result<()> {
-    let frames = transmits
+) -> impl Iterator<Item = (Duration, Vec<u8>)> + '_ {
+    transmits
         .iter()
-        .filter_map(|t| match (t.source, t.destination) {
+        .filter_map(move |t| match (t.source, t.destination) {
             (IpAddr::V4(s), SocketAddr::V4(d)) => Some((
                 t.at,
                 Frame::ipv4_udp(
@@ -146,8 +145,26 @@ pub fn write_transmits(
                 ),
             )),
             _ => None,
-        });
-    rmt_inspector::capture::writer::write_pcap(path, frames)
+        })
+}
+
+/// Writes datagrams to a pcap file (see [`transmits_pcap`]).
+pub fn write_transmits(
+    path: &Path,
+    transmits: &[crate::sender::Transmit],
+    source_port: u16,
+) -> std::io::Result<()> {
+    rmt_inspector::capture::writer::write_pcap(path, transmit_frames(transmits, source_port))
+}
+
+/// Datagrams as a classic pcap capture held in memory: Ethernet/IPv4/UDP frames from
+/// `source_port` (IPv4 ones only).
+pub fn transmits_pcap(transmits: &[crate::sender::Transmit], source_port: u16) -> Vec<u8> {
+    rmt_inspector::capture::writer::write_pcap_to(
+        Vec::new(),
+        transmit_frames(transmits, source_port),
+    )
+    .expect("writing to a Vec")
 }
 
 /// A fixed start time for virtual-clock runs (2027-01-15), so captures reproduce.

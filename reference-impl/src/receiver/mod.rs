@@ -30,10 +30,10 @@ use rmt_inspector::wire::Severity;
 
 use crate::sender::Mode;
 use crate::time::Now;
-use crate::toi::{forward_distance, in_window};
 use fcast::Unpacked;
 use flute::{FdtOutcome, FdtTable};
 use mutant::ReceiverMutant;
+use rmt_inspector::track::toi_window::{in_window, is_newer, out_of_window};
 
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {
@@ -383,34 +383,30 @@ impl Receiver {
         if !(16..=112).contains(&bits) {
             return true;
         }
-        let half = 1u128 << (bits - 1);
         let forgets = !self.is(ReceiverMutant::ToisRememberedForever);
         let ruled = self.cid.is_none() && forgets;
         if let Some((newest, width)) = self.newest_toi {
             if width != bits {
                 return true;
             }
-            let ahead = forward_distance(newest, toi, bits);
-            if ahead == 0 {
-                return true;
-            }
-            if ahead >= half {
-                // Behind the newest: inside the window, or an object no longer sent.
+            if !is_newer(toi, newest, bits) {
+                // The newest, or behind it: inside the window, or an object no longer sent.
                 return !ruled || in_window(toi, newest, bits);
             }
         }
         self.newest_toi = Some((toi, bits));
+        // What is out of the window now, as key ranges: a few lookups, not a scan per step.
+        let out = out_of_window(toi, None, bits);
         if forgets {
-            self.retire_delivered(toi, bits);
+            self.retire_delivered(&out);
         }
         if !ruled {
             return true;
         }
-        let stale: Vec<Key> = self
-            .objects
-            .keys()
-            .filter(|k| matches!(k, Key::Object(t) if !in_window(*t, toi, bits)))
-            .copied()
+        let stale: Vec<Key> = out
+            .iter()
+            .flat_map(|(a, b)| self.objects.range(Key::Object(*a)..=Key::Object(*b)))
+            .map(|(k, _)| *k)
             .collect();
         for key in stale {
             self.drop_object(
@@ -421,13 +417,13 @@ impl Receiver {
         true
     }
 
-    /// Delivered TOIs that left the window are forgotten, with or without CIDs: a packet with
-    /// such a TOI starts a new object. They are kept aside for TOI equivalences.
-    fn retire_delivered(&mut self, newest: u128, bits: u32) {
-        let gone: Vec<(u128, Option<u64>)> = self
-            .delivered
+    /// Delivered TOIs that left the window (in the ranges `out`) are forgotten, with or
+    /// without CIDs: a packet with such a TOI starts a new object. They are kept aside for TOI
+    /// equivalences.
+    fn retire_delivered(&mut self, out: &[(u128, u128)]) {
+        let gone: Vec<(u128, Option<u64>)> = out
             .iter()
-            .filter(|(t, _)| !in_window(**t, newest, bits))
+            .flat_map(|(a, b)| self.delivered.range(*a..=*b))
             .map(|(t, c)| (*t, *c))
             .collect();
         for (t, ciid) in gone {

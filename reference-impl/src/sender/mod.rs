@@ -640,9 +640,9 @@ impl Sender {
         if let Some(other) = f.second_sender {
             let mut copy = t.clone();
             copy.source = other;
-            // Same headers and FEC Payload ID, other content: the symbols are inverted, so a
-            // receiver that merges the two senders builds wrong objects (rather than dropping
-            // the copies as malformed).
+            // Same headers and FEC Payload ID, other content: the symbols are inverted, so the
+            // copies are valid packets that a receiver merging the two senders takes (rather
+            // than dropping them as malformed).
             // A packet that does not parse (a fault of its own) keeps its headers only.
             let start = crate::packet::symbol_offset(&copy.payload)
                 .or_else(|| {
