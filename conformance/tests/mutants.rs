@@ -103,26 +103,84 @@ fn a_sender_declared_fcast_whose_objects_have_no_fcast_header_fails() {
     }
 }
 
-#[test]
-fn object_cases_are_could_not_test_when_the_inspector_turned_objects_away() {
-    use rmt_reference::driver::capture::{transmits_pcap, VIRTUAL_START};
+/// An FCAST push session of `n` objects in one Carousel Instance (no CID,
+/// no EXT_TIME: the LCT header is 16 bytes and the TOI its last 4), `size` bytes each, object
+/// `i` starting with `object {i:05}`.
+fn many_objects(n: u32, size: usize) -> Vec<rmt_reference::sender::Transmit> {
+    use rmt_reference::driver::capture::VIRTUAL_START;
     use rmt_reference::sender::{ObjectSpec, Sender, SenderConfig};
-    // 4,200 one-packet FCAST objects in one Carousel Instance: more than the inspector's
-    // 4,096 objects in flight.
     let mut c = SenderConfig::new(Mode::Fcast, "233.252.0.1:3400".parse().unwrap(), 3);
     c.ext_time = false;
+    c.cid = false;
     let mut s = Sender::new(c).unwrap();
-    for i in 0..4_200u32 {
+    for i in 0..n {
+        let mut data = format!("object {i:05}").into_bytes();
+        data.resize(size, b'.');
         s.add_object(ObjectSpec {
             name: format!("o{i}"),
             content_type: "a/b".into(),
-            data: vec![i as u8; 20],
+            data,
         })
         .unwrap();
     }
     s.commit(VIRTUAL_START, true).unwrap();
     let mut now = VIRTUAL_START;
-    let bytes = transmits_pcap(&s.drain(&mut now, 100_000), 4000);
+    s.drain(&mut now, 1_000_000)
+}
+
+#[test]
+fn a_bad_checksum_late_in_a_long_session_is_caught() {
+    // Before objects left the assembler when complete, the 4,097th object and all after it
+    // were turned away (track.objects.cap) and this checksum was never checked.
+    use rmt_reference::driver::capture::transmits_pcap;
+    let mut sent = many_objects(6_000, 40);
+    let bad = sent
+        .iter_mut()
+        .find(|t| t.payload.windows(12).any(|w| w == b"object 05000"))
+        .unwrap();
+    // The checksum covers the header at least (RFC 6968 §3.1, G): change its Content-Type.
+    let at = bad.payload.windows(3).position(|w| w == b"a/b").unwrap();
+    bad.payload[at + 2] = b'c';
+    let r = judge_sender_capture(&transmits_pcap(&sent, 4000), Mode::Fcast, true).unwrap();
+    let checksum = r
+        .iter()
+        .find(|r| r.id == "rfc6968/2.1/fcast-checksum")
+        .unwrap();
+    assert_eq!(checksum.outcome, Outcome::Fail, "{checksum:#?}");
+    // The same session unharmed passes, every object judged.
+    let good = many_objects(6_000, 40);
+    let r = judge_sender_capture(&transmits_pcap(&good, 4000), Mode::Fcast, true).unwrap();
+    let checksum = r
+        .iter()
+        .find(|r| r.id == "rfc6968/2.1/fcast-checksum")
+        .unwrap();
+    assert_eq!(checksum.outcome, Outcome::Pass, "{checksum:#?}");
+}
+
+#[test]
+fn object_cases_are_could_not_test_when_the_inspector_turned_objects_away() {
+    use rmt_reference::driver::capture::transmits_pcap;
+    // 4,200 objects of several packets each, sent interleaved (every object's first packet,
+    // then every second packet, ...): more than the inspector's 4,096 objects in flight at
+    // once, so the oldest are abandoned unfinished and the object cases cannot be judged.
+    let sent = many_objects(4_200, 3_000);
+    let toi = |t: &rmt_reference::sender::Transmit| t.payload[12..16].to_vec();
+    let mut nth = std::collections::HashMap::new();
+    let mut keyed: Vec<(u32, rmt_reference::sender::Transmit)> = sent
+        .into_iter()
+        .map(|t| {
+            let n = nth.entry(toi(&t)).or_insert(0u32);
+            *n += 1;
+            (*n, t)
+        })
+        .collect();
+    assert!(
+        keyed.iter().any(|(n, _)| *n > 1),
+        "objects of several packets"
+    );
+    keyed.sort_by_key(|(n, _)| *n);
+    let interleaved: Vec<_> = keyed.into_iter().map(|(_, t)| t).collect();
+    let bytes = transmits_pcap(&interleaved, 4000);
     let r = judge_sender_capture(&bytes, Mode::Fcast, true).unwrap();
     let checksum = r
         .iter()

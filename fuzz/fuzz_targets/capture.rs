@@ -6,15 +6,14 @@ use rmt_inspector::capture::reader::Packets;
 use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
 use rmt_inspector::inspect::output::append_json_line;
 use std::time::Duration;
-use rmt_inspector::track::assembler::{Assembler, AssemblerConfig};
-use rmt_inspector::track::session::SessionTracker;
+use rmt_inspector::inspect::pipeline::Pipeline;
+use rmt_inspector::track::assembler::AssemblerConfig;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(packets) = Packets::new(data) else { return };
     let mut flows = FlowSelector::default();
-    let mut sessions = SessionTracker::default();
     // Small caps: the fuzzer must not be able to make the assembler hold more.
-    let mut assembler = Assembler::new(AssemblerConfig { max_objects: 16, max_buffered_bytes: 1 << 20, max_object_bytes: 1 << 20, max_inflated: 1 << 16, all_objects: true });
+    let mut pipeline = Pipeline::new(AssemblerConfig { max_objects: 16, max_buffered_bytes: 1 << 20, max_object_bytes: 1 << 20, max_inflated: 1 << 16, max_done: 64, partial: true, ..AssemblerConfig::default() });
     let mut line = Vec::new();
     for p in packets.take(1000) {
         let Ok(raw) = p else { break };
@@ -24,12 +23,10 @@ fuzz_target!(|data: &[u8]| {
         if let Err(e) = serde_json::from_slice::<serde_json::Value>(&line) {
             panic!("-T json wrote invalid JSON ({e}): {}", String::from_utf8_lossy(&line));
         }
-        sessions.push(&d);
-        if let (Some(a), Some(flow)) = (&d.alc, d.flow) {
-            assembler.push(raw.frame, flow.src, a, d.symbols());
-        }
-        assert!(assembler.buffered_bytes() <= 1 << 20, "the buffer cap holds");
+        pipeline.push(&d).expect("nothing to export");
+        assert!(pipeline.assembler.buffered_bytes() <= 1 << 20, "the buffer cap holds");
+        assert!(pipeline.assembler.in_flight() <= 16, "the object cap holds");
     }
-    sessions.finish(0);
-    let _ = assembler.reports();
+    pipeline.finish().expect("nothing to export");
+    assert_eq!(pipeline.assembler.buffered_bytes(), 0, "every object left at the end");
 });

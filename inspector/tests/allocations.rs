@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use rmt_inspector::capture::reader::RawPacket;
 use rmt_inspector::inspect::dissect::{dissect_into, Dissected, FlowSelector};
-use rmt_inspector::track::assembler::{Assembler, AssemblerConfig};
-use rmt_inspector::track::session::SessionTracker;
+use rmt_inspector::inspect::pipeline::Pipeline;
+use rmt_inspector::track::assembler::AssemblerConfig;
 use rmt_inspector::wire::alc::AlcContext;
 use rmt_inspector::wire::frame::Frame;
 use rmt_inspector::wire::link::LinkType;
@@ -65,9 +65,8 @@ fn frames(n: u32) -> Vec<Vec<u8>> {
 /// Allocations made while `n` packets go through the hot path.
 fn allocations_for(packets: &[Vec<u8>]) -> u64 {
     let mut flows = FlowSelector::new(Vec::new(), AlcContext::default());
-    let mut sessions = SessionTracker::default();
     // As `rmt-inspect -q -z sessions` runs it: FDT instances only.
-    let mut assembler = Assembler::new(AssemblerConfig {
+    let mut pipeline = Pipeline::new(AssemblerConfig {
         all_objects: false,
         ..AssemblerConfig::default()
     });
@@ -86,10 +85,7 @@ fn allocations_for(packets: &[Vec<u8>]) -> u64 {
         let d = &mut slot[0];
         dissect_into(d, &mut flows);
         assert!(d.alc.is_some() && d.error.is_none());
-        sessions.push(d);
-        if let (Some(a), Some(flow)) = (&d.alc, d.flow) {
-            assembler.push(d.raw.frame, flow.src, a, d.symbols());
-        }
+        pipeline.push(d).expect("nothing to export");
     }
     ALLOCATIONS.load(Ordering::Relaxed) - before
 }

@@ -187,13 +187,7 @@ fn the_cid_table_shows_each_carousel_instance() {
         },
     )
     .unwrap();
-    let reports = t.assembler.reports();
-    let stats = Stats {
-        sessions: &t.sessions,
-        assembler: &t.assembler,
-        objects: &reports,
-        findings: &t.findings,
-    };
+    let stats = Stats::of(&t);
     let lines: Vec<serde_json::Value> = cid(&stats, true)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -8,4 +8,5 @@ pub mod filter;
 pub mod json;
 mod json_line;
 pub mod output;
+pub mod pipeline;
 pub mod stats;

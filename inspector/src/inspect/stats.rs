@@ -8,29 +8,34 @@ use std::time::Duration;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use serde_json::json;
 
-use crate::track::assembler::{Assembler, ObjectReport};
+use crate::inspect::pipeline::Pipeline;
+use crate::track::object_log::{ObjectLog, ObjectRecord};
 use crate::track::session::SessionTracker;
-use crate::wire::fcast::CompoundObject;
-use crate::wire::fdt::expires_to_ntp_seconds;
+use crate::wire::fdt::{expires_to_ntp_seconds, ntp_seconds};
 use crate::wire::{Finding, Severity};
 
-/// Seconds between the NTP epoch (1900) and the Unix epoch (1970).
-pub const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+/// Findings by ID: severity, RFC rule, count, first frame.
+pub type FindingCounts = BTreeMap<&'static str, (Severity, &'static str, u64, u64)>;
 
 pub struct Stats<'a> {
     pub sessions: &'a SessionTracker,
-    pub assembler: &'a Assembler,
-    pub objects: &'a [ObjectReport],
-    /// Findings by ID: severity, RFC rule, count, first frame.
-    pub findings: &'a BTreeMap<&'static str, (Severity, &'static str, u64, u64)>,
+    pub log: &'a ObjectLog,
+    pub findings: &'a FindingCounts,
+}
+
+impl<'a> Stats<'a> {
+    /// What a finished pipeline shows.
+    pub fn of(p: &'a Pipeline) -> Self {
+        Stats {
+            sessions: &p.sessions,
+            log: &p.objects,
+            findings: &p.findings,
+        }
+    }
 }
 
 /// Adds a finding raised in `frame` to the per-ID counts.
-pub fn count_finding(
-    agg: &mut BTreeMap<&'static str, (Severity, &'static str, u64, u64)>,
-    frame: u64,
-    f: &Finding,
-) {
+pub fn count_finding(agg: &mut FindingCounts, frame: u64, f: &Finding) {
     let e = agg.entry(f.id).or_insert((f.severity, f.rule, 0, frame));
     e.2 += 1;
     e.3 = e.3.min(frame);
@@ -119,6 +124,7 @@ pub fn objects(stats: &Stats, json: bool) -> String {
         "session",
         "TSI",
         "TOI",
+        "incarnation",
         "Content-Location",
         "FEC",
         "length",
@@ -127,25 +133,27 @@ pub fn objects(stats: &Stats, json: bool) -> String {
         "missing bytes",
         "close-object",
     ]);
-    for r in stats.objects.iter().filter(|r| r.key.toi != 0) {
+    // In the order objects first appeared (they leave the assembler as they complete).
+    let mut rows: Vec<&ObjectRecord> = stats
+        .log
+        .records
+        .iter()
+        .filter(|r| r.key.fdt_instance.is_none())
+        .collect();
+    rows.sort_by_key(|r| r.first_frame);
+    for r in rows {
         let uid = session_uid(stats, r.key.sender, r.key.tsi);
-        let (location, fcast) = describe(r);
-        let recoverable = r.data.is_some();
-        let missing = match (&r.data, &r.partial, r.transfer_length) {
-            (Some(_), _, _) => 0,
-            (None, Some((_, m)), _) => *m,
-            (None, None, Some(l)) => l,
-            _ => 0,
-        };
+        let fcast = r.description();
         if json {
-            out.push_str(&json!({"log": "objects", "session": uid, "sender": r.key.sender.to_string(), "tsi": r.key.tsi, "toi": r.key.toi.to_string(), "content_location": location, "fec_encoding_id": r.encoding_id, "transfer_length": r.transfer_length, "symbols_received": r.symbols_received, "symbols_needed": r.symbols_needed, "recoverable": recoverable, "missing_bytes": missing, "close_object": r.close_object, "blocks": r.per_block.iter().map(|(sbn, got, k)| json!({"sbn": sbn, "received": got, "needed": k})).collect::<Vec<_>>(), "error": r.error, "fcast": fcast}).to_string());
+            out.push_str(&json!({"log": "objects", "session": uid, "sender": r.key.sender.to_string(), "tsi": r.key.tsi, "toi": r.key.toi.to_string(), "incarnation": r.key.incarnation, "content_location": r.content_location, "fec_encoding_id": r.encoding_id, "transfer_length": r.transfer_length, "symbols_received": r.symbols_received, "symbols_needed": r.symbols_needed, "recoverable": r.recoverable, "missing_bytes": r.missing_bytes, "close_object": r.close_object, "blocks": r.per_block.iter().map(|(sbn, got, k)| json!({"sbn": sbn, "received": got, "needed": k})).collect::<Vec<_>>(), "error": r.error, "fcast": fcast}).to_string());
             out.push('\n');
         } else {
             t.add_row(vec![
                 uid,
                 r.key.tsi.to_string(),
                 r.key.toi.to_string(),
-                match (&location, &fcast) {
+                r.key.incarnation.to_string(),
+                match (&r.content_location, &fcast) {
                     (Some(l), _) => l.clone(),
                     (None, Some(f)) => f.clone(),
                     (None, None) => "-".into(),
@@ -153,12 +161,12 @@ pub fn objects(stats: &Stats, json: bool) -> String {
                 r.encoding_id.map_or("-".into(), |e| e.to_string()),
                 r.transfer_length.map_or("-".into(), |l| l.to_string()),
                 format!("{}/{}", r.symbols_received, r.symbols_needed),
-                if recoverable {
+                if r.recoverable {
                     "yes".into()
                 } else {
                     r.error.clone().map_or("no".into(), |e| format!("no: {e}"))
                 },
-                missing.to_string(),
+                r.missing_bytes.to_string(),
                 if r.close_object {
                     "yes".into()
                 } else {
@@ -167,40 +175,22 @@ pub fn objects(stats: &Stats, json: bool) -> String {
             ]);
         }
     }
-    if !json {
-        out = format!("Objects\n{t}\n");
+    let log = stats.log;
+    if json {
+        out.push_str(&json!({"log": "objects_total", "objects": log.objects, "recoverable": log.recoverable, "listed": log.objects - log.forgotten.min(log.objects)}).to_string());
+        out.push('\n');
+    } else {
+        let earlier = if log.forgotten > 0 {
+            format!(", the last {} listed", log.records.len())
+        } else {
+            String::new()
+        };
+        out = format!(
+            "Objects\n{t}\n{} objects, {} recoverable{earlier}\n",
+            log.objects, log.recoverable
+        );
     }
     out
-}
-
-/// Content-Location from the FDT, or else from the FCAST metadata of a rebuilt compound object;
-/// and for a CID (RFC 6968 §2.2), its carousel instance: CIID, Complete and objects listed.
-fn describe(r: &ObjectReport) -> (Option<String>, Option<String>) {
-    if let Some(f) = &r.fdt_file {
-        return (Some(f.content_location.clone()), None);
-    }
-    let Some(data) = &r.data else {
-        return (None, None);
-    };
-    let Ok(d) = CompoundObject::parse(data) else {
-        return (None, None);
-    };
-    let obj = d.value;
-    if obj.header.version != 0 || obj.computed_checksum != obj.header.checksum {
-        return (None, None);
-    }
-    match &obj.cid {
-        Some(cid) => (
-            None,
-            Some(format!(
-                "FCAST CID {}, {}complete, {} objects",
-                cid.ciid.map_or("-".into(), |c| c.to_string()),
-                if cid.complete { "" } else { "not " },
-                cid.object_list.object_count
-            )),
-        ),
-        None => (obj.header.get("Content-Location").map(str::to_string), None),
-    }
 }
 
 /// `-z cid`: the Carousel Instance Descriptors (RFC 6968 §2.2) of FCAST sessions, one per
@@ -218,21 +208,19 @@ pub fn cid(stats: &Stats, json: bool) -> String {
         "object list",
         "first frame",
     ]);
-    let mut rows: Vec<&ObjectReport> = stats
-        .objects
+    let mut rows: Vec<&ObjectRecord> = stats
+        .log
+        .records
         .iter()
-        .filter(|r| r.fdt_file.is_none())
+        .filter(|r| r.cid.is_some())
         .collect();
     rows.sort_by_key(|r| r.first_frame);
     for r in rows {
-        let Some(data) = &r.data else { continue };
-        let Ok(d) = CompoundObject::parse(data) else {
-            continue;
-        };
-        let Some(cid) = d.value.cid else { continue };
+        let Some(cid) = &r.cid else { continue };
         let uid = session_uid(stats, r.key.sender, r.key.tsi);
         let seen = stats
-            .objects
+            .log
+            .records
             .iter()
             .filter(|o| {
                 (o.key.sender, o.key.tsi) == (r.key.sender, r.key.tsi)
@@ -290,7 +278,7 @@ pub fn findings(stats: &Stats, json: bool) -> String {
     out
 }
 
-pub fn fdt(stats: &Stats, json: bool, frame_times: &dyn Fn(u64) -> Duration) -> String {
+pub fn fdt(stats: &Stats, json: bool) -> String {
     let mut out = String::new();
     let mut t = table(&[
         "session",
@@ -300,11 +288,11 @@ pub fn fdt(stats: &Stats, json: bool, frame_times: &dyn Fn(u64) -> Duration) -> 
         "Complete",
         "files",
     ]);
-    for (key, frame, inst) in &stats.assembler.fdt_instances {
+    for e in &stats.log.fdt {
+        let (key, frame, inst) = (&e.key, &e.frame, &e.instance);
         let uid = session_uid(stats, key.sender, key.tsi);
         // Expires is relative to the capture time of the packet that completed the instance.
-        let at = frame_times(*frame);
-        let now_ntp = at.as_secs() + NTP_UNIX_OFFSET;
+        let now_ntp = ntp_seconds(e.time);
         let expires_in = inst
             .expires
             .map(|e| expires_to_ntp_seconds(e, now_ntp) as i64 - now_ntp as i64);

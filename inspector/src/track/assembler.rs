@@ -1,27 +1,40 @@
-//! Object assembly: symbols collected per (sender, TSI, TOI) and per source block, decoded with
-//! the FEC codecs as soon as a block can be, FDT instances (TOI 0) decoded when complete and used
-//! for the OTI, Content-Location and Content-MD5 of the files they describe.
+//! Object assembly: symbols collected per object and per source block, decoded with the FEC
+//! codecs as soon as a block can be, FDT instances (TOI 0) decoded when complete and used for the
+//! OTI, Content-Location and Content-MD5 of the files they describe.
 //!
-//! Memory is bounded: a block's decoder is created (and its k * E bytes allocated) only when its
-//! first symbol arrives, never from the transfer length alone; symbols that arrive before their
-//! object's OTI is known are held up to a cap; and objects in flight, bytes held and object size
-//! all have caps. What a cap turns away is reported as a finding, never silently.
+//! An object is (sender, TSI, TOI, incarnation): a TOI names a new object when it comes back
+//! after its object left the RFC 6968 §3.6 window (FCAST and plain ALC), when a new FDT
+//! Instance maps it to another file (FLUTE, RFC 6726 §3.3), when its EXT_FTI describes another
+//! object, and, for an FDT Instance ID, after its instance expired (RFC 6726 §3.4.1).
+//!
+//! Memory stays flat on a capture of any length: an object leaves the assembler as soon as it
+//! is complete (or abandoned: out of the window, superseded, idle, or pushed out by the cap on
+//! objects in flight) and is handed out as an [`ObjectReport`] for the caller to check, export
+//! and keep as a compact record; only a small [`Done`] entry stays, to tell carousel repeats
+//! from a new object, and those are bounded too. A block's decoder is created (and its k * E
+//! bytes allocated) only when its first symbol arrives, never from the transfer length alone;
+//! symbols that arrive before their object's OTI is known are held up to a cap. What a cap turns
+//! away is reported as a finding, never silently.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::fec::codec::{BlockDecoder, DecodeStatus};
 use crate::fec::scheme::FecObject;
+use crate::track::incarnation::Incarnations;
+use crate::track::toi_window;
 use crate::wire::alc::AlcPacket;
 use crate::wire::ext_cenc::ContentEncoding;
-use crate::wire::fdt::{FdtFile, FdtInstance};
+use crate::wire::fdt::{expires_to_ntp_seconds, ntp_seconds, FdtFile, FdtInstance};
 use crate::wire::finding::{Finding, Severity};
 use crate::wire::lct::{ExtensionBody, HET_CENC, HET_FDT};
 
 /// Limits on what the assembler holds.
 #[derive(Debug, Clone, Copy)]
 pub struct AssemblerConfig {
-    /// Objects tracked at once.
+    /// Objects in flight at once; past it the one idle longest is abandoned (and said).
     pub max_objects: usize,
     /// Bytes held in decoders and pending symbols, all objects together.
     pub max_buffered_bytes: u64,
@@ -30,8 +43,15 @@ pub struct AssemblerConfig {
     /// Largest inflated FDT instance.
     pub max_inflated: usize,
     /// Rebuild every object; when false only FDT instances (TOI 0) are, which is all that the
-    /// FDT and session checks need (and keeps memory flat on long captures).
+    /// FDT and session checks need.
     pub all_objects: bool,
+    /// Hand out objects not rebuilt with their known bytes in place and zeros elsewhere
+    /// (`--export-objects --partial`); this allocates their transfer length.
+    pub partial: bool,
+    /// Completed objects remembered so that their carousel repeats are not new objects.
+    pub max_done: usize,
+    /// An incomplete object with no packet for this long (capture time) is abandoned.
+    pub idle: Duration,
 }
 
 impl Default for AssemblerConfig {
@@ -42,17 +62,71 @@ impl Default for AssemblerConfig {
             max_object_bytes: 1 << 32,
             max_inflated: crate::wire::inflate::DEFAULT_MAX_INFLATED,
             all_objects: true,
+            partial: false,
+            max_done: 262_144,
+            idle: Duration::from_secs(600),
         }
     }
 }
 
-/// A transport object: TOI 0 objects are FDT instances, told apart by their instance ID.
+/// A transport object: TOI 0 objects of FLUTE are FDT instances, told apart by their instance
+/// ID; `incarnation` counts the objects the TOI (or FDT Instance ID) named before this one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectKey {
     pub sender: IpAddr,
     pub tsi: u64,
     pub toi: u128,
     pub fdt_instance: Option<u32>,
+    pub incarnation: u32,
+}
+
+impl ObjectKey {
+    fn of((sender, tsi, toi, fdt_instance): LiveKey, incarnation: u32) -> Self {
+        ObjectKey {
+            sender,
+            tsi,
+            toi,
+            fdt_instance,
+            incarnation,
+        }
+    }
+}
+
+/// An object in flight or remembered, without its incarnation: (sender, TSI, TOI, FDT ID).
+type LiveKey = (IpAddr, u64, u128, Option<u32>);
+
+/// A completed object still remembered: what tells its repeats from a new object on its TOI.
+#[derive(Debug, Clone, Copy)]
+struct Done {
+    incarnation: u32,
+    /// Its FEC Encoding ID and transfer length.
+    oti: Option<(u8, u64)>,
+    /// FDT Instances: when the instance expires (NTP seconds); its ID may then name another.
+    expires_ntp: Option<u64>,
+}
+
+/// An FDT Instance as it completed: its object, the frame and capture time that completed it.
+#[derive(Debug, Clone)]
+pub struct FdtEvent {
+    pub key: ObjectKey,
+    pub frame: u64,
+    pub time: Duration,
+    pub instance: FdtInstance,
+}
+
+/// What the assembler knows of one session (sender, TSI).
+#[derive(Debug, Default)]
+struct SessionState {
+    /// The latest FDT entry per TOI, with the instance that gave it.
+    fdt_files: BTreeMap<u128, (Arc<FdtInstance>, FdtFile)>,
+    tois: Incarnations,
+    fdt_ids: Incarnations,
+    /// FDT Instances seen: a FLUTE session, where the §3.6 window does not apply.
+    flute: bool,
+    /// The TOI width of the first packet, the newest TOI and the previous packet's TOI.
+    bits: Option<u32>,
+    newest: Option<u128>,
+    last_toi: Option<u128>,
 }
 
 #[derive(Debug)]
@@ -71,22 +145,26 @@ impl Block {
 
 #[derive(Debug)]
 pub struct ObjectState {
+    pub incarnation: u32,
     pub codepoint: u8,
     pub fec: Option<FecObject>,
     blocks: BTreeMap<u32, Block>,
+    blocks_decoded: u64,
     /// (SBN, ESI, SBL, symbol) held until the OTI is known.
     pending: Vec<(u32, u32, Option<u16>, Vec<u8>)>,
-    pending_bytes: u64,
+    /// Bytes this object holds in decoders and pending symbols.
+    held: u64,
     pub cenc: Option<ContentEncoding>,
     pub close_object: bool,
     pub first_frame: u64,
     pub last_frame: u64,
+    last_time: Duration,
     pub packets: u64,
     /// Why the object cannot be rebuilt, if it cannot.
     pub error: Option<String>,
 }
 
-/// What is known about one object at the end.
+/// What is known about one object when it leaves the assembler.
 #[derive(Debug, Clone)]
 pub struct ObjectReport {
     pub key: ObjectKey,
@@ -101,28 +179,78 @@ pub struct ObjectReport {
     pub per_block: Vec<(u32, u64, u64)>,
     /// The object, when every block is decoded.
     pub data: Option<Vec<u8>>,
-    /// Decoded blocks with zeros for the rest, and the bytes missing, when some are.
+    /// With [`AssemblerConfig::partial`]: decoded blocks with zeros for the rest, and the bytes
+    /// missing, when some are.
     pub partial: Option<(Vec<u8>, u64)>,
     pub fdt_file: Option<FdtFile>,
     pub packets: u64,
     pub first_frame: u64,
+    pub last_frame: u64,
     pub close_object: bool,
     pub error: Option<String>,
+}
+
+impl ObjectReport {
+    /// Bytes missing: 0 when rebuilt, the transfer length when nothing (or nothing known) is.
+    pub fn missing_bytes(&self) -> u64 {
+        match (&self.data, &self.partial, self.transfer_length) {
+            (Some(_), _, _) => 0,
+            (None, Some((_, m)), _) => *m,
+            (None, None, Some(l)) => l,
+            _ => 0,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct Assembler {
     pub config: AssemblerConfig,
-    objects: BTreeMap<ObjectKey, ObjectState>,
-    /// Per session (sender, TSI): the latest FDT entry per TOI, with the instance that gave it.
-    fdt_files: HashMap<(IpAddr, u64), BTreeMap<u128, (FdtInstance, FdtFile)>>,
-    pub fdt_instances: Vec<(ObjectKey, u64, FdtInstance)>,
+    objects: BTreeMap<LiveKey, ObjectState>,
+    done: BTreeMap<LiveKey, Done>,
+    /// Completion order of `done`, for its cap (entries already gone are skipped).
+    done_order: VecDeque<(LiveKey, u32)>,
+    sessions: HashMap<(IpAddr, u64), SessionState>,
+    /// Objects that left since the caller last took them ([`Assembler::take_reports`]).
+    reports: Vec<ObjectReport>,
+    /// FDT Instances completed since the caller last took them.
+    fdt_events: Vec<FdtEvent>,
     buffered: u64,
+    pushes: u64,
+    /// Packets of completed objects (carousel repeats), not fed again.
+    pub repeats: u64,
+    /// Objects handed out, and of them abandoned before they were complete.
+    pub objects_out: u64,
+    pub abandoned: u64,
+    /// Completed objects forgotten past [`AssemblerConfig::max_done`].
+    pub done_forgotten: u64,
     pub findings: Vec<(u64, Finding)>,
 }
 
 fn finding(id: &'static str, severity: Severity, rule: &'static str, detail: String) -> Finding {
     Finding::new(id, severity, "object", 0, rule, detail)
+}
+
+/// Packets between two sweeps for idle objects.
+const SWEEP_EVERY: u64 = 1 << 16;
+
+/// The in-flight keys of a session whose TOI lies in `first..=last`.
+fn toi_range(
+    sender: IpAddr,
+    tsi: u64,
+    first: u128,
+    last: u128,
+) -> std::ops::RangeInclusive<LiveKey> {
+    (sender, tsi, first, None)..=(sender, tsi, last, Some(u32::MAX))
+}
+
+/// Whether two FDT entries describe the same file (RFC 6726 §3.3: a TOI's parameters never
+/// change while it is described; other parameters name another object).
+fn same_file(a: (&FdtInstance, &FdtFile), b: (&FdtInstance, &FdtFile)) -> bool {
+    a.1.content_location == b.1.content_location
+        && a.1.transfer_length == b.1.transfer_length
+        && a.1.content_length == b.1.content_length
+        && a.1.content_md5 == b.1.content_md5
+        && FecObject::oti_from_fdt(a.0, a.1).ok() == FecObject::oti_from_fdt(b.0, b.1).ok()
 }
 
 impl Assembler {
@@ -140,77 +268,104 @@ impl Assembler {
         }
     }
 
-    /// Takes one decoded ALC packet and its symbols.
-    pub fn push(&mut self, frame: u64, sender: IpAddr, alc: &AlcPacket, symbols: &[u8]) {
+    /// Objects that left the assembler since the last call: complete ones with their bytes,
+    /// abandoned ones with what was known.
+    pub fn take_reports(&mut self) -> Vec<ObjectReport> {
+        std::mem::take(&mut self.reports)
+    }
+
+    /// FDT Instances completed since the last call, in order.
+    pub fn take_fdt_events(&mut self) -> Vec<FdtEvent> {
+        std::mem::take(&mut self.fdt_events)
+    }
+
+    /// Whether anything waits to be taken.
+    pub fn has_output(&self) -> bool {
+        !self.reports.is_empty() || !self.fdt_events.is_empty()
+    }
+
+    /// Takes one decoded ALC packet and its symbols, received at capture time `time`.
+    pub fn push(
+        &mut self,
+        frame: u64,
+        time: Duration,
+        sender: IpAddr,
+        alc: &AlcPacket,
+        symbols: &[u8],
+    ) {
         let (Some(tsi), Some(toi), Some(pid)) = (alc.lct.tsi, alc.lct.toi, alc.payload_id) else {
             return;
         };
-        if toi != 0 && !self.config.all_objects {
-            return;
-        }
         let fdt_instance = match alc.lct.extension(HET_FDT).map(|e| &e.body) {
             Some(ExtensionBody::Fdt(f)) => Some(f.instance_id),
             _ => None,
         };
-        let key = ObjectKey {
-            sender,
-            tsi,
-            toi,
-            fdt_instance: if toi == 0 { fdt_instance } else { None },
-        };
-        if !self.objects.contains_key(&key) {
-            if self.objects.len() >= self.config.max_objects {
-                self.note(
-                    frame,
-                    finding(
-                        "track.objects.cap",
-                        Severity::Warning,
-                        "rmtkit limit",
-                        format!(
-                            "more than {} objects in flight: TOI {toi} not tracked",
-                            self.config.max_objects
-                        ),
-                    ),
-                );
+        if fdt_instance.is_none() && !self.config.all_objects {
+            return;
+        }
+        self.pushes += 1;
+        if self.pushes.is_multiple_of(SWEEP_EVERY) {
+            self.abandon_idle(time);
+        }
+        let session = self.sessions.entry((sender, tsi)).or_default();
+        session.flute |= fdt_instance.is_some();
+        let bits = 8 * alc.lct.toi_len() as u32;
+        if session.bits.is_none() && bits > 0 {
+            session.bits = Some(bits);
+        }
+        if !session.flute
+            && (16..=112).contains(&bits)
+            && session.bits == Some(bits)
+            && session.last_toi.replace(toi) != Some(toi)
+        {
+            self.slide_window(sender, tsi, toi, bits);
+        }
+        let live: LiveKey = (sender, tsi, toi, if toi == 0 { fdt_instance } else { None });
+        let fti = alc
+            .fti
+            .as_ref()
+            .map(|f| (alc.fec_encoding_id, f.oti.transfer_length()));
+        // EXT_FTI of another object on the TOI of one in flight: the TOI was reused (or the
+        // sender changed the OTI within an object, which the session checks report).
+        if let (Some(o), Some(fti)) = (self.objects.get(&live), fti) {
+            if o.fec
+                .as_ref()
+                .is_some_and(|f| (f.encoding_id, f.transfer_length) != fti)
+            {
+                self.leave(live, Some("its TOI came back with another EXT_FTI".into()));
+            }
+        }
+        if !self.objects.contains_key(&live) {
+            if let Some(d) = self.done.get(&live) {
+                let other = fti.is_some_and(|f| d.oti.is_some_and(|o| o != f));
+                let expired = d.expires_ntp.is_some_and(|e| ntp_seconds(time) > e);
+                if !other && !expired {
+                    self.repeats += 1;
+                    return;
+                }
+                self.done.remove(&live);
+            }
+            if !self.start(frame, time, live, alc) {
                 return;
             }
-            let cenc = match alc.lct.extension(HET_CENC).map(|e| &e.body) {
-                Some(ExtensionBody::Cenc(c)) => Some(c.cenc),
-                _ => None,
-            };
-            self.objects.insert(
-                key,
-                ObjectState {
-                    codepoint: alc.lct.codepoint,
-                    fec: None,
-                    blocks: BTreeMap::new(),
-                    pending: Vec::new(),
-                    pending_bytes: 0,
-                    cenc,
-                    close_object: false,
-                    first_frame: frame,
-                    last_frame: frame,
-                    packets: 0,
-                    error: None,
-                },
-            );
         }
         // The OTI: EXT_FTI wins over the FDT (RFC 6726 §5).
         let fec = match &alc.fti {
             Some(fti) => Some(FecObject::from_oti(alc.fec_encoding_id, &fti.oti)),
             None => self
-                .fdt_files
+                .sessions
                 .get(&(sender, tsi))
-                .and_then(|m| m.get(&toi))
+                .and_then(|s| s.fdt_files.get(&toi))
                 .map(|(inst, file)| {
                     FecObject::oti_from_fdt(inst, file)
                         .and_then(|(id, oti)| FecObject::from_oti(id, &oti))
                 }),
         };
         let max_object = self.config.max_object_bytes;
-        let obj = self.objects.get_mut(&key).expect("inserted above");
+        let obj = self.objects.get_mut(&live).expect("started above");
         obj.packets += 1;
         obj.last_frame = frame;
+        obj.last_time = time;
         obj.close_object |= alc.lct.close_object;
         if obj.fec.is_none() {
             match fec {
@@ -247,35 +402,224 @@ impl Assembler {
                 return;
             }
             obj.pending.push((pid.sbn, pid.esi, sbl, symbols.to_vec()));
-            obj.pending_bytes += n;
+            obj.held += n;
             self.buffered += n;
             return;
         }
-        self.feed(frame, key, pid.sbn, pid.esi, sbl, symbols);
-        self.maybe_fdt(frame, key);
+        if self.feed(frame, live, pid.sbn, pid.esi, sbl, symbols) {
+            self.completed_block(frame, time, live);
+        }
+    }
+
+    /// A new object on `live`'s TOI; false when it cannot be tracked.
+    fn start(&mut self, frame: u64, time: Duration, live: LiveKey, alc: &AlcPacket) -> bool {
+        if self.objects.len() >= self.config.max_objects {
+            // The object idle longest leaves, with what it has: objects in flight stay bounded
+            // and a new one is never turned away.
+            let oldest = self
+                .objects
+                .iter()
+                .min_by_key(|(_, o)| o.last_frame)
+                .map(|(k, _)| *k);
+            if let Some(k) = oldest {
+                let detail = format!(
+                    "more than {} objects in flight: TOI {} abandoned unfinished (idle since frame {})",
+                    self.config.max_objects, k.2, self.objects[&k].last_frame
+                );
+                self.note(
+                    frame,
+                    finding(
+                        "track.objects.cap",
+                        Severity::Warning,
+                        "rmtkit limit",
+                        detail,
+                    ),
+                );
+                self.leave(k, Some("abandoned: too many objects in flight".into()));
+            }
+            if self.objects.len() >= self.config.max_objects {
+                return false;
+            }
+        }
+        let (sender, tsi, toi, fdt_id) = live;
+        let session = self.sessions.entry((sender, tsi)).or_default();
+        let incarnation = match fdt_id {
+            Some(id) => session.fdt_ids.next(u128::from(id)),
+            None => session.tois.next(toi),
+        };
+        let cenc = match alc.lct.extension(HET_CENC).map(|e| &e.body) {
+            Some(ExtensionBody::Cenc(c)) => Some(c.cenc),
+            _ => None,
+        };
+        self.objects.insert(
+            live,
+            ObjectState {
+                incarnation,
+                codepoint: alc.lct.codepoint,
+                fec: None,
+                blocks: BTreeMap::new(),
+                blocks_decoded: 0,
+                pending: Vec::new(),
+                held: 0,
+                cenc,
+                close_object: false,
+                first_frame: frame,
+                last_frame: frame,
+                last_time: time,
+                packets: 0,
+                error: None,
+            },
+        );
+        true
+    }
+
+    /// RFC 6968 §3.6: with `toi` the newest, the TOIs more than half the space behind it left
+    /// the window: their completed objects are forgotten (the TOI may name a new object) and
+    /// those still in flight are abandoned (the sender no longer sends them).
+    fn slide_window(&mut self, sender: IpAddr, tsi: u64, toi: u128, bits: u32) {
+        let Some(session) = self.sessions.get_mut(&(sender, tsi)) else {
+            return;
+        };
+        let newest = match session.newest {
+            Some(n) if toi_window::is_newer(toi, n, bits) => n,
+            Some(_) => return,
+            None => {
+                session.newest = Some(toi);
+                return;
+            }
+        };
+        session.newest = Some(toi);
+        for (a, b) in toi_window::out_of_window(toi, Some(newest), bits) {
+            let range = toi_range(sender, tsi, a, b);
+            let gone: Vec<LiveKey> = self.done.range(range.clone()).map(|(k, _)| *k).collect();
+            for k in gone {
+                self.done.remove(&k);
+            }
+            let left: Vec<LiveKey> = self.objects.range(range).map(|(k, _)| *k).collect();
+            for k in left {
+                self.leave(
+                    k,
+                    Some("abandoned: its TOI left the RFC 6968 §3.6 window".into()),
+                );
+            }
+        }
+    }
+
+    /// Objects without a packet for [`AssemblerConfig::idle`] leave, with what they have.
+    fn abandon_idle(&mut self, now: Duration) {
+        let idle = self.config.idle;
+        let stale: Vec<LiveKey> = self
+            .objects
+            .iter()
+            .filter(|(_, o)| now.saturating_sub(o.last_time) > idle)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in stale {
+            let why = format!("abandoned: no packet for {} s", idle.as_secs());
+            self.leave(k, Some(why));
+        }
+    }
+
+    /// The object in flight on `live` leaves: its report is handed out and its memory freed;
+    /// a complete one is remembered so that its repeats are not a new object.
+    fn leave(&mut self, live: LiveKey, abandoned: Option<String>) {
+        let Some(obj) = self.objects.get(&live) else {
+            return;
+        };
+        let mut report = self.report(live, obj);
+        let obj = self.objects.remove(&live).expect("found above");
+        self.buffered -= obj.held;
+        self.objects_out += 1;
+        if report.data.is_some() {
+            let expires_ntp = None;
+            self.remember(
+                live,
+                obj.incarnation,
+                report.encoding_id.zip(report.transfer_length),
+                expires_ntp,
+            );
+        } else if let Some(why) = abandoned {
+            self.abandoned += 1;
+            report.error.get_or_insert(why);
+        }
+        self.reports.push(report);
+    }
+
+    fn remember(
+        &mut self,
+        live: LiveKey,
+        incarnation: u32,
+        oti: Option<(u8, u64)>,
+        expires_ntp: Option<u64>,
+    ) {
+        self.done.insert(
+            live,
+            Done {
+                incarnation,
+                oti,
+                expires_ntp,
+            },
+        );
+        self.done_order.push_back((live, incarnation));
+        while self.done.len() > self.config.max_done {
+            let Some((k, inc)) = self.done_order.pop_front() else {
+                break;
+            };
+            if self.done.get(&k).is_some_and(|d| d.incarnation == inc) {
+                self.done.remove(&k);
+                self.done_forgotten += 1;
+            }
+        }
+        // Entries already gone leave the order list when it is twice what is remembered.
+        if self.done_order.len() > 2 * self.done.len().max(1024) {
+            let done = &self.done;
+            self.done_order
+                .retain(|(k, inc)| done.get(k).is_some_and(|d| d.incarnation == *inc));
+        }
+    }
+
+    /// A block of `live` was just decoded: an FDT Instance is parsed; a complete object leaves.
+    fn completed_block(&mut self, frame: u64, time: Duration, live: LiveKey) {
+        let Some(obj) = self.objects.get(&live) else {
+            return;
+        };
+        let Some(fec) = obj.fec.as_ref() else { return };
+        if obj.blocks_decoded < fec.block_count() {
+            return;
+        }
+        let session_flute = self
+            .sessions
+            .get(&(live.0, live.1))
+            .is_some_and(|s| s.flute);
+        if live.3.is_some() || (live.2 == 0 && session_flute) {
+            self.take_fdt(frame, time, live);
+        } else {
+            self.leave(live, None);
+        }
     }
 
     /// Feeds a symbol to its block's decoder, creating the decoder on the block's first symbol.
+    /// True when this symbol completed the block.
     // The entry API would hold a borrow of the object across `self.note`.
     #[allow(clippy::map_entry)]
     fn feed(
         &mut self,
         frame: u64,
-        key: ObjectKey,
+        key: LiveKey,
         sbn: u32,
         esi: u32,
         sbl: Option<u16>,
         symbols: &[u8],
-    ) {
+    ) -> bool {
         let cap = self.config.max_buffered_bytes;
         let buffered = self.buffered;
+        let toi = key.2;
         let obj = self.objects.get_mut(&key).expect("tracked");
         let fec = obj.fec.as_ref().expect("OTI known");
         if !obj.blocks.contains_key(&sbn) {
             let Some(info) = fec.block(sbn) else {
                 let detail = format!(
-                    "TOI {}: SBN {sbn} is past the last of {} blocks",
-                    key.toi,
+                    "TOI {toi}: SBN {sbn} is past the last of {} blocks",
                     fec.block_count()
                 );
                 self.note(
@@ -287,15 +631,13 @@ impl Assembler {
                         detail,
                     ),
                 );
-                return;
+                return false;
             };
             let k = sbl.map(u64::from).unwrap_or(info.k);
             let bytes = k * fec.symbol_length;
             if buffered + bytes > cap {
-                let detail = format!(
-                    "TOI {} SBN {sbn}: block of {bytes} bytes over the {cap}-byte cap",
-                    key.toi
-                );
+                let detail =
+                    format!("TOI {toi} SBN {sbn}: block of {bytes} bytes over the {cap}-byte cap");
                 self.note(
                     frame,
                     finding(
@@ -305,27 +647,28 @@ impl Assembler {
                         detail,
                     ),
                 );
-                return;
+                return false;
             }
             match fec.decoder(sbn, sbl.map(u64::from)) {
                 Ok(decoder) => {
                     obj.blocks.insert(sbn, Block { decoder });
+                    obj.held += bytes;
                     self.buffered += bytes;
                 }
                 Err(e) => {
                     obj.error = Some(e.to_string());
-                    return;
+                    return false;
                 }
             }
         }
         let obj = self.objects.get_mut(&key).expect("tracked");
         let block = obj.blocks.get_mut(&sbn).expect("created above");
         if block.decoded().is_some() {
-            return;
+            return false;
         }
         let e = obj.fec.as_ref().map_or(1, |f| f.symbol_length as usize);
         if let Err(e) = block.decoder.push_packet(esi, symbols, e) {
-            let detail = format!("TOI {} SBN {sbn}: {e}", key.toi);
+            let detail = format!("TOI {toi} SBN {sbn}: {e}");
             self.note(
                 frame,
                 finding(
@@ -335,61 +678,101 @@ impl Assembler {
                     detail,
                 ),
             );
+            return false;
         }
+        if block.decoded().is_some() {
+            obj.blocks_decoded += 1;
+            return true;
+        }
+        false
     }
 
-    /// When an FDT instance (TOI 0) is complete, decodes it and replays what waited for it.
-    fn maybe_fdt(&mut self, frame: u64, key: ObjectKey) {
-        if key.toi != 0 || self.fdt_instances.iter().any(|(k, _, _)| *k == key) {
-            return;
-        }
-        let Some(bytes) = self.object_bytes(&key) else {
+    /// A complete FDT Instance: decoded, its files recorded (a TOI mapped to another file names
+    /// a new object), and what waited for it replayed.
+    fn take_fdt(&mut self, frame: u64, time: Duration, live: LiveKey) {
+        let Some(bytes) = self.object_bytes(&live) else {
             return;
         };
-        let cenc = self.objects[&key].cenc;
-        match FdtInstance::parse_payload(&bytes, cenc, self.config.max_inflated) {
+        let Some(obj) = self.objects.remove(&live) else {
+            return;
+        };
+        self.buffered -= obj.held;
+        let key = ObjectKey::of(live, obj.incarnation);
+        let session = (live.0, live.1);
+        let instance = match FdtInstance::parse_payload(&bytes, obj.cenc, self.config.max_inflated)
+        {
             Ok(d) => {
                 for f in d.findings {
                     self.note(frame, f);
                 }
-                let session = (key.sender, key.tsi);
-                let table = self.fdt_files.entry(session).or_default();
-                for file in &d.value.files {
-                    table.insert(file.toi, (d.value.clone(), file.clone()));
-                }
-                self.fdt_instances.push((key, frame, d.value));
-                self.replay(frame, session);
+                d.value
             }
             Err(e) => {
                 let f = Finding::new(e.id, Severity::Error, e.field, e.offset, e.rule, e.detail);
                 self.note(frame, f);
-                self.fdt_instances.push((
-                    key,
-                    frame,
-                    FdtInstance {
-                        namespace: crate::wire::fdt::FdtNamespace::None,
-                        expires: None,
-                        complete: None,
-                        defaults: Default::default(),
-                        files: vec![],
-                        other_attributes: vec![],
-                        child_elements: vec![],
-                    },
-                ));
+                FdtInstance {
+                    namespace: crate::wire::fdt::FdtNamespace::None,
+                    expires: None,
+                    complete: None,
+                    defaults: Default::default(),
+                    files: vec![],
+                    other_attributes: vec![],
+                    child_elements: vec![],
+                }
+            }
+        };
+        let now_ntp = ntp_seconds(time);
+        let expires_ntp = instance.expires.map(|e| expires_to_ntp_seconds(e, now_ntp));
+        self.remember(
+            live,
+            obj.incarnation,
+            None,
+            Some(expires_ntp.unwrap_or(u64::MAX)),
+        );
+        let shared = Arc::new(instance.clone());
+        let mut superseded = Vec::new();
+        let table = &mut self.sessions.entry(session).or_default().fdt_files;
+        for file in &instance.files {
+            if let Some((old_inst, old_file)) = table.get(&file.toi) {
+                if !same_file((old_inst, old_file), (&instance, file)) {
+                    superseded.push(file.toi);
+                }
+            }
+            table.insert(file.toi, (shared.clone(), file.clone()));
+        }
+        for toi in superseded {
+            let k = (live.0, live.1, toi, None);
+            self.done.remove(&k);
+            if self.objects.get(&k).is_some_and(|o| o.fec.is_some()) {
+                self.leave(
+                    k,
+                    Some("abandoned: a new FDT Instance maps its TOI to another file".into()),
+                );
             }
         }
+        self.fdt_events.push(FdtEvent {
+            key,
+            frame,
+            time,
+            instance,
+        });
+        self.objects_out += 1;
+        self.replay(frame, time, session);
     }
 
     /// Objects of a session that waited for their OTI get it from the FDT and their symbols.
-    fn replay(&mut self, frame: u64, session: (IpAddr, u64)) {
-        let keys: Vec<ObjectKey> = self
+    fn replay(&mut self, frame: u64, time: Duration, session: (IpAddr, u64)) {
+        let keys: Vec<LiveKey> = self
             .objects
-            .iter()
-            .filter(|(k, o)| (k.sender, k.tsi) == session && o.fec.is_none() && o.error.is_none())
+            .range(toi_range(session.0, session.1, 0, u128::MAX))
+            .filter(|(_, o)| o.fec.is_none() && o.error.is_none())
             .map(|(k, _)| *k)
             .collect();
         for key in keys {
-            let Some((inst, file)) = self.fdt_files.get(&session).and_then(|m| m.get(&key.toi))
+            let Some((inst, file)) = self
+                .sessions
+                .get(&session)
+                .and_then(|s| s.fdt_files.get(&key.2))
             else {
                 continue;
             };
@@ -408,22 +791,26 @@ impl Assembler {
                 Err(e) => obj.error = Some(e.to_string()),
             }
             let pending = std::mem::take(&mut obj.pending);
-            self.buffered -= obj.pending_bytes;
-            obj.pending_bytes = 0;
+            let pending_bytes: u64 = pending.iter().map(|p| p.3.len() as u64).sum();
+            obj.held -= pending_bytes;
+            self.buffered -= pending_bytes;
             if obj.fec.is_some() {
+                let mut complete = false;
                 for (sbn, esi, sbl, sym) in pending {
-                    self.feed(frame, key, sbn, esi, sbl, &sym);
+                    complete |= self.feed(frame, key, sbn, esi, sbl, &sym);
+                }
+                if complete {
+                    self.completed_block(frame, time, key);
                 }
             }
         }
     }
 
     /// The whole object, once every block is decoded.
-    fn object_bytes(&self, key: &ObjectKey) -> Option<Vec<u8>> {
+    fn object_bytes(&self, key: &LiveKey) -> Option<Vec<u8>> {
         let obj = self.objects.get(key)?;
         let fec = obj.fec.as_ref()?;
-        let n = fec.block_count();
-        if obj.blocks.len() as u64 != n || obj.blocks.values().any(|b| b.decoded().is_none()) {
+        if obj.blocks_decoded != fec.block_count() {
             return None;
         }
         let mut out = Vec::with_capacity(fec.transfer_length as usize);
@@ -460,62 +847,72 @@ impl Assembler {
         (buf, fec.transfer_length - known)
     }
 
-    /// Every object seen, in key order.
-    pub fn reports(&self) -> Vec<ObjectReport> {
-        self.objects
+    fn report(&self, live: LiveKey, obj: &ObjectState) -> ObjectReport {
+        let key = ObjectKey::of(live, obj.incarnation);
+        let fec = obj.fec.as_ref();
+        let blocks = fec.map_or(0, FecObject::block_count);
+        let symbols_needed = fec.map_or(0, |f| f.transfer_length.div_ceil(f.symbol_length.max(1)));
+        let per_block: Vec<(u32, u64, u64)> = obj
+            .blocks
             .iter()
-            .map(|(key, obj)| {
-                let fec = obj.fec.as_ref();
-                let blocks = fec.map_or(0, FecObject::block_count);
-                let blocks_decoded = obj
-                    .blocks
-                    .values()
-                    .filter(|b| b.decoded().is_some())
-                    .count() as u64;
-                let symbols_needed =
-                    fec.map_or(0, |f| f.transfer_length.div_ceil(f.symbol_length.max(1)));
-                let per_block: Vec<(u32, u64, u64)> = obj
-                    .blocks
-                    .iter()
-                    .map(|(sbn, b)| {
-                        let k = fec.and_then(|f| f.block(*sbn)).map_or(0, |i| i.k);
-                        let received = match b.decoder.status() {
-                            DecodeStatus::Decoded => k,
-                            DecodeStatus::NeedMore { received, .. } => received as u64,
-                        };
-                        (*sbn, received, k)
-                    })
-                    .collect();
-                let symbols_received = per_block.iter().map(|(_, r, _)| r).sum();
-                let data = self.object_bytes(key);
-                let partial = match (fec, &data) {
-                    (Some(fec), None) => Some(self.partial(obj, fec)),
-                    _ => None,
+            .map(|(sbn, b)| {
+                let k = fec.and_then(|f| f.block(*sbn)).map_or(0, |i| i.k);
+                let received = match b.decoder.status() {
+                    DecodeStatus::Decoded => k,
+                    DecodeStatus::NeedMore { received, .. } => received as u64,
                 };
-                let fdt_file = self
-                    .fdt_files
-                    .get(&(key.sender, key.tsi))
-                    .and_then(|m| m.get(&key.toi))
-                    .map(|(_, f)| f.clone());
-                ObjectReport {
-                    key: *key,
-                    encoding_id: fec.map(|f| f.encoding_id),
-                    transfer_length: fec.map(|f| f.transfer_length),
-                    blocks,
-                    blocks_decoded,
-                    symbols_received,
-                    symbols_needed,
-                    per_block,
-                    data,
-                    partial,
-                    fdt_file,
-                    packets: obj.packets,
-                    first_frame: obj.first_frame,
-                    close_object: obj.close_object,
-                    error: obj.error.clone(),
-                }
+                (*sbn, received, k)
             })
-            .collect()
+            .collect();
+        let symbols_received = per_block.iter().map(|(_, r, _)| r).sum();
+        let data = self.object_bytes(&live);
+        let partial = match (fec, &data) {
+            (Some(fec), None) if self.config.partial => Some(self.partial(obj, fec)),
+            _ => None,
+        };
+        let fdt_file = self
+            .sessions
+            .get(&(live.0, live.1))
+            .and_then(|s| s.fdt_files.get(&live.2))
+            .map(|(_, f)| f.clone());
+        ObjectReport {
+            key,
+            encoding_id: fec.map(|f| f.encoding_id),
+            transfer_length: fec.map(|f| f.transfer_length),
+            blocks,
+            blocks_decoded: obj.blocks_decoded,
+            symbols_received,
+            symbols_needed,
+            per_block,
+            data,
+            partial,
+            fdt_file,
+            packets: obj.packets,
+            first_frame: obj.first_frame,
+            last_frame: obj.last_frame,
+            close_object: obj.close_object,
+            error: obj.error.clone(),
+        }
+    }
+
+    /// End of input: every object still in flight leaves as it is (to [`take_reports`]).
+    ///
+    /// [`take_reports`]: Assembler::take_reports
+    pub fn finish(&mut self) {
+        let keys: Vec<LiveKey> = self.objects.keys().copied().collect();
+        for k in keys {
+            self.leave(k, None);
+        }
+    }
+
+    /// Objects in flight.
+    pub fn in_flight(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Completed objects remembered (to tell their repeats from new objects).
+    pub fn remembered(&self) -> usize {
+        self.done.len()
     }
 
     /// Bytes currently held by decoders and pending symbols.

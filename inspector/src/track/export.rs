@@ -23,6 +23,9 @@ pub struct ManifestEntry {
     pub sender: String,
     pub tsi: u64,
     pub toi: String,
+    /// Objects the TOI named before this one in the session (0: the first; TOIs wrap and are
+    /// reused in long sessions).
+    pub incarnation: u32,
     pub content_location: Option<String>,
     pub size: u64,
     pub sha256: String,
@@ -122,21 +125,45 @@ fn unwrap(
     (data.to_vec(), None, "none", "alc")
 }
 
-/// Writes the objects and `manifest.json` into `dir`; returns the manifest entries.
-/// FDT instances (TOI 0) are not written. Partial objects only with `partial`.
-pub fn export(
-    dir: &Path,
-    reports: &[ObjectReport],
+/// Writes rebuilt objects into a folder as they leave the assembler, and `manifest.json` at
+/// the end. FDT Instances are not written; partial objects only with `partial` (and an
+/// assembler that keeps them, [`super::assembler::AssemblerConfig::partial`]).
+#[derive(Debug)]
+pub struct Exporter {
+    dir: PathBuf,
     partial: bool,
-) -> std::io::Result<Vec<ManifestEntry>> {
-    std::fs::create_dir_all(dir)?;
-    let mut used = BTreeSet::new();
-    let mut manifest = Vec::new();
-    for r in reports.iter().filter(|r| r.key.toi != 0) {
+    used: BTreeSet<String>,
+    manifest: Vec<ManifestEntry>,
+}
+
+impl Exporter {
+    pub fn new(dir: &Path, partial: bool) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Exporter {
+            dir: dir.to_path_buf(),
+            partial,
+            used: BTreeSet::new(),
+            manifest: Vec::new(),
+        })
+    }
+
+    pub fn written(&self) -> usize {
+        self.manifest.len()
+    }
+
+    pub fn manifest(&self) -> &[ManifestEntry] {
+        &self.manifest
+    }
+
+    /// Writes one object, if it is to be written.
+    pub fn write(&mut self, r: &ObjectReport) -> std::io::Result<()> {
+        if r.key.fdt_instance.is_some() {
+            return Ok(());
+        }
         let (bytes, missing, state) = match (&r.data, &r.partial) {
             (Some(d), _) => (d, 0, "complete"),
-            (None, Some((d, missing))) if partial => (d, *missing, "partial"),
-            _ => continue,
+            (None, Some((d, missing))) if self.partial => (d, *missing, "partial"),
+            _ => return Ok(()),
         };
         let (body, location, integrity, kind) = if state == "complete" {
             unwrap(r, bytes)
@@ -148,27 +175,32 @@ pub fn export(
                 "alc",
             )
         };
-        let base = location
-            .as_deref()
-            .and_then(sanitise)
-            .unwrap_or_else(|| format!("tsi{}-toi{}", r.key.tsi, r.key.toi));
+        let base =
+            location
+                .as_deref()
+                .and_then(sanitise)
+                .unwrap_or_else(|| match r.key.incarnation {
+                    0 => format!("tsi{}-toi{}", r.key.tsi, r.key.toi),
+                    n => format!("tsi{}-toi{}-i{n}", r.key.tsi, r.key.toi),
+                });
         let mut name = if state == "partial" {
             format!("{base}.partial")
         } else {
             base
         };
+        let stem = name.clone();
         let mut n = 1;
-        while !used.insert(name.clone()) {
+        while !self.used.insert(name.clone()) {
             n += 1;
-            name = format!("{name}.{n}");
+            name = format!("{stem}.{n}");
         }
-        let path: PathBuf = dir.join(&name);
-        std::fs::write(&path, &body)?;
-        manifest.push(ManifestEntry {
+        std::fs::write(self.dir.join(&name), &body)?;
+        self.manifest.push(ManifestEntry {
             file: name,
             sender: r.key.sender.to_string(),
             tsi: r.key.tsi,
             toi: r.key.toi.to_string(),
+            incarnation: r.key.incarnation,
             content_location: location,
             size: body.len() as u64,
             sha256: hex(&Sha256::digest(&body)),
@@ -178,10 +210,14 @@ pub fn export(
             integrity,
             kind,
         });
+        Ok(())
     }
-    let json = serde_json::to_string_pretty(&manifest).map_err(std::io::Error::other)?;
-    std::fs::write(dir.join("manifest.json"), json + "\n")?;
-    Ok(manifest)
+
+    /// Writes `manifest.json`.
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        let json = serde_json::to_string_pretty(&self.manifest).map_err(std::io::Error::other)?;
+        std::fs::write(self.dir.join("manifest.json"), json + "\n")
+    }
 }
 
 #[cfg(test)]

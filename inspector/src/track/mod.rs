@@ -3,7 +3,9 @@
 
 pub mod assembler;
 pub mod export;
+pub mod incarnation;
 pub mod object;
+pub mod object_log;
 pub mod session;
 pub mod toi_window;
 pub mod webrc;

@@ -54,6 +54,10 @@ pub struct SessionStats {
     /// Objects marked exited and not yet retired: none (the usual case) spares the lookup of
     /// each packet's object.
     exited: usize,
+    /// FCAST: the last CID's CIID and Object List, and the TOI ranges of recent CIDs not yet
+    /// seen in the capture (see [`SessionTracker::resolve_cids`]).
+    last_cid: Option<(Option<u64>, CidObjectList)>,
+    pending_cids: VecDeque<(u64, Vec<(u128, u128)>)>,
     /// The WEBRC schedule, when the CCI is decoded as WEBRC (`--webrc`).
     webrc: Option<Box<WebrcSession>>,
     uses_fdt: bool,
@@ -89,6 +93,9 @@ struct ObjectSeen {
 /// Objects whose TOI was reused kept for the end-of-capture window check (memory stays flat on
 /// a session of any length: the oldest go first, and `track.toi_history.cap` says so).
 const MAX_RETIRED: usize = 65_536;
+
+/// CIDs whose listed TOIs are looked for before those still unseen are reported.
+const MAX_PENDING_CIDS: usize = 64;
 
 /// How long after the first A=1 packets with A=1 may still carry data (RFC 5651 §5.1: "the
 /// last few seconds of packets").
@@ -302,6 +309,8 @@ impl SessionTracker {
                 exited: 0,
                 fcast_objects: 0,
                 cids: 0,
+                last_cid: None,
+                pending_cids: VecDeque::new(),
                 webrc: None,
                 uses_fdt: false,
                 fdt_tois: BTreeSet::new(),
@@ -418,6 +427,21 @@ impl SessionTracker {
         if let Some(fti) = &a.fti {
             match &s.current {
                 None => {
+                    // RFC 6726 §5: the FDT came first; its OTI and EXT_FTI's must be the same.
+                    let fdt_oti = s.fdt_params.get(&toi).and_then(|p| p.4.as_ref());
+                    if let Some(diff) = fdt_oti.filter(|_| toi != 0).and_then(|(id, oti)| {
+                        oti_disagrees((*id, oti), a.fec_encoding_id, &fti.oti)
+                    }) {
+                        Self::raise(
+                            f,
+                            s,
+                            frame,
+                            "flute.oti.fti_fdt_mismatch",
+                            Severity::Error,
+                            "RFC 6726 §5",
+                            format!("TOI {toi}: {diff}"),
+                        );
+                    }
                     s.ftis.insert(key, (a.fec_encoding_id, fti.oti.clone()));
                     s.current = Some((
                         key,
@@ -659,121 +683,95 @@ impl SessionTracker {
         }
     }
 
-    /// FCAST checks on the rebuilt objects of sessions without an FDT (RFC 6968 §2): each
-    /// Compound Object's own findings (checksum, header, metadata, CID syntax), and CIDs that
-    /// list TOIs the capture never carried.
-    pub fn fcast_objects(&mut self, reports: &[ObjectReport]) {
-        let mut cids: Vec<(IpAddr, u64, u64, Option<u64>, CidObjectList)> = Vec::new();
-        for r in reports {
-            let Some(data) = &r.data else { continue };
-            let Some(s) = self.sessions.get_mut(&(r.key.sender, r.key.tsi)) else {
-                continue;
-            };
-            if s.uses_fdt || r.fdt_file.is_some() {
-                continue;
-            }
-            // An object that does not even have an FCAST header's shape is plain ALC.
-            let toi_bits = s.toi_bits.map(|b| b as u32);
-            let Ok(d) = CompoundObject::parse_in(data, toi_bits) else {
-                continue;
-            };
-            s.fcast_objects += 1;
-            s.cids += u64::from(d.value.cid.is_some());
-            for f in d
-                .findings
-                .iter()
-                .filter(|f| f.severity >= Severity::Warning)
-            {
-                let detail = format!("TOI {}: {}", r.key.toi, f.detail);
-                Self::raise(
-                    &mut self.findings,
-                    s,
-                    r.first_frame,
-                    f.id,
-                    f.severity,
-                    f.rule,
-                    detail,
-                );
-            }
-            if let Some(cid) = d.value.cid {
-                cids.push((
-                    r.key.sender,
-                    r.key.tsi,
-                    r.first_frame,
-                    cid.ciid,
-                    cid.object_list,
-                ));
-            }
+    /// FCAST checks on one rebuilt object of a session without an FDT (RFC 6968 §2), as it
+    /// leaves the assembler: the Compound Object's own findings (checksum, header, metadata, CID
+    /// syntax), CIIDs in order, and CIDs that list TOIs the capture never carries. Returns the
+    /// Compound Object when the object is one.
+    pub fn fcast_object(&mut self, r: &ObjectReport) -> Option<CompoundObject> {
+        let data = r.data.as_ref()?;
+        let s = self.sessions.get_mut(&(r.key.sender, r.key.tsi))?;
+        if s.uses_fdt || r.fdt_file.is_some() || r.key.fdt_instance.is_some() {
+            return None;
         }
-        cids.sort_by_key(|c| (c.0, c.1, c.2));
-        // RFC 6968 §2.2, §3.5: CIIDs go up by one per Carousel Instance; an empty instance takes a
-        // new CIID; without a CIID the session is one complete instance, so one list.
-        for w in cids.windows(2) {
-            let (a, b) = (&w[0], &w[1]);
-            if (a.0, a.1) != (b.0, b.1) {
-                continue;
-            }
-            let Some(s) = self.sessions.get_mut(&(b.0, b.1)) else {
-                continue;
-            };
-            match (a.3, b.3) {
-                (Some(x), Some(y)) if y < x => Self::raise(&mut self.findings, s, b.2, "fcast.cid.ciid.decreased", Severity::Warning, "RFC 6968 §2.2", format!("CIID {y} after {x}")),
-                (Some(x), Some(y)) if y == x && a.4 != b.4 && b.4.object_count == 0 => Self::raise(&mut self.findings, s, b.2, "fcast.cid.empty.same_ciid", Severity::Error, "RFC 6968 §3.5", format!("an empty Carousel Instance keeps CIID {x}")),
-                (None, _) | (_, None) if a.4 != b.4 => Self::raise(&mut self.findings, s, b.2, "fcast.cid.ciid.missing", Severity::Error, "RFC 6968 §2.2", "CIDs without Fcast-CID-ID list different objects: more than one Carousel Instance".into()),
-                _ => {}
-            }
+        // An object that does not even have an FCAST header's shape is plain ALC.
+        let toi_bits = s.toi_bits.map(|b| b as u32);
+        let d = CompoundObject::parse_in(data, toi_bits).ok()?;
+        s.fcast_objects += 1;
+        s.cids += u64::from(d.value.cid.is_some());
+        for f in d
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning)
+        {
+            let detail = format!("TOI {}: {}", r.key.toi, f.detail);
+            Self::raise(
+                &mut self.findings,
+                s,
+                r.first_frame,
+                f.id,
+                f.severity,
+                f.rule,
+                detail,
+            );
         }
-        let cids: Vec<(IpAddr, u64, u64, CidObjectList)> = cids
-            .into_iter()
-            .map(|(a, b, c, _, l)| (a, b, c, l))
-            .collect();
-        // TOIs seen: those of current objects and of retired ones (a CID lists objects that
-        // were active when it was sent); the retired ones as a set, once per session.
-        let mut retired_tois: BTreeMap<(IpAddr, u64), BTreeSet<u128>> = BTreeMap::new();
-        for (sender, tsi, frame, list) in cids {
-            let Some(s) = self.sessions.get_mut(&(sender, tsi)) else {
-                continue;
-            };
-            let retired = retired_tois
-                .entry((sender, tsi))
-                .or_insert_with(|| s.retired.iter().map(|(t, _)| *t).collect());
-            let unseen: Vec<u128> = list
+        if let Some(cid) = &d.value.cid {
+            let frame = r.first_frame;
+            // RFC 6968 §2.2, §3.5: CIIDs go up by one per Carousel Instance; an empty instance
+            // takes a new CIID; without a CIID the session is one complete instance, so one list.
+            if let Some((prev_ciid, prev_list)) = &s.last_cid {
+                let f = &mut self.findings;
+                let (a, b) = (*prev_ciid, cid.ciid);
+                let changed = *prev_list != cid.object_list;
+                match (a, b) {
+                    (Some(x), Some(y)) if y < x => Self::raise(f, s, frame, "fcast.cid.ciid.decreased", Severity::Warning, "RFC 6968 §2.2", format!("CIID {y} after {x}")),
+                    (Some(x), Some(y)) if y == x && changed && cid.object_list.object_count == 0 => Self::raise(f, s, frame, "fcast.cid.empty.same_ciid", Severity::Error, "RFC 6968 §3.5", format!("an empty Carousel Instance keeps CIID {x}")),
+                    (None, _) | (_, None) if changed => Self::raise(f, s, frame, "fcast.cid.ciid.missing", Severity::Error, "RFC 6968 §2.2", "CIDs without Fcast-CID-ID list different objects: more than one Carousel Instance".into()),
+                    _ => {}
+                }
+            }
+            s.last_cid = Some((cid.ciid, cid.object_list.clone()));
+            let ranges = cid
+                .object_list
                 .elements
                 .iter()
-                .flat_map(|e| match *e {
+                .map(|e| match *e {
                     CidElement::Toi { toi } | CidElement::Equivalence { new_toi: toi, .. } => {
-                        vec![(toi, toi)]
+                        (toi, toi)
                     }
-                    CidElement::Interval { first, last } => vec![(first, last)],
+                    CidElement::Interval { first, last } => (first, last),
                 })
-                .flat_map(|(a, b)| {
-                    // Bounded: an interval is checked against the TOIs seen, never expanded.
-                    let seen = s
-                        .objects
-                        .range(a..=b)
-                        .map(|(t, _)| *t)
-                        .chain(retired.range(a..=b).copied())
-                        .collect::<BTreeSet<u128>>()
-                        .len() as u128;
-                    if seen == b - a + 1 {
-                        None
-                    } else {
-                        Some(a)
-                    }
-                })
-                .take(8)
                 .collect();
-            if !unseen.is_empty() {
-                Self::raise(
-                    &mut self.findings,
-                    s,
-                    frame,
-                    "fcast.cid.toi_unseen",
-                    Severity::Warning,
-                    "RFC 6968 §3.5",
-                    format!("the CID lists TOIs with no packet in the capture, from {unseen:?}"),
-                );
-            }
+            s.pending_cids.push_back((frame, ranges));
+            Self::resolve_cids(&mut self.findings, s, false);
+        }
+        Some(d.value)
+    }
+
+    /// RFC 6968 §3.5: a CID lists the objects of its Carousel Instance, which are sent around
+    /// it. The TOIs a CID lists are looked for as the capture goes on; one still unseen when
+    /// [`MAX_PENDING_CIDS`] later CIDs have come, or at the end, is reported. Bounded: an
+    /// interval is checked against the TOIs seen, never expanded.
+    fn resolve_cids(findings: &mut Vec<(u64, Finding)>, s: &mut SessionStats, at_end: bool) {
+        let objects = &s.objects;
+        for (_, ranges) in s.pending_cids.iter_mut() {
+            ranges.retain(|&(a, b)| objects.range(a..=b).count() as u128 != b - a + 1);
+        }
+        s.pending_cids.retain(|(_, r)| !r.is_empty());
+        let keep = if at_end { 0 } else { MAX_PENDING_CIDS };
+        while s.pending_cids.len() > keep {
+            let Some((frame, ranges)) = s.pending_cids.pop_front() else {
+                break;
+            };
+            let unseen: Vec<u128> = ranges.iter().map(|(a, _)| *a).take(8).collect();
+            Self::raise(
+                findings,
+                s,
+                frame,
+                "fcast.cid.toi_unseen",
+                Severity::Warning,
+                "RFC 6968 §3.5",
+                format!("the CID lists TOIs with no packet in the capture, from {unseen:?}"),
+            );
         }
     }
 
@@ -832,6 +830,7 @@ impl SessionTracker {
 
     pub fn finish(&mut self, last_frame: u64) {
         for s in self.sessions.values_mut() {
+            Self::resolve_cids(&mut self.findings, s, true);
             Self::check_toi_window(&mut self.findings, s, last_frame);
             if s.retired_evicted > 0 {
                 let detail = format!(
@@ -915,6 +914,11 @@ impl SessionTracker {
 /// How an FDT entry's OTI differs from EXT_FTI's, if it does.
 fn fdt_disagrees(inst: &FdtInstance, file: &FdtFile, fti_id: u8, fti: &FecOti) -> Option<String> {
     let (fdt_id, fdt_oti) = FecObject::oti_from_fdt(inst, file).ok()?;
+    oti_disagrees((fdt_id, &fdt_oti), fti_id, fti)
+}
+
+/// How the OTI an FDT entry gave differs from EXT_FTI's, if it does.
+fn oti_disagrees((fdt_id, fdt_oti): (u8, &FecOti), fti_id: u8, fti: &FecOti) -> Option<String> {
     if fdt_id != fti_id {
         return Some(format!(
             "FEC Encoding ID {fdt_id} in the FDT, {fti_id} in EXT_FTI"

@@ -782,6 +782,14 @@ fn write_shared(s: &mut String, a: &FdtAttributes, attr: &mut impl FnMut(&mut St
 /// Seconds in one NTP era (2^32).
 const NTP_ERA: i128 = 1 << 32;
 
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+pub const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+
+/// A capture time (since the Unix epoch) in NTP seconds, as an FDT's Expires is compared.
+pub fn ntp_seconds(since_unix_epoch: std::time::Duration) -> u64 {
+    since_unix_epoch.as_secs() + NTP_UNIX_OFFSET
+}
+
 /// Expands a 32-bit `Expires` (top 32 bits of NTP time) to full NTP seconds, choosing the era
 /// that puts it closest to `now` (RFC 6726 §3.3, which works the 2036 wrap as its example).
 /// `now_ntp_seconds` counts from the NTP prime epoch (1900) and may exceed 2^32.

@@ -7,7 +7,6 @@
 //! field); 3 the capture is truncated or corrupt part-way: everything before the break was
 //! processed and reported.
 
-use std::collections::BTreeMap;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,13 +20,12 @@ use rmt_inspector::inspect::dissect::{dissect, dissect_into, Dissected, FlowSele
 use rmt_inspector::inspect::fields::{glossary, lookup, Field};
 use rmt_inspector::inspect::filter::Filter;
 use rmt_inspector::inspect::output;
-use rmt_inspector::inspect::stats::{self, count_finding, Stats};
-use rmt_inspector::track::assembler::{Assembler, AssemblerConfig};
-use rmt_inspector::track::export::export;
-use rmt_inspector::track::session::SessionTracker;
+use rmt_inspector::inspect::pipeline::Pipeline;
+use rmt_inspector::inspect::stats::{self, Stats};
+use rmt_inspector::track::assembler::AssemblerConfig;
+use rmt_inspector::track::export::Exporter;
 use rmt_inspector::wire::alc::AlcContext;
 use rmt_inspector::wire::link::LinkType;
-use rmt_inspector::wire::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -141,17 +139,12 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
 struct Processor<'o> {
     args: &'o Args,
     printer: &'o Printer<'o>,
-    assembler: Assembler,
-    sessions: SessionTracker,
-    findings: BTreeMap<&'static str, (Severity, &'static str, u64, u64)>,
-    fdt_times: Vec<(u64, Duration)>,
+    pipeline: Pipeline,
     pcap_out: Option<PcapNgOut<BufWriter<std::fs::File>>>,
     out: BufWriter<std::io::Stdout>,
     /// Output of the current packet, reused.
     printed: Vec<u8>,
     t0: Option<Duration>,
-    last_frame: u64,
-    alc_packets: u64,
 }
 
 /// Why processing stopped early.
@@ -165,23 +158,10 @@ impl<'o> Processor<'o> {
     /// Everything after the dissection: findings, sessions, objects, filter, outputs. With
     /// `printed`, the packet's output was already written (by the reading thread).
     fn process(&mut self, d: &Dissected<'_>, printed: bool) -> Result<(), Stop> {
-        self.last_frame = d.raw.frame;
         let t0 = *self.t0.get_or_insert(d.raw.timestamp);
-        // Most packets have none: skip building the list.
-        if !d.findings.is_empty() || d.error.is_some() {
-            for f in output::all_findings(d) {
-                count_finding(&mut self.findings, d.raw.frame, &f);
-            }
-        }
-        self.sessions.push(d);
-        if let (Some(a), Some(flow)) = (&d.alc, d.flow) {
-            self.alc_packets += 1;
-            let before = self.assembler.fdt_instances.len();
-            self.assembler.push(d.raw.frame, flow.src, a, d.symbols());
-            if self.assembler.fdt_instances.len() > before {
-                self.fdt_times.push((d.raw.frame, d.raw.timestamp));
-            }
-        }
+        self.pipeline
+            .push(d)
+            .map_err(|e| Stop::Failed(format!("cannot write an exported object: {e}")))?;
         if !self.printer.shown(d) {
             return Ok(());
         }
@@ -295,22 +275,28 @@ fn main() -> ExitCode {
         fields,
         separator,
     };
+    let mut pipeline = Pipeline::new(AssemblerConfig {
+        all_objects,
+        partial: args.partial,
+        ..AssemblerConfig::default()
+    });
+    if let Some(dir) = &args.export_objects {
+        match Exporter::new(dir, args.partial) {
+            Ok(x) => pipeline = pipeline.with_exporter(x),
+            Err(e) => {
+                eprintln!("rmt-inspect: cannot write to {}: {e}", dir.display());
+                return ExitCode::from(1);
+            }
+        }
+    }
     let mut p = Processor {
         args: &args,
         printer: &printer,
         printed: Vec::new(),
-        assembler: Assembler::new(AssemblerConfig {
-            all_objects,
-            ..AssemblerConfig::default()
-        }),
-        sessions: SessionTracker::default(),
-        findings: BTreeMap::new(),
-        fdt_times: Vec::new(),
+        pipeline,
         pcap_out,
         out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
         t0: None,
-        last_frame: 0,
-        alc_packets: 0,
     };
     let mut input_error: Option<(u8, String)> = None;
     let mut flows = FlowSelector::new(args.decode_as.clone(), ctx);
@@ -570,7 +556,7 @@ fn read_live(
         if limit.is_some_and(|l| start.elapsed() >= l) || p.args.count.is_some_and(|c| frame >= c) {
             break;
         }
-        if !warned && p.alc_packets == 0 && start.elapsed() >= SILENCE_WARNING {
+        if !warned && p.pipeline.alc_packets == 0 && start.elapsed() >= SILENCE_WARNING {
             let joins: Vec<String> = p.args.join.iter().map(|j| format!("{j:?}")).collect();
             eprintln!(
                 "rmt-inspect: no ALC packet on {iface} after {} s{} (check the interface, the port, the group join, and IGMP/MLD snooping)",
@@ -616,40 +602,22 @@ fn finish(
             return ExitCode::from(1);
         }
     }
-    for (key, frame, inst) in &p.assembler.fdt_instances {
-        p.sessions
-            .fdt_files(key.sender, key.tsi, *frame, key.fdt_instance, inst);
-    }
-    let reports = p.assembler.reports();
-    p.sessions.fcast_objects(&reports);
-    p.sessions.finish(p.last_frame);
-    for (frame, f) in p
-        .sessions
-        .findings
-        .iter()
-        .chain(p.assembler.findings.iter())
-    {
-        count_finding(&mut p.findings, *frame, f);
+    if let Err(e) = p.pipeline.finish() {
+        let dir = args
+            .export_objects
+            .as_deref()
+            .unwrap_or(std::path::Path::new("."));
+        eprintln!("rmt-inspect: cannot write to {}: {e}", dir.display());
+        return ExitCode::from(1);
     }
     let json = args.format == Format::Json;
-    let stats = Stats {
-        sessions: &p.sessions,
-        assembler: &p.assembler,
-        objects: &reports,
-        findings: &p.findings,
-    };
-    let frame_time = |frame: u64| {
-        p.fdt_times
-            .iter()
-            .find(|(f, _)| *f == frame)
-            .map_or(Duration::ZERO, |(_, t)| *t)
-    };
+    let stats = Stats::of(&p.pipeline);
     for z in &args.stats {
         let text = match z {
             Stat::Sessions => stats::sessions(&stats, json),
             Stat::Objects => stats::objects(&stats, json),
             Stat::Findings => stats::findings(&stats, json),
-            Stat::Fdt => stats::fdt(&stats, json, &frame_time),
+            Stat::Fdt => stats::fdt(&stats, json),
             Stat::Cid => stats::cid(&stats, json),
         };
         if write!(p.out, "{text}").is_err() {
@@ -663,20 +631,12 @@ fn finish(
         }
     }
     if let Some(dir) = &args.export_objects {
-        match export(dir, &reports, args.partial) {
-            Ok(entries) => {
-                if !args.quiet {
-                    eprintln!(
-                        "rmt-inspect: exported {} object(s) to {}",
-                        entries.len(),
-                        dir.display()
-                    );
-                }
-            }
-            Err(e) => {
-                eprintln!("rmt-inspect: cannot write to {}: {e}", dir.display());
-                return ExitCode::from(1);
-            }
+        if !args.quiet {
+            eprintln!(
+                "rmt-inspect: exported {} object(s) to {}",
+                p.pipeline.exported(),
+                dir.display()
+            );
         }
     }
     if let Some((code, msg)) = input_error {
