@@ -18,4 +18,5 @@ pub mod report;
 pub mod requirements;
 pub mod runner;
 pub mod sender;
+pub mod soak;
 pub mod sut;

@@ -8,19 +8,13 @@ use std::time::{Duration, SystemTime};
 /// Time since the Unix epoch.
 pub type Now = Duration;
 
-/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
-pub const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+pub use rmt_inspector::wire::fdt::{ntp_seconds, NTP_UNIX_OFFSET};
 
 /// The wall clock as [`Now`].
 pub fn wall_clock() -> Now {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
-}
-
-/// NTP seconds (RFC 5905) for `now`.
-pub fn ntp_seconds(now: Now) -> u64 {
-    now.as_secs() + NTP_UNIX_OFFSET
 }
 
 /// The 64-bit NTP timestamp (seconds, fraction) of `now`, as EXT_TIME's SCT carries it

@@ -248,3 +248,29 @@ fn with_its_cids_lost_a_receiver_still_takes_a_reused_toi_as_a_new_object() {
     assert_eq!(got.len(), 24, "{:?}", got.keys().collect::<Vec<_>>());
     assert_eq!(got, sent);
 }
+
+#[test]
+fn after_an_idle_spell_packets_and_fdt_expiry_follow_the_clock() {
+    // Before, a paced sender stamped the first packet after an idle spell with its old slot,
+    // so an FDT made an hour later expired an hour early (and its TOIs could never be reused).
+    use rmt_reference::driver::capture::VIRTUAL_START;
+    let mut c = SenderConfig::new(Mode::Flute, "233.252.0.1:3400".parse().unwrap(), 1);
+    c.rate_bps = 1_000_000;
+    let mut s = Sender::new(c).unwrap();
+    let mut now = VIRTUAL_START;
+    let first = s.add_object(object(1, 500)).unwrap();
+    s.commit(now, false).unwrap();
+    let sent = s.drain(&mut now, 1000);
+    assert!(!sent.is_empty());
+    let later = VIRTUAL_START + Duration::from_secs(3600);
+    s.remove_object(first);
+    s.add_object(object(2, 500)).unwrap();
+    now = later;
+    s.commit(now, true).unwrap();
+    let sent = s.drain(&mut now, 1000);
+    assert!(
+        sent.iter().all(|t| t.at >= later),
+        "first packet at {:?}, the clock at {later:?}",
+        sent[0].at
+    );
+}

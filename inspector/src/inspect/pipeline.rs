@@ -77,6 +77,7 @@ impl Pipeline {
                 e.key.sender,
                 e.key.tsi,
                 e.frame,
+                e.time,
                 e.key.fdt_instance,
                 &e.instance,
             );

@@ -101,8 +101,11 @@ struct Done {
     incarnation: u32,
     /// Its FEC Encoding ID and transfer length.
     oti: Option<(u8, u64)>,
-    /// FDT Instances: when the instance expires (NTP seconds); its ID may then name another.
+    /// When it expires (NTP seconds): an FDT Instance's ID, a FLUTE file's TOI may then name
+    /// another object.
     expires_ntp: Option<u64>,
+    /// When it completed (NTP seconds).
+    completed_ntp: u64,
 }
 
 /// An FDT Instance as it completed: its object, the frame and capture time that completed it.
@@ -158,6 +161,7 @@ pub struct ObjectState {
     pub close_object: bool,
     pub first_frame: u64,
     pub last_frame: u64,
+    first_time: Duration,
     last_time: Duration,
     pub packets: u64,
     /// Why the object cannot be rebuilt, if it cannot.
@@ -306,6 +310,7 @@ impl Assembler {
         self.pushes += 1;
         if self.pushes.is_multiple_of(SWEEP_EVERY) {
             self.abandon_idle(time);
+            self.forget_expired(time);
         }
         let session = self.sessions.entry((sender, tsi)).or_default();
         session.flute |= fdt_instance.is_some();
@@ -353,9 +358,7 @@ impl Assembler {
         let fec = match &alc.fti {
             Some(fti) => Some(FecObject::from_oti(alc.fec_encoding_id, &fti.oti)),
             None => self
-                .sessions
-                .get(&(sender, tsi))
-                .and_then(|s| s.fdt_files.get(&toi))
+                .fdt_entry((sender, tsi), toi, time)
                 .map(|(inst, file)| {
                     FecObject::oti_from_fdt(inst, file)
                         .and_then(|(id, oti)| FecObject::from_oti(id, &oti))
@@ -409,6 +412,25 @@ impl Assembler {
         if self.feed(frame, live, pid.sbn, pid.esi, sbl, symbols) {
             self.completed_block(frame, time, live);
         }
+    }
+
+    /// The FDT entry that describes `toi` at capture time `time`. An expired description is
+    /// not used (RFC 6726 §3.3): the TOI may be about to name another file, whose FDT Instance
+    /// is on its way.
+    fn fdt_entry(
+        &self,
+        session: (IpAddr, u64),
+        toi: u128,
+        time: Duration,
+    ) -> Option<&(Arc<FdtInstance>, FdtFile)> {
+        let now_ntp = ntp_seconds(time);
+        self.sessions
+            .get(&session)
+            .and_then(|s| s.fdt_files.get(&toi))
+            .filter(|(inst, _)| {
+                inst.expires
+                    .is_none_or(|e| expires_to_ntp_seconds(e, now_ntp) >= now_ntp)
+            })
     }
 
     /// A new object on `live`'s TOI; false when it cannot be tracked.
@@ -465,6 +487,7 @@ impl Assembler {
                 close_object: false,
                 first_frame: frame,
                 last_frame: frame,
+                first_time: time,
                 last_time: time,
                 packets: 0,
                 error: None,
@@ -520,6 +543,15 @@ impl Assembler {
         }
     }
 
+    /// FLUTE: completed objects whose FDT description expired, and expired FDT Instances, are
+    /// forgotten (RFC 6726 §3.3: a sender no longer sends them; their TOI or Instance ID may
+    /// then name another object).
+    fn forget_expired(&mut self, now: Duration) {
+        let now_ntp = ntp_seconds(now);
+        self.done
+            .retain(|_, d| d.expires_ntp.is_none_or(|e| e >= now_ntp));
+    }
+
     /// The object in flight on `live` leaves: its report is handed out and its memory freed;
     /// a complete one is remembered so that its repeats are not a new object.
     fn leave(&mut self, live: LiveKey, abandoned: Option<String>) {
@@ -531,12 +563,17 @@ impl Assembler {
         self.buffered -= obj.held;
         self.objects_out += 1;
         if report.data.is_some() {
-            let expires_ntp = None;
+            // FLUTE: the object is described until its FDT Instance expires.
+            let expires_ntp = self
+                .fdt_entry((live.0, live.1), live.2, obj.last_time)
+                .and_then(|(inst, _)| inst.expires)
+                .map(|e| expires_to_ntp_seconds(e, ntp_seconds(obj.last_time)));
             self.remember(
                 live,
                 obj.incarnation,
                 report.encoding_id.zip(report.transfer_length),
                 expires_ntp,
+                obj.last_time,
             );
         } else if let Some(why) = abandoned {
             self.abandoned += 1;
@@ -551,6 +588,7 @@ impl Assembler {
         incarnation: u32,
         oti: Option<(u8, u64)>,
         expires_ntp: Option<u64>,
+        completed: Duration,
     ) {
         self.done.insert(
             live,
@@ -558,6 +596,7 @@ impl Assembler {
                 incarnation,
                 oti,
                 expires_ntp,
+                completed_ntp: ntp_seconds(completed),
             },
         );
         self.done_order.push_back((live, incarnation));
@@ -728,22 +767,41 @@ impl Assembler {
             obj.incarnation,
             None,
             Some(expires_ntp.unwrap_or(u64::MAX)),
+            time,
         );
         let shared = Arc::new(instance.clone());
+        // TOIs now mapped to another file, with when their old description expired.
         let mut superseded = Vec::new();
         let table = &mut self.sessions.entry(session).or_default().fdt_files;
         for file in &instance.files {
             if let Some((old_inst, old_file)) = table.get(&file.toi) {
                 if !same_file((old_inst, old_file), (&instance, file)) {
-                    superseded.push(file.toi);
+                    let old_expiry = old_inst
+                        .expires
+                        .map_or(u64::MAX, |e| expires_to_ntp_seconds(e, now_ntp));
+                    superseded.push((file.toi, old_expiry));
                 }
             }
             table.insert(file.toi, (shared.clone(), file.clone()));
         }
-        for toi in superseded {
+        for (toi, old_expiry) in superseded {
             let k = (live.0, live.1, toi, None);
-            self.done.remove(&k);
-            if self.objects.get(&k).is_some_and(|o| o.fec.is_some()) {
+            // Only the old file's object is forgotten: one completed after its description
+            // expired is the new file's (it came before this instance).
+            if self
+                .done
+                .get(&k)
+                .is_some_and(|d| d.completed_ntp <= old_expiry)
+            {
+                self.done.remove(&k);
+            }
+            // An object begun while the old description was valid was the old file's; one
+            // begun after is the new file's (its first packets came before this instance).
+            if self
+                .objects
+                .get(&k)
+                .is_some_and(|o| o.fec.is_some() && ntp_seconds(o.first_time) <= old_expiry)
+            {
                 self.leave(
                     k,
                     Some("abandoned: a new FDT Instance maps its TOI to another file".into()),
@@ -871,9 +929,7 @@ impl Assembler {
             _ => None,
         };
         let fdt_file = self
-            .sessions
-            .get(&(live.0, live.1))
-            .and_then(|s| s.fdt_files.get(&live.2))
+            .fdt_entry((live.0, live.1), live.2, obj.last_time)
             .map(|(_, f)| f.clone());
         ObjectReport {
             key,

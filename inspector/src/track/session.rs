@@ -13,10 +13,8 @@ use crate::track::webrc::{WebrcFinding, WebrcSession};
 use crate::wire::cid::{CidElement, CidObjectList};
 use crate::wire::ext_fti::FecOti;
 use crate::wire::fcast::CompoundObject;
-use crate::wire::fdt::{expires_to_ntp_seconds, FdtFile, FdtInstance};
+use crate::wire::fdt::{expires_to_ntp_seconds, ntp_seconds, FdtFile, FdtInstance};
 
-/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
-const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 use crate::track::toi_window;
 use crate::wire::finding::{Finding, Severity};
 use crate::wire::lct::{ExtensionBody, HET_FDT};
@@ -66,9 +64,12 @@ pub struct SessionStats {
     pub cids: u64,
     fdt_tois: BTreeSet<u128>,
     /// Per TOI, the parameters the first FDT Instance describing it gave (RFC 6726 §3.3).
-    fdt_params: BTreeMap<u128, FdtParams>,
+    fdt_params: BTreeMap<u128, (FdtParams, u64)>,
     /// When each FDT Instance ID was first seen (capture time).
     fdt_first_seen: BTreeMap<u32, Duration>,
+    /// Insertion order of `fdt_first_seen`, to keep it to [`MAX_FDT_FIRST_SEEN`] (IDs wrap at
+    /// 2^20 in a long session; one completed long ago matters no more).
+    fdt_first_seen_order: VecDeque<u32>,
     raised: BTreeSet<&'static str>,
     /// Per TOI (per FDT Instance ID for TOI 0): the first EXT_FTI's encoding ID and OTI.
     ftis: BTreeMap<(u128, Option<u32>), (u8, FecOti)>,
@@ -93,6 +94,10 @@ struct ObjectSeen {
 /// Objects whose TOI was reused kept for the end-of-capture window check (memory stays flat on
 /// a session of any length: the oldest go first, and `track.toi_history.cap` says so).
 const MAX_RETIRED: usize = 65_536;
+
+/// FDT Instance IDs whose first packet's time is kept (for the Expires check when the instance
+/// completes).
+const MAX_FDT_FIRST_SEEN: usize = 4096;
 
 /// CIDs whose listed TOIs are looked for before those still unseen are reported.
 const MAX_PENDING_CIDS: usize = 64;
@@ -123,6 +128,27 @@ fn fdt_params(inst: &FdtInstance, file: &FdtFile) -> FdtParams {
 }
 
 impl SessionStats {
+    /// The object of `toi` is over (its TOI left the window, or its FDT description expired):
+    /// it is kept with the retired ones, and the TOI's next packet starts a new object.
+    fn retire(&mut self, toi: u128) {
+        if let Some(o) = self.objects.remove(&toi) {
+            self.exited -= usize::from(o.exited);
+            self.retired.push_back((toi, o));
+            if self.retired.len() > MAX_RETIRED {
+                self.retired.pop_front();
+                self.retired_evicted += 1;
+            }
+        }
+        self.ftis.remove(&(toi, None));
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|(k, _, _)| *k == (toi, None))
+        {
+            self.current = None;
+        }
+    }
+
     /// Whether FDT Instances (TOI 0 with EXT_FDT) were seen: a FLUTE session.
     pub fn uses_fdt(&self) -> bool {
         self.uses_fdt
@@ -193,21 +219,7 @@ impl SessionStats {
                     self.newest_toi.unwrap_or(0)
                 ));
             }
-            let o = self.objects.remove(&toi).expect("found above");
-            self.exited -= 1;
-            self.retired.push_back((toi, o));
-            if self.retired.len() > MAX_RETIRED {
-                self.retired.pop_front();
-                self.retired_evicted += 1;
-            }
-            self.ftis.remove(&(toi, None));
-            if self
-                .current
-                .as_ref()
-                .is_some_and(|(k, _, _)| *k == (toi, None))
-            {
-                self.current = None;
-            }
+            self.retire(toi);
         }
         let newest = match self.newest_toi {
             None => {
@@ -316,6 +328,7 @@ impl SessionTracker {
                 fdt_tois: BTreeSet::new(),
                 fdt_params: BTreeMap::new(),
                 fdt_first_seen: BTreeMap::new(),
+                fdt_first_seen_order: VecDeque::new(),
                 raised: BTreeSet::new(),
                 ftis: BTreeMap::new(),
                 current: None,
@@ -419,6 +432,17 @@ impl SessionTracker {
         });
         let key = (toi, if toi == 0 { fdt_id } else { None });
         if s.current.as_ref().is_none_or(|(k, _, _)| *k != key) {
+            // FLUTE: a TOI whose every FDT description expired names another file now
+            // (RFC 6726 §3.3); its packets start a new object.
+            let expired = s.uses_fdt
+                && toi != 0
+                && s.fdt_params
+                    .get(&toi)
+                    .is_some_and(|(_, until)| *until < ntp_seconds(d.raw.timestamp));
+            if expired {
+                s.fdt_params.remove(&toi);
+                s.retire(toi);
+            }
             s.current = s
                 .ftis
                 .get(&key)
@@ -428,7 +452,7 @@ impl SessionTracker {
             match &s.current {
                 None => {
                     // RFC 6726 §5: the FDT came first; its OTI and EXT_FTI's must be the same.
-                    let fdt_oti = s.fdt_params.get(&toi).and_then(|p| p.4.as_ref());
+                    let fdt_oti = s.fdt_params.get(&toi).and_then(|(p, _)| p.4.as_ref());
                     if let Some(diff) = fdt_oti.filter(|_| toi != 0).and_then(|(id, oti)| {
                         oti_disagrees((*id, oti), a.fec_encoding_id, &fti.oti)
                     }) {
@@ -547,7 +571,15 @@ impl SessionTracker {
         let has_fdt = fdt_id.is_some();
         if let Some(id) = fdt_id {
             s.uses_fdt = true;
-            s.fdt_first_seen.entry(id).or_insert(d.raw.timestamp);
+            if let std::collections::btree_map::Entry::Vacant(e) = s.fdt_first_seen.entry(id) {
+                e.insert(d.raw.timestamp);
+                s.fdt_first_seen_order.push_back(id);
+                if s.fdt_first_seen_order.len() > MAX_FDT_FIRST_SEEN {
+                    if let Some(old) = s.fdt_first_seen_order.pop_front() {
+                        s.fdt_first_seen.remove(&old);
+                    }
+                }
+            }
         }
         if toi == 0 && !has_fdt && s.uses_fdt {
             Self::raise(
@@ -598,11 +630,14 @@ impl SessionTracker {
 
     /// Records the files an FDT instance of the session describes, and checks their OTI against
     /// the EXT_FTI seen for the same TOI (RFC 6726 §5: both MUST be identical).
+    /// `time`: when the instance completed (capture time).
+    #[allow(clippy::too_many_arguments)]
     pub fn fdt_files(
         &mut self,
         sender: IpAddr,
         tsi: u64,
         frame: u64,
+        time: Duration,
         instance_id: Option<u32>,
         inst: &FdtInstance,
     ) {
@@ -613,8 +648,12 @@ impl SessionTracker {
         let sent = instance_id
             .and_then(|id| s.fdt_first_seen.get(&id))
             .copied();
+        let now_ntp = ntp_seconds(sent.unwrap_or(time));
+        let valid_until = inst
+            .expires
+            .map_or(u64::MAX, |e| expires_to_ntp_seconds(e, now_ntp));
         if let (Some(sent), Some(expires)) = (sent, inst.expires) {
-            let now_ntp = sent.as_secs() + NTP_UNIX_OFFSET;
+            let now_ntp = ntp_seconds(sent);
             let expires_ntp = expires_to_ntp_seconds(expires, now_ntp);
             if expires_ntp < now_ntp {
                 let detail = format!(
@@ -648,8 +687,14 @@ impl SessionTracker {
                 );
             }
             let params = fdt_params(inst, file);
-            match s.fdt_params.get(&file.toi) {
-                Some(old) if *old != params => Self::raise(
+            match s.fdt_params.get_mut(&file.toi) {
+                Some((old, until)) if *old == params => *until = (*until).max(valid_until),
+                // Every instance that described the TOI expired: it names another file now.
+                Some((_, until)) if *until < now_ntp => {
+                    s.fdt_params.insert(file.toi, (params, valid_until));
+                    s.retire(file.toi);
+                }
+                Some(_) => Self::raise(
                     &mut self.findings,
                     s,
                     frame,
@@ -661,9 +706,8 @@ impl SessionTracker {
                         file.toi
                     ),
                 ),
-                Some(_) => {}
                 None => {
-                    s.fdt_params.insert(file.toi, params);
+                    s.fdt_params.insert(file.toi, (params, valid_until));
                 }
             }
             let Some((fti_id, fti_oti)) = s.ftis.get(&(file.toi, None)).cloned() else {

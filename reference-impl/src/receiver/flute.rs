@@ -1,5 +1,7 @@
 //! The FLUTE receiver's FDT state (RFC 6726 §3.3, §3.4): instances by ID with their expiry,
-//! and the file entries by TOI, whose parameters never change once given.
+//! and the file entries by TOI, whose parameters never change while an instance describing
+//! them is valid. Once every instance that described a TOI has expired, a later instance may
+//! describe it again with other parameters: the TOI names a new file (long sessions reuse TOIs).
 
 use std::collections::BTreeMap;
 
@@ -13,12 +15,16 @@ pub struct FdtEntry {
     /// The instance, for its defaults (FEC attributes, Content-Type, ...).
     pub instance: FdtInstance,
     pub file: FdtFile,
+    /// When the last instance that described it expires (NTP seconds).
+    pub expires_ntp: u64,
 }
 
 #[derive(Debug, Default)]
 pub struct FdtTable {
     /// Instance ID -> expiry in NTP seconds.
     instances: BTreeMap<u32, u64>,
+    /// Instances left by the last pruning of expired ones.
+    live_after_prune: usize,
     files: BTreeMap<u128, FdtEntry>,
     /// An instance with Complete=true was received (§3.4.2: no new file data after it).
     pub complete: bool,
@@ -35,6 +41,8 @@ pub enum FdtOutcome {
     Applied {
         new_tois: Vec<u128>,
         changed_tois: Vec<u128>,
+        /// TOIs whose description had expired, described again for another file.
+        reused_tois: Vec<u128>,
     },
     Expired {
         expires_ntp: u64,
@@ -49,6 +57,19 @@ impl FdtTable {
 
     pub fn tois(&self) -> impl Iterator<Item = u128> + '_ {
         self.files.keys().copied()
+    }
+
+    /// Whether every instance that described `toi` has expired at `now` (then its packets are
+    /// no longer the described file's).
+    pub fn expired(&self, toi: u128, now: Now) -> bool {
+        self.files
+            .get(&toi)
+            .is_some_and(|e| e.expires_ntp < ntp_seconds(now))
+    }
+
+    /// Forgets the description of `toi` (expired): memory stays flat as TOIs are reused.
+    pub fn forget(&mut self, toi: u128) {
+        self.files.remove(&toi);
     }
 
     /// Whether instance `id` was received and is still valid at `now` (then packets carrying
@@ -73,20 +94,36 @@ impl FdtTable {
             };
         }
         self.instances.insert(id, expires_ntp);
+        // Expired instances leave (their IDs may come back, §3.4.1), checked each time the
+        // table doubles: a pass per instance would cost the square of a long session.
+        if self.instances.len() > 2 * self.live_after_prune.max(64) {
+            self.instances.retain(|_, e| *e >= now_ntp);
+            self.live_after_prune = self.instances.len();
+        }
         self.complete |= inst.complete == Some(true);
         let mut new_tois = Vec::new();
         let mut changed_tois = Vec::new();
+        let mut reused_tois = Vec::new();
         for file in &inst.files {
             if file.toi == 0 {
                 continue; // §3.3: TOI 0 is the FDT's own
             }
-            let take = match self.files.get(&file.toi) {
-                Some(old) if !same_parameters(old, file, &inst) && !self.accept_changes => {
+            let take = match self.files.get_mut(&file.toi) {
+                Some(old) if same_parameters(old, file, &inst) => {
+                    old.expires_ntp = old.expires_ntp.max(expires_ntp);
+                    false
+                }
+                // Every instance that described it expired: another file now.
+                Some(old) if old.expires_ntp < now_ntp => {
+                    reused_tois.push(file.toi);
+                    true
+                }
+                Some(_) if !self.accept_changes => {
                     changed_tois.push(file.toi);
                     false
                 }
                 // Only the mutant that accepts changes takes new parameters for a known TOI.
-                Some(old) => !same_parameters(old, file, &inst),
+                Some(_) => true,
                 None => {
                     new_tois.push(file.toi);
                     true
@@ -99,6 +136,7 @@ impl FdtTable {
                         instance_id: id,
                         instance: inst.clone(),
                         file: file.clone(),
+                        expires_ntp,
                     },
                 );
             }
@@ -106,6 +144,7 @@ impl FdtTable {
         FdtOutcome::Applied {
             new_tois,
             changed_tois,
+            reused_tois,
         }
     }
 }
@@ -120,4 +159,45 @@ fn same_parameters(old: &FdtEntry, new: &FdtFile, new_inst: &FdtInstance) -> boo
         && old.file.content_length == new.content_length
         && old.file.content_md5 == new.content_md5
         && oti_old == oti_new
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::time::NTP_UNIX_OFFSET;
+
+    fn instance(location: &str, expires_ntp: u64) -> FdtInstance {
+        let xml = format!(
+            r#"<FDT-Instance xmlns="urn:ietf:params:xml:ns:fdt" Expires="{expires_ntp}"><File TOI="1" Content-Location="{location}" Transfer-Length="10"/></FDT-Instance>"#
+        );
+        FdtInstance::parse_payload(xml.as_bytes(), None, 1 << 20)
+            .unwrap()
+            .value
+    }
+
+    #[test]
+    fn a_toi_names_another_file_only_once_its_description_expired() {
+        let t0 = Duration::from_secs(1_800_000_000);
+        let ntp = t0.as_secs() + NTP_UNIX_OFFSET;
+        let mut table = FdtTable::default();
+        let first = table.apply(1, instance("a", ntp + 10), t0);
+        assert!(matches!(first, FdtOutcome::Applied { ref new_tois, .. } if new_tois == &[1]));
+        // While "a" is described (RFC 6726 §3.3), another file on TOI 1 is refused.
+        let early = table.apply(2, instance("b", ntp + 100), t0 + Duration::from_secs(5));
+        assert!(
+            matches!(early, FdtOutcome::Applied { ref changed_tois, .. } if changed_tois == &[1]),
+            "{early:?}"
+        );
+        assert!(!table.expired(1, t0 + Duration::from_secs(5)));
+        assert!(table.expired(1, t0 + Duration::from_secs(11)));
+        // After it expired, the TOI is reused for "b".
+        let later = table.apply(3, instance("b", ntp + 100), t0 + Duration::from_secs(20));
+        assert!(
+            matches!(later, FdtOutcome::Applied { ref reused_tois, .. } if reused_tois == &[1]),
+            "{later:?}"
+        );
+        assert_eq!(table.entry(1).unwrap().file.content_location, "b");
+    }
 }

@@ -445,6 +445,17 @@ impl Receiver {
                 return;
             }
         }
+        // FLUTE: a delivered TOI whose description expired may come back for another file
+        // (RFC 6726 §3.3); its packets wait for the FDT Instance that describes it.
+        if let Key::Object(t) = key {
+            if self.config.mode == Mode::Flute
+                && self.delivered.contains_key(&t)
+                && self.fdt.expired(t, now)
+            {
+                self.delivered.remove(&t);
+                self.fdt.forget(t);
+            }
+        }
         match key {
             Key::Object(t)
                 if self.delivered.contains_key(&t) || self.awaiting_fdt.contains_key(&t) =>
@@ -707,8 +718,9 @@ impl Receiver {
                 });
             }
             FdtOutcome::Applied {
-                new_tois,
+                mut new_tois,
                 changed_tois,
+                reused_tois,
             } => {
                 self.events.push_back(Event::FdtInstance {
                     instance_id: id,
@@ -720,6 +732,16 @@ impl Receiver {
                         instance_id: id,
                         reason: format!("changes the parameters of TOIs {changed_tois:?}; the first ones are kept (RFC 6726 §3.3)"),
                     });
+                }
+                // A TOI described again after its description expired is a new file: what was
+                // delivered or held under it belonged to the old one.
+                for toi in reused_tois {
+                    self.delivered.remove(&toi);
+                    if self.objects.contains_key(&Key::Object(toi)) {
+                        let why = "its TOI now names another file (RFC 6726 §3.3)".to_string();
+                        self.drop_object(Key::Object(toi), why);
+                    }
+                    new_tois.push(toi);
                 }
                 for toi in new_tois {
                     if let Some(bytes) = self.awaiting_fdt.remove(&toi) {

@@ -139,6 +139,9 @@ type ObjId = u64;
 /// Packets that carry the close-session flag at the end.
 const CLOSE_REPEATS: u32 = 3;
 
+/// A paced sender whose next slot is further behind the clock than this was idle.
+const IDLE_AFTER: Duration = Duration::from_millis(100);
+
 #[derive(Debug)]
 struct Instance {
     control: Option<ObjId>,
@@ -570,7 +573,23 @@ impl Sender {
         }
         self.cycle = cycle;
         self.stats.cycles += 1;
+        self.forget_sent();
         Ok(true)
+    }
+
+    /// Objects that no instance, cycle or working set refers to any more are dropped, so that
+    /// a session of any length holds only what it still sends.
+    fn forget_sent(&mut self) {
+        let mut live: std::collections::BTreeSet<ObjId> = self.members.iter().copied().collect();
+        live.extend(self.cycle.iter().map(|p| p.obj));
+        for i in &self.instances {
+            live.extend(i.members.iter().copied());
+            live.extend(i.control);
+        }
+        live.extend(self.final_packet.map(|p| p.obj));
+        live.extend(self.first_file);
+        self.objects.retain(|id, _| live.contains(id));
+        self.fdt_expires.retain(|id, _| live.contains(id));
     }
 
     /// Instances are renewed when less than half their validity is left.
@@ -593,7 +612,13 @@ impl Sender {
             if self.next_send.is_some_and(|t| t > now) {
                 return None;
             }
-            let at = self.next_send.unwrap_or(now);
+            // Paced packets go out at their slot; after an idle spell (nothing to send for a
+            // while, then a new instance) the first goes out now, not at the old slot: its
+            // time stamps and an FDT's Expires follow the clock.
+            let at = match self.next_send {
+                Some(t) if now.saturating_sub(t) <= IDLE_AFTER => t,
+                _ => now,
+            };
             let payload = self.next_payload(at)?;
             self.pace(at, payload.len());
             self.stats.packets += 1;
