@@ -17,6 +17,7 @@ use rmt_inspector::inspect::stats::FindingCounts;
 use rmt_inspector::track::assembler::AssemblerConfig;
 use rmt_inspector::wire::alc::AlcContext;
 use rmt_inspector::wire::frame::Frame;
+use rmt_inspector::wire::lct::{ExtensionBody, HET_FDT};
 use rmt_inspector::wire::link::LinkType;
 use rmt_inspector::wire::Severity;
 use rmt_reference::driver::capture::VIRTUAL_START;
@@ -157,6 +158,7 @@ pub struct SoakReport {
     pub packets_sent: u64,
     pub packets_lost: u64,
     pub toi_wraps: u64,
+    /// FDT Instance ID wraps seen on the wire (with the inspector part).
     pub fdt_id_wraps: u64,
     pub virtual_duration: Duration,
     /// Receiver: delivered once with the right bytes; not delivered; delivered again; with
@@ -299,6 +301,7 @@ pub fn run(config: &SoakConfig, mut progress: impl FnMut(u64, &SoakReport)) -> S
     let mut frame = 0u64;
     let mut previous: Option<u128> = None;
     let mut last_toi: Option<u128> = None;
+    let mut last_fdt_id: Option<u32> = None;
     let mut now = VIRTUAL_START;
     let step = (config.objects / 100).max(1);
     for i in 0..config.objects {
@@ -361,6 +364,18 @@ pub fn run(config: &SoakConfig, mut progress: impl FnMut(u64, &SoakReport)) -> S
                         orig_len: bytes.len() as u32,
                     };
                     let d = dissect(raw, &mut flows);
+                    // FDT Instance IDs as they went by: a decrease is a wrap (RFC 6726 §3.4.1).
+                    if let Some(ExtensionBody::Fdt(x)) = d
+                        .alc
+                        .as_ref()
+                        .and_then(|a| a.lct.extension(HET_FDT))
+                        .map(|e| &e.body)
+                    {
+                        if last_fdt_id.is_some_and(|l| x.instance_id < l) {
+                            report.fdt_id_wraps += 1;
+                        }
+                        last_fdt_id = Some(x.instance_id);
+                    }
                     // Nothing is exported: pushing cannot fail.
                     let _ = pipeline.push(&d);
                     report.inspector_time += r.elapsed();
@@ -384,10 +399,6 @@ pub fn run(config: &SoakConfig, mut progress: impl FnMut(u64, &SoakReport)) -> S
             report.delivered = deliveries.delivered;
             progress(i + 1, &report);
         }
-    }
-    // One FDT Instance per object; IDs wrap at 2^20 (RFC 6726 §3.4.1).
-    if mode == Mode::Flute {
-        report.fdt_id_wraps = (u64::from(config.first_fdt_instance_id) + config.objects) >> 20;
     }
     report.virtual_duration = now - VIRTUAL_START;
     report.delivered = deliveries.delivered;

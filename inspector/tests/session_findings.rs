@@ -5,6 +5,7 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Duration;
 
 use rmt_inspector::wire::ext_fdt::ExtFdt;
 use rmt_inspector::wire::ext_fti::{ExtFti, FecOti};
@@ -134,13 +135,19 @@ fn frame(payload: &[u8], fragment: bool) -> Vec<u8> {
 }
 
 fn findings_of(name: &str, frames: &[Vec<u8>]) -> Vec<String> {
-    let path: PathBuf =
-        std::env::temp_dir().join(format!("rmtkit-sf-{}-{name}.pcap", std::process::id()));
-    let timed = frames
+    let timed: Vec<(Duration, Vec<u8>)> = frames
         .iter()
         .enumerate()
-        .map(|(i, f)| (std::time::Duration::from_millis(i as u64), f.clone()));
-    rmt_inspector::capture::writer::write_pcap(&path, timed).unwrap();
+        .map(|(i, f)| (Duration::from_millis(i as u64), f.clone()))
+        .collect();
+    findings_at(name, &timed)
+}
+
+/// The finding IDs of frames captured at the given times (since the Unix epoch).
+fn findings_at(name: &str, timed: &[(Duration, Vec<u8>)]) -> Vec<String> {
+    let path: PathBuf =
+        std::env::temp_dir().join(format!("rmtkit-sf-{}-{name}.pcap", std::process::id()));
+    rmt_inspector::capture::writer::write_pcap(&path, timed.iter().cloned()).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rmt-inspect"))
         .arg("-r")
         .arg(&path)
@@ -259,4 +266,39 @@ fn each_rule_breach_is_reported_with_its_id() {
             "{id} not reported; got {found:?}"
         );
     }
+}
+
+#[test]
+fn an_fdt_instance_id_may_name_a_new_instance_once_the_old_one_expired() {
+    // RFC 6726 §3.4.1: IDs wrap at 2^20 and are reused after their instance expired. Before the
+    // session checks kept each ID's expiry, the new instance's other EXT_FTI was reported as
+    // flute.fdt.instance_id.reused however long after.
+    let ntp_epoch = 2_208_988_800u64; // NTP seconds at the Unix epoch, where these frames are
+    let fdt = |location: &str, expires_in: u64| {
+        let xml = format!(
+            r#"<FDT-Instance xmlns="urn:ietf:params:xml:ns:fdt" Expires="{}"><File TOI="1" Content-Location="{location}" Transfer-Length="1000" FEC-OTI-Encoding-Symbol-Length="1000" FEC-OTI-Maximum-Source-Block-Length="4"/></FDT-Instance>"#,
+            ntp_epoch + expires_in
+        );
+        Pkt {
+            fdt: Some(7),
+            fti_tl: Some(xml.len() as u64),
+            payload: Some(xml.into_bytes()),
+            ..pkt(0, 0, 0, 0)
+        }
+    };
+    let at = |secs: u64, p: &Pkt| (Duration::from_secs(secs), frame(&alc(p), false));
+    let first = fdt("a", 10);
+    let second = fdt("a-much-longer-name", 1000);
+    // After the first instance expired (10 s): a new instance, nothing to report.
+    let after = findings_at("fdt-id-after", &[at(1, &first), at(20, &second)]);
+    assert!(
+        !after.iter().any(|id| id == "flute.fdt.instance_id.reused"),
+        "{after:?}"
+    );
+    // While it is valid: the ID is reused, an error.
+    let during = findings_at("fdt-id-during", &[at(1, &first), at(5, &second)]);
+    assert!(
+        during.iter().any(|id| id == "flute.fdt.instance_id.reused"),
+        "{during:?}"
+    );
 }

@@ -16,7 +16,9 @@
 //! symbols that arrive before their object's OTI is known are held up to a cap. What a cap turns
 //! away is reported as a finding, never silently.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -151,6 +153,9 @@ pub struct ObjectState {
     pub incarnation: u32,
     pub codepoint: u8,
     pub fec: Option<FecObject>,
+    /// FLUTE: when the FDT description that gave the OTI expires (NTP seconds); a packet after
+    /// it belongs to another file (RFC 6726 §3.3).
+    described_until: Option<u64>,
     blocks: BTreeMap<u32, Block>,
     blocks_decoded: u64,
     /// (SBN, ESI, SBL, symbol) held until the OTI is known.
@@ -210,10 +215,11 @@ impl ObjectReport {
 pub struct Assembler {
     pub config: AssemblerConfig,
     objects: BTreeMap<LiveKey, ObjectState>,
-    done: BTreeMap<LiveKey, Done>,
+    /// Looked up by every carousel repeat: hashed, not ordered.
+    done: FxHashMap<LiveKey, Done>,
     /// Completion order of `done`, for its cap (entries already gone are skipped).
     done_order: VecDeque<(LiveKey, u32)>,
-    sessions: HashMap<(IpAddr, u64), SessionState>,
+    sessions: FxHashMap<(IpAddr, u64), SessionState>,
     /// Objects that left since the caller last took them ([`Assembler::take_reports`]).
     reports: Vec<ObjectReport>,
     /// FDT Instances completed since the caller last took them.
@@ -245,6 +251,13 @@ fn toi_range(
     last: u128,
 ) -> std::ops::RangeInclusive<LiveKey> {
     (sender, tsi, first, None)..=(sender, tsi, last, Some(u32::MAX))
+}
+
+/// When an FDT Instance expires (NTP seconds), as seen at capture time `time`; never without
+/// an Expires.
+fn expiry(inst: &FdtInstance, time: Duration) -> u64 {
+    inst.expires
+        .map_or(u64::MAX, |e| expires_to_ntp_seconds(e, ntp_seconds(time)))
 }
 
 /// Whether two FDT entries describe the same file (RFC 6726 §3.3: a TOI's parameters never
@@ -314,6 +327,7 @@ impl Assembler {
         }
         let session = self.sessions.entry((sender, tsi)).or_default();
         session.flute |= fdt_instance.is_some();
+        let flute = session.flute;
         let bits = 8 * alc.lct.toi_len() as u32;
         if session.bits.is_none() && bits > 0 {
             session.bits = Some(bits);
@@ -332,15 +346,25 @@ impl Assembler {
             .map(|f| (alc.fec_encoding_id, f.oti.transfer_length()));
         // EXT_FTI of another object on the TOI of one in flight: the TOI was reused (or the
         // sender changed the OTI within an object, which the session checks report).
-        if let (Some(o), Some(fti)) = (self.objects.get(&live), fti) {
-            if o.fec
-                .as_ref()
-                .is_some_and(|f| (f.encoding_id, f.transfer_length) != fti)
-            {
-                self.leave(live, Some("its TOI came back with another EXT_FTI".into()));
+        let in_flight = match self.objects.get(&live) {
+            Some(o) => {
+                let other = fti.is_some_and(|fti| {
+                    o.fec
+                        .as_ref()
+                        .is_some_and(|f| (f.encoding_id, f.transfer_length) != fti)
+                });
+                // FLUTE: its description expired, so its TOI may name another file now.
+                let expired = o.described_until.is_some_and(|u| u < ntp_seconds(time));
+                if other {
+                    self.leave(live, Some("its TOI came back with another EXT_FTI".into()));
+                } else if expired {
+                    self.leave(live, Some("abandoned: its FDT description expired".into()));
+                }
+                !other && !expired
             }
-        }
-        if !self.objects.contains_key(&live) {
+            None => false,
+        };
+        if !in_flight {
             if let Some(d) = self.done.get(&live) {
                 let other = fti.is_some_and(|f| d.oti.is_some_and(|o| o != f));
                 let expired = d.expires_ntp.is_some_and(|e| ntp_seconds(time) > e);
@@ -364,8 +388,24 @@ impl Assembler {
                         .and_then(|(id, oti)| FecObject::from_oti(id, &oti))
                 }),
         };
+        // FLUTE: the file is the one its current description names, until that expires.
+        let describe = flute
+            && live.3.is_none()
+            && self
+                .objects
+                .get(&live)
+                .is_some_and(|o| o.described_until.is_none());
+        let described_until = if describe {
+            self.fdt_entry((sender, tsi), toi, time)
+                .map(|(inst, _)| expiry(inst, time))
+        } else {
+            None
+        };
         let max_object = self.config.max_object_bytes;
         let obj = self.objects.get_mut(&live).expect("started above");
+        if described_until.is_some() {
+            obj.described_until = described_until;
+        }
         obj.packets += 1;
         obj.last_frame = frame;
         obj.last_time = time;
@@ -479,6 +519,7 @@ impl Assembler {
                 incarnation,
                 codepoint: alc.lct.codepoint,
                 fec: None,
+                described_until: None,
                 blocks: BTreeMap::new(),
                 blocks_decoded: 0,
                 pending: Vec::new(),
@@ -514,9 +555,14 @@ impl Assembler {
         session.newest = Some(toi);
         for (a, b) in toi_window::out_of_window(toi, Some(newest), bits) {
             let range = toi_range(sender, tsi, a, b);
-            let gone: Vec<LiveKey> = self.done.range(range.clone()).map(|(k, _)| *k).collect();
-            for k in gone {
-                self.done.remove(&k);
+            // A step of the newest TOI moves a few TOIs out of the window: looked up one by
+            // one; a long jump scans what is remembered.
+            if b - a < 1024 {
+                for t in a..=b {
+                    self.done.remove(&(sender, tsi, t, None));
+                }
+            } else {
+                self.done.retain(|k, _| !range.contains(k));
             }
             let left: Vec<LiveKey> = self.objects.range(range).map(|(k, _)| *k).collect();
             for k in left {
@@ -770,12 +816,16 @@ impl Assembler {
             time,
         );
         let shared = Arc::new(instance.clone());
-        // TOIs now mapped to another file, with when their old description expired.
+        // TOIs now mapped to another file, with when their old description expired; TOIs
+        // described again (a carousel renews its FDT before it expires).
         let mut superseded = Vec::new();
+        let mut described_again = Vec::new();
         let table = &mut self.sessions.entry(session).or_default().fdt_files;
         for file in &instance.files {
             if let Some((old_inst, old_file)) = table.get(&file.toi) {
-                if !same_file((old_inst, old_file), (&instance, file)) {
+                if same_file((old_inst, old_file), (&instance, file)) {
+                    described_again.push(file.toi);
+                } else {
                     let old_expiry = old_inst
                         .expires
                         .map_or(u64::MAX, |e| expires_to_ntp_seconds(e, now_ntp));
@@ -783,6 +833,23 @@ impl Assembler {
                 }
             }
             table.insert(file.toi, (shared.clone(), file.clone()));
+        }
+        // A file described again stays described (and its repeats repeats) until the new
+        // instance expires.
+        for toi in described_again {
+            let k = (live.0, live.1, toi, None);
+            if let Some(d) = self.done.get_mut(&k) {
+                d.expires_ntp = Some(
+                    d.expires_ntp
+                        .unwrap_or(0)
+                        .max(expires_ntp.unwrap_or(u64::MAX)),
+                );
+            }
+            if let Some(o) = self.objects.get_mut(&k) {
+                o.described_until = o
+                    .described_until
+                    .map(|u| u.max(expires_ntp.unwrap_or(u64::MAX)));
+            }
         }
         for (toi, old_expiry) in superseded {
             let k = (live.0, live.1, toi, None);
@@ -836,8 +903,15 @@ impl Assembler {
             };
             let fec = FecObject::oti_from_fdt(inst, file)
                 .and_then(|(id, oti)| FecObject::from_oti(id, &oti));
+            let max_object = self.config.max_object_bytes;
             let obj = self.objects.get_mut(&key).expect("listed");
             match fec {
+                Ok(f) if f.transfer_length > max_object => {
+                    obj.error = Some(format!(
+                        "transfer length {} above the {max_object}-byte cap",
+                        f.transfer_length
+                    ));
+                }
                 Ok(f) if f.encoding_id != obj.codepoint => {
                     // RFC 6726 §5: FEC-OTI-FEC-Encoding-ID MUST equal CP for every packet of the TOI.
                     obj.error = Some(format!(
@@ -845,7 +919,10 @@ impl Assembler {
                         f.encoding_id, obj.codepoint
                     ));
                 }
-                Ok(f) => obj.fec = Some(f),
+                Ok(f) => {
+                    obj.fec = Some(f);
+                    obj.described_until = Some(expiry(inst, time));
+                }
                 Err(e) => obj.error = Some(e.to_string()),
             }
             let pending = std::mem::take(&mut obj.pending);
@@ -874,7 +951,7 @@ impl Assembler {
         let mut out = Vec::with_capacity(fec.transfer_length as usize);
         for (sbn, b) in &obj.blocks {
             let len = fec.block(*sbn)?.length as usize;
-            out.extend_from_slice(&b.decoded()?[..len]);
+            out.extend_from_slice(b.decoded()?.get(..len)?);
         }
         Some(out)
     }

@@ -52,9 +52,9 @@ pub struct SessionStats {
     /// Objects marked exited and not yet retired: none (the usual case) spares the lookup of
     /// each packet's object.
     exited: usize,
-    /// FCAST: the last CID's CIID and Object List, and the TOI ranges of recent CIDs not yet
+    /// FCAST: the last CID's first frame, CIID and Object List, and the TOI ranges of recent CIDs not yet
     /// seen in the capture (see [`SessionTracker::resolve_cids`]).
-    last_cid: Option<(Option<u64>, CidObjectList)>,
+    last_cid: Option<(u64, Option<u64>, CidObjectList)>,
     pending_cids: VecDeque<(u64, Vec<(u128, u128)>)>,
     /// The WEBRC schedule, when the CCI is decoded as WEBRC (`--webrc`).
     webrc: Option<Box<WebrcSession>>,
@@ -70,6 +70,9 @@ pub struct SessionStats {
     /// Insertion order of `fdt_first_seen`, to keep it to [`MAX_FDT_FIRST_SEEN`] (IDs wrap at
     /// 2^20 in a long session; one completed long ago matters no more).
     fdt_first_seen_order: VecDeque<u32>,
+    /// When each recent FDT Instance expires (NTP seconds), by ID: after it, the ID may name a
+    /// new instance (RFC 6726 §3.4.1).
+    fdt_id_expires: BTreeMap<u32, u64>,
     raised: BTreeSet<&'static str>,
     /// Per TOI (per FDT Instance ID for TOI 0): the first EXT_FTI's encoding ID and OTI.
     ftis: BTreeMap<(u128, Option<u32>), (u8, FecOti)>,
@@ -329,6 +332,7 @@ impl SessionTracker {
                 fdt_params: BTreeMap::new(),
                 fdt_first_seen: BTreeMap::new(),
                 fdt_first_seen_order: VecDeque::new(),
+                fdt_id_expires: BTreeMap::new(),
                 raised: BTreeSet::new(),
                 ftis: BTreeMap::new(),
                 current: None,
@@ -473,6 +477,22 @@ impl SessionTracker {
                         FecObject::from_oti(a.fec_encoding_id, &fti.oti).ok(),
                     ));
                 }
+                // RFC 6726 §3.4.1: an FDT Instance ID comes back for a new instance once the
+                // old one expired (the 2^20 wrap of a long session).
+                Some((_, first, _))
+                    if *first != fti.oti
+                        && toi == 0
+                        && fdt_id
+                            .and_then(|id| s.fdt_id_expires.get(&id))
+                            .is_some_and(|until| *until < ntp_seconds(d.raw.timestamp)) =>
+                {
+                    s.ftis.insert(key, (a.fec_encoding_id, fti.oti.clone()));
+                    s.current = Some((
+                        key,
+                        fti.oti.clone(),
+                        FecObject::from_oti(a.fec_encoding_id, &fti.oti).ok(),
+                    ));
+                }
                 Some((_, first, _)) if *first != fti.oti => {
                     if toi == 0 {
                         // The same FDT Instance ID on an object of other parameters: a re-used ID.
@@ -577,6 +597,8 @@ impl SessionTracker {
                 if s.fdt_first_seen_order.len() > MAX_FDT_FIRST_SEEN {
                     if let Some(old) = s.fdt_first_seen_order.pop_front() {
                         s.fdt_first_seen.remove(&old);
+                        s.fdt_id_expires.remove(&old);
+                        s.ftis.remove(&(0, Some(old)));
                     }
                 }
             }
@@ -652,6 +674,9 @@ impl SessionTracker {
         let valid_until = inst
             .expires
             .map_or(u64::MAX, |e| expires_to_ntp_seconds(e, now_ntp));
+        if let Some(id) = instance_id {
+            s.fdt_id_expires.insert(id, valid_until);
+        }
         if let (Some(sent), Some(expires)) = (sent, inst.expires) {
             let now_ntp = ntp_seconds(sent);
             let expires_ntp = expires_to_ntp_seconds(expires, now_ntp);
@@ -762,7 +787,10 @@ impl SessionTracker {
             let frame = r.first_frame;
             // RFC 6968 §2.2, §3.5: CIIDs go up by one per Carousel Instance; an empty instance
             // takes a new CIID; without a CIID the session is one complete instance, so one list.
-            if let Some((prev_ciid, prev_list)) = &s.last_cid {
+            // Compared in the order the CIDs were first sent: one that completes after a later
+            // one (loss repaired by a repeat) is not compared.
+            let earlier = s.last_cid.as_ref().is_some_and(|(f, _, _)| *f > frame);
+            if let Some((_, prev_ciid, prev_list)) = s.last_cid.as_ref().filter(|_| !earlier) {
                 let f = &mut self.findings;
                 let (a, b) = (*prev_ciid, cid.ciid);
                 let changed = *prev_list != cid.object_list;
@@ -773,7 +801,9 @@ impl SessionTracker {
                     _ => {}
                 }
             }
-            s.last_cid = Some((cid.ciid, cid.object_list.clone()));
+            if !earlier {
+                s.last_cid = Some((frame, cid.ciid, cid.object_list.clone()));
+            }
             let ranges = cid
                 .object_list
                 .elements
@@ -798,7 +828,10 @@ impl SessionTracker {
     fn resolve_cids(findings: &mut Vec<(u64, Finding)>, s: &mut SessionStats, at_end: bool) {
         let objects = &s.objects;
         for (_, ranges) in s.pending_cids.iter_mut() {
-            ranges.retain(|&(a, b)| objects.range(a..=b).count() as u128 != b - a + 1);
+            // An interval written backwards (a finding of the CID parser) lists nothing here.
+            ranges.retain(|&(a, b)| {
+                a <= b && (objects.range(a..=b).count() as u128) < (b - a).saturating_add(1)
+            });
         }
         s.pending_cids.retain(|(_, r)| !r.is_empty());
         let keep = if at_end { 0 } else { MAX_PENDING_CIDS };

@@ -62,9 +62,12 @@ impl FdtTable {
     /// Whether every instance that described `toi` has expired at `now` (then its packets are
     /// no longer the described file's).
     pub fn expired(&self, toi: u128, now: Now) -> bool {
-        self.files
-            .get(&toi)
-            .is_some_and(|e| e.expires_ntp < ntp_seconds(now))
+        // The mutant that uses expired instances keeps using them.
+        !self.accept_expired
+            && self
+                .files
+                .get(&toi)
+                .is_some_and(|e| e.expires_ntp < ntp_seconds(now))
     }
 
     /// Forgets the description of `toi` (expired): memory stays flat as TOIs are reused.

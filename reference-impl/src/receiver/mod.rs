@@ -447,13 +447,16 @@ impl Receiver {
         }
         // FLUTE: a delivered TOI whose description expired may come back for another file
         // (RFC 6726 §3.3); its packets wait for the FDT Instance that describes it.
+        // An object still in flight whose description expired is the old file's, unfinished:
+        // it is dropped, not spliced with the new file's symbols.
         if let Key::Object(t) = key {
-            if self.config.mode == Mode::Flute
-                && self.delivered.contains_key(&t)
-                && self.fdt.expired(t, now)
-            {
+            if self.config.mode == Mode::Flute && self.fdt.expired(t, now) {
                 self.delivered.remove(&t);
                 self.fdt.forget(t);
+                if self.objects.contains_key(&key) {
+                    let why = "its FDT description expired unfinished (RFC 6726 §3.3)".to_string();
+                    self.drop_object(key, why);
+                }
             }
         }
         match key {
