@@ -1,7 +1,7 @@
 //! The long-session soak in its short form (issue 15): each flavour wraps its 16-bit TOIs at
 //! least 3 times through 1% seeded loss, and the reference receiver, the inspector and the
 //! sender cases must find nothing wrong, lose, splice or duplicate nothing, and keep memory flat.
-//! The 30-day form: `cargo run --release -p rmt-conformance --example soak` (docs/performance.md).
+//! The 30-day form: `cargo run --release -p rmt-conformance --example soak` (docs/long-sessions.md).
 
 use std::time::Duration;
 

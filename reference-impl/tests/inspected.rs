@@ -295,3 +295,53 @@ fn the_inspector_keeps_a_bounded_toi_history_and_says_so() {
     assert!(!f.contains_key("fcast.toi.window_exceeded"), "{f:#?}");
     assert!(!f.contains_key("alc.oti.changed_within_object"), "{f:#?}");
 }
+
+#[test]
+fn objects_on_reused_tois_show_their_incarnation_in_the_table_and_the_manifest() {
+    use rmt_inspector::capture::reader::Packets;
+    use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
+    use rmt_inspector::inspect::pipeline::Pipeline;
+    use rmt_inspector::inspect::stats::{objects, Stats};
+    use rmt_inspector::track::assembler::AssemblerConfig;
+    use rmt_inspector::track::export::Exporter;
+    // 40 objects, TOIs 4096 apart in 16 bits: 16 TOIs used once, twice and (8 of them) three
+    // times (rmt_reference::sessions::wrapping_fcast_push).
+    let bytes = rmt_reference::driver::capture::transmits_pcap(
+        &rmt_reference::sessions::wrapping_fcast_push(false),
+        4000,
+    );
+    let dir = tmp("incarnations");
+    let _ = std::fs::remove_dir_all(&dir);
+    let ctx = AlcContext {
+        fec_encoding_id: Some(0),
+        ..Default::default()
+    };
+    let mut flows = FlowSelector::new(vec![3400], ctx);
+    let mut p = Pipeline::new(AssemblerConfig::default())
+        .with_exporter(Exporter::new(&dir, false).unwrap());
+    for raw in Packets::new(&bytes).unwrap() {
+        p.push(&dissect(raw.unwrap(), &mut flows)).unwrap();
+    }
+    p.finish().unwrap();
+    let lines: Vec<serde_json::Value> = objects(&Stats::of(&p), true)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|l: &serde_json::Value| l["log"] == "objects")
+        .collect();
+    let count = |n: u64| lines.iter().filter(|l| l["incarnation"] == n).count();
+    assert_eq!((lines.len(), count(0), count(1), count(2)), (40, 16, 16, 8));
+    let manifest: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest.len(), 40);
+    // The same TOI, three objects, each with its own name and bytes.
+    let on_toi_1: Vec<_> = manifest.iter().filter(|m| m["toi"] == "1").collect();
+    let incarnations: Vec<u64> = on_toi_1
+        .iter()
+        .map(|m| m["incarnation"].as_u64().unwrap())
+        .collect();
+    assert_eq!(incarnations, [0, 1, 2], "{on_toi_1:#?}");
+    let names: std::collections::BTreeSet<_> =
+        on_toi_1.iter().map(|m| m["file"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 3);
+    std::fs::remove_dir_all(&dir).ok();
+}
