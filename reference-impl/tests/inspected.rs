@@ -340,8 +340,60 @@ fn objects_on_reused_tois_show_their_incarnation_in_the_table_and_the_manifest()
         .map(|m| m["incarnation"].as_u64().unwrap())
         .collect();
     assert_eq!(incarnations, [0, 1, 2], "{on_toi_1:#?}");
-    let names: std::collections::BTreeSet<_> =
-        on_toi_1.iter().map(|m| m["file"].as_str().unwrap()).collect();
+    let names: std::collections::BTreeSet<_> = on_toi_1
+        .iter()
+        .map(|m| m["file"].as_str().unwrap())
+        .collect();
     assert_eq!(names.len(), 3);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_session_checks_hold_a_bounded_number_of_objects_with_32_bit_tois() {
+    // 32-bit TOIs never wrap in a session, so no object ever leaves the §3.6 window: before the
+    // cap, the session checks kept one entry per object for ever.
+    use rmt_inspector::capture::reader::Packets;
+    use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
+    use rmt_inspector::inspect::pipeline::Pipeline;
+    use rmt_inspector::track::assembler::AssemblerConfig;
+    use rmt_reference::sender::{ObjectSpec, SenderConfig};
+    let mut c = SenderConfig::new(Mode::Fcast, "233.252.0.1:3400".parse().unwrap(), 9);
+    c.cid = false;
+    let mut s = Sender::new(c).unwrap();
+    let objects = (0..3_000u64).map(|i| ObjectSpec {
+        name: format!("o{i}"),
+        content_type: "a/b".into(),
+        data: SeededRng::new(i).bytes(100),
+    });
+    let sent = rmt_reference::sessions::one_at_a_time(&mut s, None, objects, 100_000).unwrap();
+    let bytes = rmt_reference::driver::capture::transmits_pcap(&sent, 4000);
+    let ctx = AlcContext {
+        fec_encoding_id: Some(0),
+        ..Default::default()
+    };
+    let mut flows = FlowSelector::new(vec![3400], ctx);
+    let mut p = Pipeline::new(AssemblerConfig::default());
+    p.sessions.max_tracked_objects = 500;
+    let mut most = 0;
+    for raw in Packets::new(&bytes).unwrap() {
+        p.push(&dissect(raw.unwrap(), &mut flows)).unwrap();
+        let held: usize = p
+            .sessions
+            .sessions
+            .values()
+            .map(|s| s.tracked_objects())
+            .sum();
+        most = most.max(held);
+    }
+    p.finish().unwrap();
+    assert!(most <= 500, "{most} objects held");
+    let bad: Vec<_> = p
+        .findings
+        .iter()
+        .filter(|(_, (sev, ..))| *sev >= rmt_inspector::wire::Severity::Warning)
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!((p.objects.objects, p.objects.recoverable), (3_000, 3_000));
+    let s = p.sessions.sessions.values().next().unwrap();
+    assert_eq!(s.data_tois(), 3_000, "every object counted");
 }

@@ -168,6 +168,11 @@ impl SessionStats {
             + self.retired_evicted as usize
     }
 
+    /// Objects whose packets the session checks hold now.
+    pub fn tracked_objects(&self) -> usize {
+        self.objects.len()
+    }
+
     /// Whether any packet had the close-object flag (B).
     pub fn close_object_seen(&self) -> bool {
         self.objects
@@ -246,12 +251,26 @@ impl SessionStats {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SessionTracker {
     pub sessions: BTreeMap<(IpAddr, u64), SessionStats>,
     pub findings: Vec<(u64, Finding)>,
     /// (source, destination) of IP fragments, to flag fragmented ALC flows at the end.
     fragments: BTreeSet<(IpAddr, IpAddr)>,
+    /// Objects tracked per session at most: past it, the half idle longest is retired (a
+    /// 16-bit TOI space never reaches it; 32-bit TOIs of a long session would grow without it).
+    pub max_tracked_objects: usize,
+}
+
+impl Default for SessionTracker {
+    fn default() -> Self {
+        SessionTracker {
+            sessions: BTreeMap::new(),
+            findings: Vec::new(),
+            fragments: BTreeSet::new(),
+            max_tracked_objects: 262_144,
+        }
+    }
 }
 
 impl SessionTracker {
@@ -616,6 +635,9 @@ impl SessionTracker {
         }
         let t = d.raw.timestamp;
         let (cp, close_object) = (a.lct.codepoint, a.lct.close_object);
+        if s.objects.len() >= self.max_tracked_objects && !s.objects.contains_key(&toi) {
+            Self::retire_idle_half(f, s, frame);
+        }
         let seen = s.objects.entry(toi).or_insert(ObjectSeen {
             codepoint: cp,
             close_object_seen: close_object,
@@ -849,6 +871,44 @@ impl SessionTracker {
                 "RFC 6968 §3.5",
                 format!("the CID lists TOIs with no packet in the capture, from {unseen:?}"),
             );
+        }
+    }
+
+    /// The half of the session's objects idle longest are retired (kept with the retired ones,
+    /// themselves bounded): memory stays flat on a session of 32-bit TOIs of any length. A FLUTE
+    /// object retired without an FDT entry is reported now, as the end of the capture would.
+    fn retire_idle_half(findings: &mut Vec<(u64, Finding)>, s: &mut SessionStats, frame: u64) {
+        let mut lasts: Vec<Duration> = s.objects.values().map(|o| o.last).collect();
+        if lasts.is_empty() {
+            return;
+        }
+        let mid = lasts.len() / 2;
+        let cut = *lasts.select_nth_unstable(mid).1;
+        let idle: Vec<u128> = s
+            .objects
+            .iter()
+            .filter(|(t, o)| o.last <= cut && !(s.uses_fdt && **t == 0))
+            .map(|(t, _)| *t)
+            .collect();
+        let orphans: Vec<u128> = idle
+            .iter()
+            .copied()
+            .filter(|t| s.uses_fdt && !s.fdt_tois.contains(t))
+            .take(8)
+            .collect();
+        if !orphans.is_empty() {
+            Self::raise(
+                findings,
+                s,
+                frame,
+                "flute.toi.no_fdt_entry",
+                Severity::Error,
+                "RFC 6726 §3.3",
+                format!("TOIs with data but no FDT entry: {orphans:?}"),
+            );
+        }
+        for t in idle {
+            s.retire(t);
         }
     }
 
