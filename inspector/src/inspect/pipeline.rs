@@ -12,7 +12,7 @@ use crate::inspect::output::all_findings;
 use crate::inspect::stats::{count_finding, FindingCounts};
 use crate::track::assembler::{Assembler, AssemblerConfig};
 use crate::track::export::Exporter;
-use crate::track::object_log::{ObjectLog, ObjectRecord, MAX_RECORDS};
+use crate::track::object_log::{FdtRecord, ObjectLog, ObjectRecord, MAX_RECORDS};
 use crate::track::session::SessionTracker;
 use crate::wire::finding::{Finding, Severity};
 
@@ -81,7 +81,7 @@ impl Pipeline {
                 e.key.fdt_instance,
                 &e.instance,
             );
-            self.objects.push_fdt(e);
+            self.objects.push_fdt(FdtRecord::new(&e));
         }
         for r in self.assembler.take_reports() {
             let fcast = self.sessions.fcast_object(&r);

@@ -289,20 +289,20 @@ pub fn fdt(stats: &Stats, json: bool) -> String {
         "files",
     ]);
     for e in &stats.log.fdt {
-        let (key, frame, inst) = (&e.key, &e.frame, &e.instance);
+        let (key, frame) = (&e.key, &e.frame);
         let uid = session_uid(stats, key.sender, key.tsi);
         // Expires is relative to the capture time of the packet that completed the instance.
         let now_ntp = ntp_seconds(e.time);
-        let expires_in = inst
+        let expires_in = e
             .expires
-            .map(|e| expires_to_ntp_seconds(e, now_ntp) as i64 - now_ntp as i64);
-        let files: Vec<String> = inst
+            .map(|x| expires_to_ntp_seconds(x, now_ntp) as i64 - now_ntp as i64);
+        let files: Vec<String> = e
             .files
             .iter()
-            .map(|f| format!("{}={}", f.toi, f.content_location))
+            .map(|(toi, location)| format!("{toi}={location}"))
             .collect();
         if json {
-            out.push_str(&json!({"log": "fdt", "session": uid, "instance_id": key.fdt_instance, "frame": frame, "expires_in_s": expires_in, "complete": inst.complete, "files": files}).to_string());
+            out.push_str(&json!({"log": "fdt", "session": uid, "instance_id": key.fdt_instance, "frame": frame, "expires_in_s": expires_in, "complete": e.complete, "files": files}).to_string());
             out.push('\n');
         } else {
             t.add_row(vec![
@@ -310,7 +310,7 @@ pub fn fdt(stats: &Stats, json: bool) -> String {
                 key.fdt_instance.map_or("-".into(), |i| i.to_string()),
                 frame.to_string(),
                 expires_in.map_or("-".into(), |e| e.to_string()),
-                inst.complete.map_or("-".into(), |c| c.to_string()),
+                e.complete.map_or("-".into(), |c| c.to_string()),
                 files.join(" "),
             ]);
         }

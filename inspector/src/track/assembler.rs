@@ -596,6 +596,11 @@ impl Assembler {
         let now_ntp = ntp_seconds(now);
         self.done
             .retain(|_, d| d.expires_ntp.is_none_or(|e| e >= now_ntp));
+        // Expired descriptions are never used again (`fdt_entry`): they go too.
+        for s in self.sessions.values_mut() {
+            s.fdt_files
+                .retain(|_, (inst, _)| expiry(inst, now) >= now_ntp);
+        }
     }
 
     /// The object in flight on `live` leaves: its report is handed out and its memory freed;

@@ -100,8 +100,35 @@ impl ObjectRecord {
     }
 }
 
-/// An FDT Instance as `-z fdt` shows it.
-pub type FdtRecord = FdtEvent;
+/// An FDT Instance as `-z fdt` shows it: its object, when it completed, Expires, Complete and
+/// its files (TOI, Content-Location), without the rest of the instance.
+#[derive(Debug, Clone)]
+pub struct FdtRecord {
+    pub key: ObjectKey,
+    pub frame: u64,
+    pub time: Duration,
+    pub expires: Option<u32>,
+    pub complete: Option<bool>,
+    pub files: Vec<(u128, String)>,
+}
+
+impl FdtRecord {
+    pub fn new(e: &FdtEvent) -> Self {
+        FdtRecord {
+            key: e.key,
+            frame: e.frame,
+            time: e.time,
+            expires: e.instance.expires,
+            complete: e.instance.complete,
+            files: e
+                .instance
+                .files
+                .iter()
+                .map(|f| (f.toi, f.content_location.clone()))
+                .collect(),
+        }
+    }
+}
 
 /// The most recent records, and totals over all objects.
 #[derive(Debug, Default)]

@@ -23,8 +23,9 @@ pub struct FdtEntry {
 pub struct FdtTable {
     /// Instance ID -> expiry in NTP seconds.
     instances: BTreeMap<u32, u64>,
-    /// Instances left by the last pruning of expired ones.
+    /// Instances and files left by the last pruning of expired ones.
     live_after_prune: usize,
+    files_after_prune: usize,
     files: BTreeMap<u128, FdtEntry>,
     /// An instance with Complete=true was received (§3.4.2: no new file data after it).
     pub complete: bool,
@@ -68,6 +69,27 @@ impl FdtTable {
                 .files
                 .get(&toi)
                 .is_some_and(|e| e.expires_ntp < ntp_seconds(now))
+    }
+
+    /// Forgets the descriptions that expired before `now`, when the table has doubled since it
+    /// last did: memory stays flat on a session of any length (one pass per doubling, not per
+    /// instance). Returns the TOIs forgotten.
+    pub fn forget_expired(&mut self, now: Now) -> Vec<u128> {
+        if self.accept_expired || self.files.len() <= 2 * self.files_after_prune.max(64) {
+            return Vec::new();
+        }
+        let now_ntp = ntp_seconds(now);
+        let gone: Vec<u128> = self
+            .files
+            .iter()
+            .filter(|(_, e)| e.expires_ntp < now_ntp)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in &gone {
+            self.files.remove(t);
+        }
+        self.files_after_prune = self.files.len();
+        gone
     }
 
     /// Forgets the description of `toi` (expired): memory stays flat as TOIs are reused.

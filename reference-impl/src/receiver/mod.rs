@@ -707,6 +707,10 @@ impl Receiver {
         };
         let files = inst.files.len();
         let complete = inst.complete == Some(true);
+        // Files whose description expired are forgotten, delivered or not.
+        for toi in self.fdt.forget_expired(now) {
+            self.delivered.remove(&toi);
+        }
         match self.fdt.apply(id, inst, now) {
             FdtOutcome::Expired {
                 expires_ntp,
