@@ -23,7 +23,7 @@ use rmt_inspector::wire::Severity;
 use rmt_reference::driver::capture::VIRTUAL_START;
 use rmt_reference::fec_config::FecConfig;
 use rmt_reference::packet::FieldWidths;
-use rmt_reference::receiver::{Event, Receiver, ReceiverConfig};
+use rmt_reference::receiver::{Event, Receiver, ReceiverConfig, STALE_REASON};
 use rmt_reference::rng::SeededRng;
 use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig, Transmit};
 
@@ -169,6 +169,8 @@ pub struct SoakReport {
     pub spliced: u64,
     /// Events the receiver raised that a clean session should not: (abandoned, FDT ignored).
     pub receiver_rejections: Vec<String>,
+    /// Unfinished objects the receiver gave up when their key came back much later.
+    pub receiver_stale: u64,
     /// The largest number of objects the receiver held in flight.
     pub receiver_max_in_flight: usize,
     /// Inspector: findings by ID; objects rebuilt and objects seen; the most objects in flight
@@ -333,6 +335,13 @@ pub fn run(config: &SoakConfig, mut progress: impl FnMut(u64, &SoakReport)) -> S
                     match e {
                         Event::Delivered(d) => {
                             deliveries.take(&d.name, &d.data, config.object_bytes)
+                        }
+                        // Under loss an object (an FDT Instance's last copy, say) may stay
+                        // unfinished: given up when its key comes back much later, as it should.
+                        Event::Abandoned { reason, .. } | Event::FdtIgnored { reason, .. }
+                            if reason.starts_with(STALE_REASON) =>
+                        {
+                            report.receiver_stale += 1
                         }
                         Event::Abandoned { toi, reason } => report
                             .receiver_rejections

@@ -82,6 +82,17 @@ pub struct ObjectKey {
     pub incarnation: u32,
 }
 
+impl Done {
+    /// Whether it is over at `now_ntp`: past its expiry; in FLUTE, a file never described (its
+    /// FDT Instance lost) is over `idle` after it completed, as its TOI may name another by then.
+    fn expired(&self, now_ntp: u64, flute: bool, idle: Duration) -> bool {
+        match self.expires_ntp {
+            Some(e) => now_ntp > e,
+            None => flute && now_ntp > self.completed_ntp.saturating_add(idle.as_secs()),
+        }
+    }
+}
+
 impl ObjectKey {
     fn of((sender, tsi, toi, fdt_instance): LiveKey, incarnation: u32) -> Self {
         ObjectKey {
@@ -367,7 +378,7 @@ impl Assembler {
         if !in_flight {
             if let Some(d) = self.done.get(&live) {
                 let other = fti.is_some_and(|f| d.oti.is_some_and(|o| o != f));
-                let expired = d.expires_ntp.is_some_and(|e| ntp_seconds(time) > e);
+                let expired = d.expired(ntp_seconds(time), flute, self.config.idle);
                 if !other && !expired {
                     self.repeats += 1;
                     return;
@@ -594,8 +605,15 @@ impl Assembler {
     /// then name another object).
     fn forget_expired(&mut self, now: Duration) {
         let now_ntp = ntp_seconds(now);
+        let idle = self.config.idle;
+        let flute: std::collections::HashSet<(IpAddr, u64)> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.flute)
+            .map(|(k, _)| *k)
+            .collect();
         self.done
-            .retain(|_, d| d.expires_ntp.is_none_or(|e| e >= now_ntp));
+            .retain(|k, d| !d.expired(now_ntp, flute.contains(&(k.0, k.1)), idle));
         // Expired descriptions are never used again (`fdt_entry`): they go too.
         for s in self.sessions.values_mut() {
             s.fdt_files
@@ -827,6 +845,13 @@ impl Assembler {
         let mut described_again = Vec::new();
         let table = &mut self.sessions.entry(session).or_default().fdt_files;
         for file in &instance.files {
+            // A file completed before its FDT Instance arrived (the first copies lost) is
+            // described from now on: it expires with this instance.
+            if let Some(d) = self.done.get_mut(&(live.0, live.1, file.toi, None)) {
+                if d.expires_ntp.is_none() {
+                    d.expires_ntp = expires_ntp.or(Some(u64::MAX));
+                }
+            }
             if let Some((old_inst, old_file)) = table.get(&file.toi) {
                 if same_file((old_inst, old_file), (&instance, file)) {
                     described_again.push(file.toi);

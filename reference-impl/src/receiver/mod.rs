@@ -128,6 +128,12 @@ pub struct ReceiverStats {
 /// of a 16-bit TOI space (a CID can list no more objects than that, RFC 6968 §3.6).
 const MAX_RETIRED: usize = 32_768;
 
+/// An unfinished object with no packet for this long is abandoned when its key comes back.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The reason given when it is (followed by the seconds).
+pub const STALE_REASON: &str = "abandoned unfinished: no packet for";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Key {
     Fdt(u32),
@@ -147,6 +153,8 @@ struct InFlight {
     ciid: Option<u64>,
     /// The first EXT_FTI's FEC Encoding ID and OTI, to compare later packets with.
     first_fti: Option<(u8, FecOti)>,
+    /// When its last packet came.
+    last: Now,
 }
 
 impl InFlight {
@@ -164,7 +172,7 @@ pub struct Receiver {
     /// Delivered objects (FLUTE files, FCAST objects) with the CIID they were delivered under.
     delivered: BTreeMap<u128, Option<u64>>,
     /// FLUTE: complete files waiting for their FDT entry.
-    awaiting_fdt: BTreeMap<u128, Vec<u8>>,
+    awaiting_fdt: BTreeMap<u128, (Vec<u8>, Now)>,
     fdt: FdtTable,
     /// FCAST: the newest CID.
     cid: Option<fcast::FcastCid>,
@@ -472,6 +480,30 @@ impl Receiver {
             }
             _ => {}
         }
+        // A file rebuilt long ago whose FDT entry never came (every copy lost) is given up: its
+        // TOI may name another file by now.
+        if let Key::Object(t) = key {
+            if self
+                .awaiting_fdt
+                .get(&t)
+                .is_some_and(|(_, at)| now.saturating_sub(*at) > STALE_AFTER)
+            {
+                if let Some((bytes, _)) = self.awaiting_fdt.remove(&t) {
+                    self.buffered -= bytes.len() as u64;
+                }
+                self.abandon(t, format!("{STALE_REASON} {} s", STALE_AFTER.as_secs()));
+            }
+        }
+        // An object unfinished and silent for long is given up: its TOI (or FDT Instance ID,
+        // which wraps at 2^20) may name another object by now, whose symbols must not reach it.
+        if self
+            .objects
+            .get(&key)
+            .is_some_and(|o| now.saturating_sub(o.last) > STALE_AFTER)
+        {
+            let why = format!("{STALE_REASON} {} s", STALE_AFTER.as_secs());
+            self.drop_object(key, why);
+        }
         if !self.objects.contains_key(&key) {
             if self.objects.len() >= self.config.max_objects {
                 self.stats.capped += 1;
@@ -493,8 +525,12 @@ impl Receiver {
                     close_object: false,
                     ciid,
                     first_fti: None,
+                    last: now,
                 },
             );
+        }
+        if let Some(o) = self.objects.get_mut(&key) {
+            o.last = now;
         }
         // The OTI is resolved (EXT_FTI or FDT, FecObject built) once per object; later packets
         // only compare their EXT_FTI with the first one (RFC 6726 §5, RFC 5775 §4.2: the OTI of
@@ -669,7 +705,7 @@ impl Receiver {
                 {
                     // Held until an FDT Instance maps the TOI; counted in the byte cap.
                     self.buffered += bytes.len() as u64;
-                    self.awaiting_fdt.insert(toi, bytes);
+                    self.awaiting_fdt.insert(toi, (bytes, now));
                 } else {
                     self.stats.capped += 1;
                     self.abandon(toi, "no FDT entry, and no room to wait for one".into());
@@ -751,9 +787,15 @@ impl Receiver {
                     new_tois.push(toi);
                 }
                 for toi in new_tois {
-                    if let Some(bytes) = self.awaiting_fdt.remove(&toi) {
+                    if let Some((bytes, at)) = self.awaiting_fdt.remove(&toi) {
                         self.buffered -= bytes.len() as u64;
-                        self.deliver_flute(toi, bytes);
+                        // Held since long before: another file's, whose FDT entry never came.
+                        if now.saturating_sub(at) > STALE_AFTER {
+                            let why = format!("{STALE_REASON} {} s", STALE_AFTER.as_secs());
+                            self.abandon(toi, why);
+                        } else {
+                            self.deliver_flute(toi, bytes);
+                        }
                     }
                 }
                 self.replay_pending(now);
