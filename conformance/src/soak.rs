@@ -98,6 +98,8 @@ pub struct SoakConfig {
     /// Distance between consecutive TOIs (1: every TOI is used; larger: quick wraps, for
     /// debugging).
     pub toi_stride: u128,
+    /// FLUTE: the FDT Instance is sent again after this many data packets.
+    pub fdt_interval: u32,
     pub parts: Parts,
 }
 
@@ -127,8 +129,24 @@ impl SoakConfig {
             fdt_validity: Duration::from_secs(3600),
             first_fdt_instance_id: (1 << 20) - 2_000,
             toi_stride: 1,
+            fdt_interval: 2,
             parts: Parts::ALL,
         }
+        .flute_tuned()
+    }
+
+    /// FLUTE: an object cannot be delivered without its FDT entry, and the FDT Instance goes
+    /// without FEC (RFC 6726 §3.3): one-packet instances (E = 512) sent after every data packet,
+    /// and the 300-byte object in one source and three repair symbols. Losing every packet of
+    /// either is then about 1e-8 at 1% loss, against 8e-7 for three-packet instances sent every
+    /// other packet (a few objects in a 30-day session).
+    fn flute_tuned(mut self) -> Self {
+        if self.flavour == Flavour::Flute {
+            self.fec.symbol_length = 512;
+            self.fec.repair_ratio = 3.0;
+            self.fdt_interval = 1;
+        }
+        self
     }
 
     /// The virtual duration of the session.
@@ -283,8 +301,7 @@ pub fn run(config: &SoakConfig, mut progress: impl FnMut(u64, &SoakReport)) -> S
     c.ext_time = false;
     c.fdt_validity = config.fdt_validity;
     c.first_fdt_instance_id = config.first_fdt_instance_id;
-    // The FDT Instance is re-sent every two data packets: one lost copy does not lose a file.
-    c.fdt_interval = 2;
+    c.fdt_interval = config.fdt_interval;
     let mut sender = Sender::new(c).expect("a valid configuration");
     let mut rc = ReceiverConfig::new(mode, 9);
     if mode == Mode::Fcast {
