@@ -4,6 +4,7 @@
 //! describe it again with other parameters: the TOI names a new file (long sessions reuse TOIs).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rmt_inspector::wire::fdt::{expires_to_ntp_seconds, FdtFile, FdtInstance};
 
@@ -12,8 +13,9 @@ use crate::time::{ntp_seconds, Now};
 #[derive(Debug, Clone)]
 pub struct FdtEntry {
     pub instance_id: u32,
-    /// The instance, for its defaults (FEC attributes, Content-Type, ...).
-    pub instance: FdtInstance,
+    /// The instance, for its defaults (FEC attributes, Content-Type, ...): shared by the
+    /// entries it describes, not copied into each.
+    pub instance: Arc<FdtInstance>,
     pub file: FdtFile,
     /// When the last instance that described it expires (NTP seconds).
     pub expires_ntp: u64,
@@ -119,6 +121,8 @@ impl FdtTable {
             };
         }
         self.instances.insert(id, expires_ntp);
+        let shared = Arc::new(inst);
+        let inst = &*shared;
         // Expired instances leave (their IDs may come back, §3.4.1), checked each time the
         // table doubles: a pass per instance would cost the square of a long session.
         if self.instances.len() > 2 * self.live_after_prune.max(64) {
@@ -134,7 +138,7 @@ impl FdtTable {
                 continue; // §3.3: TOI 0 is the FDT's own
             }
             let take = match self.files.get_mut(&file.toi) {
-                Some(old) if same_parameters(old, file, &inst) => {
+                Some(old) if same_parameters(old, file, inst) => {
                     old.expires_ntp = old.expires_ntp.max(expires_ntp);
                     false
                 }
@@ -159,7 +163,7 @@ impl FdtTable {
                     file.toi,
                     FdtEntry {
                         instance_id: id,
-                        instance: inst.clone(),
+                        instance: shared.clone(),
                         file: file.clone(),
                         expires_ntp,
                     },
