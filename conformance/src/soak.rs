@@ -107,7 +107,8 @@ pub struct SoakConfig {
 pub const TOI_SPACE: u64 = 1 << 16;
 
 impl SoakConfig {
-    /// A session of `days` on the virtual clock with TOIs wrapping `wraps` times (at least).
+    /// A session whose 16-bit TOIs wrap `wraps` times (at least), an object every 375 ms of
+    /// the virtual clock.
     pub fn new(flavour: Flavour, wraps: u64) -> Self {
         // With CIDs every Carousel Instance takes a TOI for its CID as well.
         let tois_per_object = if flavour == Flavour::FcastCid { 2 } else { 1 };

@@ -53,6 +53,46 @@ fn findings(bytes: &[u8], mode: Mode, fec_id: u8) -> FindingCounts {
     check_capture(bytes, vec![3400], ctx).unwrap()
 }
 
+/// Runs `p` over an FCAST capture (FEC Encoding ID 0, port 3400) as `rmt-inspect` does,
+/// calling `each` after every packet, and finishes it.
+fn run_pipeline(
+    bytes: &[u8],
+    mut p: rmt_inspector::inspect::pipeline::Pipeline,
+    mut each: impl FnMut(&rmt_inspector::inspect::pipeline::Pipeline),
+) -> rmt_inspector::inspect::pipeline::Pipeline {
+    use rmt_inspector::capture::reader::Packets;
+    use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
+    let ctx = AlcContext {
+        fec_encoding_id: Some(0),
+        ..Default::default()
+    };
+    let mut flows = FlowSelector::new(vec![3400], ctx);
+    for raw in Packets::new(bytes).unwrap() {
+        p.push(&dissect(raw.unwrap(), &mut flows)).unwrap();
+        each(&p);
+    }
+    p.finish().unwrap();
+    p
+}
+
+/// An FCAST carousel (two cycles) of three 3,000-byte objects, one more per Carousel
+/// Instance, the last one Complete.
+fn carousel_of_three() -> Sender {
+    let mut c = config(Mode::Fcast, "nocode");
+    c.cycles = 2;
+    let mut s = Sender::new(c).unwrap();
+    for i in 0..3u64 {
+        s.add_object(ObjectSpec {
+            name: format!("i{i}"),
+            content_type: "a/b".into(),
+            data: SeededRng::new(i).bytes(3000),
+        })
+        .unwrap();
+        s.commit(VIRTUAL_START, i == 2).unwrap();
+    }
+    s
+}
+
 #[test]
 fn our_traffic_has_no_finding_in_every_mode_and_scheme() {
     for mode in [Mode::Flute, Mode::Fcast] {
@@ -159,21 +199,7 @@ fn each_fault_knob_raises_its_finding() {
 fn the_cid_table_shows_each_carousel_instance() {
     use rmt_inspector::inspect::check::track_capture;
     use rmt_inspector::inspect::stats::{cid, Stats};
-    let mut c = config(Mode::Fcast, "nocode");
-    c.cycles = 2;
-    let mut s = Sender::new(c).unwrap();
-    let mut tois = Vec::new();
-    for i in 0..3u64 {
-        tois.push(
-            s.add_object(ObjectSpec {
-                name: format!("i{i}"),
-                content_type: "a/b".into(),
-                data: SeededRng::new(i).bytes(3000),
-            })
-            .unwrap(),
-        );
-        s.commit(VIRTUAL_START, i == 2).unwrap();
-    }
+    let mut s = carousel_of_three();
     let path = tmp("cid.pcap");
     send_to_capture(&mut s, &path, VIRTUAL_START, 4000, 100_000).unwrap();
     let bytes = std::fs::read(&path).unwrap();
@@ -292,14 +318,14 @@ fn the_inspector_keeps_a_bounded_toi_history_and_says_so() {
     let bytes = rmt_reference::driver::capture::transmits_pcap(&frames, 4000);
     let f = findings(&bytes, Mode::Fcast, 0);
     assert!(f.contains_key("track.toi_history.cap"), "{f:#?}");
+    // 70,000 objects, 65,536 records for -z objects: said, not silent.
+    assert!(f.contains_key("track.objects.records.cap"), "{f:#?}");
     assert!(!f.contains_key("fcast.toi.window_exceeded"), "{f:#?}");
     assert!(!f.contains_key("alc.oti.changed_within_object"), "{f:#?}");
 }
 
 #[test]
 fn objects_on_reused_tois_show_their_incarnation_in_the_table_and_the_manifest() {
-    use rmt_inspector::capture::reader::Packets;
-    use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
     use rmt_inspector::inspect::pipeline::Pipeline;
     use rmt_inspector::inspect::stats::{objects, Stats};
     use rmt_inspector::track::assembler::AssemblerConfig;
@@ -312,22 +338,18 @@ fn objects_on_reused_tois_show_their_incarnation_in_the_table_and_the_manifest()
     );
     let dir = tmp("incarnations");
     let _ = std::fs::remove_dir_all(&dir);
-    let ctx = AlcContext {
-        fec_encoding_id: Some(0),
-        ..Default::default()
-    };
-    let mut flows = FlowSelector::new(vec![3400], ctx);
-    let mut p = Pipeline::new(AssemblerConfig::default())
-        .with_exporter(Exporter::new(&dir, false).unwrap());
-    for raw in Packets::new(&bytes).unwrap() {
-        p.push(&dissect(raw.unwrap(), &mut flows)).unwrap();
-    }
-    p.finish().unwrap();
+    let p = run_pipeline(
+        &bytes,
+        Pipeline::new(AssemblerConfig::default())
+            .with_exporter(Exporter::new(&dir, false).unwrap()),
+        |_| {},
+    );
     let lines: Vec<serde_json::Value> = objects(&Stats::of(&p), true)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .filter(|l: &serde_json::Value| l["log"] == "objects")
         .collect();
+    assert!(!p.findings.contains_key("track.objects.records.cap"));
     let count = |n: u64| lines.iter().filter(|l| l["incarnation"] == n).count();
     assert_eq!((lines.len(), count(0), count(1), count(2)), (40, 16, 16, 8));
     let manifest: Vec<serde_json::Value> =
@@ -352,8 +374,6 @@ fn objects_on_reused_tois_show_their_incarnation_in_the_table_and_the_manifest()
 fn the_session_checks_hold_a_bounded_number_of_objects_with_32_bit_tois() {
     // 32-bit TOIs never wrap in a session, so no object ever leaves the §3.6 window: before the
     // cap, the session checks kept one entry per object for ever.
-    use rmt_inspector::capture::reader::Packets;
-    use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
     use rmt_inspector::inspect::pipeline::Pipeline;
     use rmt_inspector::track::assembler::AssemblerConfig;
     use rmt_reference::sender::{ObjectSpec, SenderConfig};
@@ -367,16 +387,10 @@ fn the_session_checks_hold_a_bounded_number_of_objects_with_32_bit_tois() {
     });
     let sent = rmt_reference::sessions::one_at_a_time(&mut s, None, objects, 100_000).unwrap();
     let bytes = rmt_reference::driver::capture::transmits_pcap(&sent, 4000);
-    let ctx = AlcContext {
-        fec_encoding_id: Some(0),
-        ..Default::default()
-    };
-    let mut flows = FlowSelector::new(vec![3400], ctx);
     let mut p = Pipeline::new(AssemblerConfig::default());
     p.sessions.max_tracked_objects = 500;
     let mut most = 0;
-    for raw in Packets::new(&bytes).unwrap() {
-        p.push(&dissect(raw.unwrap(), &mut flows)).unwrap();
+    let p = run_pipeline(&bytes, p, |p| {
         let held: usize = p
             .sessions
             .sessions
@@ -384,8 +398,7 @@ fn the_session_checks_hold_a_bounded_number_of_objects_with_32_bit_tois() {
             .map(|s| s.tracked_objects())
             .sum();
         most = most.max(held);
-    }
-    p.finish().unwrap();
+    });
     assert!(most <= 500, "{most} objects held");
     let bad: Vec<_> = p
         .findings
@@ -396,4 +409,34 @@ fn the_session_checks_hold_a_bounded_number_of_objects_with_32_bit_tois() {
     assert_eq!((p.objects.objects, p.objects.recoverable), (3_000, 3_000));
     let s = p.sessions.sessions.values().next().unwrap();
     assert_eq!(s.data_tois(), 3_000, "every object counted");
+}
+
+#[test]
+fn completed_objects_forgotten_past_the_cap_are_said() {
+    // A carousel (two cycles) of three objects and their CIDs: repeats of a completed object
+    // are repeats while it is remembered. With room for one, the others' repeats become new
+    // objects, and track.objects.done.cap says so.
+    use rmt_inspector::inspect::pipeline::Pipeline;
+    use rmt_inspector::track::assembler::AssemblerConfig;
+    let mut s = carousel_of_three();
+    let mut now = VIRTUAL_START;
+    let bytes = rmt_reference::driver::capture::transmits_pcap(&s.drain(&mut now, 100_000), 4000);
+    let run = |max_done: usize| {
+        let config = AssemblerConfig {
+            max_done,
+            ..AssemblerConfig::default()
+        };
+        let p = run_pipeline(&bytes, Pipeline::new(config), |_| {});
+        (
+            p.objects.objects,
+            p.findings.contains_key("track.objects.done.cap"),
+        )
+    };
+    let (objects, said) = run(AssemblerConfig::default().max_done);
+    assert!(!said);
+    // Three files and a CID per Carousel Instance, each rebuilt once.
+    assert_eq!(objects, 6);
+    let (objects, said) = run(1);
+    assert!(said);
+    assert!(objects > 6, "{objects} objects");
 }

@@ -352,3 +352,56 @@ fn late_packets_of_an_earlier_object_still_count() {
     assert_eq!(o.delivered().len(), 2);
     o.assert_exact(&specs);
 }
+
+#[test]
+fn a_file_whose_fdt_entry_never_came_does_not_swallow_the_next_file_on_its_toi() {
+    // File A on TOI 1 is rebuilt but every copy of its FDT Instance is lost, so its bytes wait
+    // for an FDT entry. An hour later file B comes on TOI 1 (long sessions reuse TOIs). Before,
+    // B's packets were taken for repeats of the waiting A, and when B's FDT came A's bytes were
+    // delivered under B's entry (or given up) and B was lost.
+    let lct = |t: &Transmit| LctRepr::parse(&t.payload).ok().map(|d| d.value);
+    let a: Vec<Transmit> = transmits(config(Mode::Flute, "nocode", |_| {}), &files(1, 500))
+        .into_iter()
+        .filter(|t| lct(t).is_some_and(|l| l.toi != Some(0) && !l.close_session))
+        .collect();
+    let b_file = ObjectSpec {
+        name: "next.bin".into(),
+        content_type: "application/octet-stream".into(),
+        data: SeededRng::new(7).bytes(900),
+    };
+    let later = Duration::from_secs(3600);
+    // B's FDT Instance goes after each data packet; its first copy, before them, is lost: B's
+    // data comes first.
+    let mut b: Vec<Transmit> = transmits(
+        config(Mode::Flute, "nocode", |c| {
+            c.first_fdt_instance_id = 9;
+            c.fdt_interval = 1;
+        }),
+        std::slice::from_ref(&b_file),
+    )
+    .into_iter()
+    .map(|mut t| {
+        t.at += later;
+        t
+    })
+    .collect();
+    let first_fdt = b
+        .iter()
+        .position(|t| lct(t).is_some_and(|l| l.toi == Some(0)));
+    assert_eq!(first_fdt, Some(0), "the FDT Instance leads B's cycle");
+    b.remove(0);
+    assert!(b.iter().any(|t| lct(t).is_some_and(|l| l.toi == Some(0))));
+    assert!(!a.is_empty() && !b.is_empty());
+    assert!(a.iter().chain(&b).all(|t| lct(t).is_some()));
+    let mut r = Receiver::new(plain(Mode::Flute));
+    let mut delivered = Vec::new();
+    for t in a.iter().chain(&b) {
+        r.handle(t.at, t.source, &t.payload);
+        while let Some(e) = r.poll_event() {
+            if let Event::Delivered(d) = e {
+                delivered.push((d.name, d.data == b_file.data));
+            }
+        }
+    }
+    assert_eq!(delivered, [("next.bin".to_string(), true)]);
+}

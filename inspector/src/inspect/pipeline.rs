@@ -99,7 +99,7 @@ impl Pipeline {
         if std::mem::replace(&mut self.finished, true) {
             return Ok(());
         }
-        self.assembler.finish();
+        self.assembler.finish(self.last_frame);
         self.drain()?;
         self.sessions.finish(self.last_frame);
         if self.objects.forgotten > 0 {

@@ -316,7 +316,11 @@ pub fn fdt(stats: &Stats, json: bool) -> String {
         }
     }
     if !json {
-        out = format!("FDT instances\n{t}\n");
+        let earlier = match stats.log.fdt_forgotten {
+            0 => String::new(),
+            n => format!("{n} earlier FDT Instances not listed\n"),
+        };
+        out = format!("FDT instances\n{t}\n{earlier}");
     }
     out
 }

@@ -29,7 +29,7 @@ use crate::track::incarnation::Incarnations;
 use crate::track::toi_window;
 use crate::wire::alc::AlcPacket;
 use crate::wire::ext_cenc::ContentEncoding;
-use crate::wire::fdt::{expires_to_ntp_seconds, ntp_seconds, FdtFile, FdtInstance};
+use crate::wire::fdt::{ntp_seconds, FdtFile, FdtInstance};
 use crate::wire::finding::{Finding, Severity};
 use crate::wire::lct::{ExtensionBody, HET_CENC, HET_FDT};
 
@@ -237,13 +237,9 @@ pub struct Assembler {
     fdt_events: Vec<FdtEvent>,
     buffered: u64,
     pushes: u64,
-    /// Packets of completed objects (carousel repeats), not fed again.
-    pub repeats: u64,
-    /// Objects handed out, and of them abandoned before they were complete.
-    pub objects_out: u64,
-    pub abandoned: u64,
-    /// Completed objects forgotten past [`AssemblerConfig::max_done`].
-    pub done_forgotten: u64,
+    /// Completed objects forgotten past [`AssemblerConfig::max_done`] (said at the end by
+    /// `track.objects.done.cap`).
+    done_forgotten: u64,
     pub findings: Vec<(u64, Finding)>,
 }
 
@@ -262,13 +258,6 @@ fn toi_range(
     last: u128,
 ) -> std::ops::RangeInclusive<LiveKey> {
     (sender, tsi, first, None)..=(sender, tsi, last, Some(u32::MAX))
-}
-
-/// When an FDT Instance expires (NTP seconds), as seen at capture time `time`; never without
-/// an Expires.
-fn expiry(inst: &FdtInstance, time: Duration) -> u64 {
-    inst.expires
-        .map_or(u64::MAX, |e| expires_to_ntp_seconds(e, ntp_seconds(time)))
 }
 
 /// Whether two FDT entries describe the same file (RFC 6726 §3.3: a TOI's parameters never
@@ -380,7 +369,6 @@ impl Assembler {
                 let other = fti.is_some_and(|f| d.oti.is_some_and(|o| o != f));
                 let expired = d.expired(ntp_seconds(time), flute, self.config.idle);
                 if !other && !expired {
-                    self.repeats += 1;
                     return;
                 }
                 self.done.remove(&live);
@@ -408,7 +396,7 @@ impl Assembler {
                 .is_some_and(|o| o.described_until.is_none());
         let described_until = if describe {
             self.fdt_entry((sender, tsi), toi, time)
-                .map(|(inst, _)| expiry(inst, time))
+                .map(|(inst, _)| inst.valid_until(ntp_seconds(time)))
         } else {
             None
         };
@@ -478,10 +466,7 @@ impl Assembler {
         self.sessions
             .get(&session)
             .and_then(|s| s.fdt_files.get(&toi))
-            .filter(|(inst, _)| {
-                inst.expires
-                    .is_none_or(|e| expires_to_ntp_seconds(e, now_ntp) >= now_ntp)
-            })
+            .filter(|(inst, _)| inst.valid_until(now_ntp) >= now_ntp)
     }
 
     /// A new object on `live`'s TOI; false when it cannot be tracked.
@@ -606,18 +591,15 @@ impl Assembler {
     fn forget_expired(&mut self, now: Duration) {
         let now_ntp = ntp_seconds(now);
         let idle = self.config.idle;
-        let flute: std::collections::HashSet<(IpAddr, u64)> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.flute)
-            .map(|(k, _)| *k)
-            .collect();
-        self.done
-            .retain(|k, d| !d.expired(now_ntp, flute.contains(&(k.0, k.1)), idle));
+        let sessions = &self.sessions;
+        self.done.retain(|k, d| {
+            let flute = sessions.get(&(k.0, k.1)).is_some_and(|s| s.flute);
+            !d.expired(now_ntp, flute, idle)
+        });
         // Expired descriptions are never used again (`fdt_entry`): they go too.
         for s in self.sessions.values_mut() {
             s.fdt_files
-                .retain(|_, (inst, _)| expiry(inst, now) >= now_ntp);
+                .retain(|_, (inst, _)| inst.valid_until(now_ntp) >= now_ntp);
         }
     }
 
@@ -630,13 +612,11 @@ impl Assembler {
         let mut report = self.report(live, obj);
         let obj = self.objects.remove(&live).expect("found above");
         self.buffered -= obj.held;
-        self.objects_out += 1;
         if report.data.is_some() {
             // FLUTE: the object is described until its FDT Instance expires.
             let expires_ntp = self
                 .fdt_entry((live.0, live.1), live.2, obj.last_time)
-                .and_then(|(inst, _)| inst.expires)
-                .map(|e| expires_to_ntp_seconds(e, ntp_seconds(obj.last_time)));
+                .map(|(inst, _)| inst.valid_until(ntp_seconds(obj.last_time)));
             self.remember(
                 live,
                 obj.incarnation,
@@ -645,7 +625,6 @@ impl Assembler {
                 obj.last_time,
             );
         } else if let Some(why) = abandoned {
-            self.abandoned += 1;
             report.error.get_or_insert(why);
         }
         self.reports.push(report);
@@ -830,14 +809,8 @@ impl Assembler {
             }
         };
         let now_ntp = ntp_seconds(time);
-        let expires_ntp = instance.expires.map(|e| expires_to_ntp_seconds(e, now_ntp));
-        self.remember(
-            live,
-            obj.incarnation,
-            None,
-            Some(expires_ntp.unwrap_or(u64::MAX)),
-            time,
-        );
+        let expires_ntp = instance.valid_until(now_ntp);
+        self.remember(live, obj.incarnation, None, Some(expires_ntp), time);
         let shared = Arc::new(instance.clone());
         // TOIs now mapped to another file, with when their old description expired; TOIs
         // described again (a carousel renews its FDT before it expires).
@@ -849,17 +822,14 @@ impl Assembler {
             // described from now on: it expires with this instance.
             if let Some(d) = self.done.get_mut(&(live.0, live.1, file.toi, None)) {
                 if d.expires_ntp.is_none() {
-                    d.expires_ntp = expires_ntp.or(Some(u64::MAX));
+                    d.expires_ntp = Some(expires_ntp);
                 }
             }
             if let Some((old_inst, old_file)) = table.get(&file.toi) {
                 if same_file((old_inst, old_file), (&instance, file)) {
                     described_again.push(file.toi);
                 } else {
-                    let old_expiry = old_inst
-                        .expires
-                        .map_or(u64::MAX, |e| expires_to_ntp_seconds(e, now_ntp));
-                    superseded.push((file.toi, old_expiry));
+                    superseded.push((file.toi, old_inst.valid_until(now_ntp)));
                 }
             }
             table.insert(file.toi, (shared.clone(), file.clone()));
@@ -869,16 +839,10 @@ impl Assembler {
         for toi in described_again {
             let k = (live.0, live.1, toi, None);
             if let Some(d) = self.done.get_mut(&k) {
-                d.expires_ntp = Some(
-                    d.expires_ntp
-                        .unwrap_or(0)
-                        .max(expires_ntp.unwrap_or(u64::MAX)),
-                );
+                d.expires_ntp = Some(d.expires_ntp.unwrap_or(0).max(expires_ntp));
             }
             if let Some(o) = self.objects.get_mut(&k) {
-                o.described_until = o
-                    .described_until
-                    .map(|u| u.max(expires_ntp.unwrap_or(u64::MAX)));
+                o.described_until = o.described_until.map(|u| u.max(expires_ntp));
             }
         }
         for (toi, old_expiry) in superseded {
@@ -911,7 +875,6 @@ impl Assembler {
             time,
             instance,
         });
-        self.objects_out += 1;
         self.replay(frame, time, session);
     }
 
@@ -951,7 +914,7 @@ impl Assembler {
                 }
                 Ok(f) => {
                     obj.fec = Some(f);
-                    obj.described_until = Some(expiry(inst, time));
+                    obj.described_until = Some(inst.valid_until(ntp_seconds(time)));
                 }
                 Err(e) => obj.error = Some(e.to_string()),
             }
@@ -1059,12 +1022,29 @@ impl Assembler {
     }
 
     /// End of input: every object still in flight leaves as it is (to [`take_reports`]).
+    /// A completed object forgotten past [`AssemblerConfig::max_done`] is said once, here:
+    /// a later repeat of it was taken for a new object.
     ///
     /// [`take_reports`]: Assembler::take_reports
-    pub fn finish(&mut self) {
+    pub fn finish(&mut self, last_frame: u64) {
         let keys: Vec<LiveKey> = self.objects.keys().copied().collect();
         for k in keys {
             self.leave(k, None);
+        }
+        if self.done_forgotten > 0 {
+            let detail = format!(
+                "{} completed objects forgotten past the {} remembered: a later repeat of one is listed as a new object",
+                self.done_forgotten, self.config.max_done
+            );
+            self.note(
+                last_frame,
+                finding(
+                    "track.objects.done.cap",
+                    Severity::Info,
+                    "rmtkit limit",
+                    detail,
+                ),
+            );
         }
     }
 

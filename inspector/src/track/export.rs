@@ -151,10 +151,6 @@ impl Exporter {
         self.manifest.len()
     }
 
-    pub fn manifest(&self) -> &[ManifestEntry] {
-        &self.manifest
-    }
-
     /// Writes one object, if it is to be written.
     pub fn write(&mut self, r: &ObjectReport) -> std::io::Result<()> {
         if r.key.fdt_instance.is_some() {

@@ -163,12 +163,4 @@ impl ObjectLog {
             self.fdt_forgotten += 1;
         }
     }
-
-    /// When the FDT Instance completed by `frame` was (capture time).
-    pub fn fdt_time(&self, frame: u64) -> Duration {
-        self.fdt
-            .iter()
-            .find(|e| e.frame == frame)
-            .map_or(Duration::ZERO, |e| e.time)
-    }
 }

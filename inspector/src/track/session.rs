@@ -693,10 +693,9 @@ impl SessionTracker {
             .and_then(|id| s.fdt_first_seen.get(&id))
             .copied();
         let now_ntp = ntp_seconds(sent.unwrap_or(time));
-        let valid_until = inst
-            .expires
-            .map_or(u64::MAX, |e| expires_to_ntp_seconds(e, now_ntp));
-        if let Some(id) = instance_id {
+        let valid_until = inst.valid_until(now_ntp);
+        // Kept beside its first-seen time, and forgotten with it (bounded).
+        if let Some(id) = instance_id.filter(|id| s.fdt_first_seen.contains_key(id)) {
             s.fdt_id_expires.insert(id, valid_until);
         }
         if let (Some(sent), Some(expires)) = (sent, inst.expires) {
@@ -890,23 +889,7 @@ impl SessionTracker {
             .filter(|(t, o)| o.last <= cut && !(s.uses_fdt && **t == 0))
             .map(|(t, _)| *t)
             .collect();
-        let orphans: Vec<u128> = idle
-            .iter()
-            .copied()
-            .filter(|t| s.uses_fdt && !s.fdt_tois.contains(t))
-            .take(8)
-            .collect();
-        if !orphans.is_empty() {
-            Self::raise(
-                findings,
-                s,
-                frame,
-                "flute.toi.no_fdt_entry",
-                Severity::Error,
-                "RFC 6726 §3.3",
-                format!("TOIs with data but no FDT entry: {orphans:?}"),
-            );
-        }
+        Self::check_fdt_entries(findings, s, frame, idle.iter().copied());
         for t in idle {
             s.retire(t);
         }
@@ -1022,29 +1005,41 @@ impl SessionTracker {
             {
                 Self::raise(f, s, last_frame, "alc.ip.fragmented", Severity::Warning, "RFC 3738 §3.1.1", "IP fragments between the sender and a channel of the session: packets larger than the path MTU".into());
             }
-            if !s.uses_fdt {
-                continue;
-            }
-            let orphans: Vec<u128> = s
-                .objects
-                .keys()
-                .copied()
-                .filter(|t| *t != 0 && !s.fdt_tois.contains(t))
-                .collect();
-            if !orphans.is_empty() {
-                let mut list = orphans;
-                list.sort_unstable();
-                Self::raise(
-                    f,
-                    s,
-                    last_frame,
-                    "flute.toi.no_fdt_entry",
-                    Severity::Error,
-                    "RFC 6726 §3.3",
-                    format!("TOIs with data but no FDT entry: {list:?}"),
-                );
-            }
+            let tois: Vec<u128> = s.objects.keys().copied().collect();
+            Self::check_fdt_entries(f, s, last_frame, tois);
         }
+    }
+
+    /// RFC 6726 §3.3: in a FLUTE session, file data whose TOI no FDT Instance describes
+    /// (`flute.toi.no_fdt_entry`): at the end for the objects held, and for the objects the
+    /// session checks retire before then.
+    fn check_fdt_entries(
+        findings: &mut Vec<(u64, Finding)>,
+        s: &mut SessionStats,
+        frame: u64,
+        tois: impl IntoIterator<Item = u128>,
+    ) {
+        if !s.uses_fdt {
+            return;
+        }
+        let mut orphans: Vec<u128> = tois
+            .into_iter()
+            .filter(|t| *t != 0 && !s.fdt_tois.contains(t))
+            .collect();
+        if orphans.is_empty() {
+            return;
+        }
+        orphans.sort_unstable();
+        orphans.truncate(8);
+        Self::raise(
+            findings,
+            s,
+            frame,
+            "flute.toi.no_fdt_entry",
+            Severity::Error,
+            "RFC 6726 §3.3",
+            format!("TOIs with data but no FDT entry: {orphans:?}"),
+        );
     }
 }
 

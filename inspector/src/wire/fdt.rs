@@ -779,6 +779,15 @@ fn write_shared(s: &mut String, a: &FdtAttributes, attr: &mut impl FnMut(&mut St
     }
 }
 
+impl FdtInstance {
+    /// When the instance expires, in NTP seconds, its 32-bit Expires read in the era nearest to
+    /// `now_ntp` (RFC 6726 §3.3); never (`u64::MAX`) without an Expires.
+    pub fn valid_until(&self, now_ntp: u64) -> u64 {
+        self.expires
+            .map_or(u64::MAX, |e| expires_to_ntp_seconds(e, now_ntp))
+    }
+}
+
 /// Seconds in one NTP era (2^32).
 const NTP_ERA: i128 = 1 << 32;
 

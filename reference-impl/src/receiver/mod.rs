@@ -467,6 +467,17 @@ impl Receiver {
                 }
             }
         }
+        // A file rebuilt long ago whose FDT entry never came (every copy lost) is given up: its
+        // TOI may name another file by now, whose packets are not repeats of it.
+        if let Key::Object(t) = key {
+            if self
+                .awaiting_fdt
+                .get(&t)
+                .is_some_and(|(_, at)| now.saturating_sub(*at) > STALE_AFTER)
+            {
+                self.take_awaiting(t, now);
+            }
+        }
         match key {
             Key::Object(t)
                 if self.delivered.contains_key(&t) || self.awaiting_fdt.contains_key(&t) =>
@@ -479,20 +490,6 @@ impl Receiver {
                 return;
             }
             _ => {}
-        }
-        // A file rebuilt long ago whose FDT entry never came (every copy lost) is given up: its
-        // TOI may name another file by now.
-        if let Key::Object(t) = key {
-            if self
-                .awaiting_fdt
-                .get(&t)
-                .is_some_and(|(_, at)| now.saturating_sub(*at) > STALE_AFTER)
-            {
-                if let Some((bytes, _)) = self.awaiting_fdt.remove(&t) {
-                    self.buffered -= bytes.len() as u64;
-                }
-                self.abandon(t, format!("{STALE_REASON} {} s", STALE_AFTER.as_secs()));
-            }
         }
         // An object unfinished and silent for long is given up: its TOI (or FDT Instance ID,
         // which wraps at 2^20) may name another object by now, whose symbols must not reach it.
@@ -787,20 +784,26 @@ impl Receiver {
                     new_tois.push(toi);
                 }
                 for toi in new_tois {
-                    if let Some((bytes, at)) = self.awaiting_fdt.remove(&toi) {
-                        self.buffered -= bytes.len() as u64;
-                        // Held since long before: another file's, whose FDT entry never came.
-                        if now.saturating_sub(at) > STALE_AFTER {
-                            let why = format!("{STALE_REASON} {} s", STALE_AFTER.as_secs());
-                            self.abandon(toi, why);
-                        } else {
-                            self.deliver_flute(toi, bytes);
-                        }
+                    if let Some(bytes) = self.take_awaiting(toi, now) {
+                        self.deliver_flute(toi, bytes);
                     }
                 }
                 self.replay_pending(now);
             }
         }
+    }
+
+    /// The bytes of a file held for its FDT entry, taken out; `None` when there are none, or
+    /// when they were held longer than [`STALE_AFTER`]: then they are another file's, whose FDT
+    /// entry never came, and that file is abandoned.
+    fn take_awaiting(&mut self, toi: u128, now: Now) -> Option<Vec<u8>> {
+        let (bytes, at) = self.awaiting_fdt.remove(&toi)?;
+        self.buffered -= bytes.len() as u64;
+        if now.saturating_sub(at) > STALE_AFTER {
+            self.abandon(toi, format!("{STALE_REASON} {} s", STALE_AFTER.as_secs()));
+            return None;
+        }
+        Some(bytes)
     }
 
     fn deliver_flute(&mut self, toi: u128, bytes: Vec<u8>) {
