@@ -1,8 +1,8 @@
 """flute-alc (PyPI: the flute crate's Python binding) as an rmt-conform receiver.
 
-    python flute_alc.py --port P --source IP --mode flute|fcast --out DIR [--idle S]
+    python flute_alc.py [--group G] --port P --source IP --mode flute|fcast --out DIR [--idle S]
 
-Receives UDP datagrams on 127.0.0.1:P and pushes those from IP (as a source-specific join
+Receives UDP datagrams on G:P (joining G when it is a multicast group) and pushes those from IP (as a source-specific join
 would deliver them) to flute.receiver.MultiReceiver, which writes complete objects into DIR.
 FCAST is not implemented by the package: exit code 127 (unsupported).
 """
@@ -17,6 +17,7 @@ from flute import receiver
 
 def main() -> int:
     p = argparse.ArgumentParser()
+    p.add_argument("--group", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--source", default="127.0.0.1")
     p.add_argument("--mode", default="flute")
@@ -34,7 +35,7 @@ def main() -> int:
     os.makedirs(a.out, exist_ok=True)
     writer = receiver.ObjectWriterBuilder(a.out)
     rx = receiver.MultiReceiver(writer, receiver.Config())
-    endpoint = receiver.UDPEndpoint("127.0.0.1", a.port)
+    endpoint = receiver.UDPEndpoint(a.group, a.port)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     # A large buffer, so that a receiver briefly without CPU loses nothing (SO_RCVBUFFORCE, 33,
     # goes past net.core.rmem_max as root).
@@ -44,7 +45,11 @@ def main() -> int:
             break
         except OSError:
             pass
-    s.bind(("127.0.0.1", a.port))
+    s.bind((a.group, a.port))
+    if 224 <= int(a.group.split(".")[0]) <= 239:
+        # rmt-conform's multicast transport: join the group on any interface.
+        mreq = socket.inet_aton(a.group) + socket.inet_aton("0.0.0.0")
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
     s.settimeout(0.1)
     last = time.monotonic()
     while time.monotonic() - last < a.idle:

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rmt_inspector::fec::scheme::FecObject;
 use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
+use rmt_inspector::wire::flute_flavor::FluteFlavor;
 use rmt_inspector::wire::lct::LctRepr;
 use rmt_reference::faults::Faults;
 use rmt_reference::packet::FieldWidths;
@@ -68,16 +69,20 @@ fn faults(f: &scenario::Faults, seed: u64) -> Result<Faults, String> {
     })
 }
 
-/// The sender configuration of a scenario, sending from `source` to `destination`.
+/// The sender configuration of a scenario, sending from `source` to `destination`, in the
+/// FLUTE flavour `flavor` (EXT_FDT version, FDT namespace, EXT_TIME where the flavour has it).
 pub fn sender_config(
     s: &Scenario,
     source: IpAddr,
     destination: SocketAddr,
     seed: u64,
+    flavor: FluteFlavor,
 ) -> Result<SenderConfig, String> {
     let ss = &s.session;
     let mut c = SenderConfig::new(mode(ss.mode), destination, ss.tsi);
     c.source = source;
+    c.flavor = flavor;
+    c.ext_time = flavor.has_ext_time();
     c.widths = FieldWidths {
         tsi_len: ss.tsi_bits / 8,
         toi_len: ss.toi_bits / 8,
@@ -104,15 +109,16 @@ pub fn sender_config(
 /// the same TOIs and FEC Payload IDs).
 const TWIN_SALT: u64 = 0x7f4a_7c15_9e37_79b9;
 
-/// Generates the datagrams of `s` from `start` (the sender's clock).
+/// Generates the datagrams of `s` from `start` (the sender's clock), FLUTE in `flavor`.
 pub fn play(
     s: &Scenario,
     source: IpAddr,
     destination: SocketAddr,
     start: Now,
     seed: u64,
+    flavor: FluteFlavor,
 ) -> Result<Played, String> {
-    let mut played = play_session(s, source, destination, start, seed, 0)?;
+    let mut played = play_session(s, source, destination, start, seed, 0, flavor)?;
     // A second session on the same channel: the scenario played again, other bytes.
     for e in &s.edits {
         let (tsi, twin_source) = match e {
@@ -139,7 +145,15 @@ pub fn play(
             i.objects = i.objects.iter().map(foreign).collect();
             i.new_object_prefix = i.new_object_prefix.as_ref().map(foreign);
         }
-        let other = play_session(&twin, twin_source, destination, start, seed, TWIN_SALT)?;
+        let other = play_session(
+            &twin,
+            twin_source,
+            destination,
+            start,
+            seed,
+            TWIN_SALT,
+            flavor,
+        )?;
         played.foreign.extend(other.objects.into_keys());
         let mut mixed = Vec::with_capacity(played.transmits.len() + other.transmits.len());
         let mut theirs = other.transmits.into_iter();
@@ -164,8 +178,9 @@ fn play_session(
     start: Now,
     seed: u64,
     salt: u64,
+    flavor: FluteFlavor,
 ) -> Result<Played, String> {
-    let cfg = sender_config(s, source, destination, seed)?;
+    let cfg = sender_config(s, source, destination, seed, flavor)?;
     let session_validity = cfg.fdt_validity;
     let mut sender = Sender::new(cfg).map_err(|e| e.to_string())?;
     let mut specs: BTreeMap<String, Vec<u8>> = s

@@ -37,14 +37,18 @@ pub fn summary(results: &[CaseResult]) -> String {
         .join(", ")
 }
 
-pub fn json(sut: &str, seed: u64, results: &[CaseResult]) -> String {
-    serde_json::to_string_pretty(&serde_json::json!({
+/// `context`: how the run was made (`transport`, `flavor`, ...), as top-level string fields.
+pub fn json(sut: &str, seed: u64, context: &[(&str, String)], results: &[CaseResult]) -> String {
+    let mut doc = serde_json::json!({
         "schema": JSON_SCHEMA,
         "sut": sut,
         "seed": seed,
-        "cases": results,
-    }))
-    .expect("serialisable")
+    });
+    for (k, v) in context {
+        doc[*k] = serde_json::Value::String(v.clone());
+    }
+    doc["cases"] = serde_json::to_value(results).expect("serialisable");
+    serde_json::to_string_pretty(&doc).expect("serialisable")
 }
 
 fn xml_escape(s: &str) -> String {

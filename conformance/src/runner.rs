@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use rmt_inspector::wire::flute_flavor::FluteFlavor;
 use rmt_reference::driver::capture::VIRTUAL_START;
 use rmt_reference::driver::output::OutputDir;
 use rmt_reference::receiver::mutant::ReceiverMutant;
@@ -21,6 +22,7 @@ use crate::catalogue::{is_sanity, Case};
 use crate::outcome::Outcome;
 use crate::play::{play, Played};
 use crate::sut::{expand, Profile, ReceiverAdapter};
+use crate::transport::Network;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CaseResult {
@@ -49,6 +51,11 @@ pub struct RunOptions {
     /// The built-in reference receiver with this bug switched on (`rmt-conform mutants` and
     /// tests only).
     pub mutant: Option<ReceiverMutant>,
+    /// Where a command receiver runs and its datagrams go (loopback unless set).
+    pub network: Network,
+    /// The FLUTE flavour the scenarios are played in; FCAST cases are not-applicable to any
+    /// flavour but RFC 6726's (the other flavours' senders do not speak FCAST).
+    pub flavor: FluteFlavor,
 }
 
 impl RunOptions {
@@ -60,6 +67,8 @@ impl RunOptions {
             work,
             answers_probe: false,
             mutant: None,
+            network: Network::loopback(),
+            flavor: FluteFlavor::Rfc6726,
         }
     }
 }
@@ -193,12 +202,6 @@ fn run_builtin(
     })
 }
 
-fn free_udp_port() -> std::io::Result<u16> {
-    Ok(UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
-}
-
 /// Stops a receiver started by [`spawn_in_group`]: SIGTERM to its whole process group (the
 /// shell and whatever it started), SIGKILL two seconds later.
 fn stop(child: &mut Child) {
@@ -220,9 +223,15 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// `sh -c command` in a process group of its own, so that [`stop`] reaches every process the
-/// command starts.
-fn spawn_in_group(command: &str, case: &str, quiet: bool) -> std::io::Result<Child> {
+/// `sh -c command` (inside the run's namespace for the multicast transport) in a process group
+/// of its own, so that [`stop`] reaches every process the command starts. `ip netns exec`
+/// execs the shell, so the group is the shell's.
+fn spawn_in_group(
+    network: &Network,
+    command: &str,
+    case: &str,
+    quiet: bool,
+) -> std::io::Result<Child> {
     use std::os::unix::process::CommandExt;
     let out = || {
         if quiet {
@@ -231,8 +240,8 @@ fn spawn_in_group(command: &str, case: &str, quiet: bool) -> std::io::Result<Chi
             Stdio::piped()
         }
     };
-    Command::new("sh")
-        .args(["-c", command])
+    network
+        .shell(command)
         .env("TESTCASE", case)
         .process_group(0)
         .stdin(Stdio::null())
@@ -371,19 +380,14 @@ pub fn program_exists(program: &str) -> bool {
 /// Runs the adapter once with [`PROBE_CASE`]: `true` when it exits 127 within its start-up
 /// time and three seconds (the quic-interop-runner convention that makes 127 mean
 /// "unsupported").
-pub fn probe(a: &ReceiverAdapter, template: &str, work: &Path) -> bool {
+pub fn probe(a: &ReceiverAdapter, template: &str, work: &Path, network: &Network) -> bool {
     let out = work.join("probe");
     let _ = std::fs::create_dir_all(&out);
     let vars = placeholders(
-        PROBE_CASE,
-        free_udp_port().unwrap_or(9),
-        1,
-        Mode::Flute,
-        0,
-        &out,
-        &out.with_extension("sdp"),
+        network,
+        &CaseVars::probe(network.free_port().unwrap_or(9), &out),
     );
-    let Ok(mut child) = spawn_in_group(&expand(template, &vars), PROBE_CASE, true) else {
+    let Ok(mut child) = spawn_in_group(network, &expand(template, &vars), PROBE_CASE, true) else {
         return false;
     };
     // An interpreter may take a while to start on a loaded machine.
@@ -400,21 +404,47 @@ pub fn probe(a: &ReceiverAdapter, template: &str, work: &Path) -> bool {
     status.is_some_and(|s| s.code() == Some(127))
 }
 
-/// The placeholders of a profile command (docs/conformance.md, the adapter contract).
-fn placeholders(
-    case: &str,
+/// What a case gives its receiver command, besides the network's placeholders.
+struct CaseVars<'a> {
+    case: &'a str,
     port: u16,
     tsi: u64,
     mode: Mode,
     fec_id: u8,
-    out: &Path,
-    sdp: &Path,
-) -> BTreeMap<&'static str, String> {
+    out: &'a Path,
+    sdp: PathBuf,
+}
+
+impl<'a> CaseVars<'a> {
+    /// The unknown-case probe's: no real case, FLUTE, TSI 1.
+    fn probe(port: u16, out: &'a Path) -> Self {
+        CaseVars {
+            case: PROBE_CASE,
+            port,
+            tsi: 1,
+            mode: Mode::Flute,
+            fec_id: 0,
+            out,
+            sdp: out.with_extension("sdp"),
+        }
+    }
+}
+
+/// The placeholders of a profile command (docs/sut-contract.md).
+fn placeholders(network: &Network, v: &CaseVars) -> BTreeMap<&'static str, String> {
+    let CaseVars {
+        case,
+        port,
+        tsi,
+        mode,
+        fec_id,
+        out,
+        sdp,
+    } = v;
+    let (port, tsi, mode, fec_id) = (*port, *tsi, *mode, *fec_id);
     [
         ("case", case.to_string()),
         ("port", port.to_string()),
-        ("group", "127.0.0.1".to_string()),
-        ("source", "127.0.0.1".to_string()),
         ("tsi", tsi.to_string()),
         (
             "mode",
@@ -437,9 +467,11 @@ fn placeholders(
         ),
     ]
     .into_iter()
+    .chain(network.placeholders())
     .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_command(
     case: &str,
     played: &Played,
@@ -448,14 +480,16 @@ fn run_command(
     out: &Path,
     fec_id: u8,
     answers_probe: bool,
+    network: &Network,
 ) -> Result<Observed, String> {
     std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
-    let port = free_udp_port().map_err(|e| e.to_string())?;
+    let port = network.free_port().map_err(|e| e.to_string())?;
+    let dest = network.destination(port);
     let sdp_path = out.with_extension("sdp");
     let sdp = rmt_reference::sdp::SessionDescription {
         source: LOOPBACK,
         tsi: played.tsi,
-        channels: vec![SocketAddr::new(LOOPBACK, port)],
+        channels: vec![dest],
         ttl: 1,
         mode: played.mode,
         fec_encoding_id: fec_id,
@@ -463,27 +497,40 @@ fn run_command(
         payload_length: 1000,
     };
     std::fs::write(&sdp_path, sdp.to_sdp(played.tsi)).map_err(|e| e.to_string())?;
-    let vars = placeholders(case, port, played.tsi, played.mode, fec_id, out, &sdp_path);
+    let vars = placeholders(
+        network,
+        &CaseVars {
+            case,
+            port,
+            tsi: played.tsi,
+            mode: played.mode,
+            fec_id,
+            out,
+            sdp: sdp_path,
+        },
+    );
     let cmd = expand(template, &vars);
-    let mut child =
-        spawn_in_group(&cmd, case, false).map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let mut child = spawn_in_group(network, &cmd, case, false)
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
     // Ready when the receiver has bound the port (or after startup_ms, whichever is later,
     // bounded at ten times that).
     std::thread::sleep(Duration::from_millis(a.startup_ms));
     let ready_by = Instant::now() + Duration::from_millis(a.startup_ms * 10);
-    while Instant::now() < ready_by && UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+    while Instant::now() < ready_by && !network.port_bound(port) {
         if child.try_wait().ok().flatten().is_some() {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     let mut sockets: BTreeMap<IpAddr, UdpSocket> = BTreeMap::new();
-    let dest = SocketAddr::new(LOOPBACK, port);
     let t0 = Instant::now();
     let first = played.transmits.first().map_or(Duration::ZERO, |t| t.at);
-    let mut early_exit = None;
+    let mut early_exit = child.try_wait().ok().flatten();
     let mut sent = 0;
     for t in &played.transmits {
+        if early_exit.is_some() {
+            break;
+        }
         let due = t.at.saturating_sub(first);
         if let Some(wait) = due.checked_sub(t0.elapsed()) {
             std::thread::sleep(wait);
@@ -491,7 +538,8 @@ fn run_command(
         let s = match sockets.get(&t.source) {
             Some(s) => s,
             None => {
-                let s = UdpSocket::bind((t.source, 0))
+                let s = network
+                    .sender_socket(t.source)
                     .map_err(|e| format!("bind {}: {e}", t.source))?;
                 sockets.entry(t.source).or_insert(s)
             }
@@ -500,7 +548,6 @@ fn run_command(
         sent += 1;
         if let Ok(Some(status)) = child.try_wait() {
             early_exit = Some(status);
-            break;
         }
     }
     let last_datagram = Instant::now();
@@ -525,42 +572,7 @@ fn run_command(
     if let Some(mut e) = child.stderr.take() {
         let _ = e.read_to_string(&mut log);
     }
-    use std::os::unix::process::ExitStatusExt;
-    let when = last_sent(sent, played.transmits.len());
-    let verdict = match status {
-        Some(s) if s.code() == Some(127) && answers_probe => Some((
-            Outcome::Unsupported,
-            "the adapter exited with 127 (unsupported)".to_string(),
-        )),
-        Some(s) if s.signal().is_some() => Some((
-            Outcome::Crash,
-            format!(
-                "the receiver died with signal {} {when}",
-                s.signal().unwrap_or(0)
-            ),
-        )),
-        // A non-zero status before the last datagram went out (or 126-255 at any time) is a crash;
-        // after it, many receivers report "not every object received" so, and the output folder
-        // is judged (the status goes in the detail).
-        Some(s)
-            if s.code().is_some_and(|c| c != 0)
-                && (sent < played.transmits.len() || s.code().is_some_and(|c| c >= 126)) =>
-        {
-            Some((
-                Outcome::Crash,
-                format!(
-                    "the receiver exited with status {}{} {when}",
-                    s.code().unwrap_or(0),
-                    if s.code() == Some(127) {
-                        " (127 without answering the unknown-case probe with 127: not \"unsupported\")"
-                    } else {
-                        ""
-                    }
-                ),
-            ))
-        }
-        _ => None,
-    };
+    let verdict = exit_verdict(status, sent, played.transmits.len(), answers_probe, &log);
     if let (None, Some(code)) = (&verdict, status.and_then(|s| s.code()).filter(|c| *c != 0)) {
         log.push_str(&format!("exit status {code} after the last datagram\n"));
     }
@@ -572,6 +584,76 @@ fn run_command(
         verdict,
         log,
     })
+}
+
+/// What the receiver's exit says before its output is judged:
+/// - before the first datagram: it was never tested (could-not-test, with the end of what it
+///   printed): a wrong command, a group it cannot join, a missing library;
+/// - 127 from an adapter that answered the probe with 127: unsupported;
+/// - a signal, or a non-zero status before the last datagram (or 126-255 at any time): a crash,
+///   naming the last datagrams sent (frames of the case's capture), the robustness finding a
+///   developer of that receiver needs;
+/// - otherwise nothing: many receivers exit non-zero after the last datagram to say "not every
+///   object received", and their output folder is judged.
+fn exit_verdict(
+    status: Option<std::process::ExitStatus>,
+    sent: usize,
+    total: usize,
+    answers_probe: bool,
+    log: &str,
+) -> Option<(Outcome, String)> {
+    use std::os::unix::process::ExitStatusExt;
+    let s = status?;
+    let how = match (s.signal(), s.code()) {
+        (Some(sig), _) => format!("died with signal {sig}"),
+        (None, Some(c)) => format!("exited with status {c}"),
+        (None, None) => "ended".to_string(),
+    };
+    if s.code() == Some(127) && answers_probe {
+        return Some((
+            Outcome::Unsupported,
+            "the adapter exited with 127 (unsupported)".to_string(),
+        ));
+    }
+    if sent == 0 && total > 0 {
+        return Some((
+            Outcome::CouldNotTest,
+            format!(
+                "the receiver {how} before the first datagram was sent, so it was not tested{}",
+                last_words(log)
+            ),
+        ));
+    }
+    let when = last_sent(sent, total);
+    if s.signal().is_some() {
+        return Some((Outcome::Crash, format!("the receiver {how} {when}")));
+    }
+    let code = s.code().unwrap_or(0);
+    if code != 0 && (sent < total || code >= 126) {
+        let note = if code == 127 {
+            " (127 without answering the unknown-case probe with 127: not \"unsupported\")"
+        } else {
+            ""
+        };
+        return Some((Outcome::Crash, format!("the receiver {how}{note} {when}")));
+    }
+    None
+}
+
+/// The last line the receiver printed (after the command line), for a could-not-test reason.
+fn last_words(log: &str) -> String {
+    log.lines()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(|l| {
+            let l: String = l.chars().take(200).collect();
+            format!("; its last words: {l:?}")
+        })
+        .unwrap_or_default()
 }
 
 /// The requirement failures, empty when the scenario's expectations are met.
@@ -655,7 +737,18 @@ pub fn run_receiver_case(
     } else {
         wall_clock().saturating_sub(clock_ahead(s))
     };
-    let played = match play(s, LOOPBACK, dest, start, opts.seed) {
+    if opts.flavor != FluteFlavor::Rfc6726 && s.session.mode == scenario::Mode::Fcast {
+        return result(
+            case,
+            Outcome::NotApplicable,
+            format!(
+                "FCAST case; the {} sender speaks FLUTE only",
+                opts.flavor.title()
+            ),
+            started,
+        );
+    }
+    let played = match play(s, LOOPBACK, dest, start, opts.seed, opts.flavor) {
         Ok(p) => p,
         Err(e) => {
             return result(
@@ -682,6 +775,7 @@ pub fn run_receiver_case(
             &out,
             fec_id,
             opts.answers_probe,
+            &opts.network,
         ),
         (None, None) => Err("no adapter".into()),
     };
@@ -740,19 +834,18 @@ pub fn run_receiver_suite(
 ) -> Vec<CaseResult> {
     let started = Instant::now();
     let mut opts = opts.clone();
+    if let Some(why) = profile.missing_env() {
+        return cases
+            .iter()
+            .map(|c| result(c, Outcome::Skipped, why.clone(), started))
+            .inspect(|r| progress(r))
+            .collect();
+    }
     if let Some(cmd) = profile.receiver.as_ref().and_then(|a| a.command.as_ref()) {
         let adapter = profile.receiver.as_ref().expect("checked");
         let filled = expand(
             cmd,
-            &placeholders(
-                PROBE_CASE,
-                9,
-                1,
-                Mode::Flute,
-                0,
-                &opts.work,
-                &opts.work.join("probe.sdp"),
-            ),
+            &placeholders(&opts.network, &CaseVars::probe(9, &opts.work)),
         );
         if let Some(program) = program_of(&filled).filter(|p| !program_exists(p)) {
             let why = format!(
@@ -765,7 +858,7 @@ pub fn run_receiver_suite(
                 .collect();
         }
         let _ = std::fs::create_dir_all(&opts.work);
-        opts.answers_probe = probe(adapter, cmd, &opts.work);
+        opts.answers_probe = probe(adapter, cmd, &opts.work, &opts.network);
     }
     let mut results: Vec<CaseResult> = Vec::new();
     // Modes whose sanity case did not pass, and why.
@@ -802,7 +895,11 @@ pub fn run_receiver_suite(
 fn sanity_passed(o: Outcome) -> bool {
     matches!(
         o,
-        Outcome::Pass | Outcome::Unsupported | Outcome::Skipped | Outcome::Xfail
+        Outcome::Pass
+            | Outcome::Unsupported
+            | Outcome::Skipped
+            | Outcome::Xfail
+            | Outcome::NotApplicable
     )
 }
 

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use rmt_inspector::inspect::check::{CaptureContent, FindingCounts};
+use rmt_inspector::wire::flute_flavor::FluteFlavor;
 use rmt_inspector::wire::Severity;
 use rmt_reference::sender::Mode;
 
@@ -107,6 +108,35 @@ fn missing_signalling(case_id: &str, c: &CaptureContent, declared: Option<Mode>)
 /// The inspector's caps: what they turned away was not judged.
 const CAP_FINDINGS: &[&str] = &["track.objects.cap", "track.buffer.cap"];
 
+/// Findings that break RFC 6726 but not the rules of the flavour the sender speaks: a FLUTE v1
+/// sender is judged by RFC 3926 (and 3GPP TS 26.346), not failed for lacking RFC 6726's
+/// forms. (finding, flavour, why).
+const FLAVOR_EXCUSES: &[(&str, FluteFlavor, &str)] = &[
+    (
+        "flute.fdt.namespace.missing",
+        FluteFlavor::Rfc3926,
+        "RFC 3926's own FDT example (Appendix B) has no namespace",
+    ),
+    (
+        "flute.ext_fdt.version1",
+        FluteFlavor::Rfc3926,
+        "EXT_FDT V=1 is RFC 3926's version",
+    ),
+    (
+        "flute.ext_fdt.version1",
+        FluteFlavor::Ts26346,
+        "EXT_FDT V=1 is the FLUTE version of 3GPP TS 26.346",
+    ),
+];
+
+/// Whether `finding` is excused for a sender of `flavor`, and why.
+fn excused(finding: &str, flavor: Option<FluteFlavor>) -> Option<&'static str> {
+    FLAVOR_EXCUSES
+        .iter()
+        .find(|(id, f, _)| *id == finding && Some(*f) == flavor)
+        .map(|(_, _, why)| *why)
+}
+
 /// Whether a case judges objects (their data, FDT or CID), which a cap may have turned away.
 fn judges_objects(case_id: &str) -> bool {
     !matches!(
@@ -153,16 +183,26 @@ pub fn judge_sender(
             };
             // Info findings break no rule; a prefix pattern leaves to other cases the IDs they
             // name explicitly.
+            let named = |id: &&str| {
+                patterns
+                    .iter()
+                    .any(|p| matches(p, id) && (!p.ends_with('*') || !explicit.contains(*id)))
+            };
             let mut hits: Vec<String> = findings
                 .iter()
                 .filter(|(_, (sev, ..))| *sev >= Severity::Warning)
-                .filter(|(id, _)| {
-                    patterns
-                        .iter()
-                        .any(|p| matches(p, id) && (!p.ends_with('*') || !explicit.contains(*id)))
-                })
+                .filter(|(id, _)| named(id) && excused(id, content.flute_flavor).is_none())
                 .map(|(id, (sev, rule, count, frame))| {
                     format!("{id} ({sev:?}, {rule}): {count}x, first in frame {frame}")
+                })
+                .collect();
+            let excuses: Vec<String> = findings
+                .keys()
+                .filter(|id| named(id))
+                .filter_map(|id| {
+                    let why = excused(id, content.flute_flavor)?;
+                    let flavor = content.flute_flavor?.title();
+                    Some(format!("{id} not counted: a {flavor} sender ({why})"))
                 })
                 .collect();
             hits.extend(missing_signalling(&c.id, content, declared));
@@ -176,6 +216,9 @@ pub fn judge_sender(
             };
             if let (Outcome::NotApplicable, Some(why)) = (outcome, excuse) {
                 hits.push(why);
+            }
+            if outcome == Outcome::Pass {
+                hits.extend(excuses);
             }
             let outcome = if outcome == Outcome::Pass && judges_objects(&c.id) && !capped.is_empty() {
                 hits.push(format!(

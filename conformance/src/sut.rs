@@ -2,16 +2,19 @@
 //! command with placeholders), which cases it does not support (with a reason), which are
 //! disabled, and which are expected to fail.
 //!
-//! Placeholders in a command: `{port}` (UDP port on 127.0.0.1 the datagrams are sent to),
-//! `{group}` (127.0.0.1), `{source}` (the sender's address, 127.0.0.1), `{tsi}`, `{mode}`
-//! (`flute` or `fcast`), `{fec_id}`, `{out}` (the folder to write received files in),
+//! Placeholders in a command: `{port}` (the UDP port the datagrams are sent to), `{group}`
+//! (233.252.0.1 over multicast, 127.0.0.1 over loopback), `{source}` (the sender's address,
+//! for SSM), `{iface}` and `{iface_addr}` (the interface to join on and its address), `{tsi}`,
+//! `{mode}` (`flute` or `fcast`), `{fec_id}`, `{out}` (the folder to write received files in),
 //! `{sdp}` (a session description file), `{adapters}` (`conformance/adapters/`), `{case}` (the
 //! case ID, also in the environment as `TESTCASE`). Exit code 127 means "unsupported" only from
-//! an adapter that answers the unknown-case probe with 127 (docs/conformance.md).
+//! an adapter that answers the unknown-case probe with 127. The contract for third parties:
+//! docs/sut-contract.md.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rmt_inspector::wire::flute_flavor::FluteFlavor;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -37,13 +40,49 @@ fn grace() -> u64 {
     1500
 }
 
+/// A sender run as a command in the run's namespace (`rmt-conform matrix`), judged by the
+/// sender cases from what it sends.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SenderAdapter {
+    /// Placeholders: `{group}`, `{port}`, `{tsi}`, `{iface}`, `{iface_addr}`, `{files}` (the
+    /// files to send, space-separated), `{dir}` (their folder).
+    pub command: String,
+    /// `flute` or `fcast`: the protocol the sender is meant to speak.
+    #[serde(default = "flute")]
+    pub mode: String,
+    /// Seconds it gets to send the files (it is stopped after that).
+    #[serde(default = "send_seconds")]
+    pub seconds: f64,
+}
+
+fn flute() -> String {
+    "flute".into()
+}
+fn send_seconds() -> f64 {
+    8.0
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// Environment variables the profile needs (name -> what to set it to): when one is unset
+    /// or empty, every case is skipped with that message instead of failing to start.
+    #[serde(default)]
+    pub requires_env: BTreeMap<String, String>,
+    /// The FLUTE flavour the receiver is played by default (`rfc6726`, `rfc3926`, `3gpp`,
+    /// `3gpp-2022`); `--flavor` overrides it.
+    #[serde(default)]
+    pub flavor: Option<FluteFlavor>,
+    /// The transport it needs (`multicast`, `loopback`); `--transport` overrides it.
+    #[serde(default)]
+    pub transport: Option<crate::transport::Transport>,
     pub receiver: Option<ReceiverAdapter>,
+    #[serde(default)]
+    pub sender: Option<SenderAdapter>,
     /// Case ID -> reason.
     #[serde(default)]
     pub unsupported: BTreeMap<String, String>,
@@ -76,6 +115,25 @@ pub fn load(name_or_path: &str) -> Result<Profile, String> {
         }
     }
     Ok(profile)
+}
+
+impl Profile {
+    /// Why the profile cannot run here (a required environment variable unset), or `None`.
+    pub fn missing_env(&self) -> Option<String> {
+        let missing: Vec<String> = self
+            .requires_env
+            .iter()
+            .filter(|(k, _)| std::env::var_os(k).is_none_or(|v| v.is_empty()))
+            .map(|(k, what)| format!("{k} ({what})"))
+            .collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "profile {} needs {} (docs/sut-contract.md)",
+                self.name,
+                missing.join(", ")
+            )
+        })
+    }
 }
 
 /// Fills the placeholders of a command.

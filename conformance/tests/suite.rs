@@ -14,6 +14,7 @@ use rmt_conformance::sender::judge_sender;
 use rmt_conformance::sut::{self, Profile};
 use rmt_inspector::inspect::check::check_capture_content;
 use rmt_inspector::wire::alc::AlcContext;
+use rmt_inspector::wire::flute_flavor::FluteFlavor;
 use rmt_reference::driver::capture::{send_to_capture, transmits_pcap, VIRTUAL_START};
 use rmt_reference::rng::SeededRng;
 use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig};
@@ -49,7 +50,20 @@ fn command_profile(name: &str, command: &str, startup_ms: u64) -> Profile {
         unsupported: Default::default(),
         disabled: Default::default(),
         xfail: Default::default(),
+        requires_env: Default::default(),
+        flavor: None,
+        transport: None,
+        sender: None,
     }
+}
+
+/// A receiver that dies on purpose on its `after`-th datagram (`tests/receivers/`): `how` is
+/// `--signal SEGV` or `--status N`. Deterministic: the death follows a datagram, not a clock.
+fn dies_on_datagram(after: u32, how: &str) -> String {
+    format!(
+        "exec python3 {}/tests/receivers/dies_on_datagram.py --group {{group}} --port {{port}} --after {after} {how}",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 fn run_all(profile: &Profile, prefix: &str) -> Vec<CaseResult> {
@@ -240,10 +254,14 @@ fn a_missing_command_is_an_infrastructure_error_not_unsupported() {
 #[test]
 fn exit_127_without_answering_the_probe_is_a_crash_naming_the_frames() {
     let _serial = real_time();
-    // Runs until killed when probed, exits 127 on a real case: not the convention.
+    // Runs until killed when probed, exits 127 on its third datagram of a real case: not the
+    // convention.
     let odd = command_profile(
         "odd",
-        "if [ \"$TESTCASE\" = {case} ] && [ {case} = rmtkit/probe/no-such-case ]; then sleep 5; else sleep 0.3; exit 127; fi",
+        &format!(
+            "if [ {{case}} = rmtkit/probe/no-such-case ]; then sleep 5; else {}; fi",
+            dies_on_datagram(3, "--status 127")
+        ),
         50,
     );
     let results = suite(&odd, &["rfc6726/3/sanity-first"]);
@@ -256,28 +274,57 @@ fn exit_127_without_answering_the_probe_is_a_crash_naming_the_frames() {
     );
 }
 
-#[test]
-fn a_receiver_that_fails_sanity_makes_the_rest_could_not_test_and_the_run_exit_3() {
-    let _serial = real_time();
-    // Exits 101 (a Rust panic) at once.
-    let panicky = command_profile("panicky", "exit 101", 50);
-    let results = suite(
-        &panicky,
-        // FLUTE cases only: a failed FLUTE sanity case says nothing of FCAST.
-        &[
-            "rfc6726/3/sanity-first",
-            "rfc6726/3.3/expired",
-            "rfc5651/5.1/",
-        ],
-    );
-    let first = outcome(&results, "rfc6726/3/sanity-first");
-    assert_eq!(first.outcome, Outcome::Crash, "{first:#?}");
-    assert!(first.detail.contains("status 101"), "{}", first.detail);
+/// FLUTE cases only: a failed FLUTE sanity case says nothing of FCAST.
+const GATED_FLUTE_CASES: &[&str] = &[
+    "rfc6726/3/sanity-first",
+    "rfc6726/3.3/expired",
+    "rfc5651/5.1/",
+];
+
+/// After a FLUTE sanity case that did not pass: the other cases are could-not-test, and the
+/// run exits 3.
+fn assert_the_rest_was_not_judged(results: &[CaseResult]) {
     for r in results.iter().filter(|r| !r.id.contains("sanity")) {
         assert_eq!(r.outcome, Outcome::CouldNotTest, "{r:#?}");
         assert!(r.detail.contains("sanity case"), "{}", r.detail);
     }
-    assert_eq!(suite_exit_code(&results), 3);
+    assert_eq!(suite_exit_code(results), 3);
+}
+
+#[test]
+fn a_receiver_that_exits_before_the_first_datagram_was_not_tested_and_the_run_exits_3() {
+    let _serial = real_time();
+    // Exits 101 (a Rust panic) at once: a wrong command line, a group it cannot join. Not a
+    // verdict on the receiver: could-not-test, with what it said last.
+    let panicky = command_profile(
+        "panicky",
+        "echo 'cannot join: no such device' >&2; exit 101",
+        50,
+    );
+    let results = suite(&panicky, GATED_FLUTE_CASES);
+    let first = outcome(&results, "rfc6726/3/sanity-first");
+    assert_eq!(first.outcome, Outcome::CouldNotTest, "{first:#?}");
+    assert!(
+        first
+            .detail
+            .contains("status 101 before the first datagram")
+            && first.detail.contains("cannot join: no such device"),
+        "{}",
+        first.detail
+    );
+    assert_the_rest_was_not_judged(&results);
+}
+
+#[test]
+fn a_receiver_that_fails_sanity_makes_the_rest_could_not_test_and_the_run_exit_3() {
+    let _serial = real_time();
+    // Dies of a panic (101) on its second datagram: a crash, and nothing else is judged.
+    let panicky = command_profile("panicky", &dies_on_datagram(2, "--status 101"), 50);
+    let results = suite(&panicky, GATED_FLUTE_CASES);
+    let first = outcome(&results, "rfc6726/3/sanity-first");
+    assert_eq!(first.outcome, Outcome::Crash, "{first:#?}");
+    assert!(first.detail.contains("status 101"), "{}", first.detail);
+    assert_the_rest_was_not_judged(&results);
     // One that does nothing at all.
     let idle = command_profile("idle", "sleep 1", 50);
     let results = suite(&idle, &["rfc6726/3/sanity-first", "rfc6726/3.3/expired"]);
@@ -303,7 +350,7 @@ fn a_non_zero_exit_after_the_last_datagram_is_judged_by_the_output_not_a_crash()
     assert_eq!(r.outcome, Outcome::Fail, "{r:#?}");
     assert!(r.detail.contains("not delivered"), "{}", r.detail);
     // The same status before the last datagram is a crash.
-    let early = command_profile("early-exit", "exit 1", 50);
+    let early = command_profile("early-exit", &dies_on_datagram(2, "--status 1"), 50);
     let r = &run_some(&early, &["rfc6726/3/sanity-first"])[0];
     assert_eq!(r.outcome, Outcome::Crash, "{r:#?}");
     assert!(r.detail.contains("status 1 "), "{}", r.detail);
@@ -312,7 +359,8 @@ fn a_non_zero_exit_after_the_last_datagram_is_judged_by_the_output_not_a_crash()
 #[test]
 fn a_receiver_that_crashes_fails_and_an_xfail_that_passes_is_xpass() {
     let _serial = real_time();
-    let mut crash = command_profile("crash", "kill -SEGV $$", 200);
+    // Killed by SIGSEGV on its first datagram: the crash names the frames sent by then.
+    let mut crash = command_profile("crash", &dies_on_datagram(1, "--signal SEGV"), 50);
     crash
         .disabled
         .insert("rfc6968/3/sanity-fcast".into(), "not today".into());
@@ -321,8 +369,12 @@ fn a_receiver_that_crashes_fails_and_an_xfail_that_passes_is_xpass() {
         &["rfc6726/3/sanity-first", "rfc6968/3/sanity-fcast"],
     );
     let first = outcome(&results, "rfc6726/3/sanity-first");
-    assert_eq!(first.outcome, Outcome::Crash);
-    assert!(first.detail.contains("signal"), "{}", first.detail);
+    assert_eq!(first.outcome, Outcome::Crash, "{first:#?}");
+    assert!(
+        first.detail.contains("signal 11") && first.detail.contains("frames"),
+        "{}",
+        first.detail
+    );
     assert_eq!(
         outcome(&results, "rfc6968/3/sanity-fcast").outcome,
         Outcome::Skipped
@@ -525,15 +577,53 @@ fn sender_cases_on_the_bundled_captures() {
             vec!["rfc5052/6.2.4/no-instance-id-for-fully-specified"],
         ),
         ("rtlibflute-nocode-1.pcap", vec![]),
-        ("mclv3-nocode-1.pcap", vec!["rfc6726/3.4.2/fdt-well-formed"]),
+        // FLUTE v1 (EXT_FDT V=1) with RFC 3926's unnamespaced FDT: judged by RFC 3926.
+        ("mclv3-nocode-1.pcap", vec![]),
     ] {
         let r = sender_results_any_port(&std::fs::read(dir.join(name)).unwrap());
-        let fails: Vec<&str> = r
-            .iter()
-            .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Warn))
-            .map(|r| r.id.as_str())
-            .collect();
-        assert_eq!(fails, expected, "{name}: {r:#?}");
+        assert_eq!(fails(&r), expected, "{name}: {r:#?}");
+    }
+}
+
+fn fails(results: &[CaseResult]) -> Vec<&str> {
+    results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Warn))
+        .map(|r| r.id.as_str())
+        .collect()
+}
+
+#[test]
+fn a_flute_v1_sender_is_judged_by_rfc_3926_and_fails_when_declared_rfc_6726() {
+    // MCLv3 sends EXT_FDT V=1 and an FDT-Instance without a namespace, as RFC 3926's own
+    // example does: inferred as an RFC 3926 sender it passes fdt-well-formed, saying what it
+    // did not count; declared an RFC 6726 sender (`--flavor rfc6726`) it fails it.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/captures");
+    let capture = std::fs::read(dir.join("mclv3-nocode-1.pcap")).unwrap();
+    let (f, mut content) = check_capture_content(&capture, vec![], AlcContext::default()).unwrap();
+    assert_eq!(content.flute_flavor, Some(FluteFlavor::Rfc3926));
+    let r = judge_sender(&sender_cases(), &f, &content, None, false);
+    let wf = outcome(&r, "rfc6726/3.4.2/fdt-well-formed");
+    assert_eq!(wf.outcome, Outcome::Pass, "{wf:#?}");
+    assert!(
+        wf.detail
+            .contains("flute.fdt.namespace.missing not counted"),
+        "{}",
+        wf.detail
+    );
+    content.flute_flavor = Some(FluteFlavor::Rfc6726);
+    let r = judge_sender(&sender_cases(), &f, &content, None, false);
+    assert_eq!(fails(&r), ["rfc6726/3.4.2/fdt-well-formed"], "{r:#?}");
+    // Our own sender in each flavour: identified as such, and clean.
+    for flavor in FluteFlavor::ALL {
+        let capture = capture_of(|c| {
+            c.flavor = flavor;
+            c.ext_time = flavor.has_ext_time();
+        });
+        let (f, content) = check_capture_content(&capture, vec![], AlcContext::default()).unwrap();
+        assert_eq!(content.flute_flavor, Some(flavor));
+        let r = judge_sender(&sender_cases(), &f, &content, None, false);
+        assert!(fails(&r).is_empty(), "{flavor}: {r:#?}");
     }
 }
 
@@ -561,8 +651,16 @@ type ByOutcome = std::collections::BTreeMap<String, Vec<(String, String)>>;
 /// code.
 fn run_profile(sut: &str, env: &[(&str, &std::ffi::OsStr)]) -> (ByOutcome, Option<i32>) {
     let json = std::env::temp_dir().join(format!("rmt-conform-{sut}-{}.json", std::process::id()));
+    // Over real multicast in a namespace where the test can make one (CI: root), else unicast
+    // on loopback; the report says which.
+    let transport = if rmt_reference::netns::Namespace::usable_by_test() {
+        "multicast"
+    } else {
+        "loopback"
+    };
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmt-conform"));
     cmd.args(["run", "--sut", sut, "--json", json.to_str().unwrap()]);
+    cmd.args(["--transport", transport]);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -571,6 +669,7 @@ fn run_profile(sut: &str, env: &[(&str, &std::ffi::OsStr)]) -> (ByOutcome, Optio
     std::fs::remove_file(&json).ok();
     assert_eq!(report["schema"], "rmt-conform-report/1");
     assert_eq!(report["seed"], 1);
+    assert_eq!(report["transport"], transport);
     let mut by = ByOutcome::new();
     for c in report["cases"].as_array().unwrap() {
         by.entry(c["outcome"].as_str().unwrap().to_string())

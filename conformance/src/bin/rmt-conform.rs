@@ -3,7 +3,7 @@
 //! Exit codes: 0 every required case passed; 1 a conformance failure (or an xpass); 2 usage
 //! error or an empty selection; 3 an infrastructure error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -14,9 +14,10 @@ use rmt_conformance::report;
 use rmt_conformance::runner::{run_receiver_suite, suite_exit_code, CaseResult, RunOptions};
 use rmt_conformance::sender::judge_sender;
 use rmt_conformance::sut;
+use rmt_conformance::transport::{Network, Transport};
 use rmt_inspector::inspect::check::check_capture_content;
 use rmt_inspector::wire::alc::AlcContext;
-use rmt_reference::netns::Namespace;
+use rmt_inspector::wire::flute_flavor::FluteFlavor;
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +60,12 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// The interop matrix (quic-interop-runner style): each receiver profile played each FLUTE
+    /// flavour of our sender, and each third-party sender profile run in a namespace and
+    /// judged by the sender cases. Writes OUT/matrix.json and OUT/index.html (one page, a
+    /// coloured cell per run linking to its cases, logs, captures and RFC sentences). Exit 1
+    /// when a cell fails, 3 when one could not be tested.
+    Matrix(MatrixArgs),
     /// Print docs/requirements.md (or check that FILE is current).
     Requirements {
         #[arg(long)]
@@ -151,8 +158,45 @@ struct RunArgs {
     /// A folder per case with the capture, the logs and the receiver's output.
     #[arg(long)]
     artifacts: Option<PathBuf>,
+    /// How the datagrams reach a command receiver: multicast to 233.252.0.1 in a network
+    /// namespace made for the run (root), or unicast on 127.0.0.1 (loopback); auto is
+    /// multicast where a namespace can be made. Default: the profile's, else auto.
+    #[arg(long, value_enum)]
+    transport: Option<Transport>,
+    /// The FLUTE flavour the scenarios are sent in (rfc6726, rfc3926, 3gpp, 3gpp-2022).
+    /// Default: the profile's, else rfc6726.
+    #[arg(long)]
+    flavor: Option<FluteFlavor>,
     #[command(flatten)]
     common: Common,
+}
+
+#[derive(clap::Args)]
+struct MatrixArgs {
+    /// Receiver profiles (bundled name or .yaml; repeatable). Default: every bundled profile
+    /// with a receiver.
+    #[arg(long = "receiver")]
+    receivers: Vec<String>,
+    /// FLUTE flavours of our sender (repeatable). Default: all four.
+    #[arg(long = "flavor")]
+    flavors: Vec<FluteFlavor>,
+    /// Third-party sender profiles (repeatable). Default: every bundled profile with a sender.
+    #[arg(long = "sender")]
+    senders: Vec<String>,
+    /// No third-party senders.
+    #[arg(long, conflicts_with = "senders")]
+    no_senders: bool,
+    /// Receiver cases whose ID starts with this (repeatable; default: all).
+    #[arg(long = "case")]
+    cases: Vec<String>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How datagrams reach command receivers (a profile's own `transport:` wins).
+    #[arg(long, value_enum, default_value = "auto")]
+    transport: Transport,
+    /// The folder for matrix.json, index.html and every cell's artifacts.
+    #[arg(long, default_value = "matrix")]
+    out: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -186,6 +230,11 @@ struct SenderArgs {
     /// protocol's cases are not-applicable. Default: what the capture shows.
     #[arg(long, value_enum)]
     mode: Option<ModeArg>,
+    /// The FLUTE flavour the sender speaks (rfc6726, rfc3926, 3gpp, 3gpp-2022): a v1 sender is
+    /// judged by RFC 3926, not failed for lacking RFC 6726's forms. Default: what the capture
+    /// shows (EXT_FDT version, FDT namespace).
+    #[arg(long)]
+    flavor: Option<FluteFlavor>,
     #[command(flatten)]
     common: Common,
 }
@@ -209,11 +258,18 @@ fn select(cases: Vec<Case>, prefixes: &[String]) -> Vec<Case> {
         .collect()
 }
 
-fn finish(sut: &str, seed: u64, results: &[CaseResult], common: &Common, code: u8) -> ExitCode {
+fn finish(
+    sut: &str,
+    seed: u64,
+    context: &[(&str, String)],
+    results: &[CaseResult],
+    common: &Common,
+    code: u8,
+) -> ExitCode {
     println!("{}", report::table(results));
     println!("{}", report::summary(results));
     if let Some(p) = &common.json {
-        if let Err(e) = std::fs::write(p, report::json(sut, seed, results)) {
+        if let Err(e) = std::fs::write(p, report::json(sut, seed, context, results)) {
             eprintln!("rmt-conform: {}: {e}", p.display());
             return ExitCode::from(3);
         }
@@ -267,35 +323,8 @@ fn sender_capture(a: &SenderArgs) -> Result<(Vec<u8>, String), String> {
             .unwrap_or_default()
             .replace("{group}", "233.252.0.1")
             .replace("{port}", "3400");
-        Namespace::available()?;
-        let ns = Namespace::create(&format!("rmtkit-conform-{}", std::process::id()))
-            .map_err(|e| e.to_string())?;
-        let mut capture = ns
-            .command(rmt_inspect().to_str().unwrap_or("rmt-inspect"))
-            .args([
-                "-i",
-                "lo",
-                "--duration",
-                &secs,
-                "-q",
-                "-w",
-                tmp.to_str().unwrap_or_default(),
-            ])
-            .spawn()
-            .map_err(|e| format!("rmt-inspect: {e}"))?;
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        let mut sender = ns
-            .command("sh")
-            .args(["-c", &cmd])
-            .spawn()
-            .map_err(|e| format!("{cmd}: {e}"))?;
-        let status = capture.wait().map_err(|e| e.to_string())?;
-        if sender.try_wait().ok().flatten().is_none() {
-            let _ = sender.kill();
-        }
-        let _ = sender.wait();
-        drop(ns);
-        status
+        let b = rmt_conformance::sender_exec::capture_command(&cmd, a.duration, &rmt_inspect())?;
+        return Ok((b, cmd));
     };
     if !status.success() {
         return Err(format!("the live capture failed ({status})"));
@@ -393,6 +422,7 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
+        Cmd::Matrix(a) => matrix(a, &scenarios),
         Cmd::Requirements { check } => {
             let digest = include_str!("../../../docs/rfc-digest.md");
             let mut all = sender_cases();
@@ -429,7 +459,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(3);
                 }
             };
-            let (findings, content) = match check_capture_content(
+            let (findings, mut content) = match check_capture_content(
                 &bytes,
                 a.decode_as.clone(),
                 AlcContext {
@@ -447,6 +477,20 @@ fn main() -> ExitCode {
                 ModeArg::Flute => rmt_reference::sender::Mode::Flute,
                 ModeArg::Fcast => rmt_reference::sender::Mode::Fcast,
             });
+            if a.flavor.is_some() {
+                content.flute_flavor = a.flavor;
+            }
+            if let Some(f) = content.flute_flavor {
+                eprintln!(
+                    "rmt-conform: FLUTE flavour {} ({})",
+                    f.title(),
+                    if a.flavor.is_some() {
+                        "declared"
+                    } else {
+                        "what the capture shows"
+                    }
+                );
+            }
             let mut results = judge_sender(&cases, &findings, &content, declared, a.common.strict);
             if !a.webrc {
                 for r in &mut results {
@@ -470,7 +514,7 @@ fn main() -> ExitCode {
                 }
             }
             let outcomes: Vec<_> = results.iter().map(|r| r.outcome).collect();
-            finish(&label, 0, &results, &a.common, exit_code(&outcomes))
+            finish(&label, 0, &[], &results, &a.common, exit_code(&outcomes))
         }
         Cmd::Run(a) => {
             let profile = match sut::load(&a.sut) {
@@ -490,25 +534,150 @@ fn main() -> ExitCode {
             let mut opts = RunOptions::new(a.seed, work.clone());
             opts.strict = a.common.strict;
             opts.artifacts = a.artifacts.clone();
+            opts.flavor = a.flavor.or(profile.flavor).unwrap_or_default();
+            let transport = a.transport.or(profile.transport).unwrap_or(Transport::Auto);
+            if profile
+                .receiver
+                .as_ref()
+                .is_some_and(|r| r.command.is_some())
+            {
+                opts.network = match Network::open(transport) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        eprintln!("rmt-conform: {e}");
+                        return ExitCode::from(3);
+                    }
+                };
+            }
             eprintln!(
-                "rmt-conform: {} cases against {} (seed {})",
+                "rmt-conform: {} cases against {} (seed {}, FLUTE flavour {}, {})",
                 cases.len(),
                 profile.name,
-                a.seed
+                a.seed,
+                opts.flavor,
+                match opts.network.namespace() {
+                    Some(ns) => format!(
+                        "multicast to {} in namespace {ns}",
+                        rmt_conformance::transport::GROUP
+                    ),
+                    None if profile
+                        .receiver
+                        .as_ref()
+                        .is_some_and(|r| r.builtin.is_some()) =>
+                        "in process".to_string(),
+                    None => "unicast on loopback".to_string(),
+                }
             );
             let results = run_receiver_suite(&cases, &scenarios, &profile, &opts, |r| {
                 eprintln!("  {:<60} {}", r.id, r.outcome.as_str())
             });
             let _ = std::fs::remove_dir_all(&work);
+            let transport = match profile.receiver.as_ref() {
+                Some(r) if r.builtin.is_some() => "in-process",
+                _ => opts.network.transport().as_str(),
+            };
             finish(
                 &profile.name,
                 a.seed,
+                &[
+                    ("transport", transport.to_string()),
+                    ("flavor", opts.flavor.to_string()),
+                ],
                 &results,
                 &a.common,
                 suite_exit_code(&results),
             )
         }
     }
+}
+
+/// The bundled profiles (`conformance/suts/`) that `keep` selects, by name.
+fn bundled_profiles(keep: impl Fn(&sut::Profile) -> bool) -> Result<Vec<String>, String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("suts");
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let p = e.map_err(|e| e.to_string())?.path();
+        if p.extension().is_some_and(|x| x == "yaml") {
+            let profile = sut::load(p.to_str().unwrap_or_default())?;
+            if keep(&profile) {
+                names.push(profile.name);
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn matrix(a: MatrixArgs, scenarios: &[rmt_vectors::scenario::Scenario]) -> ExitCode {
+    let load_all = |names: Vec<String>| -> Result<Vec<sut::Profile>, String> {
+        names.iter().map(|n| sut::load(n)).collect()
+    };
+    let receivers = if a.receivers.is_empty() {
+        bundled_profiles(|p| p.receiver.is_some())
+    } else {
+        Ok(a.receivers.clone())
+    };
+    let senders = if a.no_senders {
+        Ok(vec![])
+    } else if a.senders.is_empty() {
+        bundled_profiles(|p| p.sender.is_some())
+    } else {
+        Ok(a.senders.clone())
+    };
+    let (receivers, senders) = match (receivers.and_then(load_all), senders.and_then(load_all)) {
+        (Ok(r), Ok(s)) => (r, s),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("rmt-conform: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cfg = rmt_conformance::matrix::MatrixConfig {
+        receivers,
+        flavors: if a.flavors.is_empty() {
+            FluteFlavor::ALL.to_vec()
+        } else {
+            a.flavors
+        },
+        senders,
+        cases: a.cases,
+        seed: a.seed,
+        transport: a.transport,
+        out: a.out.clone(),
+        rmt_inspect: rmt_inspect(),
+    };
+    let m = match rmt_conformance::matrix::run(&cfg, scenarios, |what| {
+        eprintln!("rmt-conform: matrix: {what}")
+    }) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("rmt-conform: matrix: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    if let Err(e) = rmt_conformance::matrix::write(&m, &a.out) {
+        eprintln!("rmt-conform: {}: {e}", a.out.display());
+        return ExitCode::from(3);
+    }
+    for c in &m.receivers {
+        let counts: Vec<String> = c.summary.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        println!(
+            "{:<14} × {:<10} {}",
+            c.receiver,
+            c.flavor.name(),
+            counts.join(", ")
+        );
+    }
+    for s in &m.senders {
+        let counts: Vec<String> = s.summary.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let what = if s.not_judged.is_empty() {
+            counts.join(", ")
+        } else {
+            s.not_judged.clone()
+        };
+        println!("sender {:<14} {what}", s.sender);
+    }
+    println!("{}", a.out.join("index.html").display());
+    ExitCode::from(m.exit_code())
 }
 
 fn lab_webrc(a: LabWebrcArgs) -> ExitCode {

@@ -1,7 +1,7 @@
 //! `rmt-flute-adapter`: the `flute` crate's receiver (a third-party FLUTE implementation) in the
 //! rmt-conform system-under-test contract.
 //!
-//!     rmt-flute-adapter recv --port P --source IP --tsi T --mode flute|fcast --out DIR [--idle S]
+//!     rmt-flute-adapter recv [--group G] --port P --source IP --tsi T --mode flute|fcast --out DIR [--idle S]
 //!     rmt-flute-adapter send --group ADDR:PORT --tsi T FILE...
 //!
 //! It receives UDP datagrams on 127.0.0.1:P, hands them to `flute::receiver::MultiReceiver`
@@ -135,10 +135,15 @@ fn main() -> ExitCode {
             .and_then(|s| s.parse().ok())
             .unwrap_or(2.0),
     );
-    let socket = match UdpSocket::bind(("127.0.0.1", port)) {
+    // `--group`: a multicast group to join (rmt-conform's multicast transport), or the
+    // unicast address to listen on (127.0.0.1, the loopback transport).
+    let group: std::net::Ipv4Addr = arg(&args, "--group")
+        .and_then(|g| g.parse().ok())
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST);
+    let socket = match listen(group, port) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("bind 127.0.0.1:{port}: {e}");
+            eprintln!("bind {group}:{port}: {e}");
             return ExitCode::from(1);
         }
     };
@@ -147,10 +152,7 @@ fn main() -> ExitCode {
     std::fs::create_dir_all(&out).ok();
     let writer = Rc::new(ObjectWriterBufferBuilder::new(true));
     let mut receiver = MultiReceiver::new(writer.clone(), None, true);
-    receiver.add_listen_tsi(
-        UDPEndpoint::new(Some(source), "127.0.0.1".into(), port),
-        tsi,
-    );
+    receiver.add_listen_tsi(UDPEndpoint::new(Some(source), group.to_string(), port), tsi);
     let closed = Rc::new(std::cell::Cell::new(false));
     receiver.add_listener(SessionEnd(closed.clone()));
     let mut written = BTreeSet::new();
@@ -161,7 +163,7 @@ fn main() -> ExitCode {
             continue;
         };
         last = Instant::now();
-        let endpoint = UDPEndpoint::new(Some(from.ip().to_string()), "127.0.0.1".into(), port);
+        let endpoint = UDPEndpoint::new(Some(from.ip().to_string()), group.to_string(), port);
         if let Err(e) = receiver.push(&endpoint, &buf[..n], SystemTime::now()) {
             eprintln!("flute receiver: {e:?}");
         }
@@ -208,5 +210,16 @@ fn big_receive_buffer(s: &UdpSocket) {
         if rc == 0 {
             return;
         }
+    }
+}
+
+/// A socket on `group:port`: joined on any interface when `group` is multicast.
+fn listen(group: std::net::Ipv4Addr, port: u16) -> std::io::Result<UdpSocket> {
+    if group.is_multicast() {
+        let s = UdpSocket::bind((group, port))?;
+        s.join_multicast_v4(&group, &std::net::Ipv4Addr::UNSPECIFIED)?;
+        Ok(s)
+    } else {
+        UdpSocket::bind((group, port))
     }
 }

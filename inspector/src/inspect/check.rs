@@ -32,6 +32,9 @@ pub struct CaptureContent {
     pub cids: u64,
     pub close_session: bool,
     pub close_object: bool,
+    /// The FLUTE flavour the capture's FLUTE sessions spoke, when they all spoke one
+    /// (`rmt-conform sender --flavor` declares it instead).
+    pub flute_flavor: Option<crate::wire::flute_flavor::FluteFlavor>,
 }
 
 impl Pipeline {
@@ -40,13 +43,18 @@ impl Pipeline {
             alc_packets: self.alc_packets,
             ..CaptureContent::default()
         };
+        let mut flavors = std::collections::BTreeSet::new();
         for s in self.sessions.sessions.values() {
+            flavors.extend(s.flute_flavor());
             c.data_tois += s.data_tois() as u64;
             c.flute_sessions += u64::from(s.uses_fdt());
             c.fcast_objects += s.fcast_objects;
             c.cids += s.cids;
             c.close_session |= s.close_session_frame.is_some();
             c.close_object |= s.close_object_seen();
+        }
+        if flavors.len() == 1 {
+            c.flute_flavor = flavors.pop_first();
         }
         c
     }

@@ -76,6 +76,7 @@ pub fn sessions(stats: &Stats, json: bool) -> String {
         "last",
         "close-session",
         "CCI",
+        "flavour",
     ]);
     for (i, s) in stats.sessions.sessions.values().enumerate() {
         let dur = secs(s.last.saturating_sub(s.first));
@@ -93,8 +94,9 @@ pub fn sessions(stats: &Stats, json: bool) -> String {
             .close_session_frame
             .map_or("no".to_string(), |f| format!("frame {f}"));
         let uid = format!("S{}", i + 1);
+        let flavor = s.flute_flavor();
         if json {
-            out.push_str(&json!({"log": "sessions", "uid": uid, "sender": s.sender.to_string(), "tsi": s.tsi, "channels": channels, "packets": s.packets, "bytes": s.bytes, "rate_bps": rate, "first": secs(s.first), "last": secs(s.last), "close_session_frame": s.close_session_frame, "cci_bits": s.cci_bits}).to_string());
+            out.push_str(&json!({"log": "sessions", "uid": uid, "sender": s.sender.to_string(), "tsi": s.tsi, "channels": channels, "packets": s.packets, "bytes": s.bytes, "rate_bps": rate, "first": secs(s.first), "last": secs(s.last), "close_session_frame": s.close_session_frame, "cci_bits": s.cci_bits, "flavor": flavor.map(|f| f.name()), "ext_fdt_version": s.ext_fdt_version}).to_string());
             out.push('\n');
         } else {
             t.add_row(vec![
@@ -109,6 +111,7 @@ pub fn sessions(stats: &Stats, json: bool) -> String {
                 format!("{:.6}", secs(s.last)),
                 close,
                 format!("{} bits", s.cci_bits),
+                flavor.map_or("-".to_string(), |f| f.title().to_string()),
             ]);
         }
     }

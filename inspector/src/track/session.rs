@@ -13,11 +13,23 @@ use crate::track::webrc::{WebrcFinding, WebrcSession};
 use crate::wire::cid::{CidElement, CidObjectList};
 use crate::wire::ext_fti::FecOti;
 use crate::wire::fcast::CompoundObject;
-use crate::wire::fdt::{expires_to_ntp_seconds, ntp_seconds, FdtFile, FdtInstance};
+use crate::wire::fdt::{expires_to_ntp_seconds, ntp_seconds, FdtFile, FdtInstance, FdtNamespace};
+use crate::wire::flute_flavor::FluteFlavor;
 
 use crate::track::toi_window;
 use crate::wire::finding::{Finding, Severity};
 use crate::wire::lct::{ExtensionBody, HET_FDT};
+
+impl SessionStats {
+    /// The FLUTE flavour the session spoke (`None`: no FDT seen, e.g. FCAST).
+    pub fn flute_flavor(&self) -> Option<FluteFlavor> {
+        FluteFlavor::identify(
+            self.ext_fdt_version,
+            self.fdt_namespace.as_ref(),
+            self.fdt_declares_3gpp,
+        )
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct SessionStats {
@@ -33,6 +45,11 @@ pub struct SessionStats {
     close_session_time: Duration,
     /// LCT C of the first packet: the CCI is 32*(C+1) bits.
     pub cci_bits: u32,
+    /// FLUTE: the EXT_FDT version of the first FDT packet.
+    pub ext_fdt_version: Option<u8>,
+    /// FLUTE: the first FDT Instance's namespace, and whether it declared a 3GPP one.
+    pub fdt_namespace: Option<FdtNamespace>,
+    pub fdt_declares_3gpp: bool,
     /// TOI field width in bits of the first packet that had one, or 0.
     toi_bits: Option<usize>,
     /// Per TOI: what its packets showed (one map, one lookup per packet), for the TOI's current
@@ -334,6 +351,9 @@ impl SessionTracker {
                 close_session_frame: None,
                 close_session_time: Duration::ZERO,
                 cci_bits: 32 * (u32::from(a.lct.c) + 1),
+                ext_fdt_version: None,
+                fdt_namespace: None,
+                fdt_declares_3gpp: false,
                 toi_bits: None,
                 objects: BTreeMap::new(),
                 retired: VecDeque::new(),
@@ -446,13 +466,17 @@ impl SessionTracker {
                 detail,
             );
         }
-        let fdt_id = a.lct.extension(HET_FDT).and_then(|e| {
+        let ext_fdt = a.lct.extension(HET_FDT).and_then(|e| {
             if let ExtensionBody::Fdt(x) = &e.body {
-                Some(x.instance_id)
+                Some(*x)
             } else {
                 None
             }
         });
+        if let Some(x) = ext_fdt {
+            s.ext_fdt_version.get_or_insert(x.version);
+        }
+        let fdt_id = ext_fdt.map(|x| x.instance_id);
         let key = (toi, if toi == 0 { fdt_id } else { None });
         if s.current.as_ref().is_none_or(|(k, _, _)| *k != key) {
             // FLUTE: a TOI whose every FDT description expired names another file now
@@ -688,6 +712,13 @@ impl SessionTracker {
         let Some(s) = self.sessions.get_mut(&(sender, tsi)) else {
             return;
         };
+        if s.fdt_namespace.is_none() {
+            s.fdt_namespace = Some(inst.namespace.clone());
+            s.fdt_declares_3gpp = inst
+                .other_attributes
+                .iter()
+                .any(|(k, v)| k.starts_with("xmlns:") && v.starts_with("urn:3GPP:"));
+        }
         // RFC 6726 §3.3: an FDT Instance is valid until it expires, so it is sent before then.
         let sent = instance_id
             .and_then(|id| s.fdt_first_seen.get(&id))

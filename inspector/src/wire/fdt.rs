@@ -2,7 +2,9 @@
 //!
 //! Three forms are met in practice: the RFC 6726 namespace `urn:ietf:params:xml:ns:fdt`, the
 //! 3GPP/RFC 3926 one `urn:IETF:metadata:2005:FLUTE:FDT` (sent by the flute crate and rt-libflute),
-//! and no namespace at all (MCLv3). All three decode; the last two are reported.
+//! and no namespace at all (MCLv3); 3GPP TS 26.346 Annex L adds `urn:3GPP:metadata:2022:FLUTE:FDT`
+//! and rt-libflute sends RFC 3926's schema namespace. All decode; all but the first are reported
+//! (the flavours: `flute_flavor.rs`).
 //!
 //! The XML text is a document, not a packed header: its byte form (attribute order, quoting,
 //! whitespace) is kept by keeping the payload itself, and [`FdtInstance::to_xml`] writes a
@@ -19,6 +21,8 @@ use super::finding::{Decoded, Findings, Severity};
 use super::inflate::{inflate, Compression};
 use super::serde_hex;
 
+use super::flute_flavor::{NS_3GPP_2022, NS_RFC3926_SCHEMA};
+
 const RULE: &str = "RFC 6726 §3.4.2";
 pub const NS_FLUTE_V2: &str = "urn:ietf:params:xml:ns:fdt";
 pub const NS_FLUTE_V1: &str = "urn:IETF:metadata:2005:FLUTE:FDT";
@@ -32,6 +36,8 @@ const MAX_DEPTH: usize = 32;
 pub enum FdtNamespace {
     FluteV2,
     FluteV1,
+    /// 3GPP TS 26.346 Annex L's consolidated namespace ([`NS_3GPP_2022`]).
+    ThreeGpp2022,
     None,
     Other(String),
 }
@@ -535,6 +541,7 @@ impl FdtInstance {
                 inst.namespace = match value.as_str() {
                     NS_FLUTE_V2 => FdtNamespace::FluteV2,
                     NS_FLUTE_V1 => FdtNamespace::FluteV1,
+                    NS_3GPP_2022 => FdtNamespace::ThreeGpp2022,
                     other => FdtNamespace::Other(other.to_string()),
                 };
                 // Represented by `namespace`; the prefix chosen for it carries no meaning.
@@ -578,8 +585,24 @@ impl FdtInstance {
                 Severity::Info,
                 "xmlns",
                 at,
-                "RFC 3926 §3.4.2",
+                "3GPP TS 26.346 §7.2.10.1",
                 format!("FLUTE v1 / 3GPP namespace {NS_FLUTE_V1}"),
+            ),
+            FdtNamespace::ThreeGpp2022 => f.push(
+                "flute.fdt.namespace.3gpp2022",
+                Severity::Info,
+                "xmlns",
+                at,
+                "3GPP TS 26.346 §L.6.1",
+                format!("3GPP consolidated namespace {NS_3GPP_2022}"),
+            ),
+            FdtNamespace::Other(ns) if ns == NS_RFC3926_SCHEMA => f.push(
+                "flute.fdt.namespace.rfc3926",
+                Severity::Info,
+                "xmlns",
+                at,
+                "RFC 3926 §3.4.2",
+                format!("RFC 3926's schema namespace {NS_RFC3926_SCHEMA}"),
             ),
             FdtNamespace::None => f.push(
                 "flute.fdt.namespace.missing",
@@ -686,6 +709,7 @@ impl FdtInstance {
         let uri = match &self.namespace {
             FdtNamespace::FluteV2 => Some(NS_FLUTE_V2),
             FdtNamespace::FluteV1 => Some(NS_FLUTE_V1),
+            FdtNamespace::ThreeGpp2022 => Some(NS_3GPP_2022),
             FdtNamespace::Other(ns) => Some(ns.as_str()),
             FdtNamespace::None => None,
         };

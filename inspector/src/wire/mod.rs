@@ -14,6 +14,7 @@ pub mod fcast;
 pub mod fdt;
 pub mod fec_payload_id;
 pub mod finding;
+pub mod flute_flavor;
 pub mod frame;
 pub mod inflate;
 pub mod ip;

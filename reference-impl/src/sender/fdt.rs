@@ -4,20 +4,22 @@ use std::io::Write;
 
 use md5::{Digest, Md5};
 
-use rmt_inspector::wire::fdt::{FdtFile, FdtInstance, FdtNamespace};
+use rmt_inspector::wire::fdt::{FdtAttributes, FdtFile, FdtInstance};
+use rmt_inspector::wire::flute_flavor::{FluteFlavor, NS_MBMS_2007, NS_MBMS_2012};
 
 use super::prepared::PreparedObject;
 use crate::fec_config::fdt_attributes;
 
-/// The FDT Instance describing `files`. `changed`: the fault that alters the first file's
-/// Transfer-Length in a later instance.
+/// The FDT Instance describing `files`, in the namespace and form of `flavor`. `changed`: the
+/// fault that alters the first file's Transfer-Length in a later instance.
 pub fn fdt_instance(
     files: &[&PreparedObject],
     expires: u32,
     complete: bool,
     changed: bool,
+    flavor: FluteFlavor,
 ) -> String {
-    let entries = files
+    let mut entries: Vec<FdtFile> = files
         .iter()
         .enumerate()
         .map(|(i, f)| {
@@ -35,13 +37,33 @@ pub fn fdt_instance(
             }
         })
         .collect();
+    let mut defaults = FdtAttributes::default();
+    let mut other_attributes = vec![];
+    if flavor.is_3gpp() {
+        // TS 26.346 §7.2.10: 3GPP senders declare the MBMS extension namespaces and give the
+        // FEC OTI once for the instance when every file shares it (rt-libflute's form).
+        other_attributes = vec![
+            ("xmlns:mbms2007".to_string(), NS_MBMS_2007.to_string()),
+            ("xmlns:mbms2012".to_string(), NS_MBMS_2012.to_string()),
+        ];
+        let shared = entries
+            .first()
+            .map(|f| f.attributes.clone())
+            .filter(|first| entries.iter().all(|f| f.attributes == *first));
+        if let Some(shared) = shared {
+            for f in &mut entries {
+                f.attributes = FdtAttributes::default();
+            }
+            defaults = shared;
+        }
+    }
     let inst = FdtInstance {
-        namespace: FdtNamespace::FluteV2,
+        namespace: flavor.fdt_namespace(),
         expires: Some(expires),
         complete: complete.then_some(true),
-        defaults: Default::default(),
+        defaults,
         files: entries,
-        other_attributes: vec![],
+        other_attributes,
         child_elements: vec![],
     };
     inst.to_xml()

@@ -19,6 +19,7 @@ use rmt_inspector::fec::codec::FecError;
 use rmt_inspector::wire::ext_cenc::ContentEncoding;
 use rmt_inspector::wire::ext_fdt::{ExtFdt, FDT_INSTANCE_ID_MODULUS};
 use rmt_inspector::wire::ext_time::{ExtTime, USE_SCT_HIGH, USE_SCT_LOW};
+use rmt_inspector::wire::flute_flavor::FluteFlavor;
 use rmt_inspector::wire::lct::{ExtensionBody, HeaderExtension, HET_CENC, HET_FDT, HET_TIME};
 
 use crate::faults::Faults;
@@ -66,6 +67,11 @@ pub struct SenderConfig {
     pub packaging: Packaging,
     /// EXT_TIME with the Sender Current Time in every packet (RFC 5651 §5.2.2).
     pub ext_time: bool,
+    /// FLUTE: the flavour spoken (EXT_FDT version, FDT namespace and form).
+    pub flavor: FluteFlavor,
+    /// End the session with a packet that has A set and no TOI (RFC 5651 §5.1); without it,
+    /// the close-session flag rides on the last data packets only.
+    pub close_session_packet: bool,
     pub faults: Faults,
 }
 
@@ -92,6 +98,8 @@ impl SenderConfig {
             cid: true,
             packaging: Packaging::default(),
             ext_time: true,
+            flavor: FluteFlavor::Rfc6726,
+            close_session_packet: true,
             faults: Faults::default(),
         }
     }
@@ -410,7 +418,7 @@ impl Sender {
         let changed = self.config.faults.fdt_changes_parameters && self.fdt_instances_sent > 0;
         self.fdt_instances_sent += 1;
         let files: Vec<&PreparedObject> = self.members.iter().map(|id| &self.objects[id]).collect();
-        let xml = fdt::fdt_instance(&files, expires, complete, changed);
+        let xml = fdt::fdt_instance(&files, expires, complete, changed, self.config.flavor);
         let payload = if self.config.fdt_cenc {
             fdt::deflate(xml.as_bytes())
         } else {
@@ -716,7 +724,7 @@ impl Sender {
         if self.cycle.is_empty()
             && self.instances.is_empty()
             && self.closing
-            && self.config.mode == Mode::Fcast
+            && self.closes_with_data()
             && !self.config.faults.no_close_session
         {
             self.final_packet = Some(p);
@@ -728,14 +736,15 @@ impl Sender {
     /// RFC 5651 §5.1: A=1 ends the session, and stays 1 once set. It is sent in the last
     /// `CLOSE_REPEATS` packets so that one loss does not hide the end. FLUTE uses header-only
     /// packets without TOI (RFC 6726 §3.1); FCAST, which has no TOI-less form, repeats its
-    /// last data packet with A=1.
+    /// last data packet with A=1 (so does FLUTE without `close_session_packet`, for receivers
+    /// that drop TOI-less packets).
     fn close_session_packet(&mut self, now: Now) -> Option<Vec<u8>> {
         if !self.closing || self.close_repeats == 0 || self.config.faults.no_close_session {
             return None;
         }
         self.close_repeats -= 1;
         self.close_sent = self.close_repeats == 0;
-        if self.config.mode == Mode::Fcast {
+        if self.closes_with_data() {
             let p = self.final_packet?;
             if !self.close_sent {
                 // The schedule is empty: the next poll comes back here for the repeats.
@@ -754,6 +763,12 @@ impl Sender {
         let mut out = Vec::new();
         lct.emit(&mut out).expect("header-only packet");
         Some(out)
+    }
+
+    /// Whether the session's end rides on repeats of its last data packet, not on TOI-less
+    /// packets.
+    fn closes_with_data(&self) -> bool {
+        self.config.mode == Mode::Fcast || !self.config.close_session_packet
     }
 
     fn common_extensions(&self, now: Now) -> Vec<HeaderExtension> {
@@ -785,7 +800,7 @@ impl Sender {
                 het: HET_FDT,
                 hel: None,
                 body: ExtensionBody::Fdt(ExtFdt {
-                    version: 2,
+                    version: self.config.flavor.ext_fdt_version(),
                     instance_id,
                 }),
             });

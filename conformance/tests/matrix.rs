@@ -1,0 +1,157 @@
+//! `rmt-conform matrix`: receivers × our sender's FLUTE flavours and third-party senders in
+//! one run, with real verdicts, a JSON report and one HTML page (root: the multicast transport
+//! and the senders' namespaces; CI runs it).
+
+use std::path::Path;
+use std::process::Command;
+
+use rmt_reference::netns::Namespace;
+
+#[test]
+fn the_matrix_judges_receivers_per_flavour_and_senders_and_writes_json_and_html() {
+    if !Namespace::usable_by_test() {
+        return;
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_rmt-conform"))
+        .parent()
+        .unwrap();
+    if !["rmt-ref", "rmt-flute-adapter", "rmt-inspect"]
+        .iter()
+        .all(|b| bin.join(b).exists())
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "cargo test --workspace builds them"
+        );
+        eprintln!("SKIPPED: cargo build --workspace first");
+        return;
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::env::temp_dir().join(format!("rmt-matrix-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let run = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
+        .args(["matrix", "--out", out.to_str().unwrap()])
+        .args(["--receiver", "rmt-ref", "--receiver", "flute-crate"])
+        .args(["--receiver", "rt-libflute"])
+        .args(["--flavor", "rfc6726", "--flavor", "rfc3926"])
+        .args(["--sender", "rmt-ref", "--sender", "flute-crate"])
+        .args([
+            "--case",
+            "rfc6726/3/sanity",
+            "--case",
+            "rfc6726/3.3/expired",
+        ])
+        .args(["--transport", "multicast"])
+        .env("PATH", path)
+        // rt-libflute is not installed here: its cells are skipped, saying what to set.
+        .env_remove("RMT_RTLIBFLUTE_BIN")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("matrix.json")).expect(&stderr)).unwrap();
+    assert_eq!(m["schema"], "rmt-conform-matrix/1");
+    let cells = m["receivers"].as_array().unwrap();
+    assert_eq!(cells.len(), 6, "3 receivers × 2 flavours");
+    let cell = |rx: &str, flavor: &str| {
+        cells
+            .iter()
+            .find(|c| c["receiver"] == rx && c["flavor"] == flavor)
+            .unwrap_or_else(|| panic!("no cell {rx} × {flavor}"))
+    };
+    let outcome = |c: &serde_json::Value, id: &str| -> String {
+        c["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["outcome"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    for flavor in ["rfc6726", "rfc3926"] {
+        let ours = cell("rmt-ref", flavor);
+        assert_eq!(ours["transport"], "multicast");
+        assert_eq!(ours["exit_code"], 0, "{ours:#}");
+        assert_eq!(outcome(ours, "rfc6726/3.3/expired-fdt-not-used"), "pass");
+        // The flute crate uses an expired FDT when EXT_TIME says the sender's clock is behind
+        // (rfc6726 sends EXT_TIME), and does not without EXT_TIME (rfc3926): docs/interop.md.
+        let crate_cell = cell("flute-crate", flavor);
+        assert_eq!(
+            outcome(crate_cell, "rfc6726/3/sanity-first"),
+            "pass",
+            "{crate_cell:#}"
+        );
+        let (expired, code) = if flavor == "rfc6726" {
+            ("fail", 1)
+        } else {
+            ("pass", 0)
+        };
+        assert_eq!(
+            outcome(crate_cell, "rfc6726/3.3/expired-fdt-not-used"),
+            expired,
+            "{flavor}"
+        );
+        assert_eq!(crate_cell["exit_code"], code);
+        let absent = cell("rt-libflute", flavor);
+        assert_eq!(outcome(absent, "rfc6726/3/sanity-first"), "skipped");
+        assert_eq!(absent["exit_code"], 0);
+        assert!(absent["results"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("RMT_RTLIBFLUTE_BIN"));
+    }
+    let senders = m["senders"].as_array().unwrap();
+    let sender = |name: &str| senders.iter().find(|s| s["sender"] == name).unwrap();
+    let ours = sender("rmt-ref");
+    assert_eq!(ours["not_judged"], "", "{ours:#}");
+    assert_eq!(ours["exit_code"], 0, "{ours:#}");
+    assert_eq!(ours["flavor"], "rfc6726");
+    assert!(out.join(ours["capture"].as_str().unwrap()).exists());
+    // The flute crate's sender: an FEC Instance ID for a Fully-Specified scheme (interop.md).
+    let theirs = sender("flute-crate");
+    let fails: Vec<&str> = theirs["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "fail")
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fails,
+        ["rfc5052/6.2.4/no-instance-id-for-fully-specified"],
+        "{theirs:#}"
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "a failing cell fails the matrix: {stderr}"
+    );
+    // The page: a coloured cell per run, linking to its cases, their logs and the RFC text.
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("<td class=\"fail\"><a href=\"#r-flute-crate-rfc6726\">"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td class=\"pass\"><a href=\"#r-rmt-ref-rfc3926\">"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td class=\"pass\"><a href=\"#r-flute-crate-rfc3926\">"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"r-flute-crate-rfc3926\""));
+    assert!(html.contains(
+        "href=\"receivers/flute-crate/rfc6726/rfc6726_3.3_expired-fdt-not-used/log.txt\""
+    ));
+    assert!(out
+        .join("receivers/flute-crate/rfc6726/rfc6726_3.3_expired-fdt-not-used/capture.pcap")
+        .exists());
+    assert!(html.contains("MUST NOT use a received FDT Instance"));
+    assert!(!html.contains("<script"), "self-contained, no script");
+    std::fs::remove_dir_all(&out).ok();
+}
