@@ -197,13 +197,19 @@ fn play_session(
             new_object_prefix: None,
             new_object_size: 0,
             fdt_validity: None,
+            expired: false,
         });
     }
     // Expand repeats: each repetition adds one new object and drops the previous new one.
-    let mut plan: Vec<(Vec<String>, bool, Option<u64>)> = Vec::new();
+    let mut plan: Vec<(Vec<String>, bool, Option<u64>, bool)> = Vec::new();
     for inst in &instances {
         if inst.repeat == 0 {
-            plan.push((inst.objects.clone(), inst.complete, inst.fdt_validity));
+            plan.push((
+                inst.objects.clone(),
+                inst.complete,
+                inst.fdt_validity,
+                inst.expired,
+            ));
             continue;
         }
         for n in 0..inst.repeat {
@@ -220,6 +226,7 @@ fn play_session(
                 names,
                 inst.complete && n + 1 == inst.repeat,
                 inst.fdt_validity,
+                inst.expired,
             ));
         }
     }
@@ -227,8 +234,9 @@ fn play_session(
     let mut current: BTreeMap<String, u128> = BTreeMap::new();
     let mut transmits = Vec::new();
     let mut now = start;
-    for (names, complete, validity) in &plan {
+    for (names, complete, validity, expired) in &plan {
         sender.set_fdt_validity(validity.map_or(session_validity, Duration::from_secs));
+        sender.set_fdt_expired(*expired);
         for (name, toi) in current.clone() {
             if !names.contains(&name) {
                 sender.remove_object(toi);

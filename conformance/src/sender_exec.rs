@@ -16,6 +16,7 @@ static CAPTURES: AtomicU32 = AtomicU32::new(0);
 /// it, and returns the capture (pcapng). `Err` says why nothing could be captured.
 pub fn capture_command(command: &str, seconds: f64, rmt_inspect: &Path) -> Result<Vec<u8>, String> {
     Namespace::available()?;
+    let _ = crate::lab::remove_stale_labs();
     let n = CAPTURES.fetch_add(1, Ordering::Relaxed);
     let ns = Namespace::create(&format!("rmtkit-conform-{}-{n}", std::process::id()))
         .map_err(|e| e.to_string())?;

@@ -66,6 +66,8 @@ impl Network {
                 Namespace::available().map_err(|why| {
                     format!("the multicast transport needs a network namespace: {why} (--transport loopback sends unicast on 127.0.0.1)")
                 })?;
+                // Those of runs killed before they could remove theirs.
+                let _ = crate::lab::remove_stale_labs();
                 let name = format!(
                     "rmtkit-run-{}-{}",
                     std::process::id(),

@@ -33,10 +33,24 @@ fn the_matrix_judges_receivers_per_flavour_and_senders_and_writes_json_and_html(
     );
     let out = std::env::temp_dir().join(format!("rmt-matrix-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    // A receiver set up wrongly: no source filter and no TSI, so it mixes two senders'
+    // sessions of one TSI (RFC 5651 §5.1), a MUST failure: a red cell.
+    let mixer = out.join("mixer.yaml");
+    std::fs::write(
+        &mixer,
+        "name: mixer\nreceiver:\n  command: \"rmt-ref recv --group {group}:{port} --{mode} --fec-id {fec_id} --out {out} --idle 1\"\n",
+    )
+    .unwrap();
     let run = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
         .args(["matrix", "--out", out.to_str().unwrap()])
         .args(["--receiver", "rmt-ref", "--receiver", "flute-crate"])
-        .args(["--receiver", "rt-libflute"])
+        .args([
+            "--receiver",
+            mixer.to_str().unwrap(),
+            "--receiver",
+            "rt-libflute",
+        ])
         .args(["--flavor", "rfc6726", "--flavor", "rfc3926"])
         .args(["--sender", "rmt-ref", "--sender", "flute-crate"])
         .args([
@@ -45,6 +59,8 @@ fn the_matrix_judges_receivers_per_flavour_and_senders_and_writes_json_and_html(
             "--case",
             "rfc6726/3.3/expired",
         ])
+        .args(["--case", "rfc6726/3.4.2/fdt-complete"])
+        .args(["--case", "rfc5651/5.1/tsi-second-sender"])
         .args(["--transport", "multicast"])
         .env("PATH", path)
         // rt-libflute is not installed here: its cells are skipped, saying what to set.
@@ -56,7 +72,7 @@ fn the_matrix_judges_receivers_per_flavour_and_senders_and_writes_json_and_html(
         serde_json::from_slice(&std::fs::read(out.join("matrix.json")).expect(&stderr)).unwrap();
     assert_eq!(m["schema"], "rmt-conform-matrix/1");
     let cells = m["receivers"].as_array().unwrap();
-    assert_eq!(cells.len(), 6, "3 receivers × 2 flavours");
+    assert_eq!(cells.len(), 8, "4 receivers × 2 flavours");
     let cell = |rx: &str, flavor: &str| {
         cells
             .iter()
@@ -72,30 +88,28 @@ fn the_matrix_judges_receivers_per_flavour_and_senders_and_writes_json_and_html(
             .map(|r| r["outcome"].as_str().unwrap().to_string())
             .unwrap_or_default()
     };
+    const EXPIRED: &str = "rfc6726/3.3/expired-fdt-not-used";
+    const MIXED: &str = "rfc5651/5.1/tsi-second-sender-not-merged";
+    const COMPLETE: &str = "rfc6726/3.4.2/fdt-complete";
     for flavor in ["rfc6726", "rfc3926"] {
         let ours = cell("rmt-ref", flavor);
         assert_eq!(ours["transport"], "multicast");
         assert_eq!(ours["exit_code"], 0, "{ours:#}");
-        assert_eq!(outcome(ours, "rfc6726/3.3/expired-fdt-not-used"), "pass");
-        // The flute crate uses an expired FDT when EXT_TIME says the sender's clock is behind
-        // (rfc6726 sends EXT_TIME), and does not without EXT_TIME (rfc3926): docs/interop.md.
+        assert_eq!(outcome(ours, EXPIRED), "pass");
+        // The flute crate ends on a close-session, not on a Complete FDT (a SHOULD: warn).
         let crate_cell = cell("flute-crate", flavor);
+        assert_eq!(outcome(crate_cell, EXPIRED), "pass", "{crate_cell:#}");
+        assert_eq!(outcome(crate_cell, MIXED), "pass", "{crate_cell:#}");
+        assert_eq!(outcome(crate_cell, COMPLETE), "warn", "{crate_cell:#}");
+        assert_eq!(crate_cell["exit_code"], 0);
+        let mixer = cell("mixer", flavor);
         assert_eq!(
-            outcome(crate_cell, "rfc6726/3/sanity-first"),
+            outcome(mixer, "rfc6726/3/sanity-first"),
             "pass",
-            "{crate_cell:#}"
+            "{mixer:#}"
         );
-        let (expired, code) = if flavor == "rfc6726" {
-            ("fail", 1)
-        } else {
-            ("pass", 0)
-        };
-        assert_eq!(
-            outcome(crate_cell, "rfc6726/3.3/expired-fdt-not-used"),
-            expired,
-            "{flavor}"
-        );
-        assert_eq!(crate_cell["exit_code"], code);
+        assert_eq!(outcome(mixer, MIXED), "fail", "{mixer:#}");
+        assert_eq!(mixer["exit_code"], 1);
         let absent = cell("rt-libflute", flavor);
         assert_eq!(outcome(absent, "rfc6726/3/sanity-first"), "skipped");
         assert_eq!(absent["exit_code"], 0);
@@ -132,26 +146,23 @@ fn the_matrix_judges_receivers_per_flavour_and_senders_and_writes_json_and_html(
     );
     // The page: a coloured cell per run, linking to its cases, their logs and the RFC text.
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for (class, anchor) in [
+        ("fail", "r-mixer-rfc6726"),
+        ("warn", "r-flute-crate-rfc3926"),
+        ("pass", "r-rmt-ref-rfc3926"),
+        ("none", "r-rt-libflute-rfc6726"),
+    ] {
+        let td = format!("<td class=\"{class}\"><a href=\"#{anchor}\">");
+        assert!(html.contains(&td), "{td} in {html}");
+        assert!(html.contains(&format!("id=\"{anchor}\"")));
+    }
+    let evidence = "receivers/mixer/rfc6726/rfc5651_5.1_tsi-second-sender-not-merged";
+    assert!(html.contains(&format!("href=\"{evidence}/log.txt\"")));
+    assert!(out.join(evidence).join("capture.pcap").exists());
     assert!(
-        html.contains("<td class=\"fail\"><a href=\"#r-flute-crate-rfc6726\">"),
-        "{html}"
+        html.contains("from a second sender address"),
+        "the RFC sentence"
     );
-    assert!(
-        html.contains("<td class=\"pass\"><a href=\"#r-rmt-ref-rfc3926\">"),
-        "{html}"
-    );
-    assert!(
-        html.contains("<td class=\"pass\"><a href=\"#r-flute-crate-rfc3926\">"),
-        "{html}"
-    );
-    assert!(html.contains("id=\"r-flute-crate-rfc3926\""));
-    assert!(html.contains(
-        "href=\"receivers/flute-crate/rfc6726/rfc6726_3.3_expired-fdt-not-used/log.txt\""
-    ));
-    assert!(out
-        .join("receivers/flute-crate/rfc6726/rfc6726_3.3_expired-fdt-not-used/capture.pcap")
-        .exists());
-    assert!(html.contains("MUST NOT use a received FDT Instance"));
     assert!(!html.contains("<script"), "self-contained, no script");
     std::fs::remove_dir_all(&out).ok();
 }

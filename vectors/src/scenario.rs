@@ -114,6 +114,11 @@ pub struct Instance {
     /// FLUTE: this instance's FDT validity in seconds (default: the session's).
     #[serde(default)]
     pub fdt_validity: Option<u64>,
+    /// FLUTE: this instance is sent already expired (its Expires a minute before the sender's
+    /// own clock, RFC 6726 §3.3's sender MUST broken on purpose), so that the sender's clock
+    /// (EXT_TIME) and the receiver's agree it expired before it was received.
+    #[serde(default)]
+    pub expired: bool,
 }
 
 /// Sender faults, as `rmt_reference::faults::Faults`.

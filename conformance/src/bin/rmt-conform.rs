@@ -79,7 +79,8 @@ enum LabCmd {
     /// each receiver's rate against its capacity, its loss, and its layer changes judged from
     /// its log and from the joins and leaves seen on the bridge.
     Webrc(LabWebrcArgs),
-    /// Remove the namespaces of labs whose process was killed (each lab build does it too).
+    /// Remove the namespaces of labs and runs whose process was killed (each lab build, run and
+    /// matrix does it too).
     Clean,
 }
 

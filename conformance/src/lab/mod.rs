@@ -191,8 +191,12 @@ fn unique_name(role: &str) -> String {
     )
 }
 
-/// Removes the namespaces of labs whose process is gone (killed before it could drop its lab,
-/// e.g. by Ctrl-C); returns their names. Lab namespaces are named `rmtlab-<pid>-...`.
+/// Namespaces named `<prefix><pid>-...` by a process of this suite: labs, `rmt-conform run`'s
+/// multicast transport, `rmt-conform sender --exec` and the matrix's senders.
+const STALE_PREFIXES: &[&str] = &["rmtlab-", "rmtkit-run-", "rmtkit-conform-"];
+
+/// Removes the namespaces of labs and runs whose process is gone (killed before it could drop
+/// them, e.g. by Ctrl-C); returns their names ([`STALE_PREFIXES`]).
 pub fn remove_stale_labs() -> io::Result<Vec<String>> {
     let mut removed = Vec::new();
     let entries = match std::fs::read_dir("/run/netns") {
@@ -202,8 +206,9 @@ pub fn remove_stale_labs() -> io::Result<Vec<String>> {
     };
     for entry in entries {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix("rmtlab-")
+        let Some(pid) = STALE_PREFIXES
+            .iter()
+            .find_map(|p| name.strip_prefix(p))
             .and_then(|rest| rest.split('-').next())
             .and_then(|p| p.parse::<u32>().ok())
         else {
