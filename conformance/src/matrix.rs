@@ -91,8 +91,9 @@ impl Matrix {
             .chain(self.senders.iter().map(|s| s.exit_code));
         codes.fold(0, |acc, c| match (acc, c) {
             (1, _) | (_, 1) => 1,
-            (3, _) | (_, 3) => 3,
-            _ => 0,
+            (0, 0) => 0,
+            // 3, or a code no cell should have: not everything was tested.
+            _ => 3,
         })
     }
 }
@@ -232,7 +233,8 @@ fn judge_third_party_sender(
         not_judged: String::new(),
         exit_code: 3,
         summary: BTreeMap::new(),
-        capture: capture_rel.clone(),
+        // Set once the capture is written.
+        capture: String::new(),
         results: Vec::new(),
     };
     let Some(adapter) = &profile.sender else {
@@ -275,7 +277,9 @@ fn judge_third_party_sender(
     if let Some(parent) = path.parent() {
         let _ = std::fs::create_dir_all(parent);
     }
-    let _ = std::fs::write(&path, &capture);
+    if std::fs::write(&path, &capture).is_ok() {
+        row.capture = capture_rel;
+    }
     let (findings, content) = match check_capture_content(&capture, vec![], AlcContext::default()) {
         Ok(x) => x,
         Err(e) => {
@@ -318,17 +322,15 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The colour class of a set of results: fail (a failure or crash), warn, pass, or none
-/// (nothing judged).
-fn verdict(results: &[CaseResult], exit_code: u8) -> &'static str {
+/// The colour class of a set of results: fail (a failure, crash or xpass), warn, pass (some
+/// case passed; the counts say what else happened), or none (nothing judged).
+fn verdict(results: &[CaseResult]) -> &'static str {
     let has = |o: Outcome| results.iter().any(|r| r.outcome == o);
     if has(Outcome::Fail) || has(Outcome::Crash) || has(Outcome::Xpass) {
         "fail"
-    } else if exit_code == 3 || results.is_empty() {
-        "none"
     } else if has(Outcome::Warn) {
         "warn"
-    } else if has(Outcome::Pass) {
+    } else if has(Outcome::Pass) || has(Outcome::Xfail) {
         "pass"
     } else {
         "none"
@@ -360,20 +362,21 @@ fn case_rows(
     h: &mut String,
     results: &[CaseResult],
     cases: &BTreeMap<&str, &Case>,
-    artifacts: Option<&str>,
+    artifacts: Option<(&Path, &str)>,
 ) {
     h.push_str("<table class=\"cases\"><tr><th>case</th><th>outcome</th><th>detail</th><th>requirement</th><th>evidence</th></tr>\n");
     for r in results {
-        let links = match artifacts {
-            Some(dir) if !matches!(r.outcome, Outcome::Skipped | Outcome::NotApplicable) => {
-                let d = format!("{dir}/{}", r.id.replace('/', "_"));
-                format!(
-                    "<a href=\"{0}/log.txt\">log</a> · <a href=\"{0}/capture.pcap\">capture</a>",
-                    esc(&d)
-                )
+        // Only what the case wrote: an unsupported, gated or skipped case has no log.
+        let mut links = Vec::new();
+        if let Some((out, dir)) = artifacts {
+            let d = format!("{dir}/{}", r.id.replace('/', "_"));
+            for f in ["log.txt", "capture.pcap"] {
+                if out.join(&d).join(f).exists() {
+                    links.push(format!("<a href=\"{}/{f}\">{f}</a>", esc(&d)));
+                }
             }
-            _ => String::new(),
-        };
+        }
+        let links = links.join(" · ");
         let _ = writeln!(
             h,
             "<tr class=\"{}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -388,8 +391,9 @@ fn case_rows(
     h.push_str("</table>\n");
 }
 
-/// One self-contained page: no script, no external style or font.
-pub fn html(m: &Matrix) -> String {
+/// One self-contained page: no script, no external style or font. `out`: where the report
+/// and the artifacts are, to link only what exists.
+pub fn html(m: &Matrix, out: &Path) -> String {
     let cases: BTreeMap<&str, &Case> = m.cases.iter().map(|c| (c.id.as_str(), c)).collect();
     let mut h = String::new();
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rmtkit interop matrix</title>\n<style>\nbody{font-family:system-ui,sans-serif;margin:2em;color:#222}\ntable{border-collapse:collapse;margin:1em 0}\ntd,th{border:1px solid #bbb;padding:.3em .6em;vertical-align:top;text-align:left}\n.matrix td{text-align:center;min-width:9em}\n.pass{background:#c8f0c8}.fail,.crash,.xpass{background:#f4b4b4}.warn{background:#fae7a5}\n.none,.could-not-test,.skipped,.unsupported,.not-applicable{background:#e4e4e4}.xfail{background:#dde8f8}\n.cases td{font-size:90%}\na{color:#124}\n</style></head><body>\n");
@@ -425,13 +429,13 @@ pub fn html(m: &Matrix) -> String {
                         .results
                         .iter()
                         .find(|r| matches!(r.outcome, Outcome::Skipped | Outcome::CouldNotTest))
-                        .filter(|_| verdict(&c.results, c.exit_code) == "none")
+                        .filter(|_| verdict(&c.results) == "none")
                         .map(|r| format!("<br><small>{}</small>", esc(&r.detail)))
                         .unwrap_or_default();
                     let _ = write!(
                         h,
                         "<td class=\"{}\"><a href=\"#r-{}-{}\">{}</a>{}</td>",
-                        verdict(&c.results, c.exit_code),
+                        verdict(&c.results),
                         slug(rcv),
                         f.name(),
                         esc(&counts(&c.summary)),
@@ -457,7 +461,7 @@ pub fn html(m: &Matrix) -> String {
                 "<tr><th>{}</th><td>{}</td><td class=\"{}\"><a href=\"#s-{}\">{}</a></td></tr>",
                 esc(&s.sender),
                 s.flavor.map_or("—", |f| f.title()),
-                verdict(&s.results, s.exit_code),
+                verdict(&s.results),
                 slug(&s.sender),
                 esc(&text)
             );
@@ -477,15 +481,22 @@ pub fn html(m: &Matrix) -> String {
             c.exit_code,
             esc(&c.artifacts)
         );
-        case_rows(&mut h, &c.results, &cases, Some(&c.artifacts));
+        case_rows(&mut h, &c.results, &cases, Some((out, &c.artifacts)));
     }
     for s in &m.senders {
+        let capture = if s.capture.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " <small>(<a href=\"{}\">capture</a>)</small>",
+                esc(&s.capture)
+            )
+        };
         let _ = writeln!(
             h,
-            "<h3 id=\"s-{}\">sender {} <small>(<a href=\"{}\">capture</a>)</small></h3>",
+            "<h3 id=\"s-{}\">sender {}{capture}</h3>",
             slug(&s.sender),
             esc(&s.sender),
-            esc(&s.capture)
         );
         if !s.not_judged.is_empty() {
             let _ = writeln!(h, "<p>{}</p>", esc(&s.not_judged));
@@ -499,5 +510,5 @@ pub fn html(m: &Matrix) -> String {
 /// Writes `matrix.json` and `index.html` in `cfg.out`.
 pub fn write(m: &Matrix, out: &Path) -> std::io::Result<()> {
     std::fs::write(out.join("matrix.json"), json(m))?;
-    std::fs::write(out.join("index.html"), html(m))
+    std::fs::write(out.join("index.html"), html(m, out))
 }

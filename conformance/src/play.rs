@@ -69,20 +69,38 @@ fn faults(f: &scenario::Faults, seed: u64) -> Result<Faults, String> {
     })
 }
 
-/// The sender configuration of a scenario, sending from `source` to `destination`, in the
-/// FLUTE flavour `flavor` (EXT_FDT version, FDT namespace, EXT_TIME where the flavour has it).
+/// How our sender speaks FLUTE in a run: the flavour (EXT_FDT version, FDT namespace, EXT_TIME
+/// where the flavour has it) and whether the session ends with header-only close-session
+/// packets without TOI (RFC 6726 §3.1, RFC 3926 §3) or with A=1 on its last data packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SenderStyle {
+    pub flavor: FluteFlavor,
+    pub close_session_packet: bool,
+}
+
+impl Default for SenderStyle {
+    fn default() -> Self {
+        SenderStyle {
+            flavor: FluteFlavor::Rfc6726,
+            close_session_packet: true,
+        }
+    }
+}
+
+/// The sender configuration of a scenario, sending from `source` to `destination`, in `style`.
 pub fn sender_config(
     s: &Scenario,
     source: IpAddr,
     destination: SocketAddr,
     seed: u64,
-    flavor: FluteFlavor,
+    style: SenderStyle,
 ) -> Result<SenderConfig, String> {
     let ss = &s.session;
     let mut c = SenderConfig::new(mode(ss.mode), destination, ss.tsi);
     c.source = source;
-    c.flavor = flavor;
-    c.ext_time = flavor.has_ext_time();
+    c.flavor = style.flavor;
+    c.ext_time = style.flavor.has_ext_time();
+    c.close_session_packet = style.close_session_packet;
     c.widths = FieldWidths {
         tsi_len: ss.tsi_bits / 8,
         toi_len: ss.toi_bits / 8,
@@ -109,16 +127,16 @@ pub fn sender_config(
 /// the same TOIs and FEC Payload IDs).
 const TWIN_SALT: u64 = 0x7f4a_7c15_9e37_79b9;
 
-/// Generates the datagrams of `s` from `start` (the sender's clock), FLUTE in `flavor`.
+/// Generates the datagrams of `s` from `start` (the sender's clock), FLUTE in `style`.
 pub fn play(
     s: &Scenario,
     source: IpAddr,
     destination: SocketAddr,
     start: Now,
     seed: u64,
-    flavor: FluteFlavor,
+    style: SenderStyle,
 ) -> Result<Played, String> {
-    let mut played = play_session(s, source, destination, start, seed, 0, flavor)?;
+    let mut played = play_session(s, source, destination, start, seed, 0, style)?;
     // A second session on the same channel: the scenario played again, other bytes.
     for e in &s.edits {
         let (tsi, twin_source) = match e {
@@ -152,7 +170,7 @@ pub fn play(
             start,
             seed,
             TWIN_SALT,
-            flavor,
+            style,
         )?;
         played.foreign.extend(other.objects.into_keys());
         let mut mixed = Vec::with_capacity(played.transmits.len() + other.transmits.len());
@@ -178,9 +196,9 @@ fn play_session(
     start: Now,
     seed: u64,
     salt: u64,
-    flavor: FluteFlavor,
+    style: SenderStyle,
 ) -> Result<Played, String> {
-    let cfg = sender_config(s, source, destination, seed, flavor)?;
+    let cfg = sender_config(s, source, destination, seed, style)?;
     let session_validity = cfg.fdt_validity;
     let mut sender = Sender::new(cfg).map_err(|e| e.to_string())?;
     let mut specs: BTreeMap<String, Vec<u8>> = s

@@ -56,6 +56,9 @@ pub struct RunOptions {
     /// The FLUTE flavour the scenarios are played in; FCAST cases are not-applicable to any
     /// flavour but RFC 6726's (the other flavours' senders do not speak FCAST).
     pub flavor: FluteFlavor,
+    /// FLUTE sessions end with header-only close-session packets without TOI (the default, as
+    /// RFC 6726 §3.1 and RFC 3926 §3 have it) or with A=1 on the last data packets.
+    pub close_session_packet: bool,
 }
 
 impl RunOptions {
@@ -69,6 +72,7 @@ impl RunOptions {
             mutant: None,
             network: Network::loopback(),
             flavor: FluteFlavor::Rfc6726,
+            close_session_packet: true,
         }
     }
 }
@@ -221,6 +225,65 @@ fn stop(child: &mut Child) {
     unsafe { libc::kill(group, libc::SIGKILL) };
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The receiver's stdout and stderr, read on threads while it runs; the first
+/// [`OUTPUT_KEPT`] bytes of each are kept.
+struct OutputReader(Vec<std::thread::JoinHandle<String>>);
+
+/// Bytes of a receiver's stdout (and of its stderr) kept for the case's log.
+const OUTPUT_KEPT: usize = 256 * 1024;
+
+impl OutputReader {
+    fn start(child: &mut Child) -> OutputReader {
+        fn drain(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+            std::thread::spawn(move || {
+                let mut kept = Vec::new();
+                let mut buf = [0u8; 8192];
+                let mut dropped = 0usize;
+                while let Ok(n) = r.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let room = OUTPUT_KEPT.saturating_sub(kept.len()).min(n);
+                    kept.extend_from_slice(&buf[..room]);
+                    dropped += n - room;
+                }
+                let mut s = String::from_utf8_lossy(&kept).into_owned();
+                if dropped > 0 {
+                    s.push_str(&format!("\n[{dropped} more bytes not kept]\n"));
+                }
+                s
+            })
+        }
+        let mut threads = Vec::new();
+        if let Some(o) = child.stdout.take() {
+            threads.push(drain(o));
+        }
+        if let Some(e) = child.stderr.take() {
+            threads.push(drain(e));
+        }
+        OutputReader(threads)
+    }
+
+    /// What was read, once the pipes have closed (bounded: a process that left the group
+    /// and still holds a pipe is not waited for past three seconds).
+    fn finish(self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline && !self.0.iter().all(|t| t.is_finished()) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.0
+            .into_iter()
+            .map(|t| {
+                if t.is_finished() {
+                    t.join().unwrap_or_default()
+                } else {
+                    "[output still open: a process outside the receiver's group holds it]\n".into()
+                }
+            })
+            .collect()
+    }
 }
 
 /// `sh -c command` (inside the run's namespace for the multicast transport) in a process group
@@ -512,11 +575,13 @@ fn run_command(
     let cmd = expand(template, &vars);
     let mut child = spawn_in_group(network, &cmd, case, false)
         .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    // Ready when the receiver has bound the port (or after startup_ms, whichever is later,
-    // bounded at ten times that).
+    // Read while it runs: a receiver that prints more than a pipe holds would block otherwise.
+    let output = OutputReader::start(&mut child);
+    // Ready when the receiver has bound the port and, over multicast, joined the group (or
+    // after startup_ms, whichever is later, bounded at ten times that).
     std::thread::sleep(Duration::from_millis(a.startup_ms));
     let ready_by = Instant::now() + Duration::from_millis(a.startup_ms * 10);
-    while Instant::now() < ready_by && !network.port_bound(port) {
+    while Instant::now() < ready_by && !network.ready(port) {
         if child.try_wait().ok().flatten().is_some() {
             break;
         }
@@ -538,9 +603,13 @@ fn run_command(
         let s = match sockets.get(&t.source) {
             Some(s) => s,
             None => {
-                let s = network
-                    .sender_socket(t.source)
-                    .map_err(|e| format!("bind {}: {e}", t.source))?;
+                let s = match network.sender_socket(t.source) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        stop(&mut child);
+                        return Err(format!("bind {}: {e}", t.source));
+                    }
+                };
                 sockets.entry(t.source).or_insert(s)
             }
         };
@@ -565,13 +634,11 @@ fn run_command(
     if status.is_none() {
         stop(&mut child);
     }
+    // What the shell left behind (it may have ended first) goes too, so the pipes close.
+    // SAFETY: kill(2) on the process group of our own child (see spawn_in_group).
+    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
     let mut log = format!("$ {cmd}\n");
-    if let Some(mut o) = child.stdout.take() {
-        let _ = o.read_to_string(&mut log);
-    }
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut log);
-    }
+    log.push_str(&output.finish());
     let verdict = exit_verdict(status, sent, played.transmits.len(), answers_probe, &log);
     if let (None, Some(code)) = (&verdict, status.and_then(|s| s.code()).filter(|c| *c != 0)) {
         log.push_str(&format!("exit status {code} after the last datagram\n"));
@@ -704,6 +771,28 @@ fn judge(s: &Scenario, played: &Played, o: &Observed) -> Vec<String> {
     fails
 }
 
+/// Why a scenario does not apply when our sender speaks `flavor`, or `None`:
+/// - FCAST cases, for every flavour but RFC 6726's (those senders speak FLUTE only);
+/// - the reserved-bits case for FLUTE v1 flavours: FLUTE v1 uses RFC 3451's LCT (RFC 6726
+///   §11.1), where the two bits RFC 5651 reserves are T and R, which announce a Sender Current
+///   Time and an Expected Residual Time in the header: a v1 receiver rightly reads them.
+fn not_applicable_in(s: &Scenario, flavor: FluteFlavor) -> Option<String> {
+    if flavor != FluteFlavor::Rfc6726 && s.session.mode == scenario::Mode::Fcast {
+        return Some(format!(
+            "FCAST case; the {} sender speaks FLUTE only",
+            flavor.title()
+        ));
+    }
+    let sets_t_and_r = s.edits.iter().any(|e| matches!(e, Edit::ReservedBits));
+    if flavor.ext_fdt_version() == 1 && sets_t_and_r {
+        return Some(format!(
+            "the {} sender uses RFC 3451's LCT (RFC 6726 §11.1), where these bits are T and R (SCT and ERT present), not reserved",
+            flavor.title()
+        ));
+    }
+    None
+}
+
 /// Runs one receiver case against `profile`.
 pub fn run_receiver_case(
     case: &Case,
@@ -737,18 +826,14 @@ pub fn run_receiver_case(
     } else {
         wall_clock().saturating_sub(clock_ahead(s))
     };
-    if opts.flavor != FluteFlavor::Rfc6726 && s.session.mode == scenario::Mode::Fcast {
-        return result(
-            case,
-            Outcome::NotApplicable,
-            format!(
-                "FCAST case; the {} sender speaks FLUTE only",
-                opts.flavor.title()
-            ),
-            started,
-        );
+    if let Some(why) = not_applicable_in(s, opts.flavor) {
+        return result(case, Outcome::NotApplicable, why, started);
     }
-    let played = match play(s, LOOPBACK, dest, start, opts.seed, opts.flavor) {
+    let style = crate::play::SenderStyle {
+        flavor: opts.flavor,
+        close_session_packet: opts.close_session_packet,
+    };
+    let played = match play(s, LOOPBACK, dest, start, opts.seed, style) {
         Ok(p) => p,
         Err(e) => {
             return result(

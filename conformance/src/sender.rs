@@ -129,11 +129,18 @@ const FLAVOR_EXCUSES: &[(&str, FluteFlavor, &str)] = &[
     ),
 ];
 
-/// Whether `finding` is excused for a sender of `flavor`, and why.
-fn excused(finding: &str, flavor: Option<FluteFlavor>) -> Option<&'static str> {
+/// Whether `finding` is excused for a sender judged as `content.flute_flavor`, and why. Only
+/// when the capture shows that flavour's EXT_FDT version: declaring a v1 flavour does not
+/// excuse a sender that sends V=2 (or whose versions or namespaces change).
+fn excused(finding: &str, content: &CaptureContent) -> Option<&'static str> {
+    let judged = content.flute_flavor?;
+    let seen = content.flute_flavor_seen?;
+    if seen.ext_fdt_version() != judged.ext_fdt_version() {
+        return None;
+    }
     FLAVOR_EXCUSES
         .iter()
-        .find(|(id, f, _)| *id == finding && Some(*f) == flavor)
+        .find(|(id, f, _)| *id == finding && *f == judged)
         .map(|(_, _, why)| *why)
 }
 
@@ -191,7 +198,7 @@ pub fn judge_sender(
             let mut hits: Vec<String> = findings
                 .iter()
                 .filter(|(_, (sev, ..))| *sev >= Severity::Warning)
-                .filter(|(id, _)| named(id) && excused(id, content.flute_flavor).is_none())
+                .filter(|(id, _)| named(id) && excused(id, content).is_none())
                 .map(|(id, (sev, rule, count, frame))| {
                     format!("{id} ({sev:?}, {rule}): {count}x, first in frame {frame}")
                 })
@@ -200,7 +207,7 @@ pub fn judge_sender(
                 .keys()
                 .filter(|id| named(id))
                 .filter_map(|id| {
-                    let why = excused(id, content.flute_flavor)?;
+                    let why = excused(id, content)?;
                     let flavor = content.flute_flavor?.title();
                     Some(format!("{id} not counted: a {flavor} sender ({why})"))
                 })
@@ -241,4 +248,29 @@ pub fn judge_sender(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flavour_excuses_only_a_capture_that_shows_its_ext_fdt_version() {
+        let content = |judged, seen| CaptureContent {
+            flute_flavor: Some(judged),
+            flute_flavor_seen: Some(seen),
+            ..CaptureContent::default()
+        };
+        let missing = "flute.fdt.namespace.missing";
+        // MCLv3: V=1 and no namespace, judged as what it shows.
+        let v1 = content(FluteFlavor::Rfc3926, FluteFlavor::Rfc3926);
+        assert!(excused(missing, &v1).is_some());
+        // Declared RFC 3926 on a sender that sends V=2: nothing excused.
+        let v2 = content(FluteFlavor::Rfc3926, FluteFlavor::Rfc6726);
+        assert!(excused(missing, &v2).is_none());
+        // Judged by RFC 6726: nothing excused either.
+        let strict = content(FluteFlavor::Rfc6726, FluteFlavor::Rfc3926);
+        assert!(excused(missing, &strict).is_none());
+        assert!(excused("flute.fdt.expires.missing", &v1).is_none());
+    }
 }

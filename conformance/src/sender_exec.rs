@@ -46,6 +46,8 @@ pub fn capture_command(command: &str, seconds: f64, rmt_inspect: &Path) -> Resul
         ns.command("sh")
             .args(["-c", command])
             .process_group(0)
+            // The same for every run: a sender that needs an open stdin says so in its command.
+            .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

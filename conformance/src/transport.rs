@@ -137,12 +137,18 @@ impl Network {
         })?
     }
 
-    /// Whether something has bound `port` where the receiver runs (our bind without
-    /// SO_REUSEADDR fails on a port bound to the wildcard, a group or 127.0.0.1).
-    pub fn port_bound(&self, port: u16) -> bool {
+    /// Whether the receiver is ready for a case on `port`: a UDP socket is bound to the port
+    /// where it runs and, over multicast, the group is joined there. Read from
+    /// `/proc/thread-self/net/{udp,udp6,igmp}` (the namespace of the thread that reads them), not
+    /// by binding the port, which would race with the receiver's own bind.
+    pub fn ready(&self, port: u16) -> bool {
+        let multicast = self.namespace.is_some();
         self.inside(move || {
-            UdpSocket::bind((Ipv4Addr::UNSPECIFIED, port)).is_err()
-                || UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_err()
+            let table = |name: &str| {
+                std::fs::read_to_string(format!("/proc/thread-self/net/{name}")).unwrap_or_default()
+            };
+            let bound = udp_port_bound(&table("udp"), port) || udp_port_bound(&table("udp6"), port);
+            bound && (!multicast || group_joined(&table("igmp"), GROUP))
         })
         .unwrap_or(false)
     }
@@ -167,5 +173,47 @@ impl Network {
         };
         c.args(["-c", command]);
         c
+    }
+}
+
+/// Whether a `/proc/net/udp` (or `udp6`) table has a socket bound to `port`: the local address
+/// column is `ADDR:PORT` with the port in hexadecimal.
+fn udp_port_bound(table: &str, port: u16) -> bool {
+    table.lines().skip(1).any(|line| {
+        line.split_whitespace()
+            .nth(1)
+            .and_then(|local| local.rsplit_once(':'))
+            .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+            == Some(port)
+    })
+}
+
+/// Whether `/proc/net/igmp` lists `group` as joined on an interface: group lines hold the
+/// address as the hexadecimal of its in-memory (network order) word, printed by a
+/// little-endian kernel with the bytes reversed; both orders are accepted.
+fn group_joined(table: &str, group: Ipv4Addr) -> bool {
+    let o = group.octets();
+    let forms = [
+        format!("{:02X}{:02X}{:02X}{:02X}", o[3], o[2], o[1], o[0]),
+        format!("{:02X}{:02X}{:02X}{:02X}", o[0], o[1], o[2], o[3]),
+    ];
+    table
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .any(|w| forms.iter().any(|f| w.eq_ignore_ascii_case(f)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_proc_tables_say_which_port_is_bound_and_which_group_is_joined() {
+        let udp = "  sl  local_address rem_address   st\n   0: 0100FCE9:0D48 00000000:0000 07\n";
+        assert!(udp_port_bound(udp, 3400));
+        assert!(!udp_port_bound(udp, 3401));
+        let igmp = "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n1\tlo        :     2      V3\n\t\t\t\t0100FCE9     1 0:00000000\t\t0\n\t\t\t\t010000E0     1 0:00000000\t\t0\n";
+        assert!(group_joined(igmp, GROUP));
+        assert!(!group_joined(igmp, Ipv4Addr::new(233, 252, 0, 2)));
     }
 }

@@ -57,6 +57,10 @@ fn command_profile(name: &str, command: &str, startup_ms: u64) -> Profile {
     }
 }
 
+/// Start-up time for the Python test receiver: the runner waits until it has bound its port, up
+/// to ten times this (three seconds on a loaded machine).
+const PYTHON_START_MS: u64 = 300;
+
 /// A receiver that dies on purpose on its `after`-th datagram (`tests/receivers/`): `how` is
 /// `--signal SEGV` or `--status N`. Deterministic: the death follows a datagram, not a clock.
 fn dies_on_datagram(after: u32, how: &str) -> String {
@@ -262,7 +266,7 @@ fn exit_127_without_answering_the_probe_is_a_crash_naming_the_frames() {
             "if [ {{case}} = rmtkit/probe/no-such-case ]; then sleep 5; else {}; fi",
             dies_on_datagram(3, "--status 127")
         ),
-        50,
+        PYTHON_START_MS,
     );
     let results = suite(&odd, &["rfc6726/3/sanity-first"]);
     let r = &results[0];
@@ -319,7 +323,11 @@ fn a_receiver_that_exits_before_the_first_datagram_was_not_tested_and_the_run_ex
 fn a_receiver_that_fails_sanity_makes_the_rest_could_not_test_and_the_run_exit_3() {
     let _serial = real_time();
     // Dies of a panic (101) on its second datagram: a crash, and nothing else is judged.
-    let panicky = command_profile("panicky", &dies_on_datagram(2, "--status 101"), 50);
+    let panicky = command_profile(
+        "panicky",
+        &dies_on_datagram(2, "--status 101"),
+        PYTHON_START_MS,
+    );
     let results = suite(&panicky, GATED_FLUTE_CASES);
     let first = outcome(&results, "rfc6726/3/sanity-first");
     assert_eq!(first.outcome, Outcome::Crash, "{first:#?}");
@@ -350,7 +358,11 @@ fn a_non_zero_exit_after_the_last_datagram_is_judged_by_the_output_not_a_crash()
     assert_eq!(r.outcome, Outcome::Fail, "{r:#?}");
     assert!(r.detail.contains("not delivered"), "{}", r.detail);
     // The same status before the last datagram is a crash.
-    let early = command_profile("early-exit", &dies_on_datagram(2, "--status 1"), 50);
+    let early = command_profile(
+        "early-exit",
+        &dies_on_datagram(2, "--status 1"),
+        PYTHON_START_MS,
+    );
     let r = &run_some(&early, &["rfc6726/3/sanity-first"])[0];
     assert_eq!(r.outcome, Outcome::Crash, "{r:#?}");
     assert!(r.detail.contains("status 1 "), "{}", r.detail);
@@ -360,7 +372,11 @@ fn a_non_zero_exit_after_the_last_datagram_is_judged_by_the_output_not_a_crash()
 fn a_receiver_that_crashes_fails_and_an_xfail_that_passes_is_xpass() {
     let _serial = real_time();
     // Killed by SIGSEGV on its first datagram: the crash names the frames sent by then.
-    let mut crash = command_profile("crash", &dies_on_datagram(1, "--signal SEGV"), 50);
+    let mut crash = command_profile(
+        "crash",
+        &dies_on_datagram(1, "--signal SEGV"),
+        PYTHON_START_MS,
+    );
     crash
         .disabled
         .insert("rfc6968/3/sanity-fcast".into(), "not today".into());

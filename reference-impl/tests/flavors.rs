@@ -41,9 +41,46 @@ fn datagrams(flavor: FluteFlavor, close_session_packet: bool) -> Vec<Vec<u8>> {
     out
 }
 
+/// docs/sut-contract.md's table, written out: (flavour, EXT_FDT V, FDT namespace, EXT_TIME,
+/// 3GPP form).
+const TABLE: [(FluteFlavor, u8, &str, bool, bool); 4] = [
+    (
+        FluteFlavor::Rfc6726,
+        2,
+        "urn:ietf:params:xml:ns:fdt",
+        true,
+        false,
+    ),
+    (FluteFlavor::Rfc3926, 1, "", false, false),
+    (
+        FluteFlavor::Ts26346,
+        1,
+        "urn:IETF:metadata:2005:FLUTE:FDT",
+        false,
+        true,
+    ),
+    (
+        FluteFlavor::Ts26346AnnexL,
+        2,
+        "urn:3GPP:metadata:2022:FLUTE:FDT",
+        true,
+        true,
+    ),
+];
+
+fn namespace_uri(ns: &FdtNamespace) -> &str {
+    match ns {
+        FdtNamespace::FluteV2 => "urn:ietf:params:xml:ns:fdt",
+        FdtNamespace::FluteV1 => "urn:IETF:metadata:2005:FLUTE:FDT",
+        FdtNamespace::ThreeGpp2022 => "urn:3GPP:metadata:2022:FLUTE:FDT",
+        FdtNamespace::None => "",
+        FdtNamespace::Other(o) => o,
+    }
+}
+
 #[test]
 fn each_flavour_sends_its_ext_fdt_version_namespace_and_ext_time() {
-    for flavor in FluteFlavor::ALL {
+    for (flavor, version, namespace, ext_time, is_3gpp) in TABLE {
         let packets = datagrams(flavor, true);
         let headers: Vec<LctRepr> = packets
             .iter()
@@ -58,13 +95,11 @@ fn each_flavour_sends_its_ext_fdt_version_namespace_and_ext_time() {
             .collect();
         assert!(!ext_fdt.is_empty(), "{flavor}: no FDT packet");
         assert!(
-            ext_fdt
-                .iter()
-                .all(|x| x.version == flavor.ext_fdt_version()),
+            ext_fdt.iter().all(|x| x.version == version),
             "{flavor}: {ext_fdt:?}"
         );
         let with_time = headers.iter().filter(|h| h.extension(2).is_some()).count();
-        if flavor.has_ext_time() {
+        if ext_time {
             assert_eq!(
                 with_time,
                 headers.len(),
@@ -81,13 +116,13 @@ fn each_flavour_sends_its_ext_fdt_version_namespace_and_ext_time() {
             .unwrap();
         let xml = &fdt_packet.0[fdt_packet.1.header_len() + 4..];
         let inst = FdtInstance::parse(xml).unwrap().value;
-        assert_eq!(inst.namespace, flavor.fdt_namespace(), "{flavor}");
+        assert_eq!(namespace_uri(&inst.namespace), namespace, "{flavor}");
         let declares_mbms = inst
             .other_attributes
             .iter()
             .any(|(k, v)| k == "xmlns:mbms2007" && v.starts_with("urn:3GPP:"));
-        assert_eq!(declares_mbms, flavor.is_3gpp(), "{flavor}");
-        if flavor.is_3gpp() {
+        assert_eq!(declares_mbms, is_3gpp, "{flavor}");
+        if is_3gpp {
             assert!(
                 inst.defaults.fec_encoding_id.is_some(),
                 "OTI on the instance"
@@ -96,9 +131,6 @@ fn each_flavour_sends_its_ext_fdt_version_namespace_and_ext_time() {
                 .files
                 .iter()
                 .all(|f| f.attributes.fec_encoding_id.is_none()));
-        }
-        if flavor == FluteFlavor::Rfc3926 {
-            assert_eq!(inst.namespace, FdtNamespace::None);
         }
     }
 }
@@ -124,4 +156,43 @@ fn the_close_session_rides_on_data_packets_when_toi_less_packets_are_off() {
     let without = datagrams(FluteFlavor::Rfc3926, false);
     assert_eq!(toi_less(&without), 0);
     assert!(closing_data(&without) > 0, "A=1 on the last data packets");
+}
+
+#[test]
+fn rmt_ref_send_takes_the_flavour_and_the_close_session_form() {
+    let dir = std::env::temp_dir().join(format!("rmt-ref-flavor-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("f.bin");
+    std::fs::write(&file, SeededRng::new(7).bytes(3_000)).unwrap();
+    let pcap = dir.join("out.pcap");
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rmt-ref"))
+            .args(["send", "--pcap-out", pcap.to_str().unwrap()])
+            .args(extra)
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let ok = run(&["--flavor", "rfc3926", "--close-session-packet", "off"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let bytes = std::fs::read(&pcap).unwrap();
+    let (_, content) = rmt_inspector::inspect::check::check_capture_content(
+        &bytes,
+        vec![],
+        rmt_inspector::wire::alc::AlcContext::default(),
+    )
+    .unwrap();
+    assert_eq!(content.flute_flavor_seen, Some(FluteFlavor::Rfc3926));
+    assert!(content.close_session, "A=1 on the last data packets");
+    for bad in [
+        &["--flavor", "flute-v3"][..],
+        &["--close-session-packet", "maybe"],
+    ] {
+        assert_eq!(run(bad).status.code(), Some(2), "{bad:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -168,8 +168,21 @@ struct RunArgs {
     /// Default: the profile's, else rfc6726.
     #[arg(long)]
     flavor: Option<FluteFlavor>,
+    /// FLUTE sessions end with header-only close-session packets without TOI (on, as RFC 6726
+    /// §3.1 and RFC 3926 §3 have it) or with A=1 on the last data packets (off): to tell
+    /// whether a receiver's trouble at the end of a session comes from those packets.
+    #[arg(long, value_parser = parse_on_off, default_value = "on", action = clap::ArgAction::Set)]
+    close_session_packet: bool,
     #[command(flatten)]
     common: Common,
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{s:?}: on or off")),
+    }
 }
 
 #[derive(clap::Args)]
@@ -536,6 +549,7 @@ fn main() -> ExitCode {
             opts.strict = a.common.strict;
             opts.artifacts = a.artifacts.clone();
             opts.flavor = a.flavor.or(profile.flavor).unwrap_or_default();
+            opts.close_session_packet = a.close_session_packet;
             let transport = a.transport.or(profile.transport).unwrap_or(Transport::Auto);
             if profile
                 .receiver

@@ -32,9 +32,11 @@ pub struct CaptureContent {
     pub cids: u64,
     pub close_session: bool,
     pub close_object: bool,
-    /// The FLUTE flavour the capture's FLUTE sessions spoke, when they all spoke one
-    /// (`rmt-conform sender --flavor` declares it instead).
+    /// The FLUTE flavour the sender is judged by: what the capture's FLUTE sessions spoke when
+    /// they all spoke one, or what `rmt-conform sender --flavor` declares.
     pub flute_flavor: Option<crate::wire::flute_flavor::FluteFlavor>,
+    /// What the capture showed, whatever is declared.
+    pub flute_flavor_seen: Option<crate::wire::flute_flavor::FluteFlavor>,
 }
 
 impl Pipeline {
@@ -53,8 +55,9 @@ impl Pipeline {
             c.close_session |= s.close_session_frame.is_some();
             c.close_object |= s.close_object_seen();
         }
-        if flavors.len() == 1 {
+        if flavors.len() == 1 && !self.sessions.sessions.values().any(|s| s.flavor_mixed) {
             c.flute_flavor = flavors.pop_first();
+            c.flute_flavor_seen = c.flute_flavor;
         }
         c
     }

@@ -21,8 +21,12 @@ use crate::wire::finding::{Finding, Severity};
 use crate::wire::lct::{ExtensionBody, HET_FDT};
 
 impl SessionStats {
-    /// The FLUTE flavour the session spoke (`None`: no FDT seen, e.g. FCAST).
+    /// The FLUTE flavour the session spoke (`None`: no FDT seen, e.g. FCAST, or versions or
+    /// namespaces that changed within it).
     pub fn flute_flavor(&self) -> Option<FluteFlavor> {
+        if self.flavor_mixed {
+            return None;
+        }
         FluteFlavor::identify(
             self.ext_fdt_version,
             self.fdt_namespace.as_ref(),
@@ -50,6 +54,8 @@ pub struct SessionStats {
     /// FLUTE: the first FDT Instance's namespace, and whether it declared a 3GPP one.
     pub fdt_namespace: Option<FdtNamespace>,
     pub fdt_declares_3gpp: bool,
+    /// FLUTE: EXT_FDT versions or FDT namespaces changed within the session: no one flavour.
+    pub flavor_mixed: bool,
     /// TOI field width in bits of the first packet that had one, or 0.
     toi_bits: Option<usize>,
     /// Per TOI: what its packets showed (one map, one lookup per packet), for the TOI's current
@@ -354,6 +360,7 @@ impl SessionTracker {
                 ext_fdt_version: None,
                 fdt_namespace: None,
                 fdt_declares_3gpp: false,
+                flavor_mixed: false,
                 toi_bits: None,
                 objects: BTreeMap::new(),
                 retired: VecDeque::new(),
@@ -474,7 +481,7 @@ impl SessionTracker {
             }
         });
         if let Some(x) = ext_fdt {
-            s.ext_fdt_version.get_or_insert(x.version);
+            s.flavor_mixed |= *s.ext_fdt_version.get_or_insert(x.version) != x.version;
         }
         let fdt_id = ext_fdt.map(|x| x.instance_id);
         let key = (toi, if toi == 0 { fdt_id } else { None });
@@ -712,7 +719,9 @@ impl SessionTracker {
         let Some(s) = self.sessions.get_mut(&(sender, tsi)) else {
             return;
         };
-        if s.fdt_namespace.is_none() {
+        if let Some(first) = &s.fdt_namespace {
+            s.flavor_mixed |= *first != inst.namespace;
+        } else {
             s.fdt_namespace = Some(inst.namespace.clone());
             s.fdt_declares_3gpp = inst
                 .other_attributes

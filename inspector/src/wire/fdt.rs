@@ -1,7 +1,7 @@
 //! The FLUTE FDT Instance (RFC 6726 §3.4.2), decoded from its XML into typed values.
 //!
 //! Three forms are met in practice: the RFC 6726 namespace `urn:ietf:params:xml:ns:fdt`, the
-//! 3GPP/RFC 3926 one `urn:IETF:metadata:2005:FLUTE:FDT` (sent by the flute crate and rt-libflute),
+//! 3GPP TS 26.346 one `urn:IETF:metadata:2005:FLUTE:FDT` (sent by the flute crate and rt-libflute),
 //! and no namespace at all (MCLv3); 3GPP TS 26.346 Annex L adds `urn:3GPP:metadata:2022:FLUTE:FDT`
 //! and rt-libflute sends RFC 3926's schema namespace. All decode; all but the first are reported
 //! (the flavours: `flute_flavor.rs`).

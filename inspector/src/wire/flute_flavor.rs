@@ -12,11 +12,13 @@ use serde::Serialize;
 
 use super::fdt::FdtNamespace;
 
-/// The 3GPP TS 26.346 §7.2.10.1 FDT namespace (also the FLUTE draft of 2005).
+/// The 3GPP TS 26.346 §7.2.10.1 FDT namespace (as rt-libflute's sources cite it; it appears
+/// nowhere in RFC 3926).
 pub const NS_3GPP_2005: &str = "urn:IETF:metadata:2005:FLUTE:FDT";
 /// The 3GPP TS 26.346 Annex L (§L.6.1) consolidated FDT namespace.
 pub const NS_3GPP_2022: &str = "urn:3GPP:metadata:2022:FLUTE:FDT";
-/// The target namespace of RFC 3926's schema (§3.4.2); its own example (Appendix B) uses none.
+/// The URI RFC 3926's schema (§3.4.2) declares (`targetNamespace:xs`, a placeholder), which
+/// rt-libflute accepts as RFC 3926's; RFC 3926's own example (Appendix B) uses no namespace.
 pub const NS_RFC3926_SCHEMA: &str = "http://www.example.com/flute";
 /// 3GPP TS 26.346 §7.2.10.2 extension namespaces, declared by 3GPP senders.
 pub const NS_MBMS_2007: &str = "urn:3GPP:metadata:2007:MBMS:FLUTE:FDT";
@@ -27,7 +29,8 @@ pub const NS_MBMS_2012: &str = "urn:3GPP:metadata:2012:MBMS:FLUTE:FDT";
 )]
 #[serde(try_from = "String", into = "&'static str")]
 pub enum FluteFlavor {
-    /// RFC 6726: EXT_FDT V=2, `urn:ietf:params:xml:ns:fdt`, EXT_TIME.
+    /// RFC 6726: EXT_FDT V=2, `urn:ietf:params:xml:ns:fdt`; our sender adds EXT_TIME
+    /// (optional in RFC 5651).
     #[default]
     Rfc6726,
     /// RFC 3926: EXT_FDT V=1, the FDT-Instance without a namespace as in RFC 3926 Appendix B,
@@ -98,14 +101,17 @@ impl FluteFlavor {
         matches!(self, FluteFlavor::Ts26346 | FluteFlavor::Ts26346AnnexL)
     }
 
-    /// The flavour a session spoke, from its first EXT_FDT version, its first FDT-Instance's
-    /// namespace and whether that instance declared a 3GPP namespace. `None` when nothing
-    /// tells (no FDT seen).
+    /// The flavour a session spoke, from its EXT_FDT version, its FDT-Instance's namespace and
+    /// whether that instance declared a 3GPP namespace. `None` when nothing tells (no FDT
+    /// seen) or when the version is neither 1 nor 2 (no flavour: judged by RFC 6726).
     pub fn identify(
         ext_fdt_version: Option<u8>,
         namespace: Option<&FdtNamespace>,
         declares_3gpp: bool,
     ) -> Option<FluteFlavor> {
+        if ext_fdt_version.is_some_and(|v| v != 1 && v != 2) {
+            return None;
+        }
         Some(match (namespace, ext_fdt_version) {
             (Some(FdtNamespace::ThreeGpp2022), _) => FluteFlavor::Ts26346AnnexL,
             (Some(FdtNamespace::FluteV2), _) | (None, Some(2)) => FluteFlavor::Rfc6726,
@@ -177,6 +183,13 @@ mod tests {
             Some(FluteFlavor::Rfc6726)
         );
         assert_eq!(FluteFlavor::identify(None, None, false), None);
+        // No flavour has EXT_FDT V=0 or V=3: such a sender is not excused as a v1 one.
+        for v in [0, 3, 15] {
+            assert_eq!(
+                FluteFlavor::identify(Some(v), Some(&FdtNamespace::None), false),
+                None
+            );
+        }
         assert!("flute-v3".parse::<FluteFlavor>().is_err());
     }
 }

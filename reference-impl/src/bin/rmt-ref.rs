@@ -211,7 +211,7 @@ struct SendArgs {
     no_ext_time: bool,
     /// FLUTE: end with header-only packets without TOI (on, the default) or with A=1 on
     /// repeats of the last data packet (off), for receivers that drop TOI-less packets.
-    #[arg(long, value_parser = parse_on_off, default_value = "on")]
+    #[arg(long, value_parser = parse_on_off, default_value = "on", action = clap::ArgAction::Set)]
     close_session_packet: bool,
     /// Send runs of equal-size datagrams with UDP GSO (much faster; a capture on the sending
     /// host then shows the unsegmented super-datagrams).

@@ -328,13 +328,13 @@ impl Sender {
         out
     }
 
-    /// The validity of the FDT Instances made from now on (RFC 6726 §3.3 Expires).
     /// FLUTE: from now on, FDT Instances are sent already expired (the `expired_fdt` fault),
     /// or not.
     pub fn set_fdt_expired(&mut self, expired: bool) {
         self.config.faults.expired_fdt = expired;
     }
 
+    /// The validity of the FDT Instances made from now on (RFC 6726 §3.3 Expires).
     pub fn set_fdt_validity(&mut self, validity: Duration) {
         self.config.fdt_validity = validity;
     }
