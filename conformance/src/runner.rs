@@ -801,10 +801,10 @@ pub fn run_receiver_case(
     opts: &RunOptions,
 ) -> CaseResult {
     let started = Instant::now();
-    if let Some(r) = profile.disabled.get(&case.id) {
+    if let Some(r) = crate::sut::reason(&profile.disabled, &case.id) {
         return result(case, Outcome::Skipped, format!("disabled: {r}"), started);
     }
-    if let Some(r) = profile.unsupported.get(&case.id) {
+    if let Some(r) = crate::sut::reason(&profile.unsupported, &case.id) {
         return result(case, Outcome::Unsupported, r.clone(), started);
     }
     let Some(adapter) = &profile.receiver else {
@@ -882,7 +882,10 @@ pub fn run_receiver_case(
     }
     let fails = judge(s, &played, &observed);
     let required = case.level == Level::Must || opts.strict;
-    let (outcome, detail) = match (fails.is_empty(), profile.xfail.get(&case.id)) {
+    let (outcome, detail) = match (
+        fails.is_empty(),
+        crate::sut::reason(&profile.xfail, &case.id),
+    ) {
         (true, Some(r)) => (Outcome::Xpass, format!("expected to fail ({r}) but passed")),
         (true, None) => (Outcome::Pass, String::new()),
         (false, Some(r)) => (

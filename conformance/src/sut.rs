@@ -83,7 +83,7 @@ pub struct Profile {
     pub receiver: Option<ReceiverAdapter>,
     #[serde(default)]
     pub sender: Option<SenderAdapter>,
-    /// Case ID -> reason.
+    /// Case ID (or a prefix ending in `*`) -> reason.
     #[serde(default)]
     pub unsupported: BTreeMap<String, String>,
     #[serde(default)]
@@ -117,6 +117,16 @@ pub fn load(name_or_path: &str) -> Result<Profile, String> {
     Ok(profile)
 }
 
+/// The reason a profile map gives for `case_id`: its own entry, or that of a key ending in `*`
+/// that prefixes it (`rfc6968/*`: every FCAST case).
+pub fn reason<'a>(map: &'a BTreeMap<String, String>, case_id: &str) -> Option<&'a String> {
+    map.get(case_id).or_else(|| {
+        map.iter()
+            .find(|(k, _)| k.ends_with('*') && crate::catalogue::matches(k, case_id))
+            .map(|(_, v)| v)
+    })
+}
+
 impl Profile {
     /// Why the profile cannot run here (a required environment variable unset), or `None`.
     pub fn missing_env(&self) -> Option<String> {
@@ -143,4 +153,23 @@ pub fn expand(template: &str, vars: &BTreeMap<&str, String>) -> String {
         s = s.replace(&format!("{{{k}}}"), v);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_key_ending_in_a_star_covers_the_cases_it_prefixes() {
+        let map: BTreeMap<String, String> = [
+            ("rfc6968/*".to_string(), "no FCAST".to_string()),
+            ("rfc5052/9.1/any-k-symbols".to_string(), "no RS".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(reason(&map, "rfc6968/3.5/empty-cid").unwrap(), "no FCAST");
+        assert_eq!(reason(&map, "rfc5052/9.1/any-k-symbols").unwrap(), "no RS");
+        assert_eq!(reason(&map, "rfc5052/9.1/out-of-order"), None);
+        assert_eq!(reason(&map, "rfc6726/3/sanity-first"), None);
+    }
 }
