@@ -124,7 +124,21 @@ fn the_matrix_judges_receivers_per_flavour_and_senders_and_writes_json_and_html(
     assert_eq!(ours["not_judged"], "", "{ours:#}");
     assert_eq!(ours["exit_code"], 0, "{ours:#}");
     assert_eq!(ours["flavor"], "rfc6726");
-    assert!(out.join(ours["capture"].as_str().unwrap()).exists());
+    let capture = std::fs::read(out.join(ours["capture"].as_str().unwrap())).unwrap();
+    // Sent from the namespace's 127.0.0.1 (its multicast route names the source), not 0.0.0.0.
+    let tracked = rmt_inspector::inspect::check::track_capture(
+        &capture,
+        vec![],
+        rmt_inspector::wire::alc::AlcContext::default(),
+    )
+    .unwrap();
+    let senders: Vec<String> = tracked
+        .sessions
+        .sessions
+        .values()
+        .map(|s| s.sender.to_string())
+        .collect();
+    assert_eq!(senders, ["127.0.0.1"]);
     // The flute crate's sender: an FEC Instance ID for a Fully-Specified scheme (interop.md).
     let theirs = sender("flute-crate");
     let fails: Vec<&str> = theirs["results"]

@@ -62,7 +62,19 @@ impl Namespace {
         };
         ip(&["-n", name, "link", "set", "lo", "up"])?;
         ip(&["-n", name, "link", "set", "lo", "multicast", "on"])?;
-        ip(&["-n", name, "route", "add", "224.0.0.0/4", "dev", "lo"])?;
+        // With `src`: a sender that does not bind its socket sends from 127.0.0.1, not from
+        // 0.0.0.0 (the kernel finds no source for a multicast route on lo without it).
+        ip(&[
+            "-n",
+            name,
+            "route",
+            "add",
+            "224.0.0.0/4",
+            "dev",
+            "lo",
+            "src",
+            "127.0.0.1",
+        ])?;
         // IPv6 multicast on lo: a route in the main table (best effort on kernels without it).
         let _ = ip(&[
             "-n", name, "-6", "route", "add", "ff00::/8", "dev", "lo", "table", "main",
