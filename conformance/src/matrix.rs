@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::catalogue::{play_order, receiver_cases, sender_cases, Case};
 use crate::outcome::Outcome;
 use crate::runner::{run_receiver_suite, suite_exit_code, CaseResult, RunOptions};
-use crate::sender::judge_sender;
+use crate::sender::{judge_sender, Declared};
 use crate::sut::{expand, Profile};
 use crate::transport::{Network, Transport};
 
@@ -159,7 +159,7 @@ pub fn run(
                 cfg.seed,
                 std::env::temp_dir().join(format!("rmt-matrix-{}", std::process::id())),
             );
-            opts.flavor = flavor;
+            opts.sender.flavor = flavor;
             opts.artifacts = Some(cfg.out.join(&dir));
             let _ = std::fs::remove_dir_all(cfg.out.join(&dir));
             let builtin = profile
@@ -294,10 +294,10 @@ fn judge_third_party_sender(
         );
         return row;
     }
-    let declared = match adapter.mode.as_str() {
-        "fcast" => Some(Mode::Fcast),
-        _ => Some(Mode::Flute),
-    };
+    let declared = Declared::mode(match adapter.mode.as_str() {
+        "fcast" => Mode::Fcast,
+        _ => Mode::Flute,
+    });
     row.flavor = content.flute_flavor;
     let results = judge_sender(&sender_cases(), &findings, &content, declared, false)
         .into_iter()

@@ -21,7 +21,7 @@ use rmt_vectors::scenario::Scenario;
 use crate::catalogue::{play_order, receiver_cases, sender_cases, Role};
 use crate::outcome::Outcome;
 use crate::runner::{run_receiver_case, CaseResult, RunOptions};
-use crate::sender::judge_sender;
+use crate::sender::{judge_sender, Declared};
 
 /// A broken sender: the reference sender with one fault, in the protocol it claims to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,7 +232,10 @@ pub fn judge_sender_capture(
         &cases,
         &findings,
         &content,
-        declared.then_some(mode),
+        Declared {
+            mode: declared.then_some(mode),
+            flavor: None,
+        },
         false,
     ))
 }

@@ -98,8 +98,7 @@ pub fn sender_config(
     let ss = &s.session;
     let mut c = SenderConfig::new(mode(ss.mode), destination, ss.tsi);
     c.source = source;
-    c.flavor = style.flavor;
-    c.ext_time = style.flavor.has_ext_time();
+    c.speak(style.flavor);
     c.close_session_packet = style.close_session_packet;
     c.widths = FieldWidths {
         tsi_len: ss.tsi_bits / 8,

@@ -20,7 +20,7 @@ use rmt_vectors::scenario::{self, Edit, Level, Scenario};
 
 use crate::catalogue::{is_sanity, Case};
 use crate::outcome::Outcome;
-use crate::play::{play, Played};
+use crate::play::{play, Played, SenderStyle};
 use crate::sut::{expand, Profile, ReceiverAdapter};
 use crate::transport::Network;
 
@@ -53,12 +53,9 @@ pub struct RunOptions {
     pub mutant: Option<ReceiverMutant>,
     /// Where a command receiver runs and its datagrams go (loopback unless set).
     pub network: Network,
-    /// The FLUTE flavour the scenarios are played in; FCAST cases are not-applicable to any
-    /// flavour but RFC 6726's (the other flavours' senders do not speak FCAST).
-    pub flavor: FluteFlavor,
-    /// FLUTE sessions end with header-only close-session packets without TOI (the default, as
-    /// RFC 6726 §3.1 and RFC 3926 §3 have it) or with A=1 on the last data packets.
-    pub close_session_packet: bool,
+    /// How our sender plays the scenarios: the FLUTE flavour (FCAST cases are not-applicable
+    /// to any flavour but RFC 6726's) and the close-session form.
+    pub sender: SenderStyle,
 }
 
 impl RunOptions {
@@ -71,8 +68,7 @@ impl RunOptions {
             answers_probe: false,
             mutant: None,
             network: Network::loopback(),
-            flavor: FluteFlavor::Rfc6726,
-            close_session_packet: true,
+            sender: SenderStyle::default(),
         }
     }
 }
@@ -826,14 +822,10 @@ pub fn run_receiver_case(
     } else {
         wall_clock().saturating_sub(clock_ahead(s))
     };
-    if let Some(why) = not_applicable_in(s, opts.flavor) {
+    if let Some(why) = not_applicable_in(s, opts.sender.flavor) {
         return result(case, Outcome::NotApplicable, why, started);
     }
-    let style = crate::play::SenderStyle {
-        flavor: opts.flavor,
-        close_session_packet: opts.close_session_packet,
-    };
-    let played = match play(s, LOOPBACK, dest, start, opts.seed, style) {
+    let played = match play(s, LOOPBACK, dest, start, opts.seed, opts.sender) {
         Ok(p) => p,
         Err(e) => {
             return result(

@@ -108,33 +108,45 @@ fn missing_signalling(case_id: &str, c: &CaptureContent, declared: Option<Mode>)
 /// The inspector's caps: what they turned away was not judged.
 const CAP_FINDINGS: &[&str] = &["track.objects.cap", "track.buffer.cap"];
 
-/// Findings that break RFC 6726 but not the rules of the flavour the sender speaks: a FLUTE v1
-/// sender is judged by RFC 3926 (and 3GPP TS 26.346), not failed for lacking RFC 6726's
-/// forms. (finding, flavour, why).
-const FLAVOR_EXCUSES: &[(&str, FluteFlavor, &str)] = &[
-    (
-        "flute.fdt.namespace.missing",
-        FluteFlavor::Rfc3926,
-        "RFC 3926's own FDT example (Appendix B) has no namespace",
-    ),
-    (
-        "flute.ext_fdt.version1",
-        FluteFlavor::Rfc3926,
-        "EXT_FDT V=1 is RFC 3926's version",
-    ),
-    (
-        "flute.ext_fdt.version1",
-        FluteFlavor::Ts26346,
-        "EXT_FDT V=1 is the FLUTE version of 3GPP TS 26.346",
-    ),
-];
+/// What the sender is declared to speak (`rmt-conform sender --mode`, `--flavor`), where the
+/// capture alone would not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Declared {
+    /// Its protocol: the rules of the other are not-applicable, and its own apply even when
+    /// the capture lacks what they judge.
+    pub mode: Option<Mode>,
+    /// The FLUTE flavour it is judged by, instead of the one its capture shows.
+    pub flavor: Option<FluteFlavor>,
+}
 
-/// Whether `finding` is excused for a sender judged as `content.flute_flavor`, and why. Only
-/// when the capture shows that flavour's EXT_FDT version: declaring a v1 flavour does not
-/// excuse a sender that sends V=2 (or whose versions or namespaces change).
-fn excused(finding: &str, content: &CaptureContent) -> Option<&'static str> {
-    let judged = content.flute_flavor?;
-    let seen = content.flute_flavor_seen?;
+impl Declared {
+    pub fn mode(mode: Mode) -> Self {
+        Declared {
+            mode: Some(mode),
+            flavor: None,
+        }
+    }
+}
+
+/// Findings that break RFC 6726 but not the rules of the flavour the sender speaks: a FLUTE v1
+/// sender is judged by RFC 3926, not failed for lacking RFC 6726's namespace. (finding,
+/// flavour, why). Only findings a sender case counts belong here.
+const FLAVOR_EXCUSES: &[(&str, FluteFlavor, &str)] = &[(
+    "flute.fdt.namespace.missing",
+    FluteFlavor::Rfc3926,
+    "RFC 3926's own FDT example (Appendix B) has no namespace",
+)];
+
+/// Whether `finding` is excused for a sender whose capture shows `seen` and which is judged by
+/// `judged` (the declared flavour, else `seen`), and why. Only when the capture shows the
+/// judged flavour's EXT_FDT version: declaring a v1 flavour does not excuse a sender that
+/// sends V=2, nor one that speaks no one flavour.
+fn excused(
+    finding: &str,
+    seen: Option<FluteFlavor>,
+    judged: Option<FluteFlavor>,
+) -> Option<&'static str> {
+    let (seen, judged) = (seen?, judged?);
     if seen.ext_fdt_version() != judged.ext_fdt_version() {
         return None;
     }
@@ -160,9 +172,11 @@ pub fn judge_sender(
     cases: &[Case],
     findings: &FindingCounts,
     content: &CaptureContent,
-    declared: Option<Mode>,
+    declared: Declared,
     strict: bool,
 ) -> Vec<CaseResult> {
+    let seen = content.flute_flavor;
+    let judged = declared.flavor.or(seen);
     // The inspector's caps that turned something away, once for every case.
     let capped: Vec<String> = CAP_FINDINGS
         .iter()
@@ -198,7 +212,7 @@ pub fn judge_sender(
             let mut hits: Vec<String> = findings
                 .iter()
                 .filter(|(_, (sev, ..))| *sev >= Severity::Warning)
-                .filter(|(id, _)| named(id) && excused(id, content).is_none())
+                .filter(|(id, _)| named(id) && excused(id, seen, judged).is_none())
                 .map(|(id, (sev, rule, count, frame))| {
                     format!("{id} ({sev:?}, {rule}): {count}x, first in frame {frame}")
                 })
@@ -207,14 +221,14 @@ pub fn judge_sender(
                 .keys()
                 .filter(|id| named(id))
                 .filter_map(|id| {
-                    let why = excused(id, content)?;
-                    let flavor = content.flute_flavor?.title();
+                    let why = excused(id, seen, judged)?;
+                    let flavor = judged?.title();
                     Some(format!("{id} not counted: a {flavor} sender ({why})"))
                 })
                 .collect();
-            hits.extend(missing_signalling(&c.id, content, declared));
+            hits.extend(missing_signalling(&c.id, content, declared.mode));
             let required = c.level == Level::Must || strict;
-            let excuse = not_applicable(&c.id, content, declared);
+            let excuse = not_applicable(&c.id, content, declared.mode);
             let outcome = match (hits.is_empty(), required, &excuse) {
                 (true, _, Some(_)) => Outcome::NotApplicable,
                 (true, _, None) => Outcome::Pass,
@@ -256,21 +270,16 @@ mod tests {
 
     #[test]
     fn a_flavour_excuses_only_a_capture_that_shows_its_ext_fdt_version() {
-        let content = |judged, seen| CaptureContent {
-            flute_flavor: Some(judged),
-            flute_flavor_seen: Some(seen),
-            ..CaptureContent::default()
-        };
         let missing = "flute.fdt.namespace.missing";
+        let (v1, v2) = (Some(FluteFlavor::Rfc3926), Some(FluteFlavor::Rfc6726));
         // MCLv3: V=1 and no namespace, judged as what it shows.
-        let v1 = content(FluteFlavor::Rfc3926, FluteFlavor::Rfc3926);
-        assert!(excused(missing, &v1).is_some());
-        // Declared RFC 3926 on a sender that sends V=2: nothing excused.
-        let v2 = content(FluteFlavor::Rfc3926, FluteFlavor::Rfc6726);
-        assert!(excused(missing, &v2).is_none());
+        assert!(excused(missing, v1, v1).is_some());
+        // Declared RFC 3926 on a sender that sends V=2, or that speaks no one flavour:
+        // nothing excused.
+        assert!(excused(missing, v2, v1).is_none());
+        assert!(excused(missing, None, v1).is_none());
         // Judged by RFC 6726: nothing excused either.
-        let strict = content(FluteFlavor::Rfc6726, FluteFlavor::Rfc3926);
-        assert!(excused(missing, &strict).is_none());
-        assert!(excused("flute.fdt.expires.missing", &v1).is_none());
+        assert!(excused(missing, v1, v2).is_none());
+        assert!(excused("flute.fdt.expires.missing", v1, v1).is_none());
     }
 }

@@ -30,7 +30,7 @@ use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig, Transmit};
 use crate::catalogue::sender_cases;
 use crate::outcome::Outcome;
 use crate::runner::CaseResult;
-use crate::sender::judge_sender;
+use crate::sender::{judge_sender, Declared};
 
 /// The session's flavour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -444,7 +444,7 @@ pub fn run(config: &SoakConfig, mut progress: impl FnMut(u64, &SoakReport)) -> S
             &sender_cases(),
             &pipeline.findings,
             &content,
-            Some(mode),
+            Declared::mode(mode),
             false,
         )
         .into_iter()

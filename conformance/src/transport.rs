@@ -189,18 +189,14 @@ fn udp_port_bound(table: &str, port: u16) -> bool {
 }
 
 /// Whether `/proc/net/igmp` lists `group` as joined on an interface: group lines hold the
-/// address as the hexadecimal of its in-memory (network order) word, printed by a
-/// little-endian kernel with the bytes reversed; both orders are accepted.
+/// address as the kernel prints its network-order word with `%08X`, i.e. the native-endian
+/// integer of its octets (reversed on a little-endian host).
 fn group_joined(table: &str, group: Ipv4Addr) -> bool {
-    let o = group.octets();
-    let forms = [
-        format!("{:02X}{:02X}{:02X}{:02X}", o[3], o[2], o[1], o[0]),
-        format!("{:02X}{:02X}{:02X}{:02X}", o[0], o[1], o[2], o[3]),
-    ];
+    let form = format!("{:08X}", u32::from_ne_bytes(group.octets()));
     table
         .lines()
         .filter_map(|l| l.split_whitespace().next())
-        .any(|w| forms.iter().any(|f| w.eq_ignore_ascii_case(f)))
+        .any(|w| w == form)
 }
 
 #[cfg(test)]

@@ -231,3 +231,30 @@ fn tempdir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// `Network::ready` says a port is ready only once a socket is bound to it and the group is
+/// joined inside the namespace: the run waits on it before each case, so a `ready` that said
+/// yes too early would send a case to a receiver that is not listening yet.
+#[test]
+fn a_port_is_ready_only_once_bound_and_joined_inside_the_namespace() {
+    if !Namespace::usable_by_test() {
+        return;
+    }
+    use rmt_conformance::transport::{Network, Transport, GROUP};
+    use std::net::{IpAddr, Ipv4Addr};
+    let network = Network::open(Transport::Multicast).unwrap();
+    let socket = network
+        .sender_socket(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        .unwrap();
+    let port = socket.local_addr().unwrap().port();
+    assert!(!network.ready(port), "bound but the group is not joined");
+    socket
+        .join_multicast_v4(&GROUP, &Ipv4Addr::UNSPECIFIED)
+        .unwrap();
+    assert!(network.ready(port), "bound and joined");
+    let other = if port == u16::MAX { port - 1 } else { port + 1 };
+    assert!(
+        !network.ready(other),
+        "joined, but nothing is bound to {other}"
+    );
+}

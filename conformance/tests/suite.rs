@@ -10,7 +10,7 @@ use rmt_conformance::outcome::{exit_code, Outcome};
 use rmt_conformance::runner::{
     run_receiver_case, run_receiver_suite, suite_exit_code, CaseResult, RunOptions,
 };
-use rmt_conformance::sender::judge_sender;
+use rmt_conformance::sender::{judge_sender, Declared};
 use rmt_conformance::sut::{self, Profile};
 use rmt_inspector::inspect::check::check_capture_content;
 use rmt_inspector::wire::alc::AlcContext;
@@ -431,7 +431,7 @@ fn capture_of(set: impl FnOnce(&mut SenderConfig)) -> Vec<u8> {
 
 fn sender_results(capture: &[u8]) -> Vec<CaseResult> {
     let (f, content) = check_capture_content(capture, vec![3400], AlcContext::default()).unwrap();
-    judge_sender(&sender_cases(), &f, &content, None, false)
+    judge_sender(&sender_cases(), &f, &content, Declared::default(), false)
 }
 
 #[test]
@@ -527,7 +527,7 @@ fn sender_cases_catch_an_expired_fdt_and_decreasing_ciids() {
     )
     .unwrap();
     std::fs::remove_file(&path).ok();
-    let r = judge_sender(&sender_cases(), &f, &content, None, false);
+    let r = judge_sender(&sender_cases(), &f, &content, Declared::default(), false);
     assert_eq!(
         outcome(&r, "rfc6968/2.2/ciid-increasing").outcome,
         Outcome::Fail,
@@ -573,7 +573,7 @@ fn the_toi_window_case_passes_our_sender_and_catches_a_sender_that_ignores_it() 
             },
         )
         .unwrap();
-        let r = judge_sender(&sender_cases(), &f, &content, None, false);
+        let r = judge_sender(&sender_cases(), &f, &content, Declared::default(), false);
         assert_eq!(
             outcome(&r, "rfc6968/3.6/toi-window").outcome,
             expected,
@@ -616,9 +616,9 @@ fn a_flute_v1_sender_is_judged_by_rfc_3926_and_fails_when_declared_rfc_6726() {
     // did not count; declared an RFC 6726 sender (`--flavor rfc6726`) it fails it.
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/captures");
     let capture = std::fs::read(dir.join("mclv3-nocode-1.pcap")).unwrap();
-    let (f, mut content) = check_capture_content(&capture, vec![], AlcContext::default()).unwrap();
+    let (f, content) = check_capture_content(&capture, vec![], AlcContext::default()).unwrap();
     assert_eq!(content.flute_flavor, Some(FluteFlavor::Rfc3926));
-    let r = judge_sender(&sender_cases(), &f, &content, None, false);
+    let r = judge_sender(&sender_cases(), &f, &content, Declared::default(), false);
     let wf = outcome(&r, "rfc6726/3.4.2/fdt-well-formed");
     assert_eq!(wf.outcome, Outcome::Pass, "{wf:#?}");
     assert!(
@@ -627,25 +627,32 @@ fn a_flute_v1_sender_is_judged_by_rfc_3926_and_fails_when_declared_rfc_6726() {
         "{}",
         wf.detail
     );
-    content.flute_flavor = Some(FluteFlavor::Rfc6726);
-    let r = judge_sender(&sender_cases(), &f, &content, None, false);
+    let as_rfc6726 = Declared {
+        flavor: Some(FluteFlavor::Rfc6726),
+        ..Declared::default()
+    };
+    let r = judge_sender(&sender_cases(), &f, &content, as_rfc6726, false);
+    assert_eq!(fails(&r), ["rfc6726/3.4.2/fdt-well-formed"], "{r:#?}");
+    // Declared the other v1 flavour (3GPP), it is not excused either: that excuse is RFC 3926's.
+    let as_3gpp = Declared {
+        flavor: Some(FluteFlavor::Ts26346),
+        ..Declared::default()
+    };
+    let r = judge_sender(&sender_cases(), &f, &content, as_3gpp, false);
     assert_eq!(fails(&r), ["rfc6726/3.4.2/fdt-well-formed"], "{r:#?}");
     // Our own sender in each flavour: identified as such, and clean.
     for flavor in FluteFlavor::ALL {
-        let capture = capture_of(|c| {
-            c.flavor = flavor;
-            c.ext_time = flavor.has_ext_time();
-        });
+        let capture = capture_of(|c| c.speak(flavor));
         let (f, content) = check_capture_content(&capture, vec![], AlcContext::default()).unwrap();
         assert_eq!(content.flute_flavor, Some(flavor));
-        let r = judge_sender(&sender_cases(), &f, &content, None, false);
+        let r = judge_sender(&sender_cases(), &f, &content, Declared::default(), false);
         assert!(fails(&r).is_empty(), "{flavor}: {r:#?}");
     }
 }
 
 fn sender_results_any_port(capture: &[u8]) -> Vec<CaseResult> {
     let (f, content) = check_capture_content(capture, vec![], AlcContext::default()).unwrap();
-    judge_sender(&sender_cases(), &f, &content, None, false)
+    judge_sender(&sender_cases(), &f, &content, Declared::default(), false)
 }
 
 #[test]

@@ -15,8 +15,7 @@ use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig};
 fn datagrams(flavor: FluteFlavor, close_session_packet: bool) -> Vec<Vec<u8>> {
     let dest: SocketAddr = "233.252.0.1:3400".parse().unwrap();
     let mut c = SenderConfig::new(Mode::Flute, dest, 4);
-    c.flavor = flavor;
-    c.ext_time = flavor.has_ext_time();
+    c.speak(flavor);
     c.close_session_packet = close_session_packet;
     let mut s = Sender::new(c).unwrap();
     for i in 0..2u64 {
@@ -186,7 +185,7 @@ fn rmt_ref_send_takes_the_flavour_and_the_close_session_form() {
         rmt_inspector::wire::alc::AlcContext::default(),
     )
     .unwrap();
-    assert_eq!(content.flute_flavor_seen, Some(FluteFlavor::Rfc3926));
+    assert_eq!(content.flute_flavor, Some(FluteFlavor::Rfc3926));
     assert!(content.close_session, "A=1 on the last data packets");
     for bad in [
         &["--flavor", "flute-v3"][..],

@@ -12,7 +12,7 @@ use rmt_conformance::catalogue::{play_order, receiver_cases, sender_cases, Case}
 use rmt_conformance::outcome::exit_code;
 use rmt_conformance::report;
 use rmt_conformance::runner::{run_receiver_suite, suite_exit_code, CaseResult, RunOptions};
-use rmt_conformance::sender::judge_sender;
+use rmt_conformance::sender::{judge_sender, Declared};
 use rmt_conformance::sut;
 use rmt_conformance::transport::{Network, Transport};
 use rmt_inspector::inspect::check::check_capture_content;
@@ -171,18 +171,10 @@ struct RunArgs {
     /// FLUTE sessions end with header-only close-session packets without TOI (on, as RFC 6726
     /// §3.1 and RFC 3926 §3 have it) or with A=1 on the last data packets (off): to tell
     /// whether a receiver's trouble at the end of a session comes from those packets.
-    #[arg(long, value_parser = parse_on_off, default_value = "on", action = clap::ArgAction::Set)]
+    #[arg(long, value_parser = rmt_reference::driver::options::parse_on_off, default_value = "on", action = clap::ArgAction::Set)]
     close_session_packet: bool,
     #[command(flatten)]
     common: Common,
-}
-
-fn parse_on_off(s: &str) -> Result<bool, String> {
-    match s {
-        "on" => Ok(true),
-        "off" => Ok(false),
-        _ => Err(format!("{s:?}: on or off")),
-    }
 }
 
 #[derive(clap::Args)]
@@ -473,7 +465,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(3);
                 }
             };
-            let (findings, mut content) = match check_capture_content(
+            let (findings, content) = match check_capture_content(
                 &bytes,
                 a.decode_as.clone(),
                 AlcContext {
@@ -487,14 +479,14 @@ fn main() -> ExitCode {
                     return ExitCode::from(3);
                 }
             };
-            let declared = a.mode.map(|m| match m {
-                ModeArg::Flute => rmt_reference::sender::Mode::Flute,
-                ModeArg::Fcast => rmt_reference::sender::Mode::Fcast,
-            });
-            if a.flavor.is_some() {
-                content.flute_flavor = a.flavor;
-            }
-            if let Some(f) = content.flute_flavor {
+            let declared = Declared {
+                mode: a.mode.map(|m| match m {
+                    ModeArg::Flute => rmt_reference::sender::Mode::Flute,
+                    ModeArg::Fcast => rmt_reference::sender::Mode::Fcast,
+                }),
+                flavor: a.flavor,
+            };
+            if let Some(f) = a.flavor.or(content.flute_flavor) {
                 eprintln!(
                     "rmt-conform: FLUTE flavour {} ({})",
                     f.title(),
@@ -514,7 +506,7 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            if declared.is_none()
+            if declared.mode.is_none()
                 && content.data_tois > 0
                 && content.flute_sessions == 0
                 && content.fcast_objects == 0
@@ -548,8 +540,8 @@ fn main() -> ExitCode {
             let mut opts = RunOptions::new(a.seed, work.clone());
             opts.strict = a.common.strict;
             opts.artifacts = a.artifacts.clone();
-            opts.flavor = a.flavor.or(profile.flavor).unwrap_or_default();
-            opts.close_session_packet = a.close_session_packet;
+            opts.sender.flavor = a.flavor.or(profile.flavor).unwrap_or_default();
+            opts.sender.close_session_packet = a.close_session_packet;
             let transport = a.transport.or(profile.transport).unwrap_or(Transport::Auto);
             if profile
                 .receiver
@@ -569,7 +561,7 @@ fn main() -> ExitCode {
                 cases.len(),
                 profile.name,
                 a.seed,
-                opts.flavor,
+                opts.sender.flavor,
                 match opts.network.namespace() {
                     Some(ns) => format!(
                         "multicast to {} in namespace {ns}",
@@ -596,7 +588,7 @@ fn main() -> ExitCode {
                 a.seed,
                 &[
                     ("transport", transport.to_string()),
-                    ("flavor", opts.flavor.to_string()),
+                    ("flavor", opts.sender.flavor.to_string()),
                 ],
                 &results,
                 &a.common,

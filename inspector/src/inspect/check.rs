@@ -32,11 +32,9 @@ pub struct CaptureContent {
     pub cids: u64,
     pub close_session: bool,
     pub close_object: bool,
-    /// The FLUTE flavour the sender is judged by: what the capture's FLUTE sessions spoke when
-    /// they all spoke one, or what `rmt-conform sender --flavor` declares.
+    /// The FLUTE flavour every FLUTE session of the capture spoke, when they all spoke the
+    /// same one (a session with no flavour, or another, leaves it `None`).
     pub flute_flavor: Option<crate::wire::flute_flavor::FluteFlavor>,
-    /// What the capture showed, whatever is declared.
-    pub flute_flavor_seen: Option<crate::wire::flute_flavor::FluteFlavor>,
 }
 
 impl Pipeline {
@@ -47,7 +45,9 @@ impl Pipeline {
         };
         let mut flavors = std::collections::BTreeSet::new();
         for s in self.sessions.sessions.values() {
-            flavors.extend(s.flute_flavor());
+            if s.uses_fdt() {
+                flavors.insert(s.flute_flavor());
+            }
             c.data_tois += s.data_tois() as u64;
             c.flute_sessions += u64::from(s.uses_fdt());
             c.fcast_objects += s.fcast_objects;
@@ -55,9 +55,8 @@ impl Pipeline {
             c.close_session |= s.close_session_frame.is_some();
             c.close_object |= s.close_object_seen();
         }
-        if flavors.len() == 1 && !self.sessions.sessions.values().any(|s| s.flavor_mixed) {
-            c.flute_flavor = flavors.pop_first();
-            c.flute_flavor_seen = c.flute_flavor;
+        if flavors.len() == 1 {
+            c.flute_flavor = flavors.pop_first().flatten();
         }
         c
     }

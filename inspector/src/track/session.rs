@@ -27,11 +27,7 @@ impl SessionStats {
         if self.flavor_mixed {
             return None;
         }
-        FluteFlavor::identify(
-            self.ext_fdt_version,
-            self.fdt_namespace.as_ref(),
-            self.fdt_declares_3gpp,
-        )
+        FluteFlavor::identify(self.ext_fdt_version, self.fdt_namespace.as_ref())
     }
 }
 
@@ -51,11 +47,10 @@ pub struct SessionStats {
     pub cci_bits: u32,
     /// FLUTE: the EXT_FDT version of the first FDT packet.
     pub ext_fdt_version: Option<u8>,
-    /// FLUTE: the first FDT Instance's namespace, and whether it declared a 3GPP one.
+    /// FLUTE: the first FDT Instance's namespace.
     pub fdt_namespace: Option<FdtNamespace>,
-    pub fdt_declares_3gpp: bool,
     /// FLUTE: EXT_FDT versions or FDT namespaces changed within the session: no one flavour.
-    pub flavor_mixed: bool,
+    flavor_mixed: bool,
     /// TOI field width in bits of the first packet that had one, or 0.
     toi_bits: Option<usize>,
     /// Per TOI: what its packets showed (one map, one lookup per packet), for the TOI's current
@@ -359,7 +354,6 @@ impl SessionTracker {
                 cci_bits: 32 * (u32::from(a.lct.c) + 1),
                 ext_fdt_version: None,
                 fdt_namespace: None,
-                fdt_declares_3gpp: false,
                 flavor_mixed: false,
                 toi_bits: None,
                 objects: BTreeMap::new(),
@@ -723,10 +717,6 @@ impl SessionTracker {
             s.flavor_mixed |= *first != inst.namespace;
         } else {
             s.fdt_namespace = Some(inst.namespace.clone());
-            s.fdt_declares_3gpp = inst
-                .other_attributes
-                .iter()
-                .any(|(k, v)| k.starts_with("xmlns:") && v.starts_with("urn:3GPP:"));
         }
         // RFC 6726 §3.3: an FDT Instance is valid until it expires, so it is sent before then.
         let sent = instance_id

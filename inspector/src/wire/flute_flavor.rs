@@ -101,26 +101,29 @@ impl FluteFlavor {
         matches!(self, FluteFlavor::Ts26346 | FluteFlavor::Ts26346AnnexL)
     }
 
-    /// The flavour a session spoke, from its EXT_FDT version, its FDT-Instance's namespace and
-    /// whether that instance declared a 3GPP namespace. `None` when nothing tells (no FDT
-    /// seen) or when the version is neither 1 nor 2 (no flavour: judged by RFC 6726).
+    /// The flavour a session spoke, from its EXT_FDT version and its FDT-Instance's namespace.
+    /// The namespace names the flavour; where it does not (none, RFC 3926's schema URI,
+    /// another), the version does. `None` when nothing tells (no FDT seen) or when the version
+    /// is not the flavour's (V=1 with RFC 6726's namespace, V=0 or V=3): such a sender speaks no
+    /// flavour and is judged by RFC 6726.
     pub fn identify(
         ext_fdt_version: Option<u8>,
         namespace: Option<&FdtNamespace>,
-        declares_3gpp: bool,
     ) -> Option<FluteFlavor> {
-        if ext_fdt_version.is_some_and(|v| v != 1 && v != 2) {
-            return None;
-        }
-        Some(match (namespace, ext_fdt_version) {
+        let flavor = match (namespace, ext_fdt_version) {
             (Some(FdtNamespace::ThreeGpp2022), _) => FluteFlavor::Ts26346AnnexL,
-            (Some(FdtNamespace::FluteV2), _) | (None, Some(2)) => FluteFlavor::Rfc6726,
-            (Some(FdtNamespace::FluteV1), _) if declares_3gpp => FluteFlavor::Ts26346,
-            (Some(_), Some(2)) => FluteFlavor::Rfc6726,
+            (Some(FdtNamespace::FluteV2), _) => FluteFlavor::Rfc6726,
+            // An RFC 6726 sender that kept 3GPP's older namespace (the flute crate).
+            (Some(FdtNamespace::FluteV1), Some(2)) => FluteFlavor::Rfc6726,
             (Some(FdtNamespace::FluteV1), _) => FluteFlavor::Ts26346,
-            (Some(_), _) | (None, Some(1)) => FluteFlavor::Rfc3926,
-            (None, _) => return None,
-        })
+            (_, Some(2)) => FluteFlavor::Rfc6726,
+            (_, Some(1)) | (Some(_), None) => FluteFlavor::Rfc3926,
+            // No namespace names a flavour and no version does: V=0, V=3..15, or nothing seen.
+            (_, _) => return None,
+        };
+        ext_fdt_version
+            .is_none_or(|v| v == flavor.ext_fdt_version())
+            .then_some(flavor)
     }
 }
 
@@ -164,31 +167,31 @@ mod tests {
     fn each_flavour_is_identified_from_what_it_sends() {
         for f in FluteFlavor::ALL {
             assert_eq!(f.name().parse::<FluteFlavor>(), Ok(f));
-            let got = FluteFlavor::identify(
-                Some(f.ext_fdt_version()),
-                Some(&f.fdt_namespace()),
-                f.is_3gpp(),
-            );
+            let got = FluteFlavor::identify(Some(f.ext_fdt_version()), Some(&f.fdt_namespace()));
             assert_eq!(got, Some(f), "{f}");
         }
         // rt-libflute's RFC 3926 form (the schema's target namespace) and MCLv3's (none).
         let rfc3926 = FdtNamespace::Other(NS_RFC3926_SCHEMA.into());
         assert_eq!(
-            FluteFlavor::identify(Some(1), Some(&rfc3926), false),
+            FluteFlavor::identify(Some(1), Some(&rfc3926)),
             Some(FluteFlavor::Rfc3926)
         );
         // The flute crate: V=2 with the 2005 namespace is an RFC 6726 sender with an old FDT.
         assert_eq!(
-            FluteFlavor::identify(Some(2), Some(&FdtNamespace::FluteV1), false),
+            FluteFlavor::identify(Some(2), Some(&FdtNamespace::FluteV1)),
             Some(FluteFlavor::Rfc6726)
         );
-        assert_eq!(FluteFlavor::identify(None, None, false), None);
-        // No flavour has EXT_FDT V=0 or V=3: such a sender is not excused as a v1 one.
+        assert_eq!(FluteFlavor::identify(None, None), None);
+        // A flavour's version is its own: no flavour has EXT_FDT V=0 or V=3, and RFC 6726's or
+        // Annex L's namespace with V=1 is no flavour either (so nothing is excused as v1).
         for v in [0, 3, 15] {
             assert_eq!(
-                FluteFlavor::identify(Some(v), Some(&FdtNamespace::None), false),
+                FluteFlavor::identify(Some(v), Some(&FdtNamespace::None)),
                 None
             );
+        }
+        for ns in [FdtNamespace::FluteV2, FdtNamespace::ThreeGpp2022] {
+            assert_eq!(FluteFlavor::identify(Some(1), Some(&ns)), None);
         }
         assert!("flute-v3".parse::<FluteFlavor>().is_err());
     }

@@ -204,14 +204,14 @@ struct SendArgs {
     #[arg(long, default_value = "rfc6726")]
     flavor: rmt_inspector::wire::flute_flavor::FluteFlavor,
     /// EXT_TIME in every packet: on, off (default: on where the flavour has it).
-    #[arg(long, value_parser = parse_on_off)]
+    #[arg(long, value_parser = rmt_reference::driver::options::parse_on_off)]
     ext_time: Option<bool>,
     /// No EXT_TIME (same as --ext-time off).
     #[arg(long, conflicts_with = "ext_time")]
     no_ext_time: bool,
     /// FLUTE: end with header-only packets without TOI (on, the default) or with A=1 on
     /// repeats of the last data packet (off), for receivers that drop TOI-less packets.
-    #[arg(long, value_parser = parse_on_off, default_value = "on", action = clap::ArgAction::Set)]
+    #[arg(long, value_parser = rmt_reference::driver::options::parse_on_off, default_value = "on", action = clap::ArgAction::Set)]
     close_session_packet: bool,
     /// Send runs of equal-size datagrams with UDP GSO (much faster; a capture on the sending
     /// host then shows the unsegmented super-datagrams).
@@ -435,14 +435,6 @@ fn webrc_recv(a: WebrcRecvArgs) -> ExitCode {
     }
 }
 
-fn parse_on_off(s: &str) -> Result<bool, String> {
-    match s {
-        "on" | "yes" | "true" => Ok(true),
-        "off" | "no" | "false" => Ok(false),
-        _ => Err(format!("{s:?}: on or off")),
-    }
-}
-
 fn send(a: SendArgs) -> ExitCode {
     let mode = if a.fcast { Mode::Fcast } else { Mode::Flute };
     let faults = match parse_faults(&a.faults) {
@@ -489,8 +481,8 @@ fn send(a: SendArgs) -> ExitCode {
         gzip_content: a.gzip_content,
     };
     cfg.fdt_cenc = a.fdt_cenc;
-    cfg.flavor = a.flavor;
-    cfg.ext_time = a.ext_time.unwrap_or(a.flavor.has_ext_time()) && !a.no_ext_time;
+    cfg.speak(a.flavor);
+    cfg.ext_time = a.ext_time.unwrap_or(cfg.ext_time) && !a.no_ext_time;
     cfg.close_session_packet = a.close_session_packet;
     cfg.faults = faults;
     let virtual_clock = a.pcap_out.is_some();

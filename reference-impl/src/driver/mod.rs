@@ -2,5 +2,6 @@
 //! datagrams; the output folder keeps what the receiver delivers.
 
 pub mod capture;
+pub mod options;
 pub mod output;
 pub mod udp;

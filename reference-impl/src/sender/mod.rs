@@ -103,6 +103,13 @@ impl SenderConfig {
             faults: Faults::default(),
         }
     }
+
+    /// Speak FLUTE in `flavor`: its EXT_FDT version and FDT form, and EXT_TIME where its LCT
+    /// has it (RFC 3451's, which FLUTE v1 uses, has none: RFC 6726 §11.1).
+    pub fn speak(&mut self, flavor: FluteFlavor) {
+        self.flavor = flavor;
+        self.ext_time = flavor.has_ext_time();
+    }
 }
 
 /// One datagram to send.
