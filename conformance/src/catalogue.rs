@@ -21,6 +21,9 @@ pub enum Check {
     NoFinding(Vec<&'static str>),
     /// A receiver scenario, by its ID.
     Scenario(String),
+    /// A check of the WEBRC lab (`rmt-conform lab webrc`, root): judged from the sender's
+    /// schedule, the bridge's memberships and the packets that reached the receiver's host.
+    Lab,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +79,40 @@ const SENDER_CASES: &[(&str, Level, &str, &[&str])] = &[
     ("rfc6968/3.5/cid-lists-sent-objects", Level::Should, "The TOIs a CID lists are objects that are sent.", &["fcast.cid.toi_unseen"]),
     ("rfc5651/5.1/tsi-unique-per-channel", Level::Should, "One sender per TSI on a channel: the same TSI from two senders is two sessions a receiver may mix.", &["lct.tsi.multiple_senders"]),
 ];
+
+/// (ID, level, requirement) of the WEBRC receiver checks of the lab
+/// (`conformance/src/lab/webrc_checks.rs`). RFC 3738 §3.2.3 states the join target and the
+/// slot-change leave as what the receiver does, without a keyword; they define the layering
+/// every other receiver's rate relies on, and are held as MUST. `reaches-target` has no
+/// sentence of its own (§3.2.3.6 "the receiver MAY join" once no rule forbids it): SHOULD,
+/// with the threshold in its detail.
+pub const LAB_CASES: &[(&str, Level, &str)] = &[
+    ("rfc3738/3.2.1/base-channel-first", Level::Must, "The receiver first joins just the base channel, and no wave before the base channel's first packet."),
+    ("rfc3738/3.2.3.6/join-next-layer", Level::Must, "Each wave join is of CN = (CTSI + NWC) mod T, CTSI the sender's at the time."),
+    ("rfc3738/3.2.3.6/no-join-while-pending", Level::Must, "No join while the previous join waits for its first packet."),
+    ("rfc3738/3.2.3.3/leave-lowest-layer", Level::Must, "A wave left during the session is the lowest layer of the previous slot (quiescent now) or a join that timed out."),
+    ("rfc3738/3.2.3.3/left-at-slot-change", Level::Must, "A joined wave that goes quiescent at a time slot change is left by the time the receiver sees the new slot."),
+    ("rfc3738/3.2.3.6/no-join-in-loss-event", Level::Must, "No join during a loss event (ARTT after a loss at the receiver's host)."),
+    ("rfc3738/3.2.3.8/leave-after-silence", Level::Must, "After max{10, TSD} s without packets the receiver leaves the session and every group."),
+    ("rfc3738/3.2/membership-on-the-network", Level::Must, "Joins and leaves are group memberships on the network, each one the receiver accounts for."),
+    ("rfc3738/3.2.3.6/reaches-target", Level::Should, "A receiver whose link carries the base channel and the first wave twice over joins a wave."),
+];
+
+/// The lab's receiver checks as cases (role receiver, listed by `rmt-conform list`).
+pub fn lab_cases() -> Vec<Case> {
+    LAB_CASES
+        .iter()
+        .map(|(id, level, req)| Case {
+            id: id.to_string(),
+            rfc: 3738,
+            section: id.split('/').nth(1).unwrap_or("").to_string(),
+            level: *level,
+            requirement: req.to_string(),
+            role: Role::Receiver,
+            check: Check::Lab,
+        })
+        .collect()
+}
 
 /// Sender cases that need the CCI decoded as WEBRC (`rmt-conform sender --webrc`), by ID.
 pub fn needs_webrc(case_id: &str) -> bool {
@@ -165,6 +202,7 @@ mod tests {
         let scenarios = rmt_vectors::scenario::load_scenarios().unwrap();
         let mut all = sender_cases();
         all.extend(receiver_cases(&scenarios));
+        all.extend(lab_cases());
         let mut ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
         ids.sort_unstable();
         let n = ids.len();

@@ -3,7 +3,9 @@
 //! ([`ReceiverMutant`]) plays every receiver case in process; the reference sender with one
 //! fault ([`SenderMutant`]) is captured and judged by every sender case. The kill matrix says
 //! which cases fail each mutant; each mutant must fail the cases written for its bug, and the
-//! reference (no mutant) must pass everything.
+//! reference (no mutant) must pass everything. The lab section (root) runs the WEBRC lab once
+//! with the reference receiver and one receiver per [`WebrcMutant`], judged by the lab's
+//! receiver checks.
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,9 +18,12 @@ use rmt_reference::receiver::mutant::ReceiverMutant;
 use rmt_reference::rng::SeededRng;
 use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig};
 use rmt_reference::sessions::one_at_a_time;
+use rmt_reference::webrc::mutant::WebrcMutant;
 use rmt_vectors::scenario::Scenario;
 
-use crate::catalogue::{play_order, receiver_cases, sender_cases, Role};
+use crate::catalogue::{play_order, receiver_cases, sender_cases, Role, LAB_CASES};
+use crate::lab::webrc::WebrcLabConfig;
+use crate::lab::LinkShape;
 use crate::outcome::Outcome;
 use crate::runner::{run_receiver_case, CaseResult, RunOptions};
 use crate::sender::{judge_sender, Declared};
@@ -114,6 +119,8 @@ pub struct Matrix {
     pub rows: Vec<Row>,
     /// Reference results that are not a pass (a non-empty list is a defect of the suite).
     pub reference_not_passing: Vec<CaseResult>,
+    /// Why the lab section did not run (it needs root and ip(8)), if it did not.
+    pub lab_skipped: Option<String>,
 }
 
 impl Matrix {
@@ -264,15 +271,82 @@ pub fn sender_rows() -> Result<(Vec<Row>, Vec<CaseResult>), String> {
     Ok((rows, reference))
 }
 
-/// Receiver and sender mutants together.
-pub fn matrix(scenarios: &[Scenario], work: &Path) -> Result<Matrix, String> {
+/// How long the lab section's sender sends: long enough for every receiver to climb, lose
+/// and cross a few dozen slot changes (TSD 1 s).
+pub const LAB_SECONDS: u64 = 30;
+
+/// The lab section: one WEBRC lab run of `seconds` with the reference receiver and one
+/// receiver per [`WebrcMutant`], each behind a 3 Mbit/s link; a row per mutant and the
+/// reference's failing checks.
+pub fn lab_rows(seconds: u64) -> Result<(Vec<Row>, Vec<CaseResult>), String> {
+    let config = WebrcLabConfig::mutants(LinkShape::rate_mbit(3.0), Duration::from_secs(seconds));
+    let report = crate::lab::webrc::run(&config).map_err(|e| format!("WEBRC lab: {e}"))?;
+    let level = |id: &str| {
+        LAB_CASES
+            .iter()
+            .find(|c| c.0 == id)
+            .map_or(rmt_vectors::scenario::Level::Must, |c| c.1)
+    };
+    let failing = |r: &crate::lab::webrc::ReceiverReport| -> Vec<CaseResult> {
+        r.checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| CaseResult {
+                id: c.id.to_string(),
+                rfc: 3738,
+                section: c.id.split('/').nth(1).unwrap_or("").to_string(),
+                level: level(c.id),
+                role: Role::Receiver,
+                outcome: Outcome::Fail,
+                detail: format!("{}: {}", r.label(), c.detail),
+                duration_ms: 0,
+            })
+            .collect()
+    };
+    let mut rows = Vec::new();
+    let mut reference = Vec::new();
+    for r in &report.receivers {
+        match r
+            .mutant
+            .as_deref()
+            .and_then(|m| m.parse::<WebrcMutant>().ok())
+        {
+            None => reference.extend(failing(r)),
+            Some(m) => rows.push(Row {
+                mutant: m.name().to_string(),
+                role: Role::Receiver,
+                meant_for: vec![m.meant_for().to_string()],
+                failed_by: failing(r).into_iter().map(|c| (c.id, c.outcome)).collect(),
+            }),
+        }
+    }
+    Ok((rows, reference))
+}
+
+/// Receiver and sender mutants together, and the lab section when `lab` is Ok (else why
+/// not).
+pub fn matrix(
+    scenarios: &[Scenario],
+    work: &Path,
+    lab: Result<(), String>,
+) -> Result<Matrix, String> {
     let (mut rows, mut reference_not_passing) = receiver_rows(scenarios, work);
     let (sender, sender_reference) = sender_rows()?;
     rows.extend(sender);
     reference_not_passing.extend(sender_reference);
+    let lab_skipped = match lab {
+        Ok(()) => {
+            let (lab_rows, lab_reference) = lab_rows(LAB_SECONDS)?;
+            rows.extend(lab_rows);
+            reference_not_passing.extend(lab_reference);
+            None
+        }
+        Err(why) => Some(why),
+    };
     Ok(Matrix {
         rows,
         reference_not_passing,
+        lab_skipped,
     })
 }
 
@@ -352,6 +426,7 @@ pub fn json(m: &Matrix) -> String {
         "mutants": total,
         "rows": rows,
         "reference_not_passing": m.reference_not_passing,
+        "lab_skipped": m.lab_skipped,
     }))
     .expect("serialisable")
 }

@@ -190,7 +190,7 @@ pub fn judge_sender(
         .iter()
         .filter_map(|c| match &c.check {
             Check::NoFinding(p) => Some(p.clone()),
-            Check::Scenario(_) => None,
+            Check::Scenario(_) | Check::Lab => None,
         })
         .flatten()
         .filter(|p| !p.ends_with('*'))

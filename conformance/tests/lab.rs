@@ -1,7 +1,8 @@
 //! The network lab, built for real (root, ip(8), tc(8), bridge(8); skipped with a message
-//! otherwise, never in CI): IGMP snooping delivers only joined groups and shows joins and
-//! leaves, shaped links pass their rate, tunnels carry multicast with a smaller MTU, the lab
-//! leaves no namespace behind, and WEBRC receivers in it pass the layer-change checks.
+//! otherwise, and never skipped in CI, which runs as root): IGMP snooping delivers only joined
+//! groups and shows joins and leaves, shaped links pass their rate, tunnels carry multicast
+//! with a smaller MTU, the lab leaves no namespace behind, and the reference WEBRC receiver
+//! passes the layer-change checks that each WEBRC mutant fails.
 
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::time::{Duration, Instant};
@@ -231,48 +232,54 @@ fn tunnels_carry_snooped_multicast_with_their_mtu_reduction() {
     assert!(tested > 0, "no tunnel type works on this kernel");
 }
 
+/// The kill matrix's lab (`rmt-conform mutants`, `rmt-conform lab webrc --mutant all`): the
+/// reference receiver and one receiver per WEBRC mutant behind 3 Mbit/s links, judged from
+/// the sender's schedule, the bridge and the taps. The reference passes every check and climbs;
+/// each mutant fails the check written for its bug.
 #[test]
-fn webrc_receivers_in_the_lab_pass_the_layer_change_checks() {
+fn webrc_mutants_each_fail_their_check_and_the_reference_passes_them_all() {
     if !Namespace::usable_by_test() {
         return;
     }
-    let config = WebrcLabConfig {
-        receivers: vec![LinkShape::rate_mbit(2.0), LinkShape::rate_mbit(8.0)],
-        duration: Duration::from_secs(20),
-        warmup: Duration::from_secs(8),
-        ..WebrcLabConfig::example()
-    };
-    let report = webrc::run(&config).expect("lab run");
-    assert_eq!(report.receivers.len(), 2);
-    for r in &report.receivers {
-        for c in &r.checks {
-            assert!(c.passed, "{} {}: {}", r.host, c.id, c.detail);
-        }
-        assert_eq!(r.checks.len(), 7);
-        // Functional, not the experiment's target: the receiver climbed well above the base
-        // channel (0.25 Mbit/s) and stayed near what its link carries.
-        assert!(
-            r.mean_mbit > 0.4 * r.capacity_mbit,
-            "{}: {:.2} Mbit/s",
-            r.host,
-            r.mean_mbit
-        );
-        assert!(
-            r.mean_mbit < 1.1 * r.capacity_mbit,
-            "{}: {:.2} Mbit/s",
-            r.host,
-            r.mean_mbit
-        );
-        assert!(r.joins > 5 && r.leaves > 5);
-    }
-    let faster = &report.receivers[1];
-    let slower = &report.receivers[0];
-    assert!(
-        faster.mean_mbit > 2.0 * slower.mean_mbit,
-        "{faster:?} {slower:?}"
+    use rmt_reference::webrc::mutant::WebrcMutant;
+    let config = WebrcLabConfig::mutants(
+        LinkShape::rate_mbit(3.0),
+        Duration::from_secs(rmt_conformance::mutants::LAB_SECONDS),
     );
+    let report = webrc::run(&config).expect("lab run");
     let table = webrc::render_table(&report);
-    assert!(table.contains("rfc3738/3.2.3.3/leave-lowest-layer"));
+    assert_eq!(
+        report.receivers.len(),
+        1 + WebrcMutant::ALL.len(),
+        "{table}"
+    );
+    let reference = &report.receivers[0];
+    assert_eq!(reference.mutant, None);
+    assert_eq!(
+        reference.checks.len(),
+        rmt_conformance::catalogue::LAB_CASES.len()
+    );
+    for c in &reference.checks {
+        assert!(c.passed, "reference {}: {}\n{table}", c.id, c.detail);
+    }
+    // Functional, not the experiment's target: well above the base channel (0.5 Mbit/s with
+    // the first wave), and not above its link.
+    assert!(
+        reference.mean_mbit > 1.0 && reference.mean_mbit < 1.1 * reference.capacity_mbit,
+        "{table}"
+    );
+    assert!(reference.joins > 5 && reference.leaves > 5, "{table}");
+    for (r, m) in report.receivers[1..].iter().zip(WebrcMutant::ALL) {
+        assert_eq!(r.mutant.as_deref(), Some(m.name()));
+        let meant = r.checks.iter().find(|c| c.id == m.meant_for()).unwrap();
+        assert!(
+            !meant.passed,
+            "{m} survived {}: {}\n{table}",
+            meant.id, meant.detail
+        );
+    }
+    assert!(report.checks_passed(), "{table}");
+    assert!(table.contains("FAIL (mutant killed)"));
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! RFC 3738 §3.1.1/§3.1.2's formulas in `vectors/tools/gen_vectors.py` (not from this code): L,
 //! Q, T, the packets of a wave and of each of its slots, the top rate, and L base packets in
 //! every slot. And the receiver against `vectors/webrc/receiver.yaml` (§3.2.3.3, §3.2.3.6): its
-//! joins for a target rate and its leaves for a CTSI sequence.
+//! joins for a target rate from a session joined in any slot, the waves it holds in the next
+//! slots (the generator's arithmetic, compared with the channels it joined, not with its NWC),
+//! and its leaves for a CTSI sequence.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -162,9 +164,18 @@ fn the_receiver_matches_the_rfc_derived_join_and_leave_vectors() {
     let path = rmt_vectors::vectors_dir().join("webrc/receiver.yaml");
     let file = rmt_vectors::load_file(&path).unwrap();
     assert!(file.vectors.len() >= 6);
+    assert!(
+        file.vectors
+            .iter()
+            .filter(|v| v.param_u64("start_ctsi").unwrap_or(0) != 0)
+            .count()
+            >= 3,
+        "sessions joined mid-cycle"
+    );
     for v in &file.vectors {
         let params = sender_params(v);
         let t = params.t();
+        let start_ctsi = v.param_u64("start_ctsi").unwrap_or(0);
         assert_eq!(u64::from(t), expected_u64(v, "t"), "{}: T", v.id);
         let mut rp = ReceiverParams::new(params.clone());
         rp.mrr_p = f64_param(v, "mrr_p");
@@ -174,7 +185,7 @@ fn the_receiver_matches_the_rfc_derived_join_and_leave_vectors() {
         // Start-up (§3.2.1, §3.2.3.6): the base channel, then the waves up to the target, in
         // order, within the vector's start-up window (a fraction of a slot).
         let mut rx = WebrcReceiver::new(rp.clone(), Duration::ZERO);
-        let mut schedule = Schedule::new(params.clone()).unwrap();
+        let mut schedule = Schedule::starting_at(params.clone(), start_ctsi).unwrap();
         let mut joined = std::collections::BTreeSet::new();
         let window = tsd.mul_f64(f64_param(v, "startup_window"));
         let actions = run_lossless(&mut rx, &mut schedule, &mut joined, window);
@@ -197,20 +208,26 @@ fn the_receiver_matches_the_rfc_derived_join_and_leave_vectors() {
             "{}: start-up joins",
             v.id
         );
-        // The target holds: the same number of waves in the middle of each of the next slots.
-        for slot in 1..4u32 {
+        // The target holds: in the middle of each of the next slots, the waves joined (as
+        // the actions left them) are the K from that slot's CTSI up.
+        let steady: Vec<Vec<u32>> = match &v.expected["steady_joined"] {
+            Value::Sequence(s) => s.iter().map(|l| u32_list(v, l)).collect(),
+            other => panic!("{}: {other:?}", v.id),
+        };
+        assert_eq!(steady.len(), 3, "{}", v.id);
+        for (slot, want) in (1..4u32).zip(&steady) {
             run_lossless(&mut rx, &mut schedule, &mut joined, tsd * slot + tsd / 2);
+            let waves_joined: Vec<u32> = joined.iter().copied().filter(|cn| *cn != t).collect();
             assert_eq!(
-                rx.nwc(),
-                waves,
-                "{}: waves in the middle of slot {slot}",
+                &waves_joined, want,
+                "{}: waves joined in the middle of slot {slot}",
                 v.id
             );
         }
 
         // Slot changes (§3.2.3.3): base packets with the vector's CTSIs, nothing else.
         let mut rx = WebrcReceiver::new(rp, Duration::ZERO);
-        let mut schedule = Schedule::new(params.clone()).unwrap();
+        let mut schedule = Schedule::starting_at(params.clone(), start_ctsi).unwrap();
         let mut joined = std::collections::BTreeSet::new();
         run_lossless(&mut rx, &mut schedule, &mut joined, window);
         assert_eq!(rx.nwc(), waves, "{}", v.id);
@@ -243,4 +260,44 @@ fn the_receiver_matches_the_rfc_derived_join_and_leave_vectors() {
         };
         assert_eq!(leaves, expected, "{}: leaves (CTSI, CN)", v.id);
     }
+}
+
+/// The vectors of sessions joined mid-cycle are what catches a receiver whose join target
+/// ignores CTSI: with CTSI 0 at the start it would pass every other vector.
+#[test]
+fn a_receiver_that_ignores_ctsi_fails_the_mid_cycle_vectors_only() {
+    use rmt_reference::webrc::mutant::WebrcMutant;
+    let path = rmt_vectors::vectors_dir().join("webrc/receiver.yaml");
+    let file = rmt_vectors::load_file(&path).unwrap();
+    let mut caught = Vec::new();
+    for v in &file.vectors {
+        let params = sender_params(v);
+        let mut rp = ReceiverParams::new(params.clone());
+        rp.mrr_p = f64_param(v, "mrr_p");
+        rp.mutant = Some(WebrcMutant::JoinIgnoresCtsi);
+        let start_ctsi = v.param_u64("start_ctsi").unwrap_or(0);
+        let mut rx = WebrcReceiver::new(rp, Duration::ZERO);
+        let mut schedule = Schedule::starting_at(params.clone(), start_ctsi).unwrap();
+        let mut joined = std::collections::BTreeSet::new();
+        let window = params.tsd.mul_f64(f64_param(v, "startup_window"));
+        let joins: Vec<u32> = run_lossless(&mut rx, &mut schedule, &mut joined, window)
+            .into_iter()
+            .skip(1)
+            .filter_map(|a| match a {
+                Action::Join(cn) => Some(cn),
+                _ => None,
+            })
+            .collect();
+        if joins != u32_list(v, &v.expected["startup_joins"]) {
+            caught.push(v.id.clone());
+        }
+    }
+    assert_eq!(
+        caught,
+        [
+            "receiver-start-ctsi-5",
+            "receiver-start-ctsi-wrap",
+            "receiver-start-ctsi-late"
+        ]
+    );
 }

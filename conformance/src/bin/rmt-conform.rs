@@ -59,6 +59,10 @@ enum Cmd {
     Mutants {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
+        /// The lab section (the WEBRC receiver mutants in a lab run of 30 s, root): auto runs
+        /// it where a network namespace can be made.
+        #[arg(long, value_enum, default_value = "auto")]
+        lab: LabSection,
     },
     /// The interop matrix (quic-interop-runner style): each receiver profile played each FLUTE
     /// flavour of our sender, and each third-party sender profile run in a namespace and
@@ -77,8 +81,9 @@ enum Cmd {
 enum LabCmd {
     /// WEBRC (RFC 3738): the reference sender and one reference receiver per shaped link;
     /// each receiver's rate against its capacity, its loss, and its layer changes judged from
-    /// its log and from the joins and leaves seen on the bridge.
-    Webrc(LabWebrcArgs),
+    /// the network: the sender's schedule, the joins and leaves seen on the bridge and the
+    /// packets that reached the receiver's host.
+    Webrc(Box<LabWebrcArgs>),
     /// Remove the namespaces of labs and runs whose process was killed (each lab build, run and
     /// matrix does it too).
     Clean,
@@ -94,15 +99,28 @@ struct LabWebrcArgs {
     /// sender's host (RFC 3738's TCP-friendliness).
     #[arg(long)]
     tcp: Option<rmt_conformance::lab::LinkShape>,
-    /// Seconds the sender sends.
-    #[arg(long, default_value_t = 270.0)]
-    duration: f64,
-    /// Seconds at the start left out of the averages (convergence).
-    #[arg(long, default_value_t = 150.0)]
-    warmup: f64,
-    /// N: active wave channels of the sender (TSD 1 s, BCR_P 20 packets/s, QD 10 s).
-    #[arg(long, default_value_t = 22)]
-    waves: u32,
+    /// Seconds the sender sends (default 270; 40 with `--mutant all`).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Seconds at the start left out of the averages (default 150; half the run with
+    /// `--mutant all`).
+    #[arg(long)]
+    warmup: Option<f64>,
+    /// A WEBRC bug switched on in every receiver, to see the checks fail it (webrc-never-leaves,
+    /// webrc-join-ignores-ctsi, webrc-joins-in-loss-event, webrc-joins-while-pending,
+    /// webrc-leaves-highest, webrc-never-joins); `all`: the reference and one receiver per
+    /// mutant, each behind the first --link (default 3mbit), the sender starting at CTSI 5.
+    /// Exit 0 when each mutant fails the check written for its bug and each receiver without
+    /// one passes every check.
+    #[arg(long)]
+    mutant: Option<String>,
+    /// The time slot the sender starts in (its first CTSI is this mod T).
+    #[arg(long)]
+    start_slot: Option<u64>,
+    /// N: active wave channels of the sender (TSD 1 s, BCR_P 20 packets/s, QD 10 s; default
+    /// 22, 12 with `--mutant all`).
+    #[arg(long)]
+    waves: Option<u32>,
     /// How hosts reach the bridge: direct (veth), gretap or vxlan (tunnels over a routed
     /// unicast underlay; 38 or 50 bytes less MTU).
     #[arg(long, value_enum, default_value = "direct")]
@@ -112,9 +130,9 @@ struct LabWebrcArgs {
     #[arg(long, default_value_t = 150.0)]
     receiver_delay_ms: f64,
     /// P: the sender's rate decay per slot (RFC 3738's default is 0.75; 0.85 makes layers a
-    /// factor 1.18 apart instead of 1.33).
-    #[arg(long, default_value_t = 0.85)]
-    p: f64,
+    /// factor 1.18 apart instead of 1.33; default 0.85).
+    #[arg(long)]
+    p: Option<f64>,
     /// Write the receivers' logs, the bridge's membership events and the plots (waves.svg,
     /// receivers.svg) here.
     #[arg(long)]
@@ -125,6 +143,13 @@ struct LabWebrcArgs {
     /// (on the TCP-shared link: when WEBRC and TCP are more than a factor 2 apart).
     #[arg(long)]
     require_targets: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum LabSection {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -353,6 +378,7 @@ fn main() -> ExitCode {
         Cmd::List { format } => {
             let mut all = sender_cases();
             all.extend(receiver_cases(&scenarios));
+            all.extend(rmt_conformance::catalogue::lab_cases());
             match format {
                 Format::Json => println!(
                     "{}",
@@ -379,7 +405,7 @@ fn main() -> ExitCode {
         }
         Cmd::Lab {
             command: LabCmd::Webrc(a),
-        } => lab_webrc(a),
+        } => lab_webrc(*a),
         Cmd::Lab {
             command: LabCmd::Clean,
         } => match rmt_conformance::lab::remove_stale_labs() {
@@ -398,9 +424,15 @@ fn main() -> ExitCode {
                 ExitCode::from(3)
             }
         },
-        Cmd::Mutants { format } => {
+        Cmd::Mutants { format, lab } => {
             let work = std::env::temp_dir().join(format!("rmt-mutants-{}", std::process::id()));
-            let m = rmt_conformance::mutants::matrix(&scenarios, &work);
+            let lab = match lab {
+                LabSection::Never => Err("--lab never".to_string()),
+                LabSection::Always => Ok(()),
+                LabSection::Auto => rmt_reference::netns::Namespace::available()
+                    .map_err(|why| format!("{why} (the lab needs root and ip(8))")),
+            };
+            let m = rmt_conformance::mutants::matrix(&scenarios, &work, lab);
             let _ = std::fs::remove_dir_all(&work);
             let m = match m {
                 Ok(m) => m,
@@ -419,6 +451,9 @@ fn main() -> ExitCode {
                     for r in &m.reference_not_passing {
                         println!("reference: {} {} ({})", r.id, r.outcome.as_str(), r.detail);
                     }
+                    if let Some(why) = &m.lab_skipped {
+                        println!("lab section (WEBRC receiver mutants) skipped: {why}");
+                    }
                 }
                 Format::Json => println!("{}", rmt_conformance::mutants::json(&m)),
             }
@@ -433,6 +468,7 @@ fn main() -> ExitCode {
             let digest = include_str!("../../../docs/rfc-digest.md");
             let mut all = sender_cases();
             all.extend(receiver_cases(&scenarios));
+            all.extend(rmt_conformance::catalogue::lab_cases());
             let doc = rmt_conformance::requirements::document(digest, &all);
             match check {
                 None => {
@@ -688,11 +724,23 @@ fn matrix(a: MatrixArgs, scenarios: &[rmt_vectors::scenario::Scenario]) -> ExitC
 }
 
 fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
-    use rmt_conformance::lab::{plot, webrc, Overlay};
-    let mut config = webrc::WebrcLabConfig::example();
-    if !a.links.is_empty() {
-        config.receivers = a.links;
-    }
+    use rmt_conformance::lab::{plot, webrc, LinkShape, Overlay};
+    use rmt_reference::webrc::mutant::WebrcMutant;
+    let all_mutants = a.mutant.as_deref() == Some("all");
+    let mut config = if all_mutants {
+        let link = a
+            .links
+            .first()
+            .cloned()
+            .unwrap_or_else(|| LinkShape::rate_mbit(3.0));
+        webrc::WebrcLabConfig::mutants(link, std::time::Duration::from_secs(40))
+    } else {
+        let mut c = webrc::WebrcLabConfig::example();
+        if !a.links.is_empty() {
+            c.receivers = a.links.clone();
+        }
+        c
+    };
     if config.receivers.iter().any(|l| l.rate_bps.is_none()) {
         eprintln!(
             "rmt-conform: every --link needs a rate (e.g. 8mbit): the report compares with it"
@@ -700,21 +748,42 @@ fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     config.tcp = a.tcp;
-    config.sender = rmt_reference::webrc::schedule::WebrcParams {
-        p: a.p,
-        ..rmt_reference::webrc::schedule::WebrcParams::fast(a.waves)
-    };
+    if a.waves.is_some() || a.p.is_some() {
+        config.sender = rmt_reference::webrc::schedule::WebrcParams {
+            p: a.p.unwrap_or(config.sender.p),
+            ..rmt_reference::webrc::schedule::WebrcParams::fast(a.waves.unwrap_or(config.sender.n))
+        };
+    }
+    match a.mutant.as_deref() {
+        None | Some("all") => {}
+        Some(name) => match name.parse::<WebrcMutant>() {
+            Ok(m) => config.mutants = vec![Some(m); config.receivers.len()],
+            Err(e) => {
+                eprintln!("rmt-conform: --mutant {e}");
+                return ExitCode::from(2);
+            }
+        },
+    }
+    if let Some(slot) = a.start_slot {
+        config.start_slot = slot;
+    }
+    let duration = a.duration.unwrap_or(config.duration.as_secs_f64());
+    let warmup = a.warmup.unwrap_or(if a.duration.is_some() && all_mutants {
+        duration / 2.0
+    } else {
+        config.warmup.as_secs_f64()
+    });
     if !(0.0..=1000.0).contains(&a.receiver_delay_ms) {
         eprintln!("rmt-conform: --receiver-delay-ms is 0 to 1000");
         return ExitCode::from(2);
     }
     config.receiver_delay = std::time::Duration::from_secs_f64(a.receiver_delay_ms / 1e3);
-    if !(a.duration > 0.0 && a.duration <= 3600.0 && a.warmup >= 0.0 && a.warmup < a.duration) {
+    if !(duration > 0.0 && duration <= 3600.0 && warmup >= 0.0 && warmup < duration) {
         eprintln!("rmt-conform: need 0 < --duration <= 3600 and 0 <= --warmup < --duration");
         return ExitCode::from(2);
     }
-    config.duration = std::time::Duration::from_secs_f64(a.duration);
-    config.warmup = std::time::Duration::from_secs_f64(a.warmup);
+    config.duration = std::time::Duration::from_secs_f64(duration);
+    config.warmup = std::time::Duration::from_secs_f64(warmup);
     config.overlay = match a.overlay {
         OverlayArg::Direct => Overlay::Direct,
         OverlayArg::Gretap => Overlay::Gretap,
@@ -729,8 +798,8 @@ fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
         } else {
             ""
         },
-        a.duration,
-        a.warmup,
+        duration,
+        warmup,
         config.overlay.name()
     );
     let report = match webrc::run(&config) {

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rmt_reference::netns::Namespace;
 
@@ -43,12 +43,7 @@ pub fn parse_monitor_line(line: &str, at: f64) -> Option<MembershipEvent> {
     })
 }
 
-pub fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs_f64()
-}
+pub use rmt_reference::webrc::udp::unix_now;
 
 /// A running `bridge monitor mdb`; [`MembershipWatch::stop`] ends it and hands out the events.
 pub struct MembershipWatch {

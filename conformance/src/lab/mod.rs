@@ -17,6 +17,7 @@
 pub mod membership;
 pub mod plot;
 pub mod shape;
+pub mod tap;
 pub mod webrc;
 pub mod webrc_checks;
 

@@ -10,13 +10,15 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use rmt_reference::webrc::mutant::WebrcMutant;
 use rmt_reference::webrc::receiver::ReceiverParams;
 use rmt_reference::webrc::schedule::WebrcParams;
-use rmt_reference::webrc::udp::{run_receiver, run_sender, McastInterface};
+use rmt_reference::webrc::udp::{run_receiver, run_sender_logged, McastInterface};
 
 use super::membership::{unix_now, MembershipEvent};
+use super::tap::{run_tap, TapRecord};
 pub use super::webrc_checks::{
-    judge_receiver, Check, Judging, LoggedAction, LoggedGap, ReceiverLog,
+    judge_receiver, Check, Judging, LoggedAction, LoggedGap, Observed, ReceiverLog, SenderLog,
 };
 use super::{HostConfig, Lab, LabConfig, LinkShape, Overlay};
 
@@ -46,6 +48,11 @@ pub struct WebrcLabConfig {
     pub receiver_delay: Duration,
     /// Where to keep the receivers' logs and the membership events (optional).
     pub out_dir: Option<PathBuf>,
+    /// The bug switched on in each receiver, by position (missing: none). Only tests and
+    /// `--mutant` set them.
+    pub mutants: Vec<Option<WebrcMutant>>,
+    /// The slot the sender starts in (its first CTSI is this mod T).
+    pub start_slot: u64,
 }
 
 impl WebrcLabConfig {
@@ -67,6 +74,29 @@ impl WebrcLabConfig {
             overlay: Overlay::Direct,
             receiver_delay: Duration::from_millis(150),
             out_dir: None,
+            mutants: Vec::new(),
+            start_slot: 0,
+        }
+    }
+
+    /// The lab of the kill matrix: the reference receiver and one receiver per WEBRC mutant,
+    /// each behind its own `link`, for `duration` (a sender of P = 0.85 and 12 waves: about
+    /// 10 Mbit/s at the top, so that every receiver has layers to climb and lose) starting
+    /// mid-cycle (CTSI 5), so that a join target that ignores CTSI shows at once.
+    pub fn mutants(link: LinkShape, duration: Duration) -> Self {
+        let mut mutants = vec![None];
+        mutants.extend(WebrcMutant::ALL.map(Some));
+        WebrcLabConfig {
+            receivers: vec![link; mutants.len()],
+            sender: WebrcParams {
+                p: 0.85,
+                ..WebrcParams::fast(12)
+            },
+            duration,
+            warmup: duration / 2,
+            mutants,
+            start_slot: 5,
+            ..WebrcLabConfig::example()
         }
     }
 }
@@ -74,6 +104,8 @@ impl WebrcLabConfig {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReceiverReport {
     pub host: String,
+    /// The bug switched on in this receiver, if any.
+    pub mutant: Option<String>,
     pub link: String,
     pub capacity_mbit: f64,
     /// Mean reception over the measured window, Mbit/s of Ethernet frames.
@@ -114,10 +146,33 @@ pub struct WebrcLabReport {
 }
 
 impl WebrcLabReport {
+    /// Every check passed on every receiver without a mutant, and every mutant failed the
+    /// check meant for it.
     pub fn checks_passed(&self) -> bool {
-        self.receivers
-            .iter()
-            .all(|r| r.checks.iter().all(|c| c.passed))
+        self.receivers.iter().all(|r| match &r.mutant {
+            None => r.checks.iter().all(|c| c.passed),
+            Some(_) => r.mutant_killed(),
+        })
+    }
+}
+
+impl ReceiverReport {
+    /// The host, and the mutant it runs if any.
+    pub fn label(&self) -> String {
+        match &self.mutant {
+            Some(m) => format!("{} ({m})", self.host),
+            None => self.host.clone(),
+        }
+    }
+
+    /// A mutant receiver failed the check written for its bug.
+    pub fn mutant_killed(&self) -> bool {
+        let meant = self
+            .mutant
+            .as_deref()
+            .and_then(|m| m.parse::<WebrcMutant>().ok())
+            .map(|m| m.meant_for());
+        meant.is_some_and(|id| self.checks.iter().any(|c| c.id == id && !c.passed))
     }
 }
 
@@ -151,13 +206,13 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
     let watch = lab.watch_memberships()?;
     let receiver_run = config.duration + SILENCE_TAIL;
     let mut receivers = Vec::new();
-    for h in &lab.hosts[1..] {
-        let (params, group, address, delay) = (
-            ReceiverParams::new(config.sender.clone()),
-            config.group,
-            h.address,
-            config.receiver_delay,
-        );
+    let mut taps = Vec::new();
+    for (i, h) in lab.hosts[1..].iter().enumerate() {
+        let port = config.group.port();
+        taps.push(h.ns.run(move || run_tap(port, receiver_run))?);
+        let mut params = ReceiverParams::new(config.sender.clone());
+        params.mutant = config.mutants.get(i).copied().flatten();
+        let (group, address, delay) = (config.group, h.address, config.receiver_delay);
         receivers.push(h.ns.run(move || {
             let mut log = Vec::new();
             // A receiver that fails keeps what it logged: the report shows both.
@@ -182,22 +237,27 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
     std::thread::sleep(Duration::from_millis(300));
     let sender_host = &lab.hosts[0];
     let sender = sender_host.ns.run({
-        let (params, group, source, duration, mtu) = (
+        let (params, group, source, duration, mtu, start_slot) = (
             config.sender.clone(),
             config.group,
             sender_host.address,
             config.duration,
             sender_host.mtu as usize,
+            config.start_slot,
         );
         move || {
-            run_sender(
+            let mut log = Vec::new();
+            run_sender_logged(
                 params,
+                start_slot,
                 group.into(),
                 Some(McastInterface::V4(source)),
                 duration,
                 1,
                 mtu,
+                &mut log,
             )
+            .map(|packets| (packets, log))
         }
     })?;
     let tcp_source = match lab.host("tcp") {
@@ -207,7 +267,7 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
         }
         None => None,
     };
-    let sender_packets = sender
+    let (sender_packets, sender_log) = sender
         .join()
         .map_err(|_| io::Error::other("the WEBRC sender panicked"))??;
     let sender_stop = unix_now();
@@ -219,6 +279,13 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
             .map_err(|_| io::Error::other("a WEBRC receiver panicked"))?;
         logs.push(log);
         errors.push(error);
+    }
+    let mut tap_records: Vec<TapRecord> = Vec::new();
+    for tap in taps {
+        tap_records.push(
+            tap.join()
+                .map_err(|_| io::Error::other("a tap panicked"))??,
+        );
     }
     if let Some(s) = tcp_source {
         s.join()
@@ -245,10 +312,14 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
             m.push('\n');
         }
         std::fs::write(dir.join("memberships.jsonl"), m)?;
+        std::fs::write(dir.join("sender.jsonl"), &sender_log)?;
     }
+    let sender_log = SenderLog::parse(&sender_log)?;
+    // The sender's packets fill the host MTU (`run_sender`), plus the Ethernet header.
+    let frame_bits = f64::from(lab.hosts[0].mtu + 14) * 8.0;
     let t = config.sender.t();
     let mut reports = Vec::new();
-    for ((h, log), error) in lab.hosts[1..].iter().zip(&logs).zip(errors) {
+    for (i, ((h, log), error)) in lab.hosts[1..].iter().zip(&logs).zip(errors).enumerate() {
         let log = ReceiverLog::parse(log)?;
         let bridge: Vec<&MembershipEvent> =
             memberships.iter().filter(|e| e.port == h.port).collect();
@@ -278,11 +349,20 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
         let mut checks = judge_receiver(
             &log,
             &bridge,
+            Observed {
+                sender: &sender_log,
+                tap: &tap_records[i],
+            },
             Judging {
                 t,
                 group: *config.group.ip(),
                 sender_stop,
                 silence: config.sender.tsd.max(Duration::from_secs(10)),
+                delay: config.receiver_delay,
+                capacity_bps: h.shape.rate_bps.map(|r| r as f64),
+                frame_bits,
+                bcr_p: config.sender.bcr_p,
+                p: config.sender.p,
             },
         );
         if let Some(e) = error {
@@ -297,6 +377,12 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
         }
         reports.push(ReceiverReport {
             host: h.name.clone(),
+            mutant: config
+                .mutants
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|m| m.name().to_string()),
             link: h.shape.to_string(),
             capacity_mbit: capacity,
             mean_mbit,
@@ -439,7 +525,7 @@ pub fn render_table(report: &WebrcLabReport) -> String {
     ]);
     for r in &report.receivers {
         rates.add_row(vec![
-            r.host.clone(),
+            r.label(),
             r.link.clone(),
             format!("{:.2}", r.mean_mbit),
             format!("{:.1}%", r.ratio * 100.0),
@@ -457,11 +543,23 @@ pub fn render_table(report: &WebrcLabReport) -> String {
         .load_preset(UTF8_FULL_CONDENSED)
         .set_header(vec!["receiver", "check", "result", "detail"]);
     for r in &report.receivers {
+        let meant = r
+            .mutant
+            .as_deref()
+            .and_then(|m| m.parse::<WebrcMutant>().ok())
+            .map(|m| m.meant_for());
         for c in &r.checks {
+            let result = match (c.passed, meant == Some(c.id)) {
+                (true, false) => "pass",
+                (false, false) => "FAIL",
+                // A mutant must fail the check written for its bug.
+                (false, true) => "FAIL (mutant killed)",
+                (true, true) => "pass (MUTANT SURVIVED)",
+            };
             checks.add_row(vec![
-                r.host.clone(),
+                r.label(),
                 c.id.to_string(),
-                if c.passed { "pass" } else { "FAIL" }.to_string(),
+                result.to_string(),
                 c.detail.clone(),
             ]);
         }
@@ -484,6 +582,7 @@ mod tests {
     fn targets_are_rate_and_loss_or_tcp_fairness() {
         let report = |ratio: f64, loss: f64, tcp: Option<f64>| ReceiverReport {
             host: "r1".into(),
+            mutant: None,
             link: "8mbit".into(),
             capacity_mbit: 8.0,
             mean_mbit: ratio * 8.0,

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use rmt_inspector::wire::webrc_cci::{CciForm, WebrcCci};
 
+use super::mutant::WebrcMutant;
 use super::schedule::WebrcParams;
 
 /// What the receiver asks its driver to do.
@@ -60,6 +61,8 @@ pub struct ReceiverParams {
     /// than `base_loss_limit` of its base packets (0.5 and 3 by default).
     pub base_loss_limit: f64,
     pub base_loss_slots: u32,
+    /// A layer-change bug switched on (tests and the lab's kill matrix only).
+    pub mutant: Option<WebrcMutant>,
 }
 
 impl ReceiverParams {
@@ -72,6 +75,7 @@ impl ReceiverParams {
             alpha: 0.25,
             base_loss_limit: 0.5,
             base_loss_slots: 3,
+            mutant: None,
         }
     }
 
@@ -193,6 +197,11 @@ pub struct WebrcReceiver {
     /// (FirstTime − JoinTime) of the previous wave, for slow start's latency check.
     last_join_delay: Option<f64>,
     loss_event_until: Option<Duration>,
+    /// When the loss event in progress began (the `JoinsInLossEvent` mutant's clock).
+    loss_event_began: Duration,
+    /// The `JoinsWhilePending` mutant joins once more, at the next epoch, after each join it
+    /// decided by the rules.
+    chain_join: bool,
     next_epoch: Duration,
     epoch_received: u64,
     epoch_lost: u64,
@@ -264,6 +273,8 @@ impl WebrcReceiver {
             last_wave_first_packet: None,
             last_join_delay: None,
             loss_event_until: None,
+            loss_event_began: now,
+            chain_join: false,
             next_epoch: now + params.epoch(),
             epoch_received: 0,
             epoch_lost: 0,
@@ -478,6 +489,7 @@ impl WebrcReceiver {
         if !in_event {
             self.stats.loss_events += 1;
             self.loss_event_until = Some(now + Duration::from_secs_f64(self.artt.max(0.0)));
+            self.loss_event_began = now;
             let ssr = self.ssminr_p.max(self.p * self.trr_p);
             if self.in_slow_start() {
                 self.end_slow_start(ssr);
@@ -515,10 +527,18 @@ impl WebrcReceiver {
             // The base channel's rate starts high again.
             self.arr_p += (1.0 - self.p) * self.bcr_p;
             if self.joined.contains(&lowest) {
-                if self.joining.is_some_and(|(cn, _)| cn == lowest) {
+                let left = match self.params.mutant {
+                    Some(WebrcMutant::NeverLeaves) => continue,
+                    // The top of the joined block lowest..lowest+NWC−1.
+                    Some(WebrcMutant::LeavesHighest) => {
+                        (lowest + self.nwc.max(1) - 1) % self.t.max(1)
+                    }
+                    _ => lowest,
+                };
+                if self.joining.is_some_and(|(cn, _)| cn == left) {
                     self.joining = None;
                 }
-                self.leave(lowest);
+                self.leave(left);
                 self.nwc = self.nwc.saturating_sub(1);
                 self.arr_p = (self.arr_p - self.bcr_p).max(self.p * self.bcr_p);
             }
@@ -637,7 +657,10 @@ impl WebrcReceiver {
             self.lossp = self.loss.end_epoch(g, self.params.delta);
         }
         if self.should_join(now) {
-            let i = self.ctsi.unwrap_or(0);
+            let i = match self.params.mutant {
+                Some(WebrcMutant::JoinIgnoresCtsi) => 0,
+                _ => self.ctsi.unwrap_or(0),
+            };
             let cn = (i + self.nwc) % self.t;
             self.nwc += 1;
             self.arr_p *= (f.powi(self.nwc as i32 + 1) - 1.0) / (f.powi(self.nwc as i32) - 1.0);
@@ -651,11 +674,24 @@ impl WebrcReceiver {
         if self.rtt_measurements == 0 {
             return false; // no base packet yet
         }
-        if self.loss_event_until.is_some_and(|until| now < until) {
+        let mutant = self.params.mutant;
+        if mutant == Some(WebrcMutant::NeverJoins) {
             return false;
         }
-        if self.joining.is_some() || self.nwc >= self.n {
+        if self.loss_event_until.is_some_and(|until| now < until) {
+            let into = now.saturating_sub(self.loss_event_began).as_secs_f64();
+            return mutant == Some(WebrcMutant::JoinsInLossEvent)
+                && into >= 0.4 * self.artt
+                && self.joining.is_none()
+                && self.nwc < self.n;
+        }
+        if self.nwc >= self.n {
             return false;
+        }
+        if self.joining.is_some() {
+            // The mutant's second join: the first still waits for its packet.
+            return mutant == Some(WebrcMutant::JoinsWhilePending)
+                && std::mem::take(&mut self.chain_join);
         }
         let f = 1.0 / self.p;
         let next_rate =
@@ -681,7 +717,8 @@ impl WebrcReceiver {
             }
         }
         let trate = self.trate();
-        trate >= next_rate
+        self.chain_join = trate >= next_rate;
+        self.chain_join
     }
 
     /// TRATE (§3.2.2.7).
@@ -718,9 +755,22 @@ mod tests {
         secs: u64,
         mrr_p: f64,
     ) -> (WebrcReceiver, Vec<Timed>, Vec<u64>) {
-        let mut schedule = Schedule::new(sender()).unwrap();
+        run_mutant(capacity, delay, secs, mrr_p, None)
+    }
+
+    /// [`run`] with a layer-change bug switched on, the session joined in slot 5.
+    fn run_mutant(
+        capacity: f64,
+        delay: Duration,
+        secs: u64,
+        mrr_p: f64,
+        mutant: Option<WebrcMutant>,
+    ) -> (WebrcReceiver, Vec<Timed>, Vec<u64>) {
+        let start_slot = if mutant.is_some() { 5 } else { 0 };
+        let mut schedule = Schedule::starting_at(sender(), start_slot).unwrap();
         let mut params = ReceiverParams::new(sender());
         params.mrr_p = mrr_p;
+        params.mutant = mutant;
         let start = Duration::from_secs(0);
         let mut rx = WebrcReceiver::new(params, start);
         // Membership as the network sees it: (CN, from when).
@@ -802,6 +852,56 @@ mod tests {
                 }
                 Action::LeaveSession(_) => panic!("left the session at {at:?}"),
             }
+        }
+    }
+
+    /// Each mutant shows its bug in what it asks the network for (the lab's checks judge it
+    /// from the network; see `conformance/src/lab/webrc_checks.rs`).
+    #[test]
+    fn each_mutant_breaks_its_own_rule_on_a_virtual_clock() {
+        let t = sender().t();
+        let go = |m| run_mutant(400.0, Duration::from_millis(20), 20, f64::INFINITY, Some(m)).1;
+        let wave_joins = |actions: &[Timed]| {
+            actions
+                .iter()
+                .filter(|a| matches!(a.2, Action::Join(cn) if cn != t))
+                .count()
+        };
+        // Never leaves: no leave before the session ends.
+        let a = go(WebrcMutant::NeverLeaves);
+        assert!(wave_joins(&a) > 0);
+        assert!(!a.iter().any(|x| matches!(x.2, Action::Leave(_))), "{a:?}");
+        // Never joins: the base channel only.
+        assert_eq!(wave_joins(&go(WebrcMutant::NeverJoins)), 0);
+        // Ignores CTSI: in slot 5, its first wave join is CN 0.
+        let a = go(WebrcMutant::JoinIgnoresCtsi);
+        let first = a
+            .iter()
+            .find(|x| matches!(x.2, Action::Join(cn) if cn != t));
+        assert!(
+            matches!(first, Some((_, Some(5), Action::Join(0)))),
+            "{first:?}"
+        );
+        // Leaves the highest: some slot-change leave is not of CN CTSI − 1.
+        let a = go(WebrcMutant::LeavesHighest);
+        assert!(
+            a.iter().any(|(_, ctsi, x)| matches!(x, Action::Leave(cn)
+                if ctsi.is_some_and(|c| *cn != (c + t - 1) % t))),
+            "{a:?}"
+        );
+        // Joins while pending, or in loss events: more joins than the reference's rules allow,
+        // on a path whose join latency (150 ms) spans epochs (50 ms).
+        let far = |m| run_mutant(400.0, Duration::from_millis(150), 20, f64::INFINITY, m).1;
+        let reference = wave_joins(&far(None));
+        for m in [
+            WebrcMutant::JoinsWhilePending,
+            WebrcMutant::JoinsInLossEvent,
+        ] {
+            let joins = wave_joins(&far(Some(m)));
+            assert!(
+                joins > reference,
+                "{m}: {joins} joins, the reference {reference}"
+            );
         }
     }
 

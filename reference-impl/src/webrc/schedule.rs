@@ -149,6 +149,8 @@ pub struct Schedule {
     base_index: u64,
     wave_index: Vec<u64>,
     wave_end_slot: Vec<u64>,
+    /// The slot the schedule starts in: the CTSI of time 0 is `start_slot mod T`.
+    start_slot: u64,
 }
 
 impl Schedule {
@@ -158,20 +160,29 @@ impl Schedule {
     /// receiver finds the lowest layer from the start; the other waves start in their first
     /// active slot.
     pub fn new(params: WebrcParams) -> Result<Self, String> {
+        Schedule::starting_at(params, 0)
+    }
+
+    /// [`Schedule::new`] for a session joined in slot `start_slot`: time 0 is the start of a
+    /// slot whose CTSI is `start_slot mod T`, and wave `i` ends at the end of the slot with
+    /// CTSI `i` (after `(i − start_slot) mod T` slots), the waves active then already mid-run.
+    pub fn starting_at(params: WebrcParams, start_slot: u64) -> Result<Self, String> {
         params.validate()?;
         let t = params.t();
+        let start_slot = start_slot % u64::from(t);
         let mut s = Schedule {
             l: params.l(),
             heap: BinaryHeap::new(),
             base_index: 0,
             wave_index: vec![0; t as usize],
             wave_end_slot: vec![0; t as usize],
+            start_slot,
             params,
         };
         s.push(Channel::Base);
         let w = s.params.wave_packets();
         for i in 0..t {
-            s.wave_end_slot[i as usize] = u64::from(i);
+            s.wave_end_slot[i as usize] = (u64::from(i) + u64::from(t) - start_slot) % u64::from(t);
             // A wave that started before slot 0 begins with its first packet at or after 0
             // (bounded: at most the W packets of the wave).
             let mut j = 0;
@@ -233,7 +244,7 @@ impl Schedule {
         let at = Duration::from_nanos(nanos.min(u128::from(u64::MAX)) as u64);
         let t = u64::from(self.params.t());
         let slot = (at.as_secs_f64() / self.tsd()).floor() as u64;
-        let ctsi = (slot % t) as u16;
+        let ctsi = ((slot + self.start_slot) % t) as u16;
         let cci = match c {
             Channel::Base => {
                 // PSNs wrap at the largest multiple of L within the PSN space, so that each
@@ -335,6 +346,43 @@ mod tests {
             assert_eq!(u64::from(pkt.cci.ctsi), slot % t, "{pkt:?}");
             assert!(u64::from(pkt.cci.cn) <= t);
         }
+    }
+
+    #[test]
+    fn a_schedule_joined_mid_cycle_has_that_slots_ctsi_and_active_waves() {
+        let p = params(4);
+        let (n, t) = (u64::from(p.n), u64::from(p.t()));
+        let start = 7;
+        let mut s = Schedule::starting_at(p.clone(), start).unwrap();
+        let end = p.tsd * (2 * t as u32);
+        let mut last_psn: BTreeMap<u16, (u32, u16)> = BTreeMap::new();
+        let mut seen = 0;
+        // Bounded: schedule times grow.
+        loop {
+            let pkt = s.next();
+            if pkt.at >= end {
+                break;
+            }
+            seen += 1;
+            let slot = (pkt.at.as_secs_f64() / p.tsd.as_secs_f64()) as u64;
+            let ctsi = (slot + start) % t;
+            assert_eq!(u64::from(pkt.cci.ctsi), ctsi, "{pkt:?}");
+            let cn = u64::from(pkt.cci.cn);
+            if cn < t {
+                // Wave CN is active in the N slots whose CTSI is CN−N+1 .. CN (mod T).
+                assert!((cn + t - ctsi) % t < n, "wave {cn} sends in CTSI {ctsi}");
+                // Its wave's last packet (PSN 65535) is sent in the slot whose CTSI is CN.
+                if let Some((psn, at_ctsi)) =
+                    last_psn.insert(pkt.cci.cn, (pkt.cci.psn, pkt.cci.ctsi))
+                {
+                    if pkt.cci.psn < psn {
+                        assert_eq!((psn, u64::from(at_ctsi)), (65_535, cn));
+                    }
+                }
+            }
+        }
+        assert!(seen > 1000);
+        assert!(last_psn.len() as u64 == t, "every wave sent");
     }
 
     #[test]

@@ -85,14 +85,45 @@ pub fn run_sender(
     tsi: u32,
     path_mtu: usize,
 ) -> io::Result<u64> {
+    run_sender_logged(
+        params,
+        0,
+        base,
+        source,
+        duration,
+        tsi,
+        path_mtu,
+        &mut io::sink(),
+    )
+}
+
+/// [`run_sender`] from time slot `start_slot` (its CTSI is `start_slot mod T`), writing the
+/// schedule as it goes to `log` as JSON lines, so that a judge knows the sender's CTSI and the
+/// state of each wave at any time (RFC 3738 §3.1.2):
+/// - first `{"start_unix":..,"tsd":..,"t":T,"n":N}`;
+/// - at each time slot's first packet `{"t","ctsi","quiescent":CN}`, `quiescent` the wave that
+///   ended with the previous slot (CTSI − 1 mod T): waves CTSI .. CTSI+N−1 are active;
+/// - at the end `{"packets":n}`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_sender_logged(
+    params: WebrcParams,
+    start_slot: u64,
+    base: SocketAddr,
+    source: Option<McastInterface>,
+    duration: Duration,
+    tsi: u32,
+    path_mtu: usize,
+    log: &mut dyn Write,
+) -> io::Result<u64> {
     let payload_len = payload_len_for_path(&params, path_mtu, base.is_ipv6()).ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("a path MTU of {path_mtu} bytes leaves no room for a WEBRC packet"),
         )
     })?;
-    let mut schedule =
-        Schedule::new(params).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let (t, n, tsd) = (params.t(), params.n, params.tsd.as_secs_f64());
+    let mut schedule = Schedule::starting_at(params, start_slot)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let socket = Socket::new(Domain::for_address(base), Type::DGRAM, Some(Protocol::UDP))?;
     match base {
         SocketAddr::V4(_) => {
@@ -115,13 +146,30 @@ pub fn run_sender(
         }
     }
     let start = Instant::now();
+    writeln!(
+        log,
+        "{}",
+        serde_json::json!({"start_unix": unix_now(), "tsd": tsd, "t": t, "n": n})
+    )?;
     let payload = vec![0x5Au8; payload_len];
     let mut sent = 0u64;
+    let mut ctsi = None;
     // Bounded: schedule times grow and the loop stops at `duration`.
     loop {
         let p = schedule.next();
         if p.at > duration {
+            writeln!(log, "{}", serde_json::json!({"packets": sent}))?;
             return Ok(sent);
+        }
+        if ctsi != Some(p.cci.ctsi) {
+            ctsi = Some(p.cci.ctsi);
+            let c = u32::from(p.cci.ctsi);
+            writeln!(
+                log,
+                "{}",
+                serde_json::json!({"t": p.at.as_secs_f64(), "ctsi": c,
+                    "quiescent": (c + t - 1) % t.max(1)})
+            )?;
         }
         if let Some(wait) = p.at.checked_sub(start.elapsed()) {
             std::thread::sleep(wait);
@@ -137,6 +185,42 @@ pub fn run_sender(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// One datagram from `udp` (within its read timeout) and its WEBRC CCI with the datagram's
+/// length; `None` on a timeout or a datagram that is not a WEBRC ALC packet.
+pub fn recv_webrc(
+    udp: &std::net::UdpSocket,
+    buf: &mut [u8],
+) -> io::Result<Option<(WebrcCci, usize)>> {
+    let ctx = AlcContext {
+        webrc: true,
+        ..AlcContext::default()
+    };
+    let n = match udp.recv(buf) {
+        Ok(n) => n,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(AlcPacket::parse(&buf[..n], ctx)
+        .ok()
+        .and_then(|a| a.value.webrc)
+        .map(|cci| (cci, n)))
+}
+
+/// Seconds since the Unix epoch: the clock the lab's logs, tap and bridge events share.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
 }
 
 /// What a receiver run saw.
@@ -158,7 +242,7 @@ pub struct ReceiverSummary {
 /// network (the lab's bridge):
 /// - first `{"start_unix":..}`, the wall-clock start;
 /// - per action `{"t","action":"join"|"leave"|"leave_session","cn","ctsi","nwc","artt"}`;
-/// - `{"t","first":cn}` at the first packet of a channel after its join;
+/// - `{"t","first":cn,"artt"}` at the first packet of a channel after its join (ARTT after it);
 /// - `{"t","gap":cn,"lost":n,"artt"}` when a channel's PSN skips (lost packets);
 /// - at the end one `{"t":s,"packets":n,"bytes":b}` per second and `{"summary":{..}}`.
 ///
@@ -202,22 +286,11 @@ pub fn run_receiver(
     let mut rx = WebrcReceiver::new(params, Duration::ZERO);
     let mut summary = ReceiverSummary::default();
     let mut buf = vec![0u8; 65_536];
-    writeln!(
-        log,
-        "{}",
-        serde_json::json!({"start_unix": std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64()})
-    )?;
+    writeln!(log, "{}", serde_json::json!({"start_unix": unix_now()}))?;
     // Per channel (CN 0..=T): the last PSN since the join, and whether a first packet is awaited.
     let mut last_psn: Vec<Option<u32>> = vec![None; channels];
     let mut awaiting_first = vec![false; channels];
     let mut bytes_per_second: Vec<u64> = Vec::new();
-    let ctx = AlcContext {
-        webrc: true,
-        ..AlcContext::default()
-    };
     let apply = |rx: &mut WebrcReceiver,
                  at: Duration,
                  summary: &mut ReceiverSummary,
@@ -235,7 +308,14 @@ pub fn run_receiver(
             let (kind, cn) = match a {
                 Action::Join(cn) => {
                     let group = channel_addr(base, cn as u16).ip();
-                    membership(cn, true).map_err(|e| {
+                    // A join of a group the socket is in already changes nothing on the
+                    // network (a broken receiver may ask for one); it is logged all the same.
+                    let joined = membership(cn, true);
+                    let joined = match joined {
+                        Err(e) if e.raw_os_error() == Some(libc::EADDRINUSE) => Ok(()),
+                        other => other,
+                    };
+                    joined.map_err(|e| {
                         // IPv4 caps memberships per socket (20 by default); IPv6 only by
                         // the socket's option memory.
                         let hint = match (e.raw_os_error() == Some(libc::ENOBUFS), group) {
@@ -314,7 +394,8 @@ pub fn run_receiver(
                     writeln!(
                         log,
                         "{}",
-                        serde_json::json!({"t": at.as_secs_f64(), "first": cn})
+                        serde_json::json!({"t": at.as_secs_f64(), "first": cn,
+                            "artt": rx.artt()})
                     )?;
                 }
                 if let Some(last) = last_psn[cn] {
@@ -358,22 +439,7 @@ pub fn run_receiver(
             .unwrap_or(duration);
         let wait = until.saturating_sub(now).max(Duration::from_millis(1));
         udp.set_read_timeout(Some(wait))?;
-        let n = match udp.recv_from(&mut buf) {
-            Ok((n, _)) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                continue
-            }
-            Err(e) => return Err(e),
-        };
-        let Some(cci) = AlcPacket::parse(&buf[..n], ctx)
-            .ok()
-            .and_then(|a| a.value.webrc)
-        else {
+        let Some((cci, n)) = recv_webrc(&udp, &mut buf)? else {
             continue;
         };
         // Bounded: at most what arrives in `path_delay`, released in order.
