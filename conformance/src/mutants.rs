@@ -281,6 +281,12 @@ pub const LAB_SECONDS: u64 = 30;
 pub fn lab_rows(seconds: u64) -> Result<(Vec<Row>, Vec<CaseResult>), String> {
     let config = WebrcLabConfig::mutants(LinkShape::rate_mbit(3.0), Duration::from_secs(seconds));
     let report = crate::lab::webrc::run(&config).map_err(|e| format!("WEBRC lab: {e}"))?;
+    Ok(lab_section(&report))
+}
+
+/// The kill-matrix rows of a lab run's mutant receivers, and the failing checks of its
+/// receivers without a mutant.
+pub fn lab_section(report: &crate::lab::webrc::WebrcLabReport) -> (Vec<Row>, Vec<CaseResult>) {
     let level = |id: &str| {
         LAB_CASES
             .iter()
@@ -305,7 +311,7 @@ pub fn lab_rows(seconds: u64) -> Result<(Vec<Row>, Vec<CaseResult>), String> {
     };
     let mut rows = Vec::new();
     let mut reference = Vec::new();
-    for r in &report.receivers {
+    for r in report.receivers.iter() {
         match r
             .mutant
             .as_deref()
@@ -320,7 +326,7 @@ pub fn lab_rows(seconds: u64) -> Result<(Vec<Row>, Vec<CaseResult>), String> {
             }),
         }
     }
-    Ok((rows, reference))
+    (rows, reference)
 }
 
 /// Receiver and sender mutants together, and the lab section when `lab` is Ok (else why

@@ -280,6 +280,11 @@ fn webrc_mutants_each_fail_their_check_and_the_reference_passes_them_all() {
     }
     assert!(report.checks_passed(), "{table}");
     assert!(table.contains("FAIL (mutant killed)"));
+    // The same run as the lab section of `rmt-conform mutants` reads it.
+    let (rows, reference_failing) = rmt_conformance::mutants::lab_section(&report);
+    assert!(reference_failing.is_empty(), "{reference_failing:#?}");
+    assert_eq!(rows.len(), WebrcMutant::ALL.len());
+    assert!(rows.iter().all(|r| r.killed_as_meant()), "{rows:#?}");
 }
 
 #[test]

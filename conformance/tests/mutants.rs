@@ -15,7 +15,8 @@ fn work(tag: &str) -> std::path::PathBuf {
 fn every_mutant_fails_the_cases_meant_for_it_and_the_reference_passes_every_case() {
     let scenarios = load_scenarios().unwrap();
     let w = work("matrix");
-    // The lab section (root, 45 s) is tested on its own in tests/lab.rs.
+    // The lab section (root, a 30 s lab run) is tested on its own in tests/lab.rs
+    // (`mutants::lab_section` on the same run).
     let m = matrix(&scenarios, &w, Err("tested in tests/lab.rs".into())).unwrap();
     assert_eq!(m.lab_skipped.as_deref(), Some("tested in tests/lab.rs"));
     let _ = std::fs::remove_dir_all(&w);

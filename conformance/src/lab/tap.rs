@@ -15,16 +15,48 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use rmt_reference::webrc::udp::{recv_webrc, unix_now};
 
-/// Arrivals on a channel more than this apart are two runs: longer than any gap inside a
-/// joined wave of the lab's senders (a wave's lowest rate is BCR_P, one packet per 1/BCR_P s),
-/// shorter than a leave and a join again.
-pub const RUN_SILENCE: f64 = 0.3;
-/// A PSN this far behind the last one starts the sequence again: half the short form's space.
-const RESTART_DISTANCE: u64 = 1 << 15;
+/// What the tap must know of the session to read PSNs (RFC 3738 §3.1.2).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TapParams {
+    /// The base channel's CN (T) and its PSN space: PSNs wrap at the largest multiple of L in
+    /// the field, so that each slot starts at PSN ≡ 0 (mod L).
+    pub base_cn: u32,
+    pub base_space: u64,
+    /// A wave's PSN space: 2^16 (short CCI) or 2^32 (long).
+    pub wave_space: u64,
+    /// Arrivals on a channel more than this apart are two runs: longer than the largest gap
+    /// between packets of a joined channel (the base channel's lowest rate is P·BCR_P),
+    /// shorter than a leave and a join again. A loss burst longer than this is not a gap.
+    pub run_silence: f64,
+}
+
+impl TapParams {
+    pub fn of(sender: &rmt_reference::webrc::schedule::WebrcParams) -> TapParams {
+        let wave_space = match sender.form {
+            rmt_inspector::wire::webrc_cci::CciForm::Short => 1 << 16,
+            rmt_inspector::wire::webrc_cci::CciForm::Long => 1 << 32,
+        };
+        let l = sender.l().max(1);
+        TapParams {
+            base_cn: sender.t(),
+            base_space: wave_space / l * l,
+            wave_space,
+            run_silence: (3.0 / (sender.p * sender.bcr_p)).max(0.3),
+        }
+    }
+
+    fn space(&self, cn: u32) -> u64 {
+        if cn == self.base_cn {
+            self.base_space
+        } else {
+            self.wave_space
+        }
+    }
+}
 /// Runs and gaps kept (each): a run per join and a gap per loss, far more than a lab run makes.
 const MAX_EVENTS: usize = 1_000_000;
 
-/// Packets of one channel that arrived less than [`RUN_SILENCE`] apart.
+/// Packets of one channel that arrived less than [`TapParams::run_silence`] apart.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Run {
     pub cn: u32,
@@ -55,39 +87,45 @@ pub struct TapRecord {
 
 impl TapRecord {
     /// One packet of channel `cn` with `psn` arrived at `at` (unix time); `open` holds each
-    /// channel's current run and its highest PSN.
-    pub fn record(&mut self, open: &mut Vec<Option<(usize, u64)>>, at: f64, cn: u32, psn: u64) {
+    /// channel's current run and the PSN it expects next.
+    pub fn record(
+        &mut self,
+        p: &TapParams,
+        open: &mut Vec<Option<(usize, u64)>>,
+        at: f64,
+        cn: u32,
+        psn: u64,
+    ) {
         self.packets += 1;
         let i = cn as usize;
         if open.len() <= i {
             open.resize(i + 1, None);
         }
-        let current = open[i].filter(|(r, _)| at - self.runs[*r].last <= RUN_SILENCE);
+        let space = p.space(cn).max(2);
+        let psn = psn % space;
+        let current = open[i].filter(|(r, _)| at - self.runs[*r].last <= p.run_silence);
         match current {
-            Some((r, last_psn)) => {
+            Some((r, expected)) => {
                 self.runs[r].last = at;
                 self.runs[r].packets += 1;
-                // A PSN behind the last one is late, or a wave starting again after its
-                // quiescence: not a loss.
-                if psn > last_psn + 1 {
-                    if self.gaps.len() < MAX_EVENTS {
-                        self.gaps.push(Gap {
-                            at,
-                            cn,
-                            lost: psn - last_psn - 1,
-                        });
-                    } else {
-                        self.overflowed = true;
+                // Counted modulo the channel's space (§3.2.3.4): ahead by less than half of it
+                // is the packets lost before this one; further is a late packet (misordered,
+                // §3.2.3.4 RECOMMENDS not counting it), which changes nothing.
+                let ahead = (psn + space - expected) % space;
+                if ahead < space / 2 {
+                    if ahead > 0 {
+                        if self.gaps.len() < MAX_EVENTS {
+                            self.gaps.push(Gap {
+                                at,
+                                cn,
+                                lost: ahead,
+                            });
+                        } else {
+                            self.overflowed = true;
+                        }
                     }
+                    open[i] = Some((r, (psn + 1) % space));
                 }
-                // Far behind is the sequence starting again (a base channel's PSNs wrap at a
-                // multiple of L, a wave restarts after quiescence); a little behind is late.
-                let next = if psn + RESTART_DISTANCE < last_psn {
-                    psn
-                } else {
-                    psn.max(last_psn)
-                };
-                open[i] = Some((r, next));
             }
             None if self.runs.len() < MAX_EVENTS => {
                 self.runs.push(Run {
@@ -96,7 +134,7 @@ impl TapRecord {
                     last: at,
                     packets: 1,
                 });
-                open[i] = Some((self.runs.len() - 1, psn));
+                open[i] = Some((self.runs.len() - 1, (psn + 1) % space));
             }
             None => {
                 self.overflowed = true;
@@ -124,7 +162,7 @@ impl TapRecord {
 
 /// Listens on `port` (IPv4) for `duration` in the calling thread's namespace; returns what
 /// arrived. Bounded by `duration`.
-pub fn run_tap(port: u16, duration: Duration) -> io::Result<TapRecord> {
+pub fn run_tap(port: u16, params: TapParams, duration: Duration) -> io::Result<TapRecord> {
     let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
     socket.set_reuse_address(true)?;
     socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)).into())?;
@@ -138,7 +176,13 @@ pub fn run_tap(port: u16, duration: Duration) -> io::Result<TapRecord> {
     while start.elapsed() < duration {
         if let Some((cci, _)) = recv_webrc(&udp, &mut buf)? {
             let at = unix_now();
-            record.record(&mut open, at, u32::from(cci.cn), u64::from(cci.psn));
+            record.record(
+                &params,
+                &mut open,
+                at,
+                u32::from(cci.cn),
+                u64::from(cci.psn),
+            );
         }
     }
     Ok(record)
@@ -150,6 +194,13 @@ mod tests {
 
     #[test]
     fn runs_split_at_silences_and_gaps_are_psn_skips_inside_a_run() {
+        // T = 20, L = 19: base PSNs wrap at 65,531.
+        let p = TapParams {
+            base_cn: 20,
+            base_space: 65_531,
+            wave_space: 1 << 16,
+            run_silence: 0.3,
+        };
         let mut r = TapRecord::default();
         let mut open = Vec::new();
         for (at, cn, psn) in [
@@ -159,29 +210,21 @@ mod tests {
             (10.25, 5, 7),
             (10.3, 3, 103),    // late: not a loss
             (11.0, 3, 65_534), // a new run after 0.7 s: not a loss
-            (11.1, 3, 65_535),
-            (11.2, 3, 0), // the sequence starts again
-            (11.3, 3, 2), // 1 lost
+            (11.1, 3, 0),      // 65,535 lost: 1
+            (11.2, 3, 65_535), // late, from before the wrap
+            (11.3, 3, 2),      // 1 lost
+            (12.0, 20, 65_529),
+            (12.05, 20, 1), // 65,530 and 0 lost across the base channel's wrap
         ] {
-            r.record(&mut open, at, cn, psn);
+            r.record(&p, &mut open, at, cn, psn);
         }
-        assert_eq!(r.packets, 9);
+        assert_eq!(r.packets, 11);
+        let gaps: Vec<(f64, u32, u64)> = r.gaps.iter().map(|g| (g.at, g.cn, g.lost)).collect();
         assert_eq!(
-            r.gaps,
-            [
-                Gap {
-                    at: 10.2,
-                    cn: 3,
-                    lost: 2
-                },
-                Gap {
-                    at: 11.3,
-                    cn: 3,
-                    lost: 1
-                }
-            ]
+            gaps,
+            [(10.2, 3, 2), (11.1, 3, 1), (11.3, 3, 1), (12.05, 20, 2)]
         );
-        assert_eq!(r.runs.len(), 3);
+        assert_eq!(r.runs.len(), 4);
         assert_eq!(
             (r.runs[0].first, r.runs[0].last, r.runs[0].packets),
             (10.0, 10.3, 4)
@@ -191,5 +234,22 @@ mod tests {
         assert_eq!(r.first_arrival(4, 0.0), None);
         assert!(r.arrived_between(5, 10.0, 10.3));
         assert!(!r.arrived_between(5, 10.3, 12.0));
+    }
+
+    #[test]
+    fn tap_parameters_follow_the_senders() {
+        let p = TapParams::of(&rmt_reference::webrc::schedule::WebrcParams {
+            p: 0.85,
+            ..rmt_reference::webrc::schedule::WebrcParams::fast(22)
+        });
+        // L = ceil(20 × (0.85 − 1) / ln 0.85) = 19; T = 22 + 10.
+        assert_eq!(
+            (p.base_cn, p.base_space, p.wave_space),
+            (32, 65_531, 65_536)
+        );
+        assert_eq!(p.run_silence, 0.3);
+        // BCR_P 1 (the RFC's default): base packets ~1.3 s apart at the slot's end.
+        let slow = TapParams::of(&rmt_reference::webrc::schedule::WebrcParams::new(10));
+        assert!(slow.run_silence >= 3.0);
     }
 }

@@ -16,7 +16,7 @@ use rmt_reference::webrc::schedule::WebrcParams;
 use rmt_reference::webrc::udp::{run_receiver, run_sender_logged, McastInterface};
 
 use super::membership::{unix_now, MembershipEvent};
-use super::tap::{run_tap, TapRecord};
+use super::tap::{run_tap, TapParams, TapRecord};
 pub use super::webrc_checks::{
     judge_receiver, Check, Judging, LoggedAction, LoggedGap, Observed, ReceiverLog, SenderLog,
 };
@@ -209,7 +209,8 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
     let mut taps = Vec::new();
     for (i, h) in lab.hosts[1..].iter().enumerate() {
         let port = config.group.port();
-        taps.push(h.ns.run(move || run_tap(port, receiver_run))?);
+        let tap = TapParams::of(&config.sender);
+        taps.push(h.ns.run(move || run_tap(port, tap, receiver_run))?);
         let mut params = ReceiverParams::new(config.sender.clone());
         params.mutant = config.mutants.get(i).copied().flatten();
         let (group, address, delay) = (config.group, h.address, config.receiver_delay);

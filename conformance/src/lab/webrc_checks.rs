@@ -200,6 +200,12 @@ pub const REACTION: f64 = 0.3;
 /// Tolerance at the edges of the loss-event and pending-join windows: the tap and the receiver
 /// read the same clock, not at the same instant.
 pub const EDGE: f64 = 0.03;
+/// Tolerance at the start of a loss event: a join decided just before the receiver heard the
+/// loss may reach the bridge's log a little later.
+pub const EVENT_START_EDGE: f64 = 0.05;
+/// §3.2.3.7's RECOMMENDED join timeout is max{2V/ARTT, 10·ARTT}: a join is no longer judged
+/// pending after 10·ARTT, and a leave is taken as its timeout only after half of that.
+pub const JOIN_TIMEOUT_ARTTS: f64 = 10.0;
 /// A link that carries this many times the base channel and the first wave at a slot's start
 /// must see the receiver join a wave (`reaches-target`).
 pub const REACH_FACTOR: f64 = 2.0;
@@ -327,14 +333,29 @@ pub fn judge_receiver(
             ),
         },
     });
-    let first_base_unix = log.start_unix + first_base;
+    // When the base channel's first packet reached the receiver: the tap's first arrival and
+    // the delay line (the log's word only where the tap saw none).
+    let first_base_unix = seen
+        .tap
+        .first_arrival(base, f64::NEG_INFINITY)
+        .map_or(log.start_unix + first_base, |a| a + delay);
+    let artt_at = |x: f64| {
+        let a = log.artt_at(x - log.start_unix);
+        // No ARTT logged: the join latency is at least the delay line.
+        if a > 0.0 {
+            a
+        } else {
+            delay
+        }
+    };
 
     // §3.2.3.6: "the wave channel with CN = i+NWC modulo T", i the sender's CTSI as the
-    // receiver could know it (the slots of the last delay + REACTION seconds) and NWC the waves
-    // the bridge had joined just before.
+    // receiver could know it (a slot it heard: begun a delay before the join, at most REACTION
+    // more) and NWC the waves the bridge had joined just before.
     const NEXT_LAYER: &str = "rfc3738/3.2.3.6/join-next-layer";
     let wrong_join = wave_joins.iter().find_map(|c| {
-        let ctsis = sender.ctsis_between(c.at - delay - REACTION, c.at);
+        let heard = c.at - delay + EDGE;
+        let ctsis = sender.ctsis_between(heard - REACTION, heard);
         let ok = ctsis.is_empty() || ctsis.iter().any(|i| (i + c.waves_before) % t == c.cn);
         (!ok).then(|| {
             format!(
@@ -359,7 +380,8 @@ pub fn judge_receiver(
 
     // §3.2.3.6: no join while one is pending: from a wave's join to its first packet at the
     // receiver (the tap's first arrival + the delay line), or to its leave (timed out, or left
-    // at a slot change, §3.2.3.3).
+    // at a slot change, §3.2.3.3), at most 10·ARTT (§3.2.3.7, for a receiver that keeps a
+    // timed-out group).
     const PENDING: &str = "rfc3738/3.2.3.6/no-join-while-pending";
     let while_pending = wave_joins.windows(2).find_map(|w| {
         let (a, b) = (w[0], w[1]);
@@ -368,7 +390,8 @@ pub fn judge_receiver(
             .iter()
             .find(|c| c.cn == a.cn && !c.joined && c.at >= a.at)
             .map(|c| c.at);
-        let end = [heard, left, Some(session_left)]
+        let timeout = a.at + JOIN_TIMEOUT_ARTTS * artt_at(a.at);
+        let end = [heard, left, Some(session_left), Some(timeout)]
             .into_iter()
             .flatten()
             .fold(f64::INFINITY, f64::min);
@@ -392,13 +415,14 @@ pub fn judge_receiver(
         ),
     });
 
-    // §3.2.3.3: a wave left (before the session is left) is one the sender had made
-    // quiescent (the lowest layer of the previous slot), or a pending join that timed out
-    // (§3.2.3.7: nothing reached the host since its join).
+    // §3.2.3.3: a wave left while the sender sends (and before the session is left) is one
+    // the sender had made quiescent (the lowest layer of the previous slot), or a pending join
+    // that timed out (§3.2.3.7: nothing reached the host since its join, for at least half
+    // the RECOMMENDED timeout).
     const LOWEST: &str = "rfc3738/3.2.3.3/leave-lowest-layer";
     let wave_leaves: Vec<&BridgeChange> = changes
         .iter()
-        .filter(|c| !c.joined && c.cn != base && c.at < session_left - 0.05)
+        .filter(|c| !c.joined && c.cn != base && c.at < session_left.min(j.sender_stop) - 0.05)
         .collect();
     let wrong_leave = wave_leaves.iter().find_map(|c| {
         let ctsi = sender.ctsi_at(c.at)?;
@@ -409,11 +433,15 @@ pub fn judge_receiver(
             .iter()
             .rfind(|x| x.cn == c.cn && x.joined && x.at <= c.at)
             .map(|x| x.at);
-        if joined.is_some_and(|from| !seen.tap.arrived_between(c.cn, from, c.at)) {
+        let timed_out = |from: f64| {
+            c.at - from >= JOIN_TIMEOUT_ARTTS / 2.0 * artt_at(from)
+                && !seen.tap.arrived_between(c.cn, from, c.at)
+        };
+        if joined.is_some_and(timed_out) {
             return None;
         }
         Some(format!(
-            "leave of CN {} at {:.3} s: the sender's CTSI was {ctsi}, so wave {} was still active, and packets of it had arrived since its join",
+            "leave of CN {} at {:.3} s: the sender's CTSI was {ctsi}, so wave {} was still active, and it was not a join timed out (packets of it had arrived since its join, or it was left within 5·ARTT)",
             c.cn,
             rel(c.at),
             c.cn
@@ -471,15 +499,12 @@ pub fn judge_receiver(
         if events.last().is_some_and(|e| start < e.1) {
             continue;
         }
-        let artt = log.artt_at(start - log.start_unix);
-        if artt > 0.0 {
-            events.push((start, start + artt));
-        }
+        events.push((start, start + artt_at(start)));
     }
     let in_event = wave_joins.iter().find_map(|c| {
         let e = events
             .iter()
-            .find(|e| c.at > e.0 + EDGE && c.at < e.1 - EDGE)?;
+            .find(|e| c.at > e.0 + EVENT_START_EDGE && c.at < e.1 - EDGE)?;
         Some(format!(
             "join of CN {} at {:.3} s inside the loss event of {:.3} .. {:.3} s (packets lost on the way to the host)",
             c.cn,
@@ -501,18 +526,30 @@ pub fn judge_receiver(
     });
 
     // §3.2.3.8: after max{10, TSD} s of silence the receiver leaves the session, and its
-    // memberships are gone from the bridge.
+    // memberships are gone from the bridge. The silence starts when the last packet reached
+    // the receiver (the tap's last arrival + the delay line).
     const SILENCE: &str = "rfc3738/3.2.3.8/leave-after-silence";
     let silence = j.silence.as_secs_f64();
-    let expected = j.sender_stop + silence;
+    let last_heard = seen
+        .tap
+        .runs
+        .iter()
+        .map(|r| r.last + delay)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let last_heard = if last_heard.is_finite() {
+        last_heard
+    } else {
+        j.sender_stop
+    };
+    let expected = last_heard + silence;
     checks.push(if session_left.is_infinite() {
         fail(SILENCE, "no session leave after the sender stopped".into())
     } else if session_left < expected - 1.0 || session_left > expected + 2.5 {
         fail(
             SILENCE,
             format!(
-                "left the session {:.2} s after the sender stopped (expected about {silence} s)",
-                session_left - j.sender_stop
+                "left the session {:.2} s after its last packet (expected about {silence} s)",
+                session_left - last_heard
             ),
         )
     } else {
@@ -521,8 +558,8 @@ pub fn judge_receiver(
             pass(
                 SILENCE,
                 format!(
-                    "left {:.2} s after the sender stopped; the bridge shows no membership left",
-                    session_left - j.sender_stop
+                    "left {:.2} s after its last packet; the bridge shows no membership left",
+                    session_left - last_heard
                 ),
             )
         } else {
@@ -612,6 +649,15 @@ pub fn judge_receiver(
             ),
         ),
     });
+    if seen.tap.overflowed {
+        checks.insert(
+            0,
+            fail(
+                "lab/tap-complete",
+                "the tap kept only the first runs and gaps: the network-judged checks saw part of the run".into(),
+            ),
+        );
+    }
     checks
 }
 
@@ -793,8 +839,8 @@ mod tests {
             mutate(|w| w.log.firsts[0].0 = 0.3),
             ["rfc3738/3.2.1/base-channel-first"]
         );
-        // CN = NWC (1), ignoring the sender's CTSI 1: CN 2 was next. Then wave 1 is left at
-        // the slot change, and the receiver's join of 2 at 2.9 is... its own next layer.
+        // CN 4 where the sender's CTSI 1 and one joined wave made CN 2 next (the later
+        // checks see wave 4 kept to the end as well).
         let f = mutate(|w| {
             action(w, 1.3).cn = Some(4);
             w.tap.runs[3].cn = 4;
@@ -841,6 +887,40 @@ mod tests {
             w.tap.gaps.clear();
         });
         assert_eq!(f, ["rfc3738/3.2.3.6/reaches-target"]);
+    }
+
+    /// A join of wave 3 at 1.6 s that never gets a packet, left at 2.65 s (1.05 s = 5.25·ARTT
+    /// later) while wave 3 is active: a timed-out join (§3.2.3.7), not a wrong leave. The
+    /// pending join ends with its leave; the tap overflowing fails the run.
+    #[test]
+    fn a_timed_out_join_may_leave_an_active_wave_but_only_after_the_timeout() {
+        let timed_out = || {
+            let mut w = good();
+            w.log.actions.insert(5, act(1.6, "join", Some(3)));
+            w.log.actions.insert(7, act(2.65, "leave", Some(3)));
+            w
+        };
+        assert_eq!(failed(&timed_out()), Vec::<&str>::new());
+        // Left after 0.5 s: too early for a timeout.
+        let mut w = timed_out();
+        w.log.actions[7].t = 2.1;
+        assert_eq!(failed(&w), ["rfc3738/3.2.3.3/leave-lowest-layer"]);
+        // Packets of wave 3 had arrived: it did not time out.
+        let mut w = timed_out();
+        w.tap.runs[4].first = 101.7;
+        assert!(failed(&w).contains(&"rfc3738/3.2.3.3/leave-lowest-layer"));
+        // A join at 2.4 s, before the timed-out join's leave (2.65 s), was a join while
+        // pending.
+        let mut w = timed_out();
+        w.log.actions.insert(7, act(2.4, "join", Some(4)));
+        let f = failed(&w);
+        assert!(
+            f.contains(&"rfc3738/3.2.3.6/no-join-while-pending"),
+            "{f:?}"
+        );
+        let mut w = good();
+        w.tap.overflowed = true;
+        assert_eq!(failed(&w), ["lab/tap-complete"]);
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub enum WebrcMutant {
     NeverLeaves,
     /// Joins CN = NWC mod T, as if CTSI were always 0 (§3.2.3.6 says CN = CTSI + NWC mod T).
     JoinIgnoresCtsi,
-    /// Joins during a loss event: once 40% of ARTT into it, whatever TRATE says (§3.2.3.6
+    /// Joins during a loss event: once half its ARTT into it, whatever TRATE says (§3.2.3.6
     /// "If there is a loss event in progress ... the receiver MUST not join").
     JoinsInLossEvent,
     /// Joins while the previous join still waits for its first packet (§3.2.3.6 "If a join

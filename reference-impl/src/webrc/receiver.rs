@@ -681,7 +681,7 @@ impl WebrcReceiver {
         if self.loss_event_until.is_some_and(|until| now < until) {
             let into = now.saturating_sub(self.loss_event_began).as_secs_f64();
             return mutant == Some(WebrcMutant::JoinsInLossEvent)
-                && into >= 0.4 * self.artt
+                && into >= 0.5 * self.artt
                 && self.joining.is_none()
                 && self.nwc < self.n;
         }
@@ -758,15 +758,17 @@ mod tests {
         run_mutant(capacity, delay, secs, mrr_p, None)
     }
 
-    /// [`run`] with a layer-change bug switched on, the session joined in slot 5.
+    /// [`run`] with a layer-change bug switched on (or none), the session joined in slot 5
+    /// when one is.
     fn run_mutant(
         capacity: f64,
         delay: Duration,
         secs: u64,
         mrr_p: f64,
-        mutant: Option<WebrcMutant>,
+        mutant: Option<Option<WebrcMutant>>,
     ) -> (WebrcReceiver, Vec<Timed>, Vec<u64>) {
         let start_slot = if mutant.is_some() { 5 } else { 0 };
+        let mutant = mutant.flatten();
         let mut schedule = Schedule::starting_at(sender(), start_slot).unwrap();
         let mut params = ReceiverParams::new(sender());
         params.mrr_p = mrr_p;
@@ -860,7 +862,16 @@ mod tests {
     #[test]
     fn each_mutant_breaks_its_own_rule_on_a_virtual_clock() {
         let t = sender().t();
-        let go = |m| run_mutant(400.0, Duration::from_millis(20), 20, f64::INFINITY, Some(m)).1;
+        let go = |m| {
+            run_mutant(
+                400.0,
+                Duration::from_millis(20),
+                20,
+                f64::INFINITY,
+                Some(Some(m)),
+            )
+            .1
+        };
         let wave_joins = |actions: &[Timed]| {
             actions
                 .iter()
@@ -891,7 +902,16 @@ mod tests {
         );
         // Joins while pending, or in loss events: more joins than the reference's rules allow,
         // on a path whose join latency (150 ms) spans epochs (50 ms).
-        let far = |m| run_mutant(400.0, Duration::from_millis(150), 20, f64::INFINITY, m).1;
+        let far = |m| {
+            run_mutant(
+                400.0,
+                Duration::from_millis(150),
+                20,
+                f64::INFINITY,
+                Some(m),
+            )
+            .1
+        };
         let reference = wave_joins(&far(None));
         for m in [
             WebrcMutant::JoinsWhilePending,

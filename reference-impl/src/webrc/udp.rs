@@ -101,7 +101,7 @@ pub fn run_sender(
 /// schedule as it goes to `log` as JSON lines, so that a judge knows the sender's CTSI and the
 /// state of each wave at any time (RFC 3738 §3.1.2):
 /// - first `{"start_unix":..,"tsd":..,"t":T,"n":N}`;
-/// - at each time slot's first packet `{"t","ctsi","quiescent":CN}`, `quiescent` the wave that
+/// - as each time slot's first packet is sent `{"t","ctsi","quiescent":CN}`, `quiescent` the wave that
 ///   ended with the previous slot (CTSI − 1 mod T): waves CTSI .. CTSI+N−1 are active;
 /// - at the end `{"packets":n}`.
 #[allow(clippy::too_many_arguments)]
@@ -161,18 +161,20 @@ pub fn run_sender_logged(
             writeln!(log, "{}", serde_json::json!({"packets": sent}))?;
             return Ok(sent);
         }
+        if let Some(wait) = p.at.checked_sub(start.elapsed()) {
+            std::thread::sleep(wait);
+        }
         if ctsi != Some(p.cci.ctsi) {
             ctsi = Some(p.cci.ctsi);
             let c = u32::from(p.cci.ctsi);
+            // When the slot's first packet goes out, not when it was due: a sender running
+            // late changes slot late, and a judge must not blame receivers for it.
             writeln!(
                 log,
                 "{}",
-                serde_json::json!({"t": p.at.as_secs_f64(), "ctsi": c,
+                serde_json::json!({"t": start.elapsed().as_secs_f64(), "ctsi": c,
                     "quiescent": (c + t - 1) % t.max(1)})
             )?;
-        }
-        if let Some(wait) = p.at.checked_sub(start.elapsed()) {
-            std::thread::sleep(wait);
         }
         let datagram = alc_datagram(&p.cci, tsi, 1, (sent >> 16) as u16, sent as u16, &payload)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
