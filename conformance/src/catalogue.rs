@@ -225,6 +225,22 @@ mod tests {
     }
 
     #[test]
+    fn each_webrc_mutant_is_meant_for_a_lab_case_and_each_id_is_one_mutants_at_most() {
+        use rmt_reference::webrc::mutant::WebrcMutant;
+        let lab: Vec<&str> = LAB_CASES.iter().map(|c| c.0).collect();
+        let mut meant: Vec<&str> = WebrcMutant::ALL.iter().map(|m| m.meant_for()).collect();
+        for id in &meant {
+            assert!(lab.contains(id), "{id}: not a lab case");
+        }
+        meant.sort_unstable();
+        meant.dedup();
+        assert_eq!(meant.len(), WebrcMutant::ALL.len());
+        for m in WebrcMutant::ALL {
+            assert_eq!(m.name().parse::<WebrcMutant>(), Ok(m));
+        }
+    }
+
+    #[test]
     fn sanity_cases_are_recognised_by_their_last_component_and_played_first() {
         assert!(is_sanity("rfc6726/3/sanity-first"));
         assert!(is_sanity("rfc6968/3/sanity-fcast"));

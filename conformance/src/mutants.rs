@@ -4,7 +4,7 @@
 //! fault ([`SenderMutant`]) is captured and judged by every sender case. The kill matrix says
 //! which cases fail each mutant; each mutant must fail the cases written for its bug, and the
 //! reference (no mutant) must pass everything. The lab section (root) runs the WEBRC lab once
-//! with the reference receiver and one receiver per [`WebrcMutant`], judged by the lab's
+//! with the reference receiver and one receiver per [`WebrcMutant`](rmt_reference::webrc::mutant::WebrcMutant), judged by the lab's
 //! receiver checks.
 
 use std::path::Path;
@@ -18,7 +18,6 @@ use rmt_reference::receiver::mutant::ReceiverMutant;
 use rmt_reference::rng::SeededRng;
 use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig};
 use rmt_reference::sessions::one_at_a_time;
-use rmt_reference::webrc::mutant::WebrcMutant;
 use rmt_vectors::scenario::Scenario;
 
 use crate::catalogue::{play_order, receiver_cases, sender_cases, Role, LAB_CASES};
@@ -276,7 +275,7 @@ pub fn sender_rows() -> Result<(Vec<Row>, Vec<CaseResult>), String> {
 pub const LAB_SECONDS: u64 = 30;
 
 /// The lab section: one WEBRC lab run of `seconds` with the reference receiver and one
-/// receiver per [`WebrcMutant`], each behind a 3 Mbit/s link; a row per mutant and the
+/// receiver per [`WebrcMutant`](rmt_reference::webrc::mutant::WebrcMutant), each behind a 3 Mbit/s link; a row per mutant and the
 /// reference's failing checks.
 pub fn lab_rows(seconds: u64) -> Result<(Vec<Row>, Vec<CaseResult>), String> {
     let config = WebrcLabConfig::mutants(LinkShape::rate_mbit(3.0), Duration::from_secs(seconds));
@@ -311,12 +310,8 @@ pub fn lab_section(report: &crate::lab::webrc::WebrcLabReport) -> (Vec<Row>, Vec
     };
     let mut rows = Vec::new();
     let mut reference = Vec::new();
-    for r in report.receivers.iter() {
-        match r
-            .mutant
-            .as_deref()
-            .and_then(|m| m.parse::<WebrcMutant>().ok())
-        {
+    for r in &report.receivers {
+        match r.mutant {
             None => reference.extend(failing(r)),
             Some(m) => rows.push(Row {
                 mutant: m.name().to_string(),

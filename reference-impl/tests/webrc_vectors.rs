@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use rmt_inspector::wire::webrc_cci::CciForm;
 use rmt_inspector::wire::webrc_cci::WebrcCci;
+use rmt_reference::webrc::mutant::WebrcMutant;
 use rmt_reference::webrc::receiver::{Action, ReceiverParams, WebrcReceiver};
 use rmt_reference::webrc::schedule::{Schedule, WebrcParams};
 use serde_yaml::Value;
@@ -159,6 +160,37 @@ fn run_lossless(
     }
 }
 
+/// A receiver of vector `v` (with `mutant` switched on) after the vector's start-up window on
+/// a lossless path, the session joined in the vector's start slot.
+struct StartedUp {
+    rx: WebrcReceiver,
+    schedule: Schedule,
+    /// The channels its actions left joined.
+    joined: std::collections::BTreeSet<u32>,
+    actions: Vec<Action>,
+    window: Duration,
+}
+
+fn start_up(v: &rmt_vectors::Vector, mutant: Option<WebrcMutant>) -> StartedUp {
+    let params = sender_params(v);
+    let mut rp = ReceiverParams::new(params.clone());
+    rp.mrr_p = f64_param(v, "mrr_p");
+    rp.mutant = mutant;
+    let start_ctsi = v.param_u64("start_ctsi").unwrap_or(0);
+    let mut rx = WebrcReceiver::new(rp, Duration::ZERO);
+    let mut schedule = Schedule::starting_at(params.clone(), start_ctsi).unwrap();
+    let mut joined = std::collections::BTreeSet::new();
+    let window = params.tsd.mul_f64(f64_param(v, "startup_window"));
+    let actions = run_lossless(&mut rx, &mut schedule, &mut joined, window);
+    StartedUp {
+        rx,
+        schedule,
+        joined,
+        actions,
+        window,
+    }
+}
+
 #[test]
 fn the_receiver_matches_the_rfc_derived_join_and_leave_vectors() {
     let path = rmt_vectors::vectors_dir().join("webrc/receiver.yaml");
@@ -175,20 +207,19 @@ fn the_receiver_matches_the_rfc_derived_join_and_leave_vectors() {
     for v in &file.vectors {
         let params = sender_params(v);
         let t = params.t();
-        let start_ctsi = v.param_u64("start_ctsi").unwrap_or(0);
         assert_eq!(u64::from(t), expected_u64(v, "t"), "{}: T", v.id);
-        let mut rp = ReceiverParams::new(params.clone());
-        rp.mrr_p = f64_param(v, "mrr_p");
         let tsd = params.tsd;
         let waves = expected_u64(v, "waves") as u32;
 
         // Start-up (§3.2.1, §3.2.3.6): the base channel, then the waves up to the target, in
         // order, within the vector's start-up window (a fraction of a slot).
-        let mut rx = WebrcReceiver::new(rp.clone(), Duration::ZERO);
-        let mut schedule = Schedule::starting_at(params.clone(), start_ctsi).unwrap();
-        let mut joined = std::collections::BTreeSet::new();
-        let window = tsd.mul_f64(f64_param(v, "startup_window"));
-        let actions = run_lossless(&mut rx, &mut schedule, &mut joined, window);
+        let StartedUp {
+            mut rx,
+            mut schedule,
+            mut joined,
+            actions,
+            window,
+        } = start_up(v, None);
         assert_eq!(
             actions.first(),
             Some(&Action::Join(expected_u64(v, "first_join") as u32)),
@@ -226,10 +257,7 @@ fn the_receiver_matches_the_rfc_derived_join_and_leave_vectors() {
         }
 
         // Slot changes (§3.2.3.3): base packets with the vector's CTSIs, nothing else.
-        let mut rx = WebrcReceiver::new(rp, Duration::ZERO);
-        let mut schedule = Schedule::starting_at(params.clone(), start_ctsi).unwrap();
-        let mut joined = std::collections::BTreeSet::new();
-        run_lossless(&mut rx, &mut schedule, &mut joined, window);
+        let mut rx = start_up(v, None).rx;
         assert_eq!(rx.nwc(), waves, "{}", v.id);
         let mut leaves = Vec::new();
         let mut at = window;
@@ -266,21 +294,12 @@ fn the_receiver_matches_the_rfc_derived_join_and_leave_vectors() {
 /// ignores CTSI: with CTSI 0 at the start it would pass every other vector.
 #[test]
 fn a_receiver_that_ignores_ctsi_fails_the_mid_cycle_vectors_only() {
-    use rmt_reference::webrc::mutant::WebrcMutant;
     let path = rmt_vectors::vectors_dir().join("webrc/receiver.yaml");
     let file = rmt_vectors::load_file(&path).unwrap();
     let mut caught = Vec::new();
     for v in &file.vectors {
-        let params = sender_params(v);
-        let mut rp = ReceiverParams::new(params.clone());
-        rp.mrr_p = f64_param(v, "mrr_p");
-        rp.mutant = Some(WebrcMutant::JoinIgnoresCtsi);
-        let start_ctsi = v.param_u64("start_ctsi").unwrap_or(0);
-        let mut rx = WebrcReceiver::new(rp, Duration::ZERO);
-        let mut schedule = Schedule::starting_at(params.clone(), start_ctsi).unwrap();
-        let mut joined = std::collections::BTreeSet::new();
-        let window = params.tsd.mul_f64(f64_param(v, "startup_window"));
-        let joins: Vec<u32> = run_lossless(&mut rx, &mut schedule, &mut joined, window)
+        let joins: Vec<u32> = start_up(v, Some(WebrcMutant::JoinIgnoresCtsi))
+            .actions
             .into_iter()
             .skip(1)
             .filter_map(|a| match a {

@@ -727,13 +727,18 @@ fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
     use rmt_conformance::lab::{plot, webrc, LinkShape, Overlay};
     use rmt_reference::webrc::mutant::WebrcMutant;
     let all_mutants = a.mutant.as_deref() == Some("all");
+    let duration = a.duration.unwrap_or(if all_mutants { 40.0 } else { 270.0 });
+    if !(duration > 0.0 && duration <= 3600.0) {
+        eprintln!("rmt-conform: need 0 < --duration <= 3600");
+        return ExitCode::from(2);
+    }
     let mut config = if all_mutants {
         let link = a
             .links
             .first()
             .cloned()
             .unwrap_or_else(|| LinkShape::rate_mbit(3.0));
-        webrc::WebrcLabConfig::mutants(link, std::time::Duration::from_secs(40))
+        webrc::WebrcLabConfig::mutants(link, std::time::Duration::from_secs_f64(duration))
     } else {
         let mut c = webrc::WebrcLabConfig::example();
         if !a.links.is_empty() {
@@ -767,19 +772,14 @@ fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
     if let Some(slot) = a.start_slot {
         config.start_slot = slot;
     }
-    let duration = a.duration.unwrap_or(config.duration.as_secs_f64());
-    let warmup = a.warmup.unwrap_or(if a.duration.is_some() && all_mutants {
-        duration / 2.0
-    } else {
-        config.warmup.as_secs_f64()
-    });
+    let warmup = a.warmup.unwrap_or(config.warmup.as_secs_f64());
     if !(0.0..=1000.0).contains(&a.receiver_delay_ms) {
         eprintln!("rmt-conform: --receiver-delay-ms is 0 to 1000");
         return ExitCode::from(2);
     }
     config.receiver_delay = std::time::Duration::from_secs_f64(a.receiver_delay_ms / 1e3);
-    if !(duration > 0.0 && duration <= 3600.0 && warmup >= 0.0 && warmup < duration) {
-        eprintln!("rmt-conform: need 0 < --duration <= 3600 and 0 <= --warmup < --duration");
+    if !(warmup >= 0.0 && warmup < duration) {
+        eprintln!("rmt-conform: need 0 <= --warmup < --duration");
         return ExitCode::from(2);
     }
     config.duration = std::time::Duration::from_secs_f64(duration);

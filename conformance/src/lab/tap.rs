@@ -83,19 +83,15 @@ pub struct TapRecord {
     pub packets: u64,
     /// Runs or gaps beyond [`MAX_EVENTS`] were dropped (the checks say so).
     pub overflowed: bool,
+    /// Per channel: its current run and the PSN it expects next.
+    #[serde(skip)]
+    open: Vec<Option<(usize, u64)>>,
 }
 
 impl TapRecord {
-    /// One packet of channel `cn` with `psn` arrived at `at` (unix time); `open` holds each
-    /// channel's current run and the PSN it expects next.
-    pub fn record(
-        &mut self,
-        p: &TapParams,
-        open: &mut Vec<Option<(usize, u64)>>,
-        at: f64,
-        cn: u32,
-        psn: u64,
-    ) {
+    /// One packet of channel `cn` with `psn` arrived at `at` (unix time).
+    pub fn record(&mut self, p: &TapParams, at: f64, cn: u32, psn: u64) {
+        let open = &mut self.open;
         self.packets += 1;
         let i = cn as usize;
         if open.len() <= i {
@@ -170,19 +166,12 @@ pub fn run_tap(port: u16, params: TapParams, duration: Duration) -> io::Result<T
     let udp: UdpSocket = socket.into();
     udp.set_read_timeout(Some(Duration::from_millis(100)))?;
     let mut record = TapRecord::default();
-    let mut open = Vec::new();
     let mut buf = vec![0u8; 65_536];
     let start = Instant::now();
     while start.elapsed() < duration {
         if let Some((cci, _)) = recv_webrc(&udp, &mut buf)? {
             let at = unix_now();
-            record.record(
-                &params,
-                &mut open,
-                at,
-                u32::from(cci.cn),
-                u64::from(cci.psn),
-            );
+            record.record(&params, at, u32::from(cci.cn), u64::from(cci.psn));
         }
     }
     Ok(record)
@@ -202,7 +191,6 @@ mod tests {
             run_silence: 0.3,
         };
         let mut r = TapRecord::default();
-        let mut open = Vec::new();
         for (at, cn, psn) in [
             (10.0, 3, 100),
             (10.1, 3, 101),
@@ -216,7 +204,7 @@ mod tests {
             (12.0, 20, 65_529),
             (12.05, 20, 1), // 65,530 and 0 lost across the base channel's wrap
         ] {
-            r.record(&p, &mut open, at, cn, psn);
+            r.record(&p, at, cn, psn);
         }
         assert_eq!(r.packets, 11);
         let gaps: Vec<(f64, u32, u64)> = r.gaps.iter().map(|g| (g.at, g.cn, g.lost)).collect();

@@ -105,7 +105,7 @@ impl WebrcLabConfig {
 pub struct ReceiverReport {
     pub host: String,
     /// The bug switched on in this receiver, if any.
-    pub mutant: Option<String>,
+    pub mutant: Option<WebrcMutant>,
     pub link: String,
     pub capacity_mbit: f64,
     /// Mean reception over the measured window, Mbit/s of Ethernet frames.
@@ -149,7 +149,7 @@ impl WebrcLabReport {
     /// Every check passed on every receiver without a mutant, and every mutant failed the
     /// check meant for it.
     pub fn checks_passed(&self) -> bool {
-        self.receivers.iter().all(|r| match &r.mutant {
+        self.receivers.iter().all(|r| match r.mutant {
             None => r.checks.iter().all(|c| c.passed),
             Some(_) => r.mutant_killed(),
         })
@@ -159,7 +159,7 @@ impl WebrcLabReport {
 impl ReceiverReport {
     /// The host, and the mutant it runs if any.
     pub fn label(&self) -> String {
-        match &self.mutant {
+        match self.mutant {
             Some(m) => format!("{} ({m})", self.host),
             None => self.host.clone(),
         }
@@ -167,12 +167,11 @@ impl ReceiverReport {
 
     /// A mutant receiver failed the check written for its bug.
     pub fn mutant_killed(&self) -> bool {
-        let meant = self
-            .mutant
-            .as_deref()
-            .and_then(|m| m.parse::<WebrcMutant>().ok())
-            .map(|m| m.meant_for());
-        meant.is_some_and(|id| self.checks.iter().any(|c| c.id == id && !c.passed))
+        self.mutant.is_some_and(|m| {
+            self.checks
+                .iter()
+                .any(|c| c.id == m.meant_for() && !c.passed)
+        })
     }
 }
 
@@ -318,7 +317,6 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
     let sender_log = SenderLog::parse(&sender_log)?;
     // The sender's packets fill the host MTU (`run_sender`), plus the Ethernet header.
     let frame_bits = f64::from(lab.hosts[0].mtu + 14) * 8.0;
-    let t = config.sender.t();
     let mut reports = Vec::new();
     for (i, ((h, log), error)) in lab.hosts[1..].iter().zip(&logs).zip(errors).enumerate() {
         let log = ReceiverLog::parse(log)?;
@@ -355,7 +353,6 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
                 tap: &tap_records[i],
             },
             Judging {
-                t,
                 group: *config.group.ip(),
                 sender_stop,
                 silence: config.sender.tsd.max(Duration::from_secs(10)),
@@ -378,12 +375,7 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
         }
         reports.push(ReceiverReport {
             host: h.name.clone(),
-            mutant: config
-                .mutants
-                .get(i)
-                .copied()
-                .flatten()
-                .map(|m| m.name().to_string()),
+            mutant: config.mutants.get(i).copied().flatten(),
             link: h.shape.to_string(),
             capacity_mbit: capacity,
             mean_mbit,
@@ -544,11 +536,7 @@ pub fn render_table(report: &WebrcLabReport) -> String {
         .load_preset(UTF8_FULL_CONDENSED)
         .set_header(vec!["receiver", "check", "result", "detail"]);
     for r in &report.receivers {
-        let meant = r
-            .mutant
-            .as_deref()
-            .and_then(|m| m.parse::<WebrcMutant>().ok())
-            .map(|m| m.meant_for());
+        let meant = r.mutant.map(|m| m.meant_for());
         for c in &r.checks {
             let result = match (c.passed, meant == Some(c.id)) {
                 (true, false) => "pass",

@@ -32,9 +32,6 @@ pub struct LoggedAction {
     pub t: f64,
     pub kind: String,
     pub cn: Option<u32>,
-    pub ctsi: Option<u32>,
-    pub nwc: u32,
-    pub artt: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +39,6 @@ pub struct LoggedGap {
     pub t: f64,
     pub cn: u32,
     pub lost: u64,
-    pub artt: f64,
 }
 
 /// A receiver's JSON-lines log (see `rmt_reference::webrc::udp::run_receiver`).
@@ -59,13 +55,33 @@ pub struct ReceiverLog {
     pub artts: Vec<(f64, f64)>,
 }
 
+/// The JSON lines of a lab log (`what`: whose), each with its line number; blank lines are
+/// skipped.
+fn json_lines<'a>(
+    bytes: &'a [u8],
+    what: &'static str,
+) -> impl Iterator<Item = io::Result<(usize, serde_json::Value)>> + 'a {
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !line.trim_ascii().is_empty())
+        .map(move |(i, line)| {
+            serde_json::from_slice(line)
+                .map(|v| (i + 1, v))
+                .map_err(|e| bad_line(what, i + 1, &e.to_string()))
+        })
+}
+
+fn bad_line(what: &str, n: usize, why: &str) -> io::Error {
+    io::Error::other(format!("{what} log line {n}: {why}"))
+}
+
 impl ReceiverLog {
     pub fn parse(bytes: &[u8]) -> io::Result<ReceiverLog> {
-        let bad = |n: usize, why: &str| io::Error::other(format!("receiver log line {n}: {why}"));
+        let bad = |n: usize, why: &str| bad_line("receiver", n, why);
         let mut log = ReceiverLog::default();
-        for (i, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
-            let v: serde_json::Value =
-                serde_json::from_str(line).map_err(|e| bad(i + 1, &e.to_string()))?;
+        for line in json_lines(bytes, "receiver") {
+            let (n, v) = line?;
             let num = |k: &str| v[k].as_f64();
             let u32_of = |k: &str| v[k].as_u64().map(|x| x as u32);
             if let (Some(t), Some(a)) = (num("t"), num("artt")) {
@@ -75,12 +91,9 @@ impl ReceiverLog {
                 log.start_unix = s;
             } else if let Some(kind) = v["action"].as_str() {
                 log.actions.push(LoggedAction {
-                    t: num("t").ok_or_else(|| bad(i + 1, "no t"))?,
+                    t: num("t").ok_or_else(|| bad(n, "no t"))?,
                     kind: kind.to_string(),
                     cn: u32_of("cn"),
-                    ctsi: u32_of("ctsi"),
-                    nwc: u32_of("nwc").unwrap_or(0),
-                    artt: num("artt").unwrap_or(0.0),
                 });
             } else if let Some(cn) = u32_of("first") {
                 log.firsts.push((num("t").unwrap_or(0.0), cn));
@@ -89,7 +102,6 @@ impl ReceiverLog {
                     t: num("t").unwrap_or(0.0),
                     cn,
                     lost: v["lost"].as_u64().unwrap_or(0),
-                    artt: num("artt").unwrap_or(0.0),
                 });
             } else if let Some(p) = v["packets"].as_u64() {
                 log.per_second.push((p, v["bytes"].as_u64().unwrap_or(0)));
@@ -119,16 +131,15 @@ pub struct SenderLog {
 
 impl SenderLog {
     pub fn parse(bytes: &[u8]) -> io::Result<SenderLog> {
-        let bad = |n: usize, why: &str| io::Error::other(format!("sender log line {n}: {why}"));
+        let bad = |n: usize, why: &str| bad_line("sender", n, why);
         let mut log = SenderLog::default();
-        for (i, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
-            let v: serde_json::Value =
-                serde_json::from_str(line).map_err(|e| bad(i + 1, &e.to_string()))?;
+        for line in json_lines(bytes, "sender") {
+            let (n, v) = line?;
             if let Some(s) = v["start_unix"].as_f64() {
                 log.start_unix = s;
-                log.tsd = v["tsd"].as_f64().ok_or_else(|| bad(i + 1, "no tsd"))?;
-                log.t = v["t"].as_u64().ok_or_else(|| bad(i + 1, "no t"))? as u32;
-                log.n = v["n"].as_u64().ok_or_else(|| bad(i + 1, "no n"))? as u32;
+                log.tsd = v["tsd"].as_f64().ok_or_else(|| bad(n, "no tsd"))?;
+                log.t = v["t"].as_u64().ok_or_else(|| bad(n, "no t"))? as u32;
+                log.n = v["n"].as_u64().ok_or_else(|| bad(n, "no n"))? as u32;
             } else if let (Some(t), Some(c)) = (v["t"].as_f64(), v["ctsi"].as_u64()) {
                 log.slots.push((log.start_unix + t, c as u32));
             }
@@ -168,9 +179,7 @@ impl SenderLog {
 /// What the receiver checks need besides the observations.
 #[derive(Debug, Clone, Copy)]
 pub struct Judging {
-    /// T: wave channels; the base channel is CN = T.
-    pub t: u32,
-    /// The group of CN 0.
+    /// The group of CN 0 (T, the base channel's CN, is the sender log's).
     pub group: Ipv4Addr,
     /// Unix time the sender stopped.
     pub sender_stop: f64,
@@ -219,13 +228,13 @@ struct BridgeChange {
 }
 
 /// The session's groups on the receiver's port, in the order the bridge reported them.
-fn bridge_changes(bridge: &[&MembershipEvent], j: &Judging) -> Vec<BridgeChange> {
-    let cn_of = |g: Ipv4Addr| (0..=j.t).find(|cn| channel_group(j.group, *cn as u16) == g);
+fn bridge_changes(bridge: &[&MembershipEvent], group: Ipv4Addr, t: u32) -> Vec<BridgeChange> {
+    let cn_of = |g: Ipv4Addr| (0..=t).find(|cn| channel_group(group, *cn as u16) == g);
     let mut joined = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for e in bridge {
         let Some(cn) = cn_of(e.group) else { continue };
-        let waves_before = joined.iter().filter(|c| **c != j.t).count() as u32;
+        let waves_before = joined.iter().filter(|c| **c != t).count() as u32;
         if e.joined {
             joined.insert(cn);
         } else {
@@ -257,10 +266,10 @@ pub fn judge_receiver(
     seen: Observed,
     j: Judging,
 ) -> Vec<Check> {
-    let t = j.t;
+    let sender = seen.sender;
+    let t = sender.t;
     let base = t;
     let delay = j.delay.as_secs_f64();
-    let sender = seen.sender;
     let rel = |x: f64| x - sender.start_unix;
     let fail = |id, detail: String| Check {
         id,
@@ -273,7 +282,7 @@ pub fn judge_receiver(
         detail,
     };
     let mut checks = Vec::new();
-    let changes = bridge_changes(bridge, &j);
+    let changes = bridge_changes(bridge, j.group, t);
     let wave_joins: Vec<&BridgeChange> = changes
         .iter()
         .filter(|c| c.joined && c.cn != base)
@@ -698,9 +707,6 @@ mod tests {
             t,
             kind: kind.into(),
             cn,
-            ctsi: None,
-            nwc: 0,
-            artt: 0.2,
         }
     }
 
@@ -742,22 +748,20 @@ mod tests {
             last,
             packets: 10,
         };
-        let tap = TapRecord {
-            runs: vec![
-                run(T, 100.05, 105.0),
-                run(0, 100.22, 101.0),
-                run(1, 100.42, 102.0),
-                run(2, 101.32, 103.0),
-                run(3, 102.92, 104.0),
-            ],
-            gaps: vec![Gap {
-                at: 102.5,
-                cn: 2,
-                lost: 2,
-            }],
-            packets: 1000,
-            overflowed: false,
-        };
+        let mut tap = TapRecord::default();
+        tap.runs = vec![
+            run(T, 100.05, 105.0),
+            run(0, 100.22, 101.0),
+            run(1, 100.42, 102.0),
+            run(2, 101.32, 103.0),
+            run(3, 102.92, 104.0),
+        ];
+        tap.gaps = vec![Gap {
+            at: 102.5,
+            cn: 2,
+            lost: 2,
+        }];
+        tap.packets = 1000;
         World { log, tap }
     }
 
@@ -787,7 +791,6 @@ mod tests {
                 tap: &w.tap,
             },
             Judging {
-                t: T,
                 group: GROUP,
                 sender_stop: 105.0,
                 silence: Duration::from_secs(10),
@@ -973,7 +976,8 @@ mod tests {
         assert_eq!(log.start_unix, 1700000000.5);
         assert_eq!(log.actions.len(), 1);
         assert_eq!(log.actions[0].cn, Some(24));
-        assert_eq!(log.actions[0].ctsi, None);
+        // The judge reads ARTT from every line that gives one (the action's as well).
+        assert_eq!(log.artts[0], (0.0, 0.0));
         assert_eq!(log.firsts, [(0.1, 24)]);
         assert_eq!(log.gaps[0].lost, 2);
         assert_eq!(log.per_second, [(20, 28000)]);
@@ -981,8 +985,8 @@ mod tests {
         assert_eq!(log.artt_at(0.2), 0.02);
         assert!(ReceiverLog::parse(b"not json\n").is_err());
         let text = br#"{"start_unix":50.0,"tsd":1.0,"t":32,"n":22}
-{"t":0.0,"ctsi":5,"quiescent":4}
-{"t":1.0,"ctsi":6,"quiescent":5}
+{"t":0.0,"ctsi":5}
+{"t":1.0,"ctsi":6}
 {"packets":900}
 "#;
         let s = SenderLog::parse(text).unwrap();

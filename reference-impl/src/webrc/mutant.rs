@@ -60,6 +60,13 @@ impl WebrcMutant {
     }
 }
 
+/// Serialised by its name, as `--mutant` takes it.
+impl serde::Serialize for WebrcMutant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl fmt::Display for WebrcMutant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

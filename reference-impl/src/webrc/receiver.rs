@@ -755,20 +755,19 @@ mod tests {
         secs: u64,
         mrr_p: f64,
     ) -> (WebrcReceiver, Vec<Timed>, Vec<u64>) {
-        run_mutant(capacity, delay, secs, mrr_p, None)
+        run_from(capacity, delay, secs, mrr_p, None, 0)
     }
 
-    /// [`run`] with a layer-change bug switched on (or none), the session joined in slot 5
-    /// when one is.
-    fn run_mutant(
+    /// [`run`] with a layer-change bug switched on (or none), the session joined in
+    /// `start_slot`.
+    fn run_from(
         capacity: f64,
         delay: Duration,
         secs: u64,
         mrr_p: f64,
-        mutant: Option<Option<WebrcMutant>>,
+        mutant: Option<WebrcMutant>,
+        start_slot: u64,
     ) -> (WebrcReceiver, Vec<Timed>, Vec<u64>) {
-        let start_slot = if mutant.is_some() { 5 } else { 0 };
-        let mutant = mutant.flatten();
         let mut schedule = Schedule::starting_at(sender(), start_slot).unwrap();
         let mut params = ReceiverParams::new(sender());
         params.mrr_p = mrr_p;
@@ -862,16 +861,19 @@ mod tests {
     #[test]
     fn each_mutant_breaks_its_own_rule_on_a_virtual_clock() {
         let t = sender().t();
-        let go = |m| {
-            run_mutant(
+        // 400 packets/s, joined in slot 5, `delay_ms` from the sender.
+        let actions = |mutant, delay_ms| {
+            run_from(
                 400.0,
-                Duration::from_millis(20),
+                Duration::from_millis(delay_ms),
                 20,
                 f64::INFINITY,
-                Some(Some(m)),
+                mutant,
+                5,
             )
             .1
         };
+        let go = |m| actions(Some(m), 20);
         let wave_joins = |actions: &[Timed]| {
             actions
                 .iter()
@@ -902,16 +904,7 @@ mod tests {
         );
         // Joins while pending, or in loss events: more joins than the reference's rules allow,
         // on a path whose join latency (150 ms) spans epochs (50 ms).
-        let far = |m| {
-            run_mutant(
-                400.0,
-                Duration::from_millis(150),
-                20,
-                f64::INFINITY,
-                Some(m),
-            )
-            .1
-        };
+        let far = |m| actions(m, 150);
         let reference = wave_joins(&far(None));
         for m in [
             WebrcMutant::JoinsWhilePending,

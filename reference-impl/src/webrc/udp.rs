@@ -101,8 +101,8 @@ pub fn run_sender(
 /// schedule as it goes to `log` as JSON lines, so that a judge knows the sender's CTSI and the
 /// state of each wave at any time (RFC 3738 §3.1.2):
 /// - first `{"start_unix":..,"tsd":..,"t":T,"n":N}`;
-/// - as each time slot's first packet is sent `{"t","ctsi","quiescent":CN}`, `quiescent` the wave that
-///   ended with the previous slot (CTSI − 1 mod T): waves CTSI .. CTSI+N−1 are active;
+/// - as each time slot's first packet is sent `{"t","ctsi"}`: waves CTSI .. CTSI+N−1 are
+///   active in it, wave CTSI − 1 mod T has just gone quiescent;
 /// - at the end `{"packets":n}`.
 #[allow(clippy::too_many_arguments)]
 pub fn run_sender_logged(
@@ -172,8 +172,7 @@ pub fn run_sender_logged(
             writeln!(
                 log,
                 "{}",
-                serde_json::json!({"t": start.elapsed().as_secs_f64(), "ctsi": c,
-                    "quiescent": (c + t - 1) % t.max(1)})
+                serde_json::json!({"t": start.elapsed().as_secs_f64(), "ctsi": c})
             )?;
         }
         let datagram = alc_datagram(&p.cci, tsi, 1, (sent >> 16) as u16, sent as u16, &payload)
