@@ -1,6 +1,8 @@
 //! Sender conformance from packets: the inspector's findings on a capture (or a live capture,
 //! or the traffic of a command run in a namespace) decide each sender case.
 
+use rmt_inspector::registry;
+use rmt_inspector::wire::finding::FindingKind;
 use std::time::Instant;
 
 use rmt_inspector::inspect::check::{CaptureContent, FindingCounts};
@@ -106,7 +108,8 @@ fn missing_signalling(case_id: &str, c: &CaptureContent, declared: Option<Mode>)
 }
 
 /// The inspector's caps: what they turned away was not judged.
-const CAP_FINDINGS: &[&str] = &["track.objects.cap", "track.buffer.cap"];
+const CAP_FINDINGS: &[&FindingKind] =
+    &[&registry::track::OBJECTS_CAP, &registry::track::BUFFER_CAP];
 
 /// What the sender is declared to speak (`rmt-conform sender --mode`, `--flavor`), where the
 /// capture alone would not say.
@@ -131,8 +134,8 @@ impl Declared {
 /// Findings that break RFC 6726 but not the rules of the flavour the sender speaks: a FLUTE v1
 /// sender is judged by RFC 3926, not failed for lacking RFC 6726's namespace. (finding,
 /// flavour, why). Only findings a sender case counts belong here.
-const FLAVOR_EXCUSES: &[(&str, FluteFlavor, &str)] = &[(
-    "flute.fdt.namespace.missing",
+const FLAVOR_EXCUSES: &[(&FindingKind, FluteFlavor, &str)] = &[(
+    &registry::flute::FDT_NAMESPACE_MISSING,
     FluteFlavor::Rfc3926,
     "RFC 3926's own FDT example (Appendix B) has no namespace",
 )];
@@ -152,7 +155,7 @@ fn excused(
     }
     FLAVOR_EXCUSES
         .iter()
-        .find(|(id, f, _)| *id == finding && *f == judged)
+        .find(|(kind, f, _)| kind.id == finding && *f == judged)
         .map(|(_, _, why)| *why)
 }
 
@@ -180,10 +183,10 @@ pub fn judge_sender(
     // The inspector's caps that turned something away, once for every case.
     let capped: Vec<String> = CAP_FINDINGS
         .iter()
-        .filter_map(|id| {
+        .filter_map(|kind| {
             findings
-                .get(*id)
-                .map(|(_, _, n, frame)| format!("{id}: {n}x, first in frame {frame}"))
+                .get(kind.id)
+                .map(|(_, _, n, frame)| format!("{}: {n}x, first in frame {frame}", kind.id))
         })
         .collect();
     let explicit: std::collections::BTreeSet<&str> = crate::catalogue::sender_cases()

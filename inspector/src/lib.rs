@@ -6,5 +6,6 @@
 pub mod capture;
 pub mod fec;
 pub mod inspect;
+pub mod registry;
 pub mod track;
 pub mod wire;

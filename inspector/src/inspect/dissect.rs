@@ -6,6 +6,7 @@
 //! finding (V = 1, HDR_LEN consistent, extensions walk to the end, FEC Payload ID present). The
 //! choice is made once per flow and remembered, so a flow is either decoded in full or not at all.
 
+use crate::registry;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -155,12 +156,10 @@ pub fn dissect<'a>(raw: RawPacket<'a>, flows: &mut FlowSelector) -> Dissected<'a
 pub fn dissect_into(d: &mut Dissected<'_>, flows: &mut FlowSelector) {
     let raw = d.raw;
     if (raw.orig_len as usize) > raw.data.len() {
-        d.findings.push(Finding::new(
-            "frame.snap_truncated",
-            Severity::Warning,
+        d.findings.push(Finding::of(
+            &registry::frame::SNAP_TRUNCATED,
             "frame",
             raw.data.len(),
-            "pcap snaplen",
             format!("{} of {} bytes captured", raw.data.len(), raw.orig_len),
         ));
     }

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::dissect::Dissected;
 use super::fields::{values, Field};
-use crate::wire::{Finding, Severity};
+use crate::wire::Finding;
 
 fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
@@ -21,14 +21,7 @@ fn relative(d: &Dissected, t0: Duration) -> f64 {
 pub fn all_findings(d: &Dissected) -> Vec<Finding> {
     let mut v = d.findings.clone();
     if let Some(e) = &d.error {
-        v.push(Finding::new(
-            e.id,
-            Severity::Error,
-            e.field,
-            e.offset,
-            e.rule,
-            e.detail.clone(),
-        ));
+        v.push(Finding::from((**e).clone()));
     }
     v
 }

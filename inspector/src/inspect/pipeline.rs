@@ -5,6 +5,7 @@
 //! objects and CIDs), to the export folder if any, and to the bounded object log. Nothing grows
 //! with the length of the capture: memory stays flat on a session of any length.
 
+use crate::registry;
 use std::io;
 
 use crate::inspect::dissect::Dissected;
@@ -14,7 +15,7 @@ use crate::track::assembler::{Assembler, AssemblerConfig};
 use crate::track::export::Exporter;
 use crate::track::object_log::{FdtRecord, ObjectLog, ObjectRecord, MAX_RECORDS};
 use crate::track::session::SessionTracker;
-use crate::wire::finding::{Finding, Severity};
+use crate::wire::finding::Finding;
 
 pub struct Pipeline {
     pub sessions: SessionTracker,
@@ -107,14 +108,7 @@ impl Pipeline {
                 "-z objects lists the last {MAX_RECORDS} of {} objects; every object was checked",
                 self.objects.objects
             );
-            let f = Finding::new(
-                "track.objects.records.cap",
-                Severity::Info,
-                "object",
-                0,
-                "rmtkit limit",
-                detail,
-            );
+            let f = Finding::of(&registry::track::OBJECTS_RECORDS_CAP, "object", 0, detail);
             self.assembler.findings.push((self.last_frame, f));
         }
         for (frame, f) in self

@@ -16,6 +16,8 @@
 //! symbols that arrive before their object's OTI is known are held up to a cap. What a cap turns
 //! away is reported as a finding, never silently.
 
+use crate::registry;
+use crate::wire::finding::FindingKind;
 use std::collections::{BTreeMap, VecDeque};
 
 use rustc_hash::FxHashMap;
@@ -30,7 +32,7 @@ use crate::track::toi_window;
 use crate::wire::alc::AlcPacket;
 use crate::wire::ext_cenc::ContentEncoding;
 use crate::wire::fdt::{ntp_seconds, FdtFile, FdtInstance};
-use crate::wire::finding::{Finding, Severity};
+use crate::wire::finding::Finding;
 use crate::wire::lct::{ExtensionBody, HET_CENC, HET_FDT};
 
 /// Limits on what the assembler holds.
@@ -243,8 +245,8 @@ pub struct Assembler {
     pub findings: Vec<(u64, Finding)>,
 }
 
-fn finding(id: &'static str, severity: Severity, rule: &'static str, detail: String) -> Finding {
-    Finding::new(id, severity, "object", 0, rule, detail)
+fn finding(kind: &'static FindingKind, detail: String) -> Finding {
+    Finding::of(kind, "object", 0, detail)
 }
 
 /// Packets between two sweeps for idle objects.
@@ -432,9 +434,7 @@ impl Assembler {
                 self.note(
                     frame,
                     finding(
-                        "track.buffer.cap",
-                        Severity::Warning,
-                        "rmtkit limit",
+                        &registry::track::BUFFER_CAP,
                         format!(
                             "TOI {toi}: symbol dropped, {} bytes already held",
                             self.buffered
@@ -484,15 +484,7 @@ impl Assembler {
                     "more than {} objects in flight: TOI {} abandoned unfinished (idle since frame {})",
                     self.config.max_objects, k.2, self.objects[&k].last_frame
                 );
-                self.note(
-                    frame,
-                    finding(
-                        "track.objects.cap",
-                        Severity::Warning,
-                        "rmtkit limit",
-                        detail,
-                    ),
-                );
+                self.note(frame, finding(&registry::track::OBJECTS_CAP, detail));
                 self.leave(k, Some("abandoned: too many objects in flight".into()));
             }
             if self.objects.len() >= self.config.max_objects {
@@ -709,15 +701,7 @@ impl Assembler {
                     "TOI {toi}: SBN {sbn} is past the last of {} blocks",
                     fec.block_count()
                 );
-                self.note(
-                    frame,
-                    finding(
-                        "fec.sbn.out_of_range",
-                        Severity::Error,
-                        "RFC 5052 §9.1",
-                        detail,
-                    ),
-                );
+                self.note(frame, finding(&registry::fec::SBN_OUT_OF_RANGE, detail));
                 return false;
             };
             let k = sbl.map(u64::from).unwrap_or(info.k);
@@ -725,15 +709,7 @@ impl Assembler {
             if buffered + bytes > cap {
                 let detail =
                     format!("TOI {toi} SBN {sbn}: block of {bytes} bytes over the {cap}-byte cap");
-                self.note(
-                    frame,
-                    finding(
-                        "track.buffer.cap",
-                        Severity::Warning,
-                        "rmtkit limit",
-                        detail,
-                    ),
-                );
+                self.note(frame, finding(&registry::track::BUFFER_CAP, detail));
                 return false;
             }
             match fec.decoder(sbn, sbl.map(u64::from)) {
@@ -756,15 +732,7 @@ impl Assembler {
         let e = obj.fec.as_ref().map_or(1, |f| f.symbol_length as usize);
         if let Err(e) = block.decoder.push_packet(esi, symbols, e) {
             let detail = format!("TOI {toi} SBN {sbn}: {e}");
-            self.note(
-                frame,
-                finding(
-                    "fec.symbol.invalid",
-                    Severity::Error,
-                    "RFC 5052 §9.1",
-                    detail,
-                ),
-            );
+            self.note(frame, finding(&registry::fec::SYMBOL_INVALID, detail));
             return false;
         }
         if block.decoded().is_some() {
@@ -795,7 +763,7 @@ impl Assembler {
                 d.value
             }
             Err(e) => {
-                let f = Finding::new(e.id, Severity::Error, e.field, e.offset, e.rule, e.detail);
+                let f = Finding::from(e);
                 self.note(frame, f);
                 FdtInstance {
                     namespace: crate::wire::fdt::FdtNamespace::None,
@@ -1038,12 +1006,7 @@ impl Assembler {
             );
             self.note(
                 last_frame,
-                finding(
-                    "track.objects.done.cap",
-                    Severity::Info,
-                    "rmtkit limit",
-                    detail,
-                ),
+                finding(&registry::track::OBJECTS_DONE_CAP, detail),
             );
         }
     }

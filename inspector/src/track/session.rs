@@ -2,6 +2,8 @@
 //! rules that need more than one packet to check. Each finding has a stable ID, a severity and
 //! the RFC rule, and is raised once per session and ID (with the first frame).
 
+use crate::registry;
+use crate::wire::finding::FindingKind;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -296,22 +298,36 @@ impl SessionTracker {
         findings: &mut Vec<(u64, Finding)>,
         s: &mut SessionStats,
         frame: u64,
-        id: &'static str,
-        severity: Severity,
-        rule: &'static str,
+        kind: &'static FindingKind,
         detail: String,
     ) {
-        if s.raised.insert(id) {
+        Self::raise_found(
+            findings,
+            s,
+            frame,
+            &Finding::of(kind, "session", 0, ""),
+            detail,
+        );
+    }
+
+    /// Raises, once per session, a finding of the session's objects (or `raise`'s own) with
+    /// the session named in its detail.
+    fn raise_found(
+        findings: &mut Vec<(u64, Finding)>,
+        s: &mut SessionStats,
+        frame: u64,
+        found: &Finding,
+        detail: String,
+    ) {
+        if s.raised.insert(found.id) {
             findings.push((
                 frame,
-                Finding::new(
-                    id,
-                    severity,
-                    "session",
-                    0,
-                    rule,
-                    format!("sender {} TSI {}: {detail}", s.sender, s.tsi),
-                ),
+                Finding {
+                    field: "session",
+                    offset: 0,
+                    detail: format!("sender {} TSI {}: {detail}", s.sender, s.tsi),
+                    ..found.clone()
+                },
             ));
         }
     }
@@ -323,7 +339,7 @@ impl SessionTracker {
         found: Vec<WebrcFinding>,
     ) {
         for x in found {
-            Self::raise(findings, s, x.frame, x.id, x.severity, x.rule, x.detail);
+            Self::raise(findings, s, x.frame, x.kind, x.detail);
         }
     }
 
@@ -393,9 +409,7 @@ impl SessionTracker {
                     f,
                     s,
                     frame,
-                    "lct.close_session.reverted",
-                    Severity::Warning,
-                    "RFC 5651 §5.1",
+                    &registry::lct::CLOSE_SESSION_REVERTED,
                     format!("A=0 after A=1 in frame {closed}"),
                 );
             }
@@ -407,9 +421,7 @@ impl SessionTracker {
                     f,
                     s,
                     frame,
-                    "lct.after_close_session",
-                    Severity::Warning,
-                    "RFC 5651 §5.1",
+                    &registry::lct::AFTER_CLOSE_SESSION,
                     format!("data after the close-session of frame {closed}"),
                 );
             }
@@ -423,9 +435,7 @@ impl SessionTracker {
                 f,
                 s,
                 frame,
-                "alc.cci.length_changed",
-                Severity::Error,
-                "RFC 5775 §2.2",
+                &registry::alc::CCI_LENGTH_CHANGED,
                 format!(
                     "CCI of {} bits, the session started with {}",
                     32 * (u32::from(a.lct.c) + 1),
@@ -439,7 +449,7 @@ impl SessionTracker {
             match s.toi_bits {
                 None => s.toi_bits = Some(toi_bits),
                 Some(bits) if bits != toi_bits => {
-                    Self::raise(f, s, frame, "lct.toi.width_changed", Severity::Info, "RFC 6968 §3.6", format!("{toi_bits}-bit TOI field after {bits}-bit ones (compare TOIs by value)"));
+                    Self::raise(f, s, frame, &registry::lct::TOI_WIDTH_CHANGED, format!("{toi_bits}-bit TOI field after {bits}-bit ones (compare TOIs by value)"));
                 }
                 _ => {}
             }
@@ -448,24 +458,14 @@ impl SessionTracker {
                 f,
                 s,
                 frame,
-                "lct.toi.presence_mixed",
-                Severity::Error,
-                "RFC 5651 §5.1",
+                &registry::lct::TOI_PRESENCE_MIXED,
                 "a packet without TOI in a session that uses TOIs".into(),
             );
         }
         let Some(toi) = a.lct.toi else { return };
         let fti = a.fti.as_ref().map(|x| (a.fec_encoding_id, &x.oti));
         if let Some(detail) = s.slide_toi_window(toi, toi_bits, fti) {
-            Self::raise(
-                f,
-                s,
-                frame,
-                "fcast.toi.window_exceeded",
-                Severity::Error,
-                "RFC 6968 §3.6",
-                detail,
-            );
+            Self::raise(f, s, frame, &registry::fcast::TOI_WINDOW_EXCEEDED, detail);
         }
         let ext_fdt = a.lct.extension(HET_FDT).and_then(|e| {
             if let ExtensionBody::Fdt(x) = &e.body {
@@ -508,9 +508,7 @@ impl SessionTracker {
                             f,
                             s,
                             frame,
-                            "flute.oti.fti_fdt_mismatch",
-                            Severity::Error,
-                            "RFC 6726 §5",
+                            &registry::flute::OTI_FTI_FDT_MISMATCH,
                             format!("TOI {toi}: {diff}"),
                         );
                     }
@@ -544,9 +542,7 @@ impl SessionTracker {
                             f,
                             s,
                             frame,
-                            "flute.fdt.instance_id.reused",
-                            Severity::Error,
-                            "RFC 6726 §3.4.1",
+                            &registry::flute::FDT_INSTANCE_ID_REUSED,
                             format!(
                                 "FDT Instance ID {} carries objects with different FEC OTI",
                                 fdt_id.unwrap_or(0)
@@ -557,9 +553,7 @@ impl SessionTracker {
                             f,
                             s,
                             frame,
-                            "alc.oti.changed_within_object",
-                            Severity::Error,
-                            "RFC 6726 §3.3",
+                            &registry::alc::OTI_CHANGED_WITHIN_OBJECT,
                             format!("TOI {toi}: EXT_FTI differs from the first one of the object"),
                         );
                     }
@@ -575,9 +569,7 @@ impl SessionTracker {
                     f,
                     s,
                     frame,
-                    "fec.sbn.out_of_range",
-                    Severity::Error,
-                    "RFC 5052 §9.1",
+                    &registry::fec::SBN_OUT_OF_RANGE,
                     format!(
                         "TOI {toi}: SBN {} past the {} blocks of the object",
                         pid.sbn,
@@ -599,9 +591,7 @@ impl SessionTracker {
                             f,
                             s,
                             frame,
-                            "fec.symbol.length_mismatch",
-                            Severity::Error,
-                            "RFC 5445 §3.4.2",
+                            &registry::fec::SYMBOL_LENGTH_MISMATCH,
                             format!(
                                 "TOI {toi} SBN {} ESI {}: {} bytes of symbols, E is {e}",
                                 pid.sbn, pid.esi, a.symbol_len
@@ -618,9 +608,7 @@ impl SessionTracker {
                             f,
                             s,
                             frame,
-                            "fec.esi.out_of_range",
-                            Severity::Error,
-                            "RFC 5445 §3.4.2, RFC 5170 §5.5",
+                            &registry::fec::ESI_OUT_OF_RANGE,
                             format!(
                                 "TOI {toi} SBN {}: ESI {} beyond the {} symbols of the block",
                                 pid.sbn,
@@ -652,9 +640,7 @@ impl SessionTracker {
                 f,
                 s,
                 frame,
-                "flute.toi0.without_ext_fdt",
-                Severity::Error,
-                "RFC 6726 §3.3",
+                &registry::flute::TOI0_WITHOUT_EXT_FDT,
                 "TOI 0 packet without EXT_FDT".into(),
             );
         }
@@ -678,9 +664,7 @@ impl SessionTracker {
                 f,
                 s,
                 frame,
-                "alc.cp.changed_within_object",
-                Severity::Error,
-                "RFC 5052 §6.1",
+                &registry::alc::CP_CHANGED_WITHIN_OBJECT,
                 format!("TOI {toi}: codepoint {cp} after {first_cp}"),
             );
         }
@@ -689,9 +673,7 @@ impl SessionTracker {
                 f,
                 s,
                 frame,
-                "lct.close_object.reverted",
-                Severity::Warning,
-                "RFC 5651 §5.1",
+                &registry::lct::CLOSE_OBJECT_REVERTED,
                 format!("TOI {toi}: B=0 after B=1"),
             );
         }
@@ -741,9 +723,7 @@ impl SessionTracker {
                     &mut self.findings,
                     s,
                     frame,
-                    "flute.fdt.expired_when_sent",
-                    Severity::Error,
-                    "RFC 6726 §3.3",
+                    &registry::flute::FDT_EXPIRED_WHEN_SENT,
                     detail,
                 );
             }
@@ -756,9 +736,7 @@ impl SessionTracker {
                     &mut self.findings,
                     s,
                     frame,
-                    "flute.fdt.toi_duplicate",
-                    Severity::Error,
-                    "RFC 6726 §3.4.2",
+                    &registry::flute::FDT_TOI_DUPLICATE,
                     format!("TOI {} is described twice in one FDT Instance", file.toi),
                 );
             }
@@ -774,9 +752,7 @@ impl SessionTracker {
                     &mut self.findings,
                     s,
                     frame,
-                    "flute.fdt.parameters_changed",
-                    Severity::Error,
-                    "RFC 6726 §3.3",
+                    &registry::flute::FDT_PARAMETERS_CHANGED,
                     format!(
                         "TOI {}: a later FDT Instance changes its parameters",
                         file.toi
@@ -794,9 +770,7 @@ impl SessionTracker {
                     &mut self.findings,
                     s,
                     frame,
-                    "flute.oti.fti_fdt_mismatch",
-                    Severity::Error,
-                    "RFC 6726 §5",
+                    &registry::flute::OTI_FTI_FDT_MISMATCH,
                     format!("TOI {}: {diff}", file.toi),
                 );
             }
@@ -824,15 +798,7 @@ impl SessionTracker {
             .filter(|f| f.severity >= Severity::Warning)
         {
             let detail = format!("TOI {}: {}", r.key.toi, f.detail);
-            Self::raise(
-                &mut self.findings,
-                s,
-                r.first_frame,
-                f.id,
-                f.severity,
-                f.rule,
-                detail,
-            );
+            Self::raise_found(&mut self.findings, s, r.first_frame, f, detail);
         }
         if let Some(cid) = &d.value.cid {
             let frame = r.first_frame;
@@ -846,9 +812,9 @@ impl SessionTracker {
                 let (a, b) = (*prev_ciid, cid.ciid);
                 let changed = *prev_list != cid.object_list;
                 match (a, b) {
-                    (Some(x), Some(y)) if y < x => Self::raise(f, s, frame, "fcast.cid.ciid.decreased", Severity::Warning, "RFC 6968 §2.2", format!("CIID {y} after {x}")),
-                    (Some(x), Some(y)) if y == x && changed && cid.object_list.object_count == 0 => Self::raise(f, s, frame, "fcast.cid.empty.same_ciid", Severity::Error, "RFC 6968 §3.5", format!("an empty Carousel Instance keeps CIID {x}")),
-                    (None, _) | (_, None) if changed => Self::raise(f, s, frame, "fcast.cid.ciid.missing", Severity::Error, "RFC 6968 §2.2", "CIDs without Fcast-CID-ID list different objects: more than one Carousel Instance".into()),
+                    (Some(x), Some(y)) if y < x => Self::raise(f, s, frame, &registry::fcast::CID_CIID_DECREASED, format!("CIID {y} after {x}")),
+                    (Some(x), Some(y)) if y == x && changed && cid.object_list.object_count == 0 => Self::raise(f, s, frame, &registry::fcast::CID_EMPTY_SAME_CIID, format!("an empty Carousel Instance keeps CIID {x}")),
+                    (None, _) | (_, None) if changed => Self::raise(f, s, frame, &registry::fcast::CID_CIID_MISSING, "CIDs without Fcast-CID-ID list different objects: more than one Carousel Instance".into()),
                     _ => {}
                 }
             }
@@ -895,9 +861,7 @@ impl SessionTracker {
                 findings,
                 s,
                 frame,
-                "fcast.cid.toi_unseen",
-                Severity::Warning,
-                "RFC 6968 §3.5",
+                &registry::fcast::CID_TOI_UNSEEN,
                 format!("the CID lists TOIs with no packet in the capture, from {unseen:?}"),
             );
         }
@@ -968,9 +932,7 @@ impl SessionTracker {
                     findings,
                     s,
                     last_frame,
-                    "fcast.toi.window_exceeded",
-                    Severity::Error,
-                    "RFC 6968 §3.6",
+                    &registry::fcast::TOI_WINDOW_EXCEEDED,
                     detail,
                 );
                 return;
@@ -991,9 +953,7 @@ impl SessionTracker {
                     &mut self.findings,
                     s,
                     last_frame,
-                    "track.toi_history.cap",
-                    Severity::Info,
-                    "rmtkit limit",
+                    &registry::track::TOI_HISTORY_CAP,
                     detail,
                 );
             }
@@ -1023,7 +983,7 @@ impl SessionTracker {
                         .filter(|o| *o != sender)
                         .map(ToString::to_string)
                         .collect();
-                    Self::raise(&mut self.findings, s, last_frame, "lct.tsi.multiple_senders", Severity::Warning, "RFC 5651 §5.1", format!("TSI {tsi} on {dst}:{port} is also sent by {}: two sessions that must not be merged", others.join(", ")));
+                    Self::raise(&mut self.findings, s, last_frame, &registry::lct::TSI_MULTIPLE_SENDERS, format!("TSI {tsi} on {dst}:{port} is also sent by {}: two sessions that must not be merged", others.join(", ")));
                 }
             }
         }
@@ -1033,7 +993,7 @@ impl SessionTracker {
                 .iter()
                 .any(|(dst, _)| self.fragments.contains(&(s.sender, *dst)))
             {
-                Self::raise(f, s, last_frame, "alc.ip.fragmented", Severity::Warning, "RFC 3738 §3.1.1", "IP fragments between the sender and a channel of the session: packets larger than the path MTU".into());
+                Self::raise(f, s, last_frame, &registry::alc::IP_FRAGMENTED, "IP fragments between the sender and a channel of the session: packets larger than the path MTU".into());
             }
             let tois: Vec<u128> = s.objects.keys().copied().collect();
             Self::check_fdt_entries(f, s, last_frame, tois);
@@ -1065,9 +1025,7 @@ impl SessionTracker {
             findings,
             s,
             frame,
-            "flute.toi.no_fdt_entry",
-            Severity::Error,
-            "RFC 6726 §3.3",
+            &registry::flute::TOI_NO_FDT_ENTRY,
             format!("TOIs with data but no FDT entry: {orphans:?}"),
         );
     }

@@ -10,19 +10,18 @@
 //! PSN ≡ 0 (mod L); a wave's rate falls from slot to slot (except its first two slots, which
 //! the RFC lets the sender reshape); slots last the same time (TSD).
 
+use crate::registry;
+use crate::wire::finding::FindingKind;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::wire::webrc_cci::{CciForm, WebrcCci};
-use crate::wire::Severity;
 
 /// A finding of the WEBRC checks: ID, severity, RFC rule, detail, at a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebrcFinding {
     pub frame: u64,
-    pub id: &'static str,
-    pub severity: Severity,
-    pub rule: &'static str,
+    pub kind: &'static FindingKind,
     pub detail: String,
 }
 
@@ -59,18 +58,10 @@ impl WebrcSession {
         self.slot >= 2
     }
 
-    fn finding(
-        frame: u64,
-        id: &'static str,
-        severity: Severity,
-        rule: &'static str,
-        detail: String,
-    ) -> WebrcFinding {
+    fn finding(frame: u64, kind: &'static FindingKind, detail: String) -> WebrcFinding {
         WebrcFinding {
             frame,
-            id,
-            severity,
-            rule,
+            kind,
             detail,
         }
     }
@@ -89,16 +80,10 @@ impl WebrcSession {
             Some(current) if current != cci.ctsi => {
                 let step = (i64::from(cci.ctsi) - i64::from(current)).rem_euclid(i64::from(t));
                 if step != 1 {
-                    out.push(Self::finding(
-                        frame,
-                        "webrc.ctsi.not_consecutive",
-                        Severity::Error,
-                        "RFC 3738 §3.1.2",
-                        format!(
+                    out.push(Self::finding(frame, &registry::webrc::CTSI_NOT_CONSECUTIVE, format!(
                             "CTSI {} after {current} (T = {t}): CTSI steps by 1 mod T on all channels at once",
                             cci.ctsi
-                        ),
-                    ));
+                        ), ));
                 }
                 // The wave that just ended (CN = previous CTSI) ends on the largest PSN.
                 if let Some((psn, slot)) = self.last.get(&current) {
@@ -109,9 +94,7 @@ impl WebrcSession {
                     {
                         out.push(Self::finding(
                             frame,
-                            "webrc.wave.last_psn",
-                            Severity::Error,
-                            "RFC 3738 §3.1.2",
+                            &registry::webrc::WAVE_LAST_PSN,
                             format!(
                                 "wave {current} ended its slot with PSN {psn}, not {}",
                                 self.max_psn()
@@ -134,9 +117,7 @@ impl WebrcSession {
         {
             out.push(Self::finding(
                 frame,
-                "webrc.wave.sent_when_quiescent",
-                Severity::Error,
-                "RFC 3738 §3.1.2",
+                &registry::webrc::WAVE_SENT_WHEN_QUIESCENT,
                 format!(
                     "wave {} sends in slot {}, the first of its quiescent period",
                     cci.cn, cci.ctsi
@@ -151,9 +132,7 @@ impl WebrcSession {
             if !restart && !base_wrap && cci.psn != expected {
                 out.push(Self::finding(
                     frame,
-                    "webrc.psn.not_consecutive",
-                    Severity::Warning,
-                    "RFC 3738 §3.1.2",
+                    &registry::webrc::PSN_NOT_CONSECUTIVE,
                     format!(
                         "channel {}: PSN {} after {last} (or packets missing from the capture)",
                         cci.cn, cci.psn
@@ -184,14 +163,14 @@ impl WebrcSession {
             .collect();
         if let Some(l) = most_common(base.iter().map(|(_, n)| *n)) {
             if let Some((slot, n)) = base.iter().find(|(_, n)| *n != l) {
-                out.push(Self::finding(last_frame, "webrc.base.packets_per_slot", Severity::Error, "RFC 3738 §3.1.2", format!("the base channel sent {n} packets in slot {slot} of the capture, {l} in most: L packets in every slot")));
+                out.push(Self::finding(last_frame, &registry::webrc::BASE_PACKETS_PER_SLOT, format!("the base channel sent {n} packets in slot {slot} of the capture, {l} in most: L packets in every slot")));
             }
             let misaligned = base
                 .iter()
                 .filter_map(|(slot, _)| self.base_first_psn.get(slot).map(|p| (*slot, *p)))
                 .find(|(_, psn)| u64::from(*psn) % l != 0);
             if let Some((slot, psn)) = misaligned {
-                out.push(Self::finding(last_frame, "webrc.base.psn_alignment", Severity::Error, "RFC 3738 §3.1.2", format!("slot {slot} of the capture starts the base channel at PSN {psn}, not a multiple of L = {l}")));
+                out.push(Self::finding(last_frame, &registry::webrc::BASE_PSN_ALIGNMENT, format!("slot {slot} of the capture starts the base channel at PSN {psn}, not a multiple of L = {l}")));
             }
         }
         // Waves: counts per consecutive complete slot; from the third slot of a run on, the
@@ -209,7 +188,7 @@ impl WebrcSession {
                 in_run = if s1 == s0 + 1 { in_run + 1 } else { 0 };
                 // One packet of slack for the slot boundary.
                 if in_run >= 2 && n1 > n0 + 1 {
-                    out.push(Self::finding(last_frame, "webrc.wave.rate_not_decaying", Severity::Warning, "RFC 3738 §3.1.2", format!("wave {cn}: {n1} packets in slot {s1} of the capture after {n0} in slot {s0}; a wave's rate drops by P every TSD")));
+                    out.push(Self::finding(last_frame, &registry::webrc::WAVE_RATE_NOT_DECAYING, format!("wave {cn}: {n1} packets in slot {s1} of the capture after {n0} in slot {s0}; a wave's rate drops by P every TSD")));
                     break 'waves;
                 }
             }
@@ -226,7 +205,7 @@ impl WebrcSession {
                 .iter()
                 .find(|l| (*l - median).abs() > 0.1 * median + 0.005)
             {
-                out.push(Self::finding(last_frame, "webrc.tsd.irregular", Severity::Warning, "RFC 3738 §3.1.2", format!("a time slot of {bad:.3} s where most last {median:.3} s: CTSI steps every TSD seconds")));
+                out.push(Self::finding(last_frame, &registry::webrc::TSD_IRREGULAR, format!("a time slot of {bad:.3} s where most last {median:.3} s: CTSI steps every TSD seconds")));
             }
         }
         out

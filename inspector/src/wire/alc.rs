@@ -3,16 +3,16 @@
 //! The FEC Encoding ID is not in the packet: FLUTE puts it in the codepoint (RFC 6726 §5), other
 //! uses learn it from the session description, so the caller says how to find it.
 
+use crate::registry;
+use crate::wire::finding::Finding;
 use serde::Serialize;
 
 use super::error::WireError;
 use super::ext_fti::ExtFti;
 use super::fec_payload_id::{FecPayloadId, KNOWN_ENCODING_IDS};
-use super::finding::{Decoded, Findings, Severity};
+use super::finding::{Decoded, Findings};
 use super::lct::{ExtensionBody, LctRepr, HET_CENC, HET_FDT};
 use super::webrc_cci::{CciForm, WebrcCci};
-
-const RULE: &str = "RFC 5775 §4.1";
 
 /// How the receiver knows the FEC Encoding ID and the congestion control of a session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,22 +48,18 @@ impl AlcPacket {
         } = LctRepr::parse(datagram)?;
         let mut f = Findings { list: findings };
         if lct.tsi.is_none() {
-            f.push(
-                "alc.tsi.absent",
-                Severity::Error,
+            f.raise(
+                &registry::alc::TSI_ABSENT,
                 "s",
                 1,
-                RULE,
                 "S=0 and H=0: ALC requires a TSI",
             );
         }
         if lct.extension(HET_CENC).is_some() && lct.extension(HET_FDT).is_none() {
-            f.push(
-                "flute.ext_cenc.without_ext_fdt",
-                Severity::Error,
+            f.raise(
+                &registry::flute::EXT_CENC_WITHOUT_EXT_FDT,
                 "extensions",
                 4,
-                "RFC 6726 §3.4.3",
                 "EXT_CENC is only allowed together with EXT_FDT",
             );
         }
@@ -71,12 +67,10 @@ impl AlcPacket {
         // None of the ten known schemes defines a second (source-only) Payload ID format, so the
         // sender sets SPI=0 (RFC 5775 §2.1); receivers ignore it, hence a warning.
         if lct.spi() && KNOWN_ENCODING_IDS.contains(&fec_encoding_id) {
-            f.push(
-                "alc.spi.set",
-                Severity::Warning,
+            f.raise(
+                &registry::alc::SPI_SET,
                 "psi",
                 0,
-                "RFC 5775 §2.1",
                 format!("SPI=1 with FEC Encoding ID {fec_encoding_id}, a single-format scheme"),
             );
         }
@@ -90,7 +84,7 @@ impl AlcPacket {
                         f.list.extend(d.findings);
                         fti = Some(d.value);
                     }
-                    Err(e) => f.push(e.id, Severity::Error, e.field, e.offset, e.rule, e.detail),
+                    Err(e) => f.push(e.into()),
                 }
             }
             ext_pos += ext.buffer_len();
@@ -106,12 +100,10 @@ impl AlcPacket {
             match CciForm::from_lct_c(lct.c) {
                 Some(form) => Some(WebrcCci::parse(&lct.cci, form)?),
                 None => {
-                    f.push(
-                        "webrc.cci.length_invalid",
-                        Severity::Error,
+                    f.raise(
+                        &registry::webrc::CCI_LENGTH_INVALID,
                         "c",
                         0,
-                        "RFC 3738 §5",
                         format!(
                             "C={} gives a {}-bit CCI; WEBRC uses 32 or 64",
                             lct.c,
@@ -134,15 +126,17 @@ impl AlcPacket {
                     let n = p.buffer_len();
                     (Some(p), header_len + n)
                 }
-                Err(e) if e.id == "fec.encoding_id.unknown" => {
-                    // Without a known scheme the payload stays opaque: not a header error.
+                Err(e) if e.id == registry::fec::ENCODING_ID_UNKNOWN.id => {
+                    // Without a known scheme the payload stays opaque: not a header error, so
+                    // the entry's own severity (a warning), not the error's.
                     f.push(
-                        e.id,
-                        Severity::Warning,
-                        e.field,
-                        header_len,
-                        e.rule,
-                        e.detail,
+                        Finding::of(
+                            &registry::fec::ENCODING_ID_UNKNOWN,
+                            e.field,
+                            header_len,
+                            e.detail,
+                        )
+                        .citing(e.rule),
                     );
                     (None, header_len)
                 }
@@ -150,12 +144,10 @@ impl AlcPacket {
             }
         };
         if payload_id.is_some() && symbol_offset == datagram.len() {
-            f.push(
-                "alc.symbol.empty",
-                Severity::Warning,
+            f.raise(
+                &registry::alc::SYMBOL_EMPTY,
                 "payload",
                 symbol_offset,
-                "RFC 5052 §6",
                 "an FEC Payload ID with no encoding symbol after it",
             );
         }

@@ -10,6 +10,7 @@
 //! TOIs are listed in increasing order, wrap-aware (a wrapping interval is split into
 //! `a-MAX_TOI,0-b`); equivalences come last in increasing newTOI order; nothing repeats.
 
+use crate::registry;
 use nom::branch::alt;
 use nom::bytes::complete::tag;
 use nom::character::complete::digit1;
@@ -19,10 +20,9 @@ use nom::{IResult, Parser};
 use serde::Serialize;
 
 use super::error::WireError;
-use super::finding::{Decoded, Findings, Severity};
+use super::finding::{Decoded, Findings};
 use super::serde_hex;
 
-const RULE: &str = "RFC 6968 §2.2";
 /// Digits accepted for one number: 112-bit TOIs have at most 34 decimal digits.
 const MAX_DIGITS: usize = 34;
 /// Elements accepted in one list (bounds memory on hostile input).
@@ -87,11 +87,10 @@ fn element(i: &[u8]) -> Res<'_, ElementDigits<'_>> {
 
 fn to_u128(digits: &[u8], at: usize) -> Result<u128, WireError> {
     let too_big = || {
-        WireError::new(
-            "fcast.cid.number.too_large",
+        WireError::of(
+            &registry::fcast::CID_NUMBER_TOO_LARGE,
             "object_list",
             at,
-            RULE,
             "number wider than 112 bits",
         )
     };
@@ -141,32 +140,29 @@ impl CidObjectList {
                 match tag::<_, _, nom::error::Error<&[u8]>>(",").parse(rest) {
                     Ok((r, _)) => rest = r,
                     Err(_) => {
-                        return Err(WireError::new(
-                            "fcast.cid.syntax",
+                        return Err(WireError::of(
+                            &registry::fcast::CID_SYNTAX,
                             "object_list",
                             offset(rest),
-                            RULE,
                             "expected ',' between list elements",
                         ))
                     }
                 }
             }
             if elements.len() == MAX_ELEMENTS {
-                return Err(WireError::new(
-                    "fcast.cid.too_many_elements",
+                return Err(WireError::of(
+                    &registry::fcast::CID_TOO_MANY_ELEMENTS,
                     "object_list",
                     offset(rest),
-                    RULE,
                     format!("more than {MAX_ELEMENTS} elements"),
                 ));
             }
             let at = offset(rest);
             let (r, (a, b, c)) = element(rest).map_err(|_| {
-                WireError::new(
-                    "fcast.cid.syntax",
+                WireError::of(
+                    &registry::fcast::CID_SYNTAX,
                     "object_list",
                     at,
-                    RULE,
                     "expected a TOI, an interval a-b or an equivalence (new=first/ciid)",
                 )
             })?;
@@ -176,11 +172,10 @@ impl CidObjectList {
                 (Some(t), Some(ciid)) => {
                     let ciid = to_u128(ciid, at)?;
                     let first_ciid = u64::try_from(ciid).map_err(|_| {
-                        WireError::new(
-                            "fcast.cid.number.too_large",
+                        WireError::of(
+                            &registry::fcast::CID_NUMBER_TOO_LARGE,
                             "object_list",
                             at,
-                            RULE,
                             "CIID wider than 64 bits",
                         )
                     })?;
@@ -193,7 +188,7 @@ impl CidObjectList {
                 (Some(b), None) => {
                     let b = to_u128(b, at)?;
                     if a >= b {
-                        f.push("fcast.cid.interval.not_increasing", Severity::Error, "object_list", at, RULE, format!("interval {a}-{b}: the first TOI MUST be strictly less than the second"));
+                        f.raise(&registry::fcast::CID_INTERVAL_NOT_INCREASING, "object_list", at, format!("interval {a}-{b}: the first TOI MUST be strictly less than the second"));
                     }
                     CidElement::Interval { first: a, last: b }
                 }
@@ -223,18 +218,16 @@ impl CidObjectList {
             match el {
                 CidElement::Equivalence { new_toi, .. } => {
                     if prev_eq.is_some_and(|p| *new_toi <= p) {
-                        f.push("fcast.cid.equivalence.order", Severity::Error, "object_list", i, RULE, format!("equivalence for newTOI {new_toi} is not in increasing newTOI order, or repeats"));
+                        f.raise(&registry::fcast::CID_EQUIVALENCE_ORDER, "object_list", i, format!("equivalence for newTOI {new_toi} is not in increasing newTOI order, or repeats"));
                     }
                     prev_eq = Some(*new_toi);
                 }
                 _ => {
                     if prev_eq.is_some() {
-                        f.push(
-                            "fcast.cid.equivalence.not_last",
-                            Severity::Error,
+                        f.raise(
+                            &registry::fcast::CID_EQUIVALENCE_NOT_LAST,
                             "object_list",
                             i,
-                            RULE,
                             "TOI equivalences MUST be grouped at the end of the list",
                         );
                     }
@@ -246,7 +239,7 @@ impl CidObjectList {
                             if start < p && wrapped.is_none() {
                                 wrapped = Some(i);
                             } else {
-                                f.push("fcast.cid.order", Severity::Error, "object_list", i, RULE, format!("TOI {start} is not after {p}: TOIs MUST increase and MUST NOT repeat"));
+                                f.raise(&registry::fcast::CID_ORDER, "object_list", i, format!("TOI {start} is not after {p}: TOIs MUST increase and MUST NOT repeat"));
                             }
                         }
                     }
@@ -271,7 +264,7 @@ impl CidObjectList {
             };
             let span = (space - first).saturating_add(last + 1);
             if span > space / 2 {
-                f.push("fcast.cid.order", Severity::Error, "object_list", i, RULE, format!("TOIs decrease at element {i} and do not read as one wrap of a {bits}-bit TOI space within half of it (RFC 6968 §2.2, §3.6): TOIs MUST increase"));
+                f.raise(&registry::fcast::CID_ORDER, "object_list", i, format!("TOIs decrease at element {i} and do not read as one wrap of a {bits}-bit TOI space within half of it (RFC 6968 §2.2, §3.6): TOIs MUST increase"));
             }
         }
     }

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use super::finding::FindingKind;
+
 /// A fatal decoding error: the bytes cannot be read as the header they claim to be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{id}: field `{field}` at byte {offset}: {detail} ({rule})")]
@@ -20,20 +22,27 @@ pub struct WireError {
 }
 
 impl WireError {
-    pub fn new(
-        id: &'static str,
+    /// Raises the registry entry `kind` (an entry of severity `Error`) at `field`.
+    pub fn of(
+        kind: &'static FindingKind,
         field: &'static str,
         offset: usize,
-        rule: &'static str,
         detail: impl Into<String>,
     ) -> Self {
+        super::census::record(kind.id);
         WireError {
-            id,
+            id: kind.id,
             field,
             offset,
-            rule,
+            rule: kind.rule,
             detail: detail.into(),
         }
+    }
+
+    /// Cites a more precise rule than the registry's (see [`super::finding::Finding::citing`]).
+    pub fn citing(mut self, rule: &'static str) -> Self {
+        self.rule = rule;
+        self
     }
 
     /// Shifts the offset when an inner parser ran on a sub-slice.

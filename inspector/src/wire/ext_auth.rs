@@ -4,12 +4,11 @@
 //! The split between signature and MAC depends on the out-of-band scheme, so it is kept as one
 //! `authentication_data` field. Content that does not fit the RFC 6584 layout is kept raw.
 
+use crate::registry;
 use serde::Serialize;
 
-use super::finding::{Findings, Severity};
+use super::finding::Findings;
 use super::serde_hex;
-
-const RULE: &str = "RFC 6584 §3.1";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "layout", rename_all = "snake_case")]
@@ -41,12 +40,10 @@ impl ExtAuth {
         let anti_replay = flags & 1 == 1;
         let sn_len = if anti_replay { 5 } else { 1 };
         if body.len() < 1 + sn_len {
-            f.push(
-                "lct.ext_auth.too_short",
-                Severity::Warning,
+            f.raise(
+                &registry::lct::EXT_AUTH_TOO_SHORT,
                 "sequence_number",
                 base + 1,
-                RULE,
                 format!(
                     "AR={} needs a {}-bit sequence number, {} byte(s) left",
                     u8::from(anti_replay),
@@ -62,22 +59,18 @@ impl ExtAuth {
             .iter()
             .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         if reserved != 0 {
-            f.push(
-                "lct.ext_auth.reserved_set",
-                Severity::Warning,
+            f.raise(
+                &registry::lct::EXT_AUTH_RESERVED_SET,
                 "reserved",
                 base,
-                RULE,
                 format!("rsvd = {reserved}, MUST be 0"),
             );
         }
         if !anti_replay && sequence_number != 0 {
-            f.push(
-                "lct.ext_auth.sn_nonzero",
-                Severity::Warning,
+            f.raise(
+                &registry::lct::EXT_AUTH_SN_NONZERO,
                 "sequence_number",
                 base + 1,
-                RULE,
                 "with AR=0 the 8-bit SN MUST be 0",
             );
         }

@@ -1,11 +1,11 @@
 //! EXT_CENC (HET 193, fixed size; RFC 6726 §3.4.3): `HET | CENC(8) | Reserved(16)`.
 //! CENC values come from the registry of RFC 6726 §8.4.
 
+use crate::registry;
+use crate::wire::finding::Finding;
 use serde::Serialize;
 
-use super::finding::{Findings, Severity};
-
-const RULE: &str = "RFC 6726 §3.4.3";
+use super::finding::Findings;
 
 /// Content encodings of the FDT payload (RFC 6726 §8.4): an open registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,23 +54,22 @@ impl ExtCenc {
         let cenc = ContentEncoding::from(hec[0]);
         let reserved = u16::from_be_bytes([hec[1], hec[2]]);
         if reserved != 0 {
-            f.push(
-                "flute.ext_cenc.reserved_nonzero",
-                Severity::Warning,
+            f.raise(
+                &registry::flute::EXT_CENC_RESERVED_NONZERO,
                 "reserved",
                 base + 2,
-                RULE,
                 format!("Reserved = {reserved:#06x}, MUST be 0"),
             );
         }
         if let ContentEncoding::Unknown(n) = cenc {
             f.push(
-                "flute.ext_cenc.unknown",
-                Severity::Error,
-                "cenc",
-                base + 1,
-                "RFC 6726 §8.4",
-                format!("CENC {n} is not registered (0-3)"),
+                Finding::of(
+                    &registry::flute::EXT_CENC_UNKNOWN,
+                    "cenc",
+                    base + 1,
+                    format!("CENC {n} is not registered (0-3)"),
+                )
+                .citing("RFC 6726 §8.4"),
             );
         }
         ExtCenc { cenc, reserved }

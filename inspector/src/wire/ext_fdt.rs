@@ -1,11 +1,11 @@
 //! EXT_FDT (HET 192, fixed size; RFC 6726 §3.4.1): `HET | V(4) | FDT Instance ID(20)`.
 //! V=2 is FLUTE (RFC 6726); V=1 is the RFC 3926 FLUTE still sent by deployed senders.
 
+use crate::registry;
 use serde::Serialize;
 
-use super::finding::{Findings, Severity};
+use super::finding::Findings;
 
-const RULE: &str = "RFC 6726 §3.4.1";
 pub const FDT_INSTANCE_ID_MODULUS: u32 = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,20 +22,16 @@ impl ExtFdt {
         let instance_id = word & (FDT_INSTANCE_ID_MODULUS - 1);
         match version {
             2 => {}
-            1 => f.push(
-                "flute.ext_fdt.version1",
-                Severity::Warning,
+            1 => f.raise(
+                &registry::flute::EXT_FDT_VERSION1,
                 "version",
                 base,
-                RULE,
                 "EXT_FDT V=1: FLUTE version 1 (RFC 3926), not RFC 6726",
             ),
-            v => f.push(
-                "flute.ext_fdt.version.unsupported",
-                Severity::Error,
+            v => f.raise(
+                &registry::flute::EXT_FDT_VERSION_UNSUPPORTED,
                 "version",
                 base,
-                RULE,
                 format!("EXT_FDT V={v}, RFC 6726 defines V=2"),
             ),
         }

@@ -13,10 +13,12 @@
 //! - ID 128, 130 (RFC 5445 §4.2.2, §6.2.2): TL 48 | Instance ID 16 | E 16 | B 32 [| scheme-specific]
 //! - ID 129 (RFC 5445 §5.2.2):   TL 48 | Instance ID 16 | E 16 | B 16 | max_n 16 [| scheme-specific]
 
+use crate::registry;
+use crate::wire::finding::Finding;
 use serde::Serialize;
 
 use super::error::WireError;
-use super::finding::{Decoded, Findings, Severity};
+use super::finding::{Decoded, Findings};
 use super::lct::HET_FTI;
 use super::reader::{check_width, put_uint, Reader};
 use super::serde_hex;
@@ -232,12 +234,10 @@ fn scheme_specific(
     };
     let info = r.bytes("scheme_specific.info", n)?.to_vec();
     if length == 0 && info.iter().any(|&b| b != 0) {
-        f.push(
-            "fec.oti.scheme_specific.padding_nonzero",
-            Severity::Warning,
+        f.raise(
+            &registry::fec::OTI_SCHEME_SPECIFIC_PADDING_NONZERO,
             "scheme_specific.info",
             at + 1,
-            "RFC 5445 §4.2.2.3",
             "Length 0 SHALL be followed by three zero octets",
         );
     }
@@ -247,25 +247,23 @@ fn scheme_specific(
 impl ExtFti {
     /// Parses a whole EXT_FTI extension (HET, HEL, content) for `encoding_id`.
     pub fn parse(ext: &[u8], encoding_id: u8) -> Result<Decoded<ExtFti>, WireError> {
-        let mut r = Reader::new(ext, "fec.oti.truncated", RULE);
+        let mut r = Reader::new(ext, &registry::fec::OTI_TRUNCATED);
         let het = r.u8("het")?;
         if het != HET_FTI {
-            return Err(WireError::new(
-                "fec.oti.not_ext_fti",
+            return Err(WireError::of(
+                &registry::fec::OTI_NOT_EXT_FTI,
                 "het",
                 0,
-                RULE,
                 format!("HET {het}, EXT_FTI is 64"),
             ));
         }
         let hel = r.u8("hel")?;
         let len = 4 * usize::from(hel);
         if hel == 0 || len > ext.len() {
-            return Err(WireError::new(
-                "fec.oti.truncated",
+            return Err(WireError::of(
+                &registry::fec::OTI_TRUNCATED,
                 "hel",
                 1,
-                RULE,
                 format!("HEL={hel} ({len} bytes), {} bytes present", ext.len()),
             ));
         }
@@ -280,7 +278,7 @@ impl ExtFti {
         base: usize,
     ) -> Result<Decoded<ExtFti>, WireError> {
         let mut f = Findings::default();
-        let mut r = Reader::new(content, "fec.oti.truncated", RULE).with_base(base);
+        let mut r = Reader::new(content, &registry::fec::OTI_TRUNCATED).with_base(base);
         let tl48 = |r: &mut Reader<'_>| r.uint("transfer_length", 6).map(|v| v as u64);
         let oti = match encoding_id {
             0 => {
@@ -290,12 +288,13 @@ impl ExtFti {
                 let reserved = r.u16("reserved")?;
                 if reserved != 0 {
                     f.push(
-                        "fec.oti.reserved_nonzero",
-                        Severity::Warning,
-                        "reserved",
-                        at,
-                        "RFC 5445 §3.2.2.2",
-                        format!("Reserved = {reserved:#06x}, MUST be 0"),
+                        Finding::of(
+                            &registry::fec::OTI_RESERVED_NONZERO,
+                            "reserved",
+                            at,
+                            format!("Reserved = {reserved:#06x}, MUST be 0"),
+                        )
+                        .citing("RFC 5445 §3.2.2.2"),
                     );
                 }
                 FecOti::CompactNoCode {
@@ -315,12 +314,13 @@ impl ExtFti {
                 let alignment = r.u8("alignment")?;
                 if transfer_length >= 1 << 45 {
                     f.push(
-                        "fec.oti.transfer_length.too_large",
-                        Severity::Error,
-                        "transfer_length",
-                        base,
-                        "RFC 5053 §3.2.1",
-                        format!("{transfer_length} >= 2^45"),
+                        Finding::of(
+                            &registry::fec::OTI_TRANSFER_LENGTH_TOO_LARGE,
+                            "transfer_length",
+                            base,
+                            format!("{transfer_length} >= 2^45"),
+                        )
+                        .citing("RFC 5053 §3.2.1"),
                     );
                 }
                 check_alignment(&mut f, symbol_size, alignment, base + 8, "RFC 5053 §3.2.1");
@@ -352,32 +352,29 @@ impl ExtFti {
                 let max_source_block_length = r.u16("max_source_block_length")?;
                 let max_encoding_symbols = r.u16("max_encoding_symbols")?;
                 if !(2..=16).contains(&m) {
-                    f.push(
-                        "fec.oti.rs.m_invalid",
-                        Severity::Error,
+                    f.raise(
+                        &registry::fec::OTI_RS_M_INVALID,
                         "m",
                         at,
-                        "RFC 5510 §4.2.3",
                         format!("m={m}, must be 2..16"),
                     );
                 } else if u32::from(max_encoding_symbols) > (1u32 << m) - 1 {
-                    f.push(
-                        "fec.oti.max_n.too_large",
-                        Severity::Error,
+                    f.raise(
+                        &registry::fec::OTI_MAX_N_TOO_LARGE,
                         "max_encoding_symbols",
                         at + 6,
-                        "RFC 5510 §6.2",
                         format!("max_n={max_encoding_symbols} > 2^{m}-1"),
                     );
                 }
                 if max_source_block_length > max_encoding_symbols {
                     f.push(
-                        "fec.oti.b_exceeds_max_n",
-                        Severity::Error,
-                        "max_source_block_length",
-                        at + 4,
-                        "RFC 5510 §4.2.2",
-                        format!("B={max_source_block_length} > max_n={max_encoding_symbols}"),
+                        Finding::of(
+                            &registry::fec::OTI_B_EXCEEDS_MAX_N,
+                            "max_source_block_length",
+                            at + 4,
+                            format!("B={max_source_block_length} > max_n={max_encoding_symbols}"),
+                        )
+                        .citing("RFC 5510 §4.2.2"),
                     );
                 }
                 FecOti::ReedSolomon {
@@ -403,33 +400,30 @@ impl ExtFti {
                 let max_source_block_length = (b_max_n >> 20) as u32;
                 let max_encoding_symbols = (b_max_n & 0xF_FFFF) as u32;
                 if g == 0 {
-                    f.push(
-                        "fec.oti.ldpc.g_invalid",
-                        Severity::Error,
+                    f.raise(
+                        &registry::fec::OTI_LDPC_G_INVALID,
                         "g",
                         at,
-                        "RFC 5170 §4.2.3",
                         "G=0, must be 1..31",
                     );
                 }
                 if prng_seed == 0 || prng_seed > 0x7FFF_FFFE {
-                    f.push(
-                        "fec.oti.ldpc.seed_invalid",
-                        Severity::Error,
+                    f.raise(
+                        &registry::fec::OTI_LDPC_SEED_INVALID,
                         "prng_seed",
                         at + 6,
-                        "RFC 5170 §4.2.3",
                         format!("seed {prng_seed} outside 1..2^31-2"),
                     );
                 }
                 if max_source_block_length > max_encoding_symbols {
                     f.push(
-                        "fec.oti.b_exceeds_max_n",
-                        Severity::Error,
-                        "max_source_block_length",
-                        at,
-                        "RFC 5170 §4.2.2",
-                        format!("B={max_source_block_length} > max_n={max_encoding_symbols}"),
+                        Finding::of(
+                            &registry::fec::OTI_B_EXCEEDS_MAX_N,
+                            "max_source_block_length",
+                            at,
+                            format!("B={max_source_block_length} > max_n={max_encoding_symbols}"),
+                        )
+                        .citing("RFC 5170 §4.2.2"),
                     );
                 }
                 FecOti::Ldpc {
@@ -451,12 +445,13 @@ impl ExtFti {
                 let max_encoding_symbols = r.u8("max_encoding_symbols")?;
                 if max_source_block_length > max_encoding_symbols {
                     f.push(
-                        "fec.oti.b_exceeds_max_n",
-                        Severity::Error,
-                        "max_source_block_length",
-                        at,
-                        "RFC 5510 §5.2.2",
-                        format!("B={max_source_block_length} > max_n={max_encoding_symbols}"),
+                        Finding::of(
+                            &registry::fec::OTI_B_EXCEEDS_MAX_N,
+                            "max_source_block_length",
+                            at,
+                            format!("B={max_source_block_length} > max_n={max_encoding_symbols}"),
+                        )
+                        .citing("RFC 5510 §5.2.2"),
                     );
                 }
                 FecOti::ReedSolomonGf8 {
@@ -477,22 +472,24 @@ impl ExtFti {
                 let alignment = r.u8("alignment")?;
                 if reserved != 0 {
                     f.push(
-                        "fec.oti.reserved_nonzero",
-                        Severity::Warning,
-                        "reserved",
-                        at,
-                        "RFC 6330 §3.3.2",
-                        format!("Reserved = {reserved:#04x}"),
+                        Finding::of(
+                            &registry::fec::OTI_RESERVED_NONZERO,
+                            "reserved",
+                            at,
+                            format!("Reserved = {reserved:#04x}"),
+                        )
+                        .citing("RFC 6330 §3.3.2"),
                     );
                 }
                 if transfer_length > RAPTORQ_MAX_TRANSFER_LENGTH {
                     f.push(
-                        "fec.oti.transfer_length.too_large",
-                        Severity::Error,
-                        "transfer_length",
-                        base,
-                        "RFC 6330 §3.3.2",
-                        format!("F={transfer_length} > {RAPTORQ_MAX_TRANSFER_LENGTH}"),
+                        Finding::of(
+                            &registry::fec::OTI_TRANSFER_LENGTH_TOO_LARGE,
+                            "transfer_length",
+                            base,
+                            format!("F={transfer_length} > {RAPTORQ_MAX_TRANSFER_LENGTH}"),
+                        )
+                        .citing("RFC 6330 §3.3.2"),
                     );
                 }
                 check_alignment(&mut f, symbol_size, alignment, at + 1, "RFC 6330 §3.3.2");
@@ -506,7 +503,7 @@ impl ExtFti {
                     "RFC 6330 §4.4.1.2",
                 );
                 if hel != 4 {
-                    f.push("fec.oti.raptorq.fti_unspecified", Severity::Warning, "hel", base.saturating_sub(1), "RFC 6330 §3.3", format!("RFC 6330 gives no EXT_FTI layout; HEL={hel} differs from the usual 4 (12 octets + 2 zero octets)"));
+                    f.raise(&registry::fec::OTI_RAPTORQ_FTI_UNSPECIFIED, "hel", base.saturating_sub(1), format!("RFC 6330 gives no EXT_FTI layout; HEL={hel} differs from the usual 4 (12 octets + 2 zero octets)"));
                 }
                 FecOti::RaptorQ {
                     transfer_length,
@@ -550,23 +547,20 @@ impl ExtFti {
                 }
             }
             other => {
-                return Err(WireError::new(
-                    "fec.encoding_id.unknown",
+                return Err(WireError::of(
+                    &registry::fec::ENCODING_ID_UNKNOWN,
                     "fec_encoding_id",
                     base,
-                    "RFC 5052 §6.1",
                     format!("no EXT_FTI layout known for FEC Encoding ID {other}"),
                 ))
             }
         };
         let trailing = r.rest().to_vec();
         if trailing.iter().any(|&b| b != 0) {
-            f.push(
-                "fec.oti.trailing_nonzero",
-                Severity::Warning,
+            f.raise(
+                &registry::fec::OTI_TRAILING_NONZERO,
                 "trailing",
                 r.offset(),
-                RULE,
                 format!(
                     "{} octet(s) after the OTI are not zero padding",
                     trailing.len()
@@ -755,12 +749,13 @@ fn check_alignment(
 ) {
     if alignment == 0 || !symbol_size.is_multiple_of(u16::from(alignment)) {
         f.push(
-            "fec.oti.symbol_size.not_aligned",
-            Severity::Error,
-            "alignment",
-            at,
-            rule,
-            format!("T={symbol_size} is not a multiple of Al={alignment}"),
+            Finding::of(
+                &registry::fec::OTI_SYMBOL_SIZE_NOT_ALIGNED,
+                "alignment",
+                at,
+                format!("T={symbol_size} is not a multiple of Al={alignment}"),
+            )
+            .citing(rule),
         );
     }
 }
@@ -778,23 +773,25 @@ fn check_blocks(
 ) {
     if z == 0 {
         f.push(
-            "fec.oti.source_blocks_zero",
-            Severity::Error,
-            "source_blocks",
-            at,
-            rule,
-            "Z=0: no source block",
+            Finding::of(
+                &registry::fec::OTI_SOURCE_BLOCKS_ZERO,
+                "source_blocks",
+                at,
+                "Z=0: no source block",
+            )
+            .citing(rule),
         );
         return;
     }
     if symbol_size == 0 {
         f.push(
-            "fec.oti.symbol_size_zero",
-            Severity::Error,
-            "symbol_size",
-            at,
-            rule,
-            "T=0",
+            Finding::of(
+                &registry::fec::OTI_SYMBOL_SIZE_ZERO,
+                "symbol_size",
+                at,
+                "T=0",
+            )
+            .citing(rule),
         );
         return;
     }
@@ -802,12 +799,13 @@ fn check_blocks(
     let per_block = kt.div_ceil(z);
     if per_block > k_max {
         f.push(
-            "fec.oti.too_many_source_symbols",
-            Severity::Error,
-            "source_blocks",
-            at,
-            rule,
-            format!("ceil(ceil(F/T)/Z) = {per_block} > {k_max}"),
+            Finding::of(
+                &registry::fec::OTI_TOO_MANY_SOURCE_SYMBOLS,
+                "source_blocks",
+                at,
+                format!("ceil(ceil(F/T)/Z) = {per_block} > {k_max}"),
+            )
+            .citing(rule),
         );
     }
 }

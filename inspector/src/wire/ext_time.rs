@@ -1,13 +1,12 @@
 //! EXT_TIME (RFC 5651 §5.2.2): `HET=2 | HEL | Use(16)` then 32-bit values in the fixed order
 //! SCT-High, SCT-Low, ERT, SLC, as flagged in the Use field.
 
+use crate::registry;
 use serde::Serialize;
 
 use super::error::WireError;
-use super::finding::{Findings, Severity};
+use super::finding::Findings;
 use super::reader::Reader;
-
-const RULE: &str = "RFC 5651 §5.2.2";
 
 /// Use-field flags (bits 16..19 of the extension's first word).
 pub const USE_SCT_HIGH: u16 = 0x8000;
@@ -34,7 +33,7 @@ pub struct ExtTime {
 impl ExtTime {
     /// `body` is the extension content after HET and HEL (4*HEL - 2 bytes).
     pub(crate) fn parse(body: &[u8], base: usize, f: &mut Findings) -> Result<Self, WireError> {
-        let mut r = Reader::new(body, "lct.ext_time.hel_too_small", RULE).with_base(base);
+        let mut r = Reader::new(body, &registry::lct::EXT_TIME_HEL_TOO_SMALL).with_base(base);
         let use_field = r.u16("use")?;
         let mut next = |flag: u16, field: &'static str| -> Result<Option<u32>, WireError> {
             if use_field & flag != 0 {
@@ -52,22 +51,18 @@ impl ExtTime {
             extra.push(r.u32("extra")?);
         }
         if sct_low.is_some() && sct_high.is_none() {
-            f.push(
-                "lct.ext_time.sct_low_without_high",
-                Severity::Error,
+            f.raise(
+                &registry::lct::EXT_TIME_SCT_LOW_WITHOUT_HIGH,
                 "use",
                 base,
-                RULE,
                 "SCT-Low MUST NOT be present without SCT-High",
             );
         }
         if use_field & USE_LCT_RESERVED != 0 {
-            f.push(
-                "lct.ext_time.reserved_set",
-                Severity::Warning,
+            f.raise(
+                &registry::lct::EXT_TIME_RESERVED_SET,
                 "use",
                 base,
-                RULE,
                 format!(
                     "LCT-reserved Use bits 20-23 are {:#x}, expected 0",
                     (use_field & USE_LCT_RESERVED) >> 8
@@ -75,12 +70,10 @@ impl ExtTime {
             );
         }
         if !extra.is_empty() {
-            f.push(
-                "lct.ext_time.extra_values",
-                Severity::Info,
+            f.raise(
+                &registry::lct::EXT_TIME_EXTRA_VALUES,
                 "extra",
                 base + 2 + 4 * (body.len() / 4 - extra.len()),
-                RULE,
                 format!(
                     "{} value(s) beyond those the Use field announces",
                     extra.len()

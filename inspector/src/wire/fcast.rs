@@ -13,18 +13,18 @@
 //!
 //! A CID (C=1, §2.2) carries the Object List as its Object Data; see [`super::cid`].
 
+use crate::registry;
+use crate::wire::finding::Finding;
 use serde::Serialize;
 
 use super::checksum::internet_checksum_with_zeroed_field;
 use super::cid::CidObjectList;
 use super::error::WireError;
-use super::finding::{Decoded, Findings, Severity};
+use super::finding::{Decoded, Findings};
 use super::inflate::{inflate, Compression, DEFAULT_MAX_INFLATED};
 use super::reader::Reader;
 use super::serde_hex;
 
-const RULE: &str = "RFC 6968 §2.1";
-const RULE_CID: &str = "RFC 6968 §2.2";
 const CHECKSUM_OFFSET: usize = 2;
 
 /// One `TYPE: VALUE` metadata line (HTTP/1.1 metainformation format, MDFmt 0).
@@ -91,12 +91,10 @@ fn parse_metadata(text: &[u8], base: usize, f: &mut Findings) -> Vec<MetadataEnt
     let text = match std::str::from_utf8(text) {
         Ok(t) => t,
         Err(e) => {
-            f.push(
-                "fcast.metadata.not_utf8",
-                Severity::Error,
+            f.raise(
+                &registry::fcast::METADATA_NOT_UTF8,
                 "metadata",
                 base + e.valid_up_to(),
-                RULE,
                 "metadata is not UTF-8",
             );
             return Vec::new();
@@ -110,12 +108,10 @@ fn parse_metadata(text: &[u8], base: usize, f: &mut Findings) -> Vec<MetadataEnt
             None => (&text[pos..], text.len(), false),
         };
         if !terminated || line.contains('\n') {
-            f.push(
-                "fcast.metadata.line_ending",
-                Severity::Warning,
+            f.raise(
+                &registry::fcast::METADATA_LINE_ENDING,
                 "metadata",
                 base + pos,
-                RULE,
                 "metadata line not terminated by CR-LF",
             );
         }
@@ -125,12 +121,10 @@ fn parse_metadata(text: &[u8], base: usize, f: &mut Findings) -> Vec<MetadataEnt
                     name: name.to_string(),
                     value: value.trim_start_matches([' ', '\t']).trim_end().to_string(),
                 }),
-            _ => f.push(
-                "fcast.metadata.line_invalid",
-                Severity::Error,
+            _ => f.raise(
+                &registry::fcast::METADATA_LINE_INVALID,
                 "metadata",
                 base + pos,
-                RULE,
                 format!("line {line:?} is not TYPE: VALUE"),
             ),
         }
@@ -152,7 +146,7 @@ impl CompoundObject {
         toi_bits: Option<u32>,
     ) -> Result<Decoded<CompoundObject>, WireError> {
         let mut f = Findings::default();
-        let mut r = Reader::new(object, "fcast.truncated", RULE);
+        let mut r = Reader::new(object, &registry::fcast::TRUNCATED);
         let b0 = r.u8("version")?;
         let b1 = r.u8("mdfmt")?;
         let checksum = r.u16("checksum")?;
@@ -160,41 +154,35 @@ impl CompoundObject {
         let version = b0 >> 5;
         let reserved = (b0 >> 2) & 7;
         if version != 0 {
-            f.push(
-                "fcast.version.unsupported",
-                Severity::Error,
+            f.raise(
+                &registry::fcast::VERSION_UNSUPPORTED,
                 "version",
                 0,
-                RULE,
                 format!("Version {version}, MUST be 0"),
             );
         }
         if reserved != 0 {
-            f.push(
-                "fcast.reserved.nonzero",
-                Severity::Warning,
+            f.raise(
+                &registry::fcast::RESERVED_NONZERO,
                 "reserved",
                 0,
-                RULE,
                 format!("Reserved {reserved}, MUST be 0"),
             );
         }
         if header_length < 8 {
-            return Err(WireError::new(
-                "fcast.header_length.too_small",
+            return Err(WireError::of(
+                &registry::fcast::HEADER_LENGTH_TOO_SMALL,
                 "header_length",
                 4,
-                RULE,
                 format!("Header Length {header_length} < 8"),
             ));
         }
         let hl = header_length as usize;
         if hl > object.len() {
-            return Err(WireError::new(
-                "fcast.truncated",
+            return Err(WireError::of(
+                &registry::fcast::TRUNCATED,
                 "header_length",
                 4,
-                RULE,
                 format!(
                     "Header Length {header_length} > object length {}",
                     object.len()
@@ -209,11 +197,10 @@ impl CompoundObject {
             0
         };
         if object.len() - hl < pad_needed {
-            return Err(WireError::new(
-                "fcast.padding.truncated",
+            return Err(WireError::of(
+                &registry::fcast::PADDING_TRUNCATED,
                 "padding",
                 hl,
-                RULE,
                 format!(
                     "{pad_needed} padding bytes required before the Object Data, {} present",
                     object.len() - hl
@@ -222,12 +209,10 @@ impl CompoundObject {
         }
         let padding = object[hl..hl + pad_needed].to_vec();
         if padding.iter().any(|&b| b != 0) {
-            f.push(
-                "fcast.padding.nonzero",
-                Severity::Warning,
+            f.raise(
+                &registry::fcast::PADDING_NONZERO,
                 "padding",
                 hl,
-                RULE,
                 "padding bytes are not zero",
             );
         }
@@ -252,12 +237,10 @@ impl CompoundObject {
         };
         let computed_checksum = internet_checksum_with_zeroed_field(covered, CHECKSUM_OFFSET);
         if computed_checksum != checksum {
-            f.push(
-                "fcast.checksum.bad",
-                Severity::Error,
+            f.raise(
+                &registry::fcast::CHECKSUM_BAD,
                 "checksum",
                 2,
-                RULE,
                 format!(
                     "Checksum {checksum:#06x}, computed {computed_checksum:#06x} over the {}",
                     if header.global_checksum {
@@ -285,12 +268,10 @@ impl CompoundObject {
     fn decode_metadata(&mut self, f: &mut Findings) {
         let h = &mut self.header;
         if h.mdfmt != 0 {
-            f.push(
-                "fcast.mdfmt.unknown",
-                Severity::Warning,
+            f.raise(
+                &registry::fcast::MDFMT_UNKNOWN,
                 "mdfmt",
                 1,
-                "RFC 6968 §7",
                 format!("MDFmt {} is not registered; metadata not decoded", h.mdfmt),
             );
             return;
@@ -302,26 +283,26 @@ impl CompoundObject {
                 &h.metadata_wire,
                 Compression::Gzip,
                 DEFAULT_MAX_INFLATED,
-                "fcast.metadata.inflate_failed",
-                "fcast.metadata.too_large",
-                RULE,
+                &registry::fcast::METADATA_INFLATE_FAILED,
+                &registry::fcast::METADATA_TOO_LARGE,
             ) {
                 Ok(t) => {
                     inflated = t;
                     &inflated
                 }
                 Err(e) => {
-                    f.push(e.id, Severity::Error, e.field, 8, e.rule, e.detail);
+                    f.push(Finding {
+                        offset: 8,
+                        ..e.into()
+                    });
                     return;
                 }
             },
             n => {
-                f.push(
-                    "fcast.mdenc.unknown",
-                    Severity::Error,
+                f.raise(
+                    &registry::fcast::MDENC_UNKNOWN,
                     "mdenc",
                     1,
-                    "RFC 6968 §7",
                     format!("MDEnc {n} is not registered"),
                 );
                 return;
@@ -335,12 +316,10 @@ impl CompoundObject {
             return;
         };
         let Ok(cl) = cl.trim().parse::<u64>() else {
-            f.push(
-                "fcast.metadata.content_length.invalid",
-                Severity::Error,
+            f.raise(
+                &registry::fcast::METADATA_CONTENT_LENGTH_INVALID,
                 "Content-Length",
                 8,
-                "RFC 6968 §3.3",
                 format!("Content-Length {cl:?} is not a number"),
             );
             return;
@@ -348,12 +327,10 @@ impl CompoundObject {
         // Content-Length is the size before FCAST's content encoding, so it is only comparable
         // with the Object Data when there is none.
         if self.header.get("Content-Encoding").is_none() && cl != self.data.len() as u64 {
-            f.push(
-                "fcast.content_length.mismatch",
-                Severity::Error,
+            f.raise(
+                &registry::fcast::CONTENT_LENGTH_MISMATCH,
                 "Content-Length",
                 8,
-                "RFC 6968 §3.3",
                 format!(
                     "Content-Length {cl}, Object Data has {} bytes",
                     self.data.len()
@@ -367,7 +344,7 @@ impl CompoundObject {
             None | Some("0") => false,
             Some("1") => true,
             Some(other) => {
-                f.push("fcast.cid.complete.invalid", Severity::Error, "Fcast-CID-Complete", 8, RULE_CID, format!("Fcast-CID-Complete: {other:?}; only 0 and 1 are allowed (treated as not complete)"));
+                f.raise(&registry::fcast::CID_COMPLETE_INVALID, "Fcast-CID-Complete", 8, format!("Fcast-CID-Complete: {other:?}; only 0 and 1 are allowed (treated as not complete)"));
                 false
             }
         };
@@ -376,12 +353,10 @@ impl CompoundObject {
             Some(v) => match v.trim().parse::<u64>() {
                 Ok(n) => Some(n),
                 Err(_) => {
-                    f.push(
-                        "fcast.cid.id.invalid",
-                        Severity::Error,
+                    f.raise(
+                        &registry::fcast::CID_ID_INVALID,
                         "Fcast-CID-ID",
                         8,
-                        RULE_CID,
                         format!("Fcast-CID-ID {v:?} is not a number"),
                     );
                     None
@@ -389,12 +364,10 @@ impl CompoundObject {
             },
         };
         if self.data.is_empty() && pad != 0 {
-            f.push(
-                "fcast.cid.empty_list_padded",
-                Severity::Error,
+            f.raise(
+                &registry::fcast::CID_EMPTY_LIST_PADDED,
                 "padding",
                 self.header.header_length as usize,
-                RULE_CID,
                 "an empty Object List MUST NOT be padded",
             );
         }
@@ -406,24 +379,24 @@ impl CompoundObject {
                     &self.data,
                     Compression::Gzip,
                     DEFAULT_MAX_INFLATED,
-                    "fcast.cid.inflate_failed",
-                    "fcast.cid.too_large",
-                    RULE_CID,
+                    &registry::fcast::CID_INFLATE_FAILED,
+                    &registry::fcast::CID_TOO_LARGE,
                 ) {
                     Ok(t) => t,
                     Err(e) => {
-                        f.push(e.id, Severity::Error, e.field, list_start, e.rule, e.detail);
+                        f.push(Finding {
+                            offset: list_start,
+                            ..e.into()
+                        });
                         return None;
                     }
                 }
             }
             Some(enc) => {
-                f.push(
-                    "fcast.content_encoding.unsupported",
-                    Severity::Warning,
+                f.raise(
+                    &registry::fcast::CONTENT_ENCODING_UNSUPPORTED,
                     "Content-Encoding",
                     8,
-                    "RFC 6968 §3.3",
                     format!("Content-Encoding {enc:?}: Object List not decoded"),
                 );
                 return None;
@@ -439,14 +412,7 @@ impl CompoundObject {
                 })
             }
             Err(e) => {
-                f.push(
-                    e.id,
-                    Severity::Error,
-                    e.field,
-                    e.offset + list_start,
-                    e.rule,
-                    e.detail,
-                );
+                f.push(e.at(list_start).into());
                 None
             }
         }

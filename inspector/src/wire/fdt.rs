@@ -10,6 +10,7 @@
 //! whitespace) is kept by keeping the payload itself, and [`FdtInstance::to_xml`] writes a
 //! canonical document that decodes to the same values.
 
+use crate::registry;
 use base64::Engine;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader as XmlReader;
@@ -17,13 +18,12 @@ use serde::Serialize;
 
 use super::error::WireError;
 use super::ext_cenc::ContentEncoding;
-use super::finding::{Decoded, Findings, Severity};
+use super::finding::{Decoded, Findings};
 use super::inflate::{inflate, Compression};
 use super::serde_hex;
 
 use super::flute_flavor::{NS_3GPP_2022, NS_RFC3926_SCHEMA};
 
-const RULE: &str = "RFC 6726 §3.4.2";
 pub const NS_FLUTE_V2: &str = "urn:ietf:params:xml:ns:fdt";
 pub const NS_FLUTE_V1: &str = "urn:IETF:metadata:2005:FLUTE:FDT";
 /// File entries accepted in one instance (bounds memory on hostile input).
@@ -108,11 +108,10 @@ pub struct FdtInstance {
 }
 
 fn xml_error(e: impl std::fmt::Display, at: u64) -> WireError {
-    WireError::new(
-        "flute.fdt.xml",
+    WireError::of(
+        &registry::flute::FDT_XML,
         "xml",
         at as usize,
-        RULE,
         format!("not well-formed XML: {e}"),
     )
 }
@@ -126,12 +125,10 @@ fn parse_num<T: std::str::FromStr>(
     match value.trim().parse::<T>() {
         Ok(v) => Some(v),
         Err(_) => {
-            f.push(
-                "flute.fdt.attribute.invalid",
-                Severity::Error,
+            f.raise(
+                &registry::flute::FDT_ATTRIBUTE_INVALID,
                 name,
                 at,
-                RULE,
                 format!("{name}=\"{value}\" is not a valid number"),
             );
             None
@@ -143,12 +140,10 @@ fn parse_b64(value: &str, name: &'static str, at: usize, f: &mut Findings) -> Op
     match base64::engine::general_purpose::STANDARD.decode(value.trim()) {
         Ok(v) => Some(v),
         Err(e) => {
-            f.push(
-                "flute.fdt.attribute.invalid",
-                Severity::Error,
+            f.raise(
+                &registry::flute::FDT_ATTRIBUTE_INVALID,
                 name,
                 at,
-                RULE,
                 format!("{name} is not base64: {e}"),
             );
             None
@@ -250,12 +245,10 @@ fn nonstandard_or_other(
 ) {
     if key.eq_ignore_ascii_case("FEC-OTI-Transfer-Length") {
         // RFC 5170 §4.2.4.2 and RFC 5510 §4.2.4.2 name it; the RFC 6726 schema has Transfer-Length.
-        f.push(
-            "flute.fdt.attribute.nonstandard",
-            Severity::Warning,
+        f.raise(
+            &registry::flute::FDT_ATTRIBUTE_NONSTANDARD,
             "FEC-OTI-Transfer-Length",
             at,
-            RULE,
             "FEC-OTI-Transfer-Length is not in the RFC 6726 schema (use Transfer-Length)",
         );
     }
@@ -285,12 +278,10 @@ fn parse_file(attrs: Vec<(String, String)>, at: usize, f: &mut Findings) -> Opti
                 file.content_md5 = parse_b64(&value, "Content-MD5", at, f);
                 if let Some(d) = &file.content_md5 {
                     if d.len() != 16 {
-                        f.push(
-                            "flute.fdt.content_md5.length",
-                            Severity::Error,
+                        f.raise(
+                            &registry::flute::FDT_CONTENT_MD5_LENGTH,
                             "Content-MD5",
                             at,
-                            "RFC 1864",
                             format!("decodes to {} bytes, an MD5 digest has 16", d.len()),
                         );
                     }
@@ -304,46 +295,38 @@ fn parse_file(attrs: Vec<(String, String)>, at: usize, f: &mut Findings) -> Opti
         }
     }
     let Some(content_location) = location else {
-        f.push(
-            "flute.fdt.file.content_location_missing",
-            Severity::Error,
+        f.raise(
+            &registry::flute::FDT_FILE_CONTENT_LOCATION_MISSING,
             "Content-Location",
             at,
-            RULE,
             "File without Content-Location",
         );
         return None;
     };
     match toi {
         None => {
-            f.push(
-                "flute.fdt.file.toi_missing",
-                Severity::Error,
+            f.raise(
+                &registry::flute::FDT_FILE_TOI_MISSING,
                 "TOI",
                 at,
-                RULE,
                 format!("File {content_location} has no valid TOI"),
             );
             None
         }
         Some(0) => {
-            f.push(
-                "flute.fdt.file.toi_zero",
-                Severity::Error,
+            f.raise(
+                &registry::flute::FDT_FILE_TOI_ZERO,
                 "TOI",
                 at,
-                "RFC 6726 §3.3",
                 format!("File {content_location} has TOI 0, reserved for FDT Instances"),
             );
             None
         }
         Some(t) if t >> 112 != 0 => {
-            f.push(
-                "flute.fdt.file.toi_too_large",
-                Severity::Error,
+            f.raise(
+                &registry::flute::FDT_FILE_TOI_TOO_LARGE,
                 "TOI",
                 at,
-                "RFC 5651 §5.1",
                 "TOI wider than 112 bits",
             );
             None
@@ -407,11 +390,10 @@ impl FdtInstance {
             let local_name = local(name.as_ref()).to_vec();
             if depth == 0 {
                 if local_name != b"FDT-Instance" {
-                    return Err(WireError::new(
-                        "flute.fdt.root",
+                    return Err(WireError::of(
+                        &registry::flute::FDT_ROOT,
                         "root",
                         at as usize,
-                        RULE,
                         format!(
                             "root element is {}, not FDT-Instance",
                             String::from_utf8_lossy(name.as_ref())
@@ -447,11 +429,10 @@ impl FdtInstance {
                 if depth == 1 && local_name == b"File" {
                     file_elements += 1;
                     if inst.files.len() == MAX_FILES {
-                        return Err(WireError::new(
-                            "flute.fdt.too_many_files",
+                        return Err(WireError::of(
+                            &registry::flute::FDT_TOO_MANY_FILES,
                             "File",
                             at as usize,
-                            RULE,
                             format!("more than {MAX_FILES} File entries"),
                         ));
                     }
@@ -471,22 +452,20 @@ impl FdtInstance {
             if !empty {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Err(WireError::new(
-                        "flute.fdt.too_deep",
+                    return Err(WireError::of(
+                        &registry::flute::FDT_TOO_DEEP,
                         "xml",
                         at as usize,
-                        RULE,
                         format!("elements nested deeper than {MAX_DEPTH}"),
                     ));
                 }
             }
         }
         let Some(inst) = root else {
-            return Err(WireError::new(
-                "flute.fdt.root",
+            return Err(WireError::of(
+                &registry::flute::FDT_ROOT,
                 "root",
                 xml.len(),
-                RULE,
                 "no FDT-Instance element",
             ));
         };
@@ -500,12 +479,10 @@ impl FdtInstance {
             // The schema's `<xs:element name="File" type="FileType" maxOccurs="unbounded"/>`
             // has the default minOccurs="1"; §3.2: "Each FDT Instance contains at least a
             // single file description entry".
-            f.push(
-                "flute.fdt.no_file",
-                Severity::Error,
+            f.raise(
+                &registry::flute::FDT_NO_FILE,
                 "File",
                 root_at,
-                RULE,
                 "FDT-Instance without a File element (the schema's File has minOccurs 1)",
             );
         }
@@ -550,24 +527,20 @@ impl FdtInstance {
             match key.as_str() {
                 "Expires" => match value.trim().parse::<u64>() {
                     Ok(v) if v <= u64::from(u32::MAX) => inst.expires = Some(v as u32),
-                    _ => f.push(
-                        "flute.fdt.expires.invalid",
-                        Severity::Error,
+                    _ => f.raise(
+                        &registry::flute::FDT_EXPIRES_INVALID,
                         "Expires",
                         at,
-                        "RFC 6726 §3.3",
                         format!("Expires=\"{value}\" is not a 32-bit NTP seconds value"),
                     ),
                 },
                 "Complete" => match value.trim() {
                     "true" | "1" => inst.complete = Some(true),
                     "false" | "0" => inst.complete = Some(false),
-                    _ => f.push(
-                        "flute.fdt.attribute.invalid",
-                        Severity::Error,
+                    _ => f.raise(
+                        &registry::flute::FDT_ATTRIBUTE_INVALID,
                         "Complete",
                         at,
-                        RULE,
                         format!("Complete=\"{value}\" is not an xs:boolean"),
                     ),
                 },
@@ -580,54 +553,47 @@ impl FdtInstance {
         }
         match &inst.namespace {
             FdtNamespace::FluteV2 => {}
-            FdtNamespace::FluteV1 => f.push(
-                "flute.fdt.namespace.v1",
-                Severity::Info,
+            FdtNamespace::FluteV1 => f.raise(
+                &registry::flute::FDT_NAMESPACE_V1,
                 "xmlns",
                 at,
-                "3GPP TS 26.346 §7.2.10.1",
                 format!("FLUTE v1 / 3GPP namespace {NS_FLUTE_V1}"),
             ),
-            FdtNamespace::ThreeGpp2022 => f.push(
-                "flute.fdt.namespace.3gpp2022",
-                Severity::Info,
+            FdtNamespace::ThreeGpp2022 => f.raise(
+                &registry::flute::FDT_NAMESPACE_3GPP2022,
                 "xmlns",
                 at,
-                "3GPP TS 26.346 §L.6.1",
                 format!("3GPP consolidated namespace {NS_3GPP_2022}"),
             ),
-            FdtNamespace::Other(ns) if ns == NS_RFC3926_SCHEMA => f.push(
-                "flute.fdt.namespace.rfc3926",
-                Severity::Info,
+            FdtNamespace::Other(ns) if ns == NS_RFC3926_SCHEMA => f.raise(
+                &registry::flute::FDT_NAMESPACE_RFC3926,
                 "xmlns",
                 at,
-                "RFC 3926 §3.4.2",
                 format!("RFC 3926's schema namespace {NS_RFC3926_SCHEMA}"),
             ),
-            FdtNamespace::None => f.push(
-                "flute.fdt.namespace.missing",
-                Severity::Warning,
+            FdtNamespace::None => f.raise(
+                &registry::flute::FDT_NAMESPACE_MISSING,
                 "xmlns",
                 at,
-                RULE,
                 format!("FDT-Instance has no namespace; RFC 6726 uses {NS_FLUTE_V2}"),
             ),
-            FdtNamespace::Other(ns) => f.push(
-                "flute.fdt.namespace.unknown",
-                Severity::Warning,
+            FdtNamespace::Other(ns) => f.raise(
+                &registry::flute::FDT_NAMESPACE_UNKNOWN,
                 "xmlns",
                 at,
-                RULE,
                 format!("unknown namespace {ns}"),
             ),
         }
-        if inst.expires.is_none() && !f.list.iter().any(|x| x.id == "flute.fdt.expires.invalid") {
-            f.push(
-                "flute.fdt.expires.missing",
-                Severity::Error,
+        if inst.expires.is_none()
+            && !f
+                .list
+                .iter()
+                .any(|x| x.id == registry::flute::FDT_EXPIRES_INVALID.id)
+        {
+            f.raise(
+                &registry::flute::FDT_EXPIRES_MISSING,
                 "Expires",
                 at,
-                RULE,
                 "FDT-Instance without Expires",
             );
         }
@@ -642,14 +608,7 @@ impl FdtInstance {
             if let (Some(id @ 0..=127), Some(instance)) = (id, instance) {
                 // A MUST NOT, but receivers ignore the value for Fully-Specified schemes, so the
                 // OTI still decodes: a warning (the flute crate sends Instance ID 0 with ID 0).
-                f.push(
-                    "flute.fdt.instance_id_with_fully_specified",
-                    Severity::Warning,
-                    "FEC-OTI-FEC-Instance-ID",
-                    0,
-                    "RFC 5052 §6.2.4",
-                    format!("TOI {}: FEC Instance ID {instance} given for Fully-Specified FEC Encoding ID {id}", file.toi),
-                );
+                f.raise(&registry::flute::FDT_INSTANCE_ID_WITH_FULLY_SPECIFIED, "FEC-OTI-FEC-Instance-ID", 0, format!("TOI {}: FEC Instance ID {instance} given for Fully-Specified FEC Encoding ID {id}", file.toi), );
             }
         }
     }
@@ -667,22 +626,21 @@ impl FdtInstance {
             Some(ContentEncoding::Deflate) => Compression::Deflate,
             Some(ContentEncoding::Gzip) => Compression::Gzip,
             Some(ContentEncoding::Unknown(n)) => {
-                return Err(WireError::new(
-                    "flute.ext_cenc.unknown",
+                return Err(WireError::of(
+                    &registry::flute::EXT_CENC_UNKNOWN,
                     "cenc",
                     0,
-                    rule,
                     format!("CENC {n} is not registered"),
-                ))
+                )
+                .citing(rule))
             }
         };
         let xml = inflate(
             payload,
             how,
             max_inflated,
-            "flute.cenc.inflate_failed",
-            "flute.cenc.too_large",
-            rule,
+            &registry::flute::CENC_INFLATE_FAILED,
+            &registry::flute::CENC_TOO_LARGE,
         )?;
         Self::parse(&xml)
     }
@@ -841,6 +799,7 @@ pub fn expires_to_ntp_seconds(expires: u32, now_ntp_seconds: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::finding::Severity;
 
     fn finding_ids(xml: &str) -> Vec<&'static str> {
         let d = FdtInstance::parse(xml.as_bytes()).unwrap();
@@ -865,7 +824,10 @@ mod tests {
                 .iter()
                 .find(|f| f.id == "flute.fdt.no_file")
                 .unwrap_or_else(|| panic!("no flute.fdt.no_file for {xml}"));
-            assert_eq!((f.severity, f.rule, f.offset), (Severity::Error, RULE, 0));
+            assert_eq!(
+                (f.severity, f.rule, f.offset),
+                (Severity::Error, "RFC 6726 §3.4.2", 0)
+            );
             assert!(d.strict().is_err(), "{xml}");
         }
         // One File: nothing to report.

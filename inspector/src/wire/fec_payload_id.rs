@@ -12,6 +12,7 @@
 //! | 129 | Small Block Systematic         | 32       | 16       | 16       | 5445 §5.1 |
 //! | 130 | Compact FEC                    | 16       | -        | 16       | 5445 §6.1 |
 
+use crate::registry;
 use serde::Serialize;
 
 use super::error::WireError;
@@ -46,18 +47,16 @@ impl PayloadIdLayout {
     /// Why [`Self::lookup`] found no layout.
     fn no_layout(encoding_id: u8, m: Option<u8>) -> WireError {
         match encoding_id {
-            2 => WireError::new(
-                "fec.rs.m_invalid",
+            2 => WireError::of(
+                &registry::fec::RS_M_INVALID,
                 "m",
                 0,
-                "RFC 5510 §4.2.3",
                 format!("m={}, must be 2..16", m.unwrap_or(8)),
             ),
-            other => WireError::new(
-                "fec.encoding_id.unknown",
+            other => WireError::of(
+                &registry::fec::ENCODING_ID_UNKNOWN,
                 "fec_encoding_id",
                 0,
-                "RFC 5052 §6.1",
                 format!("FEC Encoding ID {other} has no known FEC Payload ID format"),
             ),
         }
@@ -116,7 +115,8 @@ impl FecPayloadId {
     pub fn parse(input: &[u8], encoding_id: u8, m: Option<u8>) -> Result<Self, WireError> {
         let layout = PayloadIdLayout::lookup(encoding_id, m)
             .ok_or_else(|| PayloadIdLayout::no_layout(encoding_id, m))?;
-        let mut r = Reader::new(input, "fec.payload_id.truncated", layout.rule);
+        let mut r = Reader::new(input, &registry::fec::PAYLOAD_ID_TRUNCATED);
+        r.set_rule(layout.rule);
         let word = r.uint("fec_payload_id", layout.len())?;
         let esi_mask = (1u128 << layout.esi_bits) - 1;
         let esi = (word & esi_mask) as u32;
@@ -145,13 +145,13 @@ impl FecPayloadId {
         let esi = check_width(u128::from(self.esi), l.esi_bits, "esi", l.rule)?;
         let sbl = u128::from(self.sbl.unwrap_or(0));
         if (l.sbl_bits > 0) != self.sbl.is_some() {
-            return Err(WireError::new(
-                "emit.length_mismatch",
+            return Err(WireError::of(
+                &registry::emit::LENGTH_MISMATCH,
                 "sbl",
                 0,
-                l.rule,
                 "the Source Block Length is carried by FEC Encoding ID 129 only",
-            ));
+            )
+            .citing(l.rule));
         }
         let word = (sbn << (l.esi_bits + l.sbl_bits)) | (sbl << l.esi_bits) | esi;
         put_uint(out, word, l.len());

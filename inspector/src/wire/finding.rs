@@ -19,6 +19,21 @@ pub enum Severity {
     Error,
 }
 
+/// One entry of the findings registry ([`crate::registry`]): what a finding ID means, how
+/// severe it is and which rule it enforces. Every finding and every [`WireError`] is raised by
+/// naming its entry, so an ID, its severity and its rule are written once.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub struct FindingKind {
+    /// Stable identifier, e.g. `lct.version.unsupported`; layer first, as Wireshark's fields.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// The RFC and section, e.g. `RFC 5651 §5.1`; for facts no RFC states, the source
+    /// (`pcap`, `rmtkit limit`).
+    pub rule: &'static str,
+    /// One line for the glossary (`rmt-inspect -G findings`).
+    pub summary: &'static str,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub id: &'static str,
@@ -30,32 +45,54 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(
-        id: &'static str,
-        severity: Severity,
+    /// Raises the registry entry `kind` at `field`, `offset` bytes into the parsed input.
+    pub fn of(
+        kind: &'static FindingKind,
         field: &'static str,
         offset: usize,
-        rule: &'static str,
         detail: impl Into<String>,
     ) -> Self {
+        super::census::record(kind.id);
         Finding {
-            id,
-            severity,
+            id: kind.id,
+            severity: kind.severity,
             field,
             offset,
-            rule,
+            rule: kind.rule,
             detail: detail.into(),
         }
     }
 
+    /// Cites a more precise rule than the registry's, for an entry that several FEC schemes
+    /// or headers share (e.g. `fec.oti.reserved_nonzero` under RFC 5445 and RFC 6330).
+    pub fn citing(mut self, rule: &'static str) -> Self {
+        self.rule = rule;
+        self
+    }
+
     pub fn to_error(&self) -> WireError {
-        WireError::new(
-            self.id,
-            self.field,
-            self.offset,
-            self.rule,
-            self.detail.clone(),
-        )
+        WireError {
+            id: self.id,
+            field: self.field,
+            offset: self.offset,
+            rule: self.rule,
+            detail: self.detail.clone(),
+        }
+    }
+}
+
+/// The one conversion of a fatal error into a finding: what lax mode records when a header
+/// cannot be read (always of severity `Error`, since the bytes have no meaning).
+impl From<WireError> for Finding {
+    fn from(e: WireError) -> Self {
+        Finding {
+            id: e.id,
+            severity: Severity::Error,
+            field: e.field,
+            offset: e.offset,
+            rule: e.rule,
+            detail: e.detail,
+        }
     }
 }
 
@@ -102,18 +139,18 @@ pub(crate) struct Findings {
 }
 
 impl Findings {
-    #[allow(clippy::too_many_arguments)]
-    pub fn push(
+    pub fn raise(
         &mut self,
-        id: &'static str,
-        severity: Severity,
+        kind: &'static FindingKind,
         field: &'static str,
         offset: usize,
-        rule: &'static str,
         detail: impl Into<String>,
     ) {
-        self.list
-            .push(Finding::new(id, severity, field, offset, rule, detail));
+        self.list.push(Finding::of(kind, field, offset, detail));
+    }
+
+    pub fn push(&mut self, finding: Finding) {
+        self.list.push(finding);
     }
 
     #[inline]

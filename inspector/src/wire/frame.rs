@@ -1,9 +1,10 @@
 //! One captured frame, walked from the link layer to the UDP payload.
 
+use crate::registry;
 use serde::Serialize;
 
 use super::error::WireError;
-use super::finding::{Decoded, Findings, Severity};
+use super::finding::{Decoded, Findings};
 use super::ip::{IpPacket, IpRepr, IPPROTO_UDP};
 use super::link::{LinkRepr, LinkType, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 use super::udp::UdpRepr;
@@ -40,12 +41,10 @@ impl Frame {
             (LinkType::Ipv6, _) | (_, Some(ETHERTYPE_IPV6)) => IpPacket::parse_v6(ip_bytes),
             (_, None) => IpPacket::parse(ip_bytes),
             (_, Some(other)) => {
-                f.push(
-                    "link.not_ip",
-                    Severity::Info,
+                f.raise(
+                    &registry::link::NOT_IP,
                     "ethertype",
                     link_len.saturating_sub(2),
-                    "IEEE 802.3",
                     format!("EtherType {other:#06x} is not IP"),
                 );
                 return Ok(Decoded::new(out, f.list));
@@ -64,14 +63,7 @@ impl Frame {
             return Ok(Decoded::new(out, f.list));
         }
         if !is_udp {
-            f.push(
-                "ip.not_udp",
-                Severity::Info,
-                "protocol",
-                link_len + 9,
-                "RFC 791",
-                "not UDP",
-            );
+            f.raise(&registry::ip::NOT_UDP, "protocol", link_len + 9, "not UDP");
             return Ok(Decoded::new(out, f.list));
         }
         let udp = UdpRepr::parse(&frame[ip_payload..ip_payload + out.payload_len])

@@ -7,6 +7,7 @@ use std::io::Read;
 use flate2::read::{DeflateDecoder, GzDecoder, ZlibDecoder};
 
 use super::error::WireError;
+use super::finding::FindingKind;
 
 /// Default cap on an inflated FDT instance or FCAST metadata block (16 MiB).
 pub const DEFAULT_MAX_INFLATED: usize = 16 << 20;
@@ -22,9 +23,8 @@ pub fn inflate(
     data: &[u8],
     how: Compression,
     max: usize,
-    failed_id: &'static str,
-    too_large_id: &'static str,
-    rule: &'static str,
+    failed: &'static FindingKind,
+    too_large: &'static FindingKind,
 ) -> Result<Vec<u8>, WireError> {
     let reader: Box<dyn Read + '_> = match how {
         Compression::Zlib => Box::new(ZlibDecoder::new(data)),
@@ -34,20 +34,18 @@ pub fn inflate(
     let mut out = Vec::new();
     let limit = max as u64 + 1;
     reader.take(limit).read_to_end(&mut out).map_err(|e| {
-        WireError::new(
-            failed_id,
+        WireError::of(
+            failed,
             "payload",
             0,
-            rule,
             format!("{how:?} data does not inflate: {e}"),
         )
     })?;
     if out.len() > max {
-        return Err(WireError::new(
-            too_large_id,
+        return Err(WireError::of(
+            too_large,
             "payload",
             0,
-            rule,
             format!("inflates to more than the {max}-byte cap"),
         ));
     }

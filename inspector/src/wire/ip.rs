@@ -2,6 +2,7 @@
 //! checks (pnet's views assume consistent lengths; hostile captures have none).
 //! IPv4 fragments are detected and reported: the layers above cannot be read from one fragment.
 
+use crate::registry;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use pnet_packet::ipv4::Ipv4Packet;
@@ -10,12 +11,10 @@ use serde::Serialize;
 
 use super::checksum::internet_checksum;
 use super::error::WireError;
-use super::finding::{Decoded, Findings, Severity};
+use super::finding::{Decoded, Findings};
 use super::serde_hex;
 
 pub const IPPROTO_UDP: u8 = 17;
-const RULE4: &str = "RFC 791 §3.1";
-const RULE6: &str = "RFC 8200 §3";
 /// IPv6 extension headers walked before giving up (bounds the loop).
 const MAX_IPV6_EXTENSIONS: usize = 8;
 
@@ -146,18 +145,16 @@ impl IpPacket {
         match input.first().map(|b| b >> 4) {
             Some(4) => Self::parse_v4(input),
             Some(6) => Self::parse_v6(input),
-            Some(v) => Err(WireError::new(
-                "ip.version.unknown",
+            Some(v) => Err(WireError::of(
+                &registry::ip::VERSION_UNKNOWN,
                 "version",
                 0,
-                RULE4,
                 format!("IP version {v}"),
             )),
-            None => Err(WireError::new(
-                "ip.truncated",
+            None => Err(WireError::of(
+                &registry::ip::TRUNCATED,
                 "version",
                 0,
-                RULE4,
                 "empty packet",
             )),
         }
@@ -166,50 +163,45 @@ impl IpPacket {
     pub fn parse_v4(input: &[u8]) -> Result<Decoded<IpPacket>, WireError> {
         let mut f = Findings::default();
         let p = Ipv4Packet::new(input).ok_or_else(|| {
-            WireError::new(
-                "ipv4.truncated",
+            WireError::of(
+                &registry::ipv4::TRUNCATED,
                 "header",
                 input.len(),
-                RULE4,
                 format!("needs 20 bytes, {} present", input.len()),
             )
         })?;
         let ihl = p.get_header_length();
         let hlen = 4 * usize::from(ihl);
         if ihl < 5 {
-            return Err(WireError::new(
-                "ipv4.ihl.too_small",
+            return Err(WireError::of(
+                &registry::ipv4::IHL_TOO_SMALL,
                 "ihl",
                 0,
-                RULE4,
                 format!("IHL={ihl} < 5"),
             ));
         }
         if hlen > input.len() {
-            return Err(WireError::new(
-                "ipv4.truncated",
+            return Err(WireError::of(
+                &registry::ipv4::TRUNCATED,
                 "options",
                 20,
-                RULE4,
                 format!("IHL={ihl} needs {hlen} bytes, {} present", input.len()),
             ));
         }
         let total = usize::from(p.get_total_length());
         if total < hlen {
-            return Err(WireError::new(
-                "ipv4.total_length.too_small",
+            return Err(WireError::of(
+                &registry::ipv4::TOTAL_LENGTH_TOO_SMALL,
                 "total_length",
                 2,
-                RULE4,
                 format!("total length {total} < header {hlen}"),
             ));
         }
         if total > input.len() {
-            return Err(WireError::new(
-                "ipv4.truncated",
+            return Err(WireError::of(
+                &registry::ipv4::TRUNCATED,
                 "total_length",
                 2,
-                RULE4,
                 format!("total length {total} > {} bytes captured", input.len()),
             ));
         }
@@ -228,22 +220,18 @@ impl IpPacket {
             options: input[20..hlen].to_vec(),
         };
         if internet_checksum(&input[..hlen]) != 0 {
-            f.push(
-                "ipv4.checksum.bad",
-                Severity::Warning,
+            f.raise(
+                &registry::ipv4::CHECKSUM_BAD,
                 "checksum",
                 10,
-                RULE4,
                 format!("header checksum {:#06x} does not verify", header.checksum),
             );
         }
         if header.is_fragment() {
-            f.push(
-                "ipv4.fragment",
-                Severity::Info,
+            f.raise(
+                &registry::ipv4::FRAGMENT,
                 "fragment_offset",
                 6,
-                RULE4,
                 format!(
                     "fragment (MF={}, offset={} bytes): upper layers not decoded",
                     header.flags & 1,
@@ -264,21 +252,19 @@ impl IpPacket {
     pub fn parse_v6(input: &[u8]) -> Result<Decoded<IpPacket>, WireError> {
         let mut f = Findings::default();
         let p = Ipv6Packet::new(input).ok_or_else(|| {
-            WireError::new(
-                "ipv6.truncated",
+            WireError::of(
+                &registry::ipv6::TRUNCATED,
                 "header",
                 input.len(),
-                RULE6,
                 format!("needs 40 bytes, {} present", input.len()),
             )
         })?;
         let payload_length = usize::from(p.get_payload_length());
         if 40 + payload_length > input.len() {
-            return Err(WireError::new(
-                "ipv6.truncated",
+            return Err(WireError::of(
+                &registry::ipv6::TRUNCATED,
                 "payload_length",
                 4,
-                RULE6,
                 format!(
                     "payload length {payload_length} > {} bytes captured",
                     input.len() - 40
@@ -310,11 +296,10 @@ impl IpPacket {
                 _ => break,
             };
             let Some(len) = len.filter(|l| pos + l <= end) else {
-                return Err(WireError::new(
-                    "ipv6.truncated",
+                return Err(WireError::of(
+                    &registry::ipv6::TRUNCATED,
                     "extension_header",
                     pos,
-                    RULE6,
                     format!("extension header {nh} overruns the payload"),
                 ));
             };
@@ -325,12 +310,10 @@ impl IpPacket {
             header.upper_protocol = input[pos];
             if nh == 44 {
                 header.fragment = true;
-                f.push(
-                    "ipv6.fragment",
-                    Severity::Info,
+                f.raise(
+                    &registry::ipv6::FRAGMENT,
                     "fragment",
                     pos,
-                    "RFC 8200 §4.5",
                     "fragment: upper layers not decoded",
                 );
             }

@@ -17,6 +17,7 @@
 //! (field widths, HDR_LEN, reserved bits, CCI bytes, unknown extensions, bytes the walk could not
 //! read) so that `emit(parse(b)) == b`.
 
+use crate::registry;
 use serde::Serialize;
 
 use super::error::WireError;
@@ -24,12 +25,11 @@ use super::ext_auth::ExtAuth;
 use super::ext_cenc::ExtCenc;
 use super::ext_fdt::ExtFdt;
 use super::ext_time::ExtTime;
-use super::finding::{Decoded, Findings, Severity};
+use super::finding::{Decoded, Findings};
 use super::reader::{check_width, put_uint, Reader};
 use super::serde_hex;
 
 const RULE: &str = "RFC 5651 §5.1";
-const RULE_EXT: &str = "RFC 5651 §5.2";
 
 pub const HET_NOP: u8 = 0;
 pub const HET_AUTH: u8 = 1;
@@ -60,11 +60,10 @@ impl<T: AsRef<[u8]>> LctPacket<T> {
     pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         let len = buffer.as_ref().len();
         if len < field::FIRST_WORD_END {
-            return Err(WireError::new(
-                "lct.truncated",
+            return Err(WireError::of(
+                &registry::lct::TRUNCATED,
                 "first_word",
                 0,
-                RULE,
                 format!("needs 4 bytes, {len} present"),
             ));
         }
@@ -196,7 +195,7 @@ impl HeaderExtension {
         base: usize,
         f: &mut Findings,
     ) -> Result<(Self, usize), WireError> {
-        let mut r = Reader::new(input, "lct.ext.overrun", RULE_EXT).with_base(base);
+        let mut r = Reader::new(input, &registry::lct::EXT_OVERRUN).with_base(base);
         let het = r.u8("het")?;
         if het >= 128 {
             let hec = r.bytes("hec", 3)?;
@@ -221,21 +220,19 @@ impl HeaderExtension {
         if hel == 0 {
             // A zero length would make the walk loop forever (RFC 5651 §5.2: HEL counts the
             // whole extension, so it is at least 1).
-            return Err(WireError::new(
-                "lct.ext.hel_zero",
+            return Err(WireError::of(
+                &registry::lct::EXT_HEL_ZERO,
                 "hel",
                 base + 1,
-                RULE_EXT,
                 format!("HET {het} has HEL=0"),
             ));
         }
         let len = 4 * usize::from(hel);
         if len > input.len() {
-            return Err(WireError::new(
-                "lct.ext.overrun",
+            return Err(WireError::of(
+                &registry::lct::EXT_OVERRUN,
                 "hel",
                 base + 1,
-                RULE_EXT,
                 format!(
                     "HET {het} HEL={hel} spans {len} bytes, {} left in the header",
                     input.len()
@@ -251,14 +248,7 @@ impl HeaderExtension {
             HET_TIME => match ExtTime::parse(content, base + 2, f) {
                 Ok(t) => ExtensionBody::Time(t),
                 Err(e) => {
-                    f.list.push(super::finding::Finding::new(
-                        e.id,
-                        Severity::Error,
-                        e.field,
-                        e.offset,
-                        e.rule,
-                        e.detail,
-                    ));
+                    f.push(e.into());
                     ExtensionBody::Malformed {
                         content: content.to_vec(),
                     }
@@ -436,29 +426,25 @@ impl LctRepr {
         let view = LctPacket::new_checked(datagram)?;
         let mut f = Findings::default();
         if view.version() != 1 {
-            f.push(
-                "lct.version.unsupported",
-                Severity::Error,
+            f.raise(
+                &registry::lct::VERSION_UNSUPPORTED,
                 "version",
                 0,
-                RULE,
                 format!("V={}, LCT version 1 expected", view.version()),
             );
         }
         if view.reserved() != 0 {
-            f.push(
-                "lct.reserved.nonzero",
-                Severity::Warning,
+            f.raise(
+                &registry::lct::RESERVED_NONZERO,
                 "reserved",
                 1,
-                RULE,
                 format!(
                     "reserved bits 12-13 = {:#b}, MUST be sent as 0",
                     view.reserved()
                 ),
             );
         }
-        let mut r = Reader::new(datagram, "lct.truncated", RULE);
+        let mut r = Reader::new(datagram, &registry::lct::TRUNCATED);
         r.bytes("first_word", 4)?;
         // Never longer than 16 bytes: C is two bits.
         let cci = Cci::from_slice(r.bytes("cci", view.cci_len())?).unwrap_or_default();
@@ -491,12 +477,10 @@ impl LctRepr {
             unwalked: Vec::new(),
         };
         if declared < fixed {
-            f.push(
-                "lct.hdr_len.too_small",
-                Severity::Error,
+            f.raise(
+                &registry::lct::HDR_LEN_TOO_SMALL,
                 "hdr_len",
                 field::HDR_LEN,
-                RULE,
                 format!(
                     "HDR_LEN={} ({declared} bytes) < {fixed} bytes of fixed fields",
                     view.hdr_len()
@@ -505,11 +489,10 @@ impl LctRepr {
             return Ok(Decoded::new(repr, f.list));
         }
         if declared > datagram.len() {
-            return Err(WireError::new(
-                "lct.hdr_len.exceeds_datagram",
+            return Err(WireError::of(
+                &registry::lct::HDR_LEN_EXCEEDS_DATAGRAM,
                 "hdr_len",
                 field::HDR_LEN,
-                RULE,
                 format!(
                     "HDR_LEN={} ({declared} bytes) > {} bytes in the datagram",
                     view.hdr_len(),
@@ -526,7 +509,7 @@ impl LctRepr {
                     pos += len;
                 }
                 Err(e) => {
-                    f.push(e.id, Severity::Error, e.field, e.offset, e.rule, e.detail);
+                    f.push(e.into());
                     repr.unwalked = datagram[pos..declared].to_vec();
                     break;
                 }
@@ -560,28 +543,28 @@ impl LctRepr {
         check_width(u128::from(self.o), 2, "o", RULE)?;
         check_width(u128::from(self.reserved), 2, "reserved", RULE)?;
         if self.cci.len() != 4 * (usize::from(self.c) + 1) {
-            return Err(WireError::new(
-                "emit.length_mismatch",
+            return Err(WireError::of(
+                &registry::emit::LENGTH_MISMATCH,
                 "cci",
                 4,
-                RULE,
                 format!(
                     "C={} needs {} CCI bytes, {} given",
                     self.c,
                     4 * (self.c + 1),
                     self.cci.len()
                 ),
-            ));
+            )
+            .citing(RULE));
         }
         if self.tsi.is_some() != (self.tsi_len() > 0) || self.toi.is_some() != (self.toi_len() > 0)
         {
-            return Err(WireError::new(
-                "emit.length_mismatch",
+            return Err(WireError::of(
+                &registry::emit::LENGTH_MISMATCH,
                 "tsi/toi",
                 4,
-                RULE,
                 "TSI/TOI presence disagrees with S, O and H",
-            ));
+            )
+            .citing(RULE));
         }
         out.push((self.version << 4) | (self.c << 2) | self.psi);
         out.push(

@@ -6,6 +6,8 @@
 //! what pnet lacks for a dissector: length checks with positioned errors before any view is built,
 //! and a `Repr` that keeps every byte so the header can be emitted again unchanged.
 
+use crate::registry;
+use crate::wire::finding::FindingKind;
 use pnet_packet::ethernet::EthernetPacket;
 use pnet_packet::vlan::VlanPacket;
 use serde::Serialize;
@@ -97,18 +99,11 @@ pub enum LinkRepr {
     Raw,
 }
 
-fn short(
-    id: &'static str,
-    field: &'static str,
-    need: usize,
-    have: usize,
-    rule: &'static str,
-) -> WireError {
-    WireError::new(
-        id,
+fn short(kind: &'static FindingKind, field: &'static str, need: usize, have: usize) -> WireError {
+    WireError::of(
+        kind,
         field,
         have.min(need),
-        rule,
         format!("needs {need} bytes, {have} present"),
     )
 }
@@ -122,9 +117,8 @@ impl LinkRepr {
     ) -> Result<(LinkRepr, usize, Option<u16>), WireError> {
         match link {
             LinkType::Ethernet => {
-                let eth = EthernetPacket::new(frame).ok_or_else(|| {
-                    short("eth.truncated", "header", 14, frame.len(), "IEEE 802.3")
-                })?;
+                let eth = EthernetPacket::new(frame)
+                    .ok_or_else(|| short(&registry::eth::TRUNCATED, "header", 14, frame.len()))?;
                 let mut repr = EthernetRepr {
                     dst: eth.get_destination().octets(),
                     src: eth.get_source().octets(),
@@ -134,16 +128,16 @@ impl LinkRepr {
                 let mut len = 14;
                 while matches!(repr.ethertype, ETHERTYPE_VLAN | ETHERTYPE_QINQ) {
                     if repr.vlans.len() == MAX_VLAN_TAGS {
-                        return Err(WireError::new(
-                            "eth.vlan.too_many",
+                        return Err(WireError::of(
+                            &registry::eth::VLAN_TOO_MANY,
                             "vlan",
                             len,
-                            "IEEE 802.1Q",
                             format!("more than {MAX_VLAN_TAGS} VLAN tags"),
                         ));
                     }
                     let tag = VlanPacket::new(&frame[len..]).ok_or_else(|| {
-                        short("eth.truncated", "vlan", len + 4, frame.len(), "IEEE 802.1Q")
+                        short(&registry::eth::TRUNCATED, "vlan", len + 4, frame.len())
+                            .citing("IEEE 802.1Q")
                     })?;
                     repr.vlans.push(VlanTag {
                         tpid: repr.ethertype,
@@ -161,13 +155,7 @@ impl LinkRepr {
             // field and places later fields by it, while the capture format fixes it at 8 bytes.
             LinkType::LinuxSll => {
                 if frame.len() < 16 {
-                    return Err(short(
-                        "sll.truncated",
-                        "header",
-                        16,
-                        frame.len(),
-                        "LINKTYPE_LINUX_SLL",
-                    ));
+                    return Err(short(&registry::sll::TRUNCATED, "header", 16, frame.len()));
                 }
                 let be16 = |i: usize| u16::from_be_bytes([frame[i], frame[i + 1]]);
                 let mut address = [0u8; 8];
@@ -184,13 +172,7 @@ impl LinkRepr {
             }
             LinkType::LinuxSll2 => {
                 if frame.len() < 20 {
-                    return Err(short(
-                        "sll2.truncated",
-                        "header",
-                        20,
-                        frame.len(),
-                        "LINKTYPE_LINUX_SLL2",
-                    ));
+                    return Err(short(&registry::sll2::TRUNCATED, "header", 20, frame.len()));
                 }
                 let be16 = |i: usize| u16::from_be_bytes([frame[i], frame[i + 1]]);
                 let mut address = [0u8; 8];
@@ -208,11 +190,10 @@ impl LinkRepr {
                 Ok((LinkRepr::Sll2(repr), 20, Some(proto)))
             }
             LinkType::RawIp | LinkType::Ipv4 | LinkType::Ipv6 => Ok((LinkRepr::Raw, 0, None)),
-            LinkType::Unknown(n) => Err(WireError::new(
-                "link.unsupported",
+            LinkType::Unknown(n) => Err(WireError::of(
+                &registry::link::UNSUPPORTED,
                 "linktype",
                 0,
-                "pcap LINKTYPE registry",
                 format!("link type {n} is not supported"),
             )),
         }

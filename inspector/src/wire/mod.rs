@@ -2,6 +2,7 @@
 //! findings become errors) and an emitter that reproduces the parsed bytes.
 
 pub mod alc;
+pub(crate) mod census;
 pub mod checksum;
 pub mod cid;
 pub mod error;

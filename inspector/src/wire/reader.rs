@@ -2,11 +2,13 @@
 //! datagram is an error, not a request for more input). Each read names its field, so a failure
 //! becomes a [`WireError`] with the field, the byte offset and the RFC rule.
 
+use crate::registry;
 use nom::bytes::complete::take;
 use nom::number::complete::{be_u16, be_u32, be_u8};
 use nom::Parser;
 
 use super::error::WireError;
+use super::finding::FindingKind;
 
 type NomErr<'a> = nom::error::Error<&'a [u8]>;
 
@@ -14,19 +16,19 @@ pub(crate) struct Reader<'a> {
     input: &'a [u8],
     rest: &'a [u8],
     base: usize,
-    truncated_id: &'static str,
+    truncated: &'static FindingKind,
     rule: &'static str,
 }
 
 impl<'a> Reader<'a> {
-    /// `truncated_id` is the error ID used when the input ends early (e.g. `lct.truncated`).
-    pub fn new(input: &'a [u8], truncated_id: &'static str, rule: &'static str) -> Self {
+    /// `truncated` is the entry raised when the input ends early (e.g. `lct.truncated`).
+    pub fn new(input: &'a [u8], truncated: &'static FindingKind) -> Self {
         Reader {
             input,
             rest: input,
             base: 0,
-            truncated_id,
-            rule,
+            truncated,
+            rule: truncated.rule,
         }
     }
 
@@ -63,13 +65,13 @@ impl<'a> Reader<'a> {
                 self.rest = rest;
                 Ok(out)
             }
-            Err(_) => Err(WireError::new(
-                self.truncated_id,
+            Err(_) => Err(WireError::of(
+                self.truncated,
                 field,
                 self.offset(),
-                self.rule,
                 format!("needs {needed} byte(s), {} left", self.rest.len()),
-            )),
+            )
+            .citing(self.rule)),
         }
     }
 
@@ -118,13 +120,13 @@ pub(crate) fn check_width(
     rule: &'static str,
 ) -> Result<u128, WireError> {
     if bits < 128 && value >> bits != 0 {
-        Err(WireError::new(
-            "emit.value_too_large",
+        Err(WireError::of(
+            &registry::emit::VALUE_TOO_LARGE,
             field,
             0,
-            rule,
             format!("{value} does not fit in {bits} bits"),
-        ))
+        )
+        .citing(rule))
     } else {
         Ok(value)
     }

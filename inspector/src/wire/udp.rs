@@ -2,12 +2,11 @@
 //! carry partial checksums left for offload, and flagging every such packet would bury real
 //! findings.
 
+use crate::registry;
 use pnet_packet::udp::UdpPacket;
 use serde::Serialize;
 
 use super::error::WireError;
-
-const RULE: &str = "RFC 768";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct UdpRepr {
@@ -21,30 +20,27 @@ impl UdpRepr {
     /// Parses the header; the payload is `input[8..length]`.
     pub fn parse(input: &[u8]) -> Result<UdpRepr, WireError> {
         let p = UdpPacket::new(input).ok_or_else(|| {
-            WireError::new(
-                "udp.truncated",
+            WireError::of(
+                &registry::udp::TRUNCATED,
                 "header",
                 input.len(),
-                RULE,
                 format!("needs 8 bytes, {} present", input.len()),
             )
         })?;
         let length = p.get_length();
         if length < 8 {
-            return Err(WireError::new(
-                "udp.length.too_small",
+            return Err(WireError::of(
+                &registry::udp::LENGTH_TOO_SMALL,
                 "length",
                 4,
-                RULE,
                 format!("length {length} < 8"),
             ));
         }
         if usize::from(length) > input.len() {
-            return Err(WireError::new(
-                "udp.truncated",
+            return Err(WireError::of(
+                &registry::udp::TRUNCATED,
                 "length",
                 4,
-                RULE,
                 format!("length {length} > {} bytes present", input.len()),
             ));
         }

@@ -2,6 +2,7 @@
 //! Short form (§5.1, 32 bits, LCT C=0): `CTSI 8 | CN 8 | PSN 16`.
 //! Long form (§5.2, 64 bits, LCT C=1): `CTSI 16 | CN 16 | PSN 32`.
 
+use crate::registry;
 use serde::Serialize;
 
 use super::error::WireError;
@@ -57,7 +58,8 @@ pub struct WebrcCci {
 impl WebrcCci {
     /// Parses a CCI of the given form; the input must hold exactly that many bytes or more.
     pub fn parse(cci: &[u8], form: CciForm) -> Result<Self, WireError> {
-        let mut r = Reader::new(cci, "webrc.cci.truncated", form.rule());
+        let mut r = Reader::new(cci, &registry::webrc::CCI_TRUNCATED);
+        r.set_rule(form.rule());
         Ok(match form {
             CciForm::Short => WebrcCci {
                 form,

@@ -67,8 +67,16 @@ fn emitted(f: impl FnOnce(&mut Vec<u8>) -> Result<(), WireError>) -> Reemit {
     }
 }
 
+/// The error a vector of a computed layer (a partition, not a header) names when the function
+/// returns nothing: written here, since the library raises none.
 fn computed_error(id: &'static str, rule: &'static str) -> WireError {
-    WireError::new(id, "params", 0, rule, "out of range")
+    WireError {
+        id,
+        field: "params",
+        offset: 0,
+        rule,
+        detail: "out of range".into(),
+    }
 }
 
 pub fn run(v: &Vector, b: &[u8]) -> Result<Outcome, WireError> {

@@ -1,6 +1,7 @@
 //! Content-Encoding undone on delivery: FLUTE's FDT attribute (RFC 6726 §3.4.2) and FCAST's
 //! metadata (RFC 6968 §3.3) name it the HTTP way; inflation is capped.
 
+use rmt_inspector::registry;
 use rmt_inspector::wire::inflate::{inflate, Compression};
 
 /// The object's bytes with `encoding` undone (`None` or `identity`: as they are).
@@ -24,9 +25,8 @@ pub fn decode_content(
         &data,
         how,
         max_inflated,
-        "content_encoding.failed",
-        "content_encoding.too_large",
-        rule,
+        &registry::object::CONTENT_ENCODING_INFLATE_FAILED,
+        &registry::object::CONTENT_ENCODING_TOO_LARGE,
     )
     .map_err(|e| format!("{}: {} ({rule})", e.id, e.detail))
 }

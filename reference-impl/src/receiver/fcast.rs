@@ -56,7 +56,7 @@ pub fn unpack(object: &[u8], max_inflated: usize, checks: Checks) -> Result<Unpa
     if let Some(f) = d
         .findings
         .iter()
-        .filter(|f| checks.checksum || f.id != "fcast.checksum.bad")
+        .filter(|f| checks.checksum || f.id != rmt_inspector::registry::fcast::CHECKSUM_BAD.id)
         .find(|f| f.severity == Severity::Error)
     {
         return Err(format!("{} ({}): {}", f.id, f.rule, f.detail));

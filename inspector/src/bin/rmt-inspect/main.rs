@@ -45,7 +45,10 @@ enum Stat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Glossary {
+    /// The display-filter fields: name, type, aliases, description.
     Fields,
+    /// The findings registry: ID, severity, rule, summary.
+    Findings,
 }
 
 #[derive(Parser, Debug)]
@@ -98,7 +101,7 @@ struct Args {
     /// Field output option: separator=X (tab by default).
     #[arg(short = 'E', value_name = "separator=X")]
     field_option: Vec<String>,
-    /// Print the glossary: -G fields.
+    /// Print a glossary, tab-separated as tshark -G: -G fields, -G findings.
     #[arg(short = 'G', value_enum)]
     glossary: Option<Glossary>,
     /// Print no per-packet output.
@@ -220,9 +223,16 @@ impl Printer<'_> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if args.glossary.is_some() {
-        print!("{}", glossary());
-        return ExitCode::SUCCESS;
+    match args.glossary {
+        Some(Glossary::Fields) => {
+            print!("{}", glossary());
+            return ExitCode::SUCCESS;
+        }
+        Some(Glossary::Findings) => {
+            print!("{}", rmt_inspector::registry::glossary());
+            return ExitCode::SUCCESS;
+        }
+        None => {}
     }
     let filter = match args.filter.as_deref().map(Filter::parse).transpose() {
         Ok(f) => f,
