@@ -37,8 +37,6 @@ pub struct MatrixConfig {
     pub transport: Transport,
     /// Where the report, the page and each cell's artifacts go.
     pub out: PathBuf,
-    /// `rmt-inspect`, for the senders' captures.
-    pub rmt_inspect: PathBuf,
 }
 
 /// One receiver × flavour cell.
@@ -265,8 +263,7 @@ fn judge_third_party_sender(
     .into_iter()
     .collect();
     let cmd = expand(&adapter.command, &vars);
-    let capture = match crate::sender_exec::capture_command(&cmd, adapter.seconds, &cfg.rmt_inspect)
-    {
+    let capture = match crate::sender_exec::capture_command(&cmd, adapter.seconds) {
         Ok(c) => c,
         Err(e) => {
             row.not_judged = e;

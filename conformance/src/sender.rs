@@ -184,9 +184,12 @@ pub fn judge_sender(
     let capped: Vec<String> = CAP_FINDINGS
         .iter()
         .filter_map(|kind| {
-            findings
-                .get(kind.id)
-                .map(|(_, _, n, frame)| format!("{}: {n}x, first in frame {frame}", kind.id))
+            findings.get(kind.id).map(|c| {
+                format!(
+                    "{}: {}x, first in frame {}",
+                    kind.id, c.count, c.first_frame
+                )
+            })
         })
         .collect();
     let explicit: std::collections::BTreeSet<&str> = crate::catalogue::sender_cases()
@@ -214,11 +217,9 @@ pub fn judge_sender(
             };
             let mut hits: Vec<String> = findings
                 .iter()
-                .filter(|(_, (sev, ..))| *sev >= Severity::Warning)
+                .filter(|(_, c)| c.severity >= Severity::Warning)
                 .filter(|(id, _)| named(id) && excused(id, seen, judged).is_none())
-                .map(|(id, (sev, rule, count, frame))| {
-                    format!("{id} ({sev:?}, {rule}): {count}x, first in frame {frame}")
-                })
+                .map(|(id, c)| c.describe(id))
                 .collect();
             let excuses: Vec<String> = findings
                 .keys()

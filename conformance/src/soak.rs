@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use rmt_inspector::capture::reader::RawPacket;
 use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
-use rmt_inspector::inspect::pipeline::Pipeline;
-use rmt_inspector::inspect::stats::FindingCounts;
+use rmt_inspector::inspect::inspection::FindingCounts;
+use rmt_inspector::inspect::inspection::Inspection;
 use rmt_inspector::track::assembler::AssemblerConfig;
 use rmt_inspector::wire::alc::AlcContext;
 use rmt_inspector::wire::frame::Frame;
@@ -212,10 +212,8 @@ impl SoakReport {
     pub fn false_findings(&self) -> Vec<String> {
         self.findings
             .iter()
-            .filter(|(_, (sev, ..))| *sev >= Severity::Warning)
-            .map(|(id, (sev, rule, n, frame))| {
-                format!("{id} ({sev:?}, {rule}): {n}x, first in frame {frame}")
-            })
+            .filter(|(_, c)| c.severity >= Severity::Warning)
+            .map(|(id, c)| c.describe(id))
             .collect()
     }
 
@@ -314,7 +312,7 @@ pub fn run(config: &SoakConfig, mut progress: impl FnMut(u64, &SoakReport)) -> S
         ..AlcContext::default()
     };
     let mut flows = FlowSelector::new(vec![dest.port()], ctx);
-    let mut pipeline = Pipeline::new(AssemblerConfig::default());
+    let mut pipeline = Inspection::new(AssemblerConfig::default());
     let mut loss = SeededRng::new(config.seed);
     let mut report = SoakReport::default();
     let mut deliveries = Deliveries::default();

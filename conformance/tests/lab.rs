@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use rmt_conformance::lab::webrc::{self, WebrcLabConfig};
 use rmt_conformance::lab::{HostConfig, Lab, LabConfig, LinkShape, Overlay};
-use rmt_reference::netns::Namespace;
+use rmt_reference::testkit::netns::Namespace;
 
 const G1: Ipv4Addr = Ipv4Addr::new(233, 252, 0, 201);
 const G2: Ipv4Addr = Ipv4Addr::new(233, 252, 0, 202);
@@ -44,7 +44,7 @@ fn receive(
     host: usize,
     groups: &'static [Ipv4Addr],
     for_how_long: Duration,
-) -> rmt_reference::netns::NamespaceThread<(Vec<u8>, u64)> {
+) -> rmt_reference::testkit::netns::NamespaceThread<(Vec<u8>, u64)> {
     let interface = lab.hosts[host].address;
     lab.hosts[host]
         .ns

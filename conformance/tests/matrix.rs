@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use rmt_reference::netns::Namespace;
+use rmt_reference::testkit::netns::Namespace;
 
 #[test]
 fn the_matrix_judges_receivers_per_flavour_and_senders_and_writes_json_and_html() {
@@ -15,7 +15,7 @@ fn the_matrix_judges_receivers_per_flavour_and_senders_and_writes_json_and_html(
     let bin = Path::new(env!("CARGO_BIN_EXE_rmt-conform"))
         .parent()
         .unwrap();
-    if !["rmt-ref", "rmt-flute-adapter", "rmt-inspect"]
+    if !["rmt-ref", "rmt-flute-adapter"]
         .iter()
         .all(|b| bin.join(b).exists())
     {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rmt_reference::netns::Namespace;
+use rmt_reference::testkit::netns::Namespace;
 
 /// The folder of the workspace binaries, and a PATH that finds them first.
 fn path_with_binaries() -> Option<String> {

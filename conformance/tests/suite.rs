@@ -137,7 +137,7 @@ fn binaries() -> (PathBuf, String) {
     (dir, path)
 }
 
-/// Whether the other packages' binaries (`rmt-ref`, `rmt-inspect`) are built; in CI they must be.
+/// Whether the other packages' binaries (e.g. `rmt-ref`) are built; in CI they must be.
 fn built(dir: &Path, names: &[&str]) -> bool {
     if names.iter().all(|n| dir.join(n).exists()) {
         return true;
@@ -503,19 +503,55 @@ fn sender_cases_catch_an_expired_fdt_and_decreasing_ciids() {
         "{r:#?}"
     );
     // Three Carousel Instances whose CIIDs count down.
-    let mut c = SenderConfig::new(Mode::Fcast, "233.252.0.1:3400".parse().unwrap(), 3);
-    c.faults.cid_ciid_decreasing = true;
-    let mut s = Sender::new(c).unwrap();
-    for i in 0..3u64 {
-        s.add_object(ObjectSpec {
-            name: format!("o{i}"),
-            content_type: "a/b".into(),
-            data: vec![i as u8; 3000],
-        })
-        .unwrap();
-        s.commit(VIRTUAL_START, i == 2).unwrap();
+    let decreasing = fcast_carousel_judged(
+        rmt_reference::faults::Faults {
+            cid_ciid_decreasing: true,
+            ..Default::default()
+        },
+        |s| {
+            for i in 0..3u64 {
+                s.add_object(object(i)).unwrap();
+                s.commit(VIRTUAL_START, i == 2).unwrap();
+            }
+        },
+    );
+    assert_eq!(
+        outcome_of(&decreasing, "rfc6968/2.2/ciid-increasing"),
+        Outcome::Fail
+    );
+}
+
+fn object(i: u64) -> ObjectSpec {
+    ObjectSpec {
+        name: format!("o{i}"),
+        content_type: "a/b".into(),
+        data: vec![i as u8; 3000],
     }
-    let path = std::env::temp_dir().join(format!("rmt-conform-ciid-{}.pcap", std::process::id()));
+}
+
+fn outcome_of(results: &[(String, Outcome)], id: &str) -> Outcome {
+    results
+        .iter()
+        .find(|(c, _)| c == id)
+        .map(|(_, o)| *o)
+        .unwrap_or_else(|| panic!("no case {id}"))
+}
+
+/// The sender cases' verdicts on an FCAST carousel with `faults`, whose instances `build` adds
+/// and commits.
+fn fcast_carousel_judged(
+    faults: rmt_reference::faults::Faults,
+    build: impl FnOnce(&mut Sender),
+) -> Vec<(String, Outcome)> {
+    let mut c = SenderConfig::new(Mode::Fcast, "233.252.0.1:3400".parse().unwrap(), 3);
+    c.faults = faults;
+    let mut s = Sender::new(c).unwrap();
+    build(&mut s);
+    let path = std::env::temp_dir().join(format!(
+        "rmt-conform-carousel-{}-{:?}.pcap",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     send_to_capture(&mut s, &path, VIRTUAL_START, 4000, 10_000).unwrap();
     let (f, content) = check_capture_content(
         &std::fs::read(&path).unwrap(),
@@ -527,11 +563,52 @@ fn sender_cases_catch_an_expired_fdt_and_decreasing_ciids() {
     )
     .unwrap();
     std::fs::remove_file(&path).ok();
-    let r = judge_sender(&sender_cases(), &f, &content, Declared::default(), false);
+    judge_sender(&sender_cases(), &f, &content, Declared::default(), false)
+        .into_iter()
+        .map(|r| (r.id, r.outcome))
+        .collect()
+}
+
+/// Two objects, each in its own Carousel Instance, then none (an empty instance).
+fn carousel_emptied_judged(faults: rmt_reference::faults::Faults) -> Vec<(String, Outcome)> {
+    fcast_carousel_judged(faults, |s| {
+        let tois: Vec<u128> = (0..2)
+            .map(|i| {
+                let toi = s.add_object(object(i)).unwrap();
+                s.commit(VIRTUAL_START, false).unwrap();
+                toi
+            })
+            .collect();
+        for t in tois {
+            s.remove_object(t);
+        }
+        s.commit(VIRTUAL_START, true).unwrap();
+    })
+}
+
+#[test]
+fn sender_cases_catch_cids_without_ciid_and_an_empty_instance_that_keeps_its_ciid() {
+    use rmt_reference::faults::Faults;
+    let _serial = real_time();
+    let of = outcome_of;
+    let good = carousel_emptied_judged(Faults::default());
+    assert_eq!(of(&good, "rfc6968/2.2/ciid-increasing"), Outcome::Pass);
     assert_eq!(
-        outcome(&r, "rfc6968/2.2/ciid-increasing").outcome,
-        Outcome::Fail,
-        "{f:?}"
+        of(&good, "rfc6968/3.5/empty-instance-new-ciid"),
+        Outcome::Pass
+    );
+    let missing = carousel_emptied_judged(Faults {
+        cid_ciid_missing: true,
+        ..Faults::default()
+    });
+    assert_eq!(of(&missing, "rfc6968/2.2/ciid-increasing"), Outcome::Fail);
+    let reused = carousel_emptied_judged(Faults {
+        cid_ciid_reused: true,
+        ..Faults::default()
+    });
+    assert_eq!(
+        of(&reused, "rfc6968/3.5/empty-instance-new-ciid"),
+        Outcome::Fail
     );
 }
 
@@ -676,7 +753,7 @@ fn run_profile(sut: &str, env: &[(&str, &std::ffi::OsStr)]) -> (ByOutcome, Optio
     let json = std::env::temp_dir().join(format!("rmt-conform-{sut}-{}.json", std::process::id()));
     // Over real multicast in a namespace where the test can make one (CI: root), else unicast
     // on loopback; the report says which.
-    let transport = if rmt_reference::netns::Namespace::usable_by_test() {
+    let transport = if rmt_reference::testkit::netns::Namespace::usable_by_test() {
         "multicast"
     } else {
         "loopback"
@@ -787,11 +864,11 @@ fn the_flute_alc_receiver_results_are_those_of_interop_md() {
 #[test]
 fn sender_cases_on_live_senders_run_in_a_namespace() {
     let _serial = real_time();
-    if !rmt_reference::netns::Namespace::usable_by_test() {
+    if !rmt_reference::testkit::netns::Namespace::usable_by_test() {
         return;
     }
     let (dir, path) = binaries();
-    if !built(&dir, &["rmt-ref", "rmt-inspect"]) {
+    if !built(&dir, &["rmt-ref"]) {
         return;
     }
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
@@ -836,9 +913,11 @@ fn sender_cases_on_live_senders_run_in_a_namespace() {
         "{out}"
     );
     // A live capture on an interface: the suite inside a namespace, a sender there.
-    let ns =
-        rmt_reference::netns::Namespace::create(&format!("rmtkit-iface-{}", std::process::id()))
-            .unwrap();
+    let ns = rmt_reference::testkit::netns::Namespace::create(&format!(
+        "rmtkit-iface-{}",
+        std::process::id()
+    ))
+    .unwrap();
     let judge = ns
         .command(env!("CARGO_BIN_EXE_rmt-conform"))
         .args([

@@ -6,14 +6,14 @@ use rmt_inspector::capture::reader::Packets;
 use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
 use rmt_inspector::inspect::output::append_json_line;
 use std::time::Duration;
-use rmt_inspector::inspect::pipeline::Pipeline;
+use rmt_inspector::inspect::inspection::Inspection;
 use rmt_inspector::track::assembler::AssemblerConfig;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(packets) = Packets::new(data) else { return };
     let mut flows = FlowSelector::default();
     // Small caps: the fuzzer must not be able to make the assembler hold more.
-    let mut pipeline = Pipeline::new(AssemblerConfig { max_objects: 16, max_buffered_bytes: 1 << 20, max_object_bytes: 1 << 20, max_inflated: 1 << 16, max_done: 64, partial: true, ..AssemblerConfig::default() });
+    let mut pipeline = Inspection::new(AssemblerConfig { max_objects: 16, max_buffered_bytes: 1 << 20, max_object_bytes: 1 << 20, max_inflated: 1 << 16, max_done: 64, partial: true, ..AssemblerConfig::default() });
     let mut line = Vec::new();
     for p in packets.take(1000) {
         let Ok(raw) = p else { break };

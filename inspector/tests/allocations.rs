@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rmt_inspector::capture::reader::RawPacket;
 use rmt_inspector::inspect::dissect::{dissect_into, Dissected, FlowSelector};
-use rmt_inspector::inspect::pipeline::Pipeline;
+use rmt_inspector::inspect::inspection::Inspection;
 use rmt_inspector::track::assembler::AssemblerConfig;
 use rmt_inspector::wire::alc::AlcContext;
 use rmt_inspector::wire::frame::Frame;
@@ -66,7 +66,7 @@ fn frames(n: u32) -> Vec<Vec<u8>> {
 fn allocations_for(packets: &[Vec<u8>]) -> u64 {
     let mut flows = FlowSelector::new(Vec::new(), AlcContext::default());
     // As `rmt-inspect -q -z sessions` runs it: FDT instances only.
-    let mut pipeline = Pipeline::new(AssemblerConfig {
+    let mut pipeline = Inspection::new(AssemblerConfig {
         all_objects: false,
         ..AssemblerConfig::default()
     });

@@ -200,7 +200,7 @@ fn reused_tois_in_the_regression_captures_raise_no_finding() {
         let f = rmt_inspector::inspect::check::check_capture(&bytes, vec![3400], ctx).unwrap();
         let bad: Vec<_> = f
             .iter()
-            .filter(|(_, (sev, ..))| *sev >= Severity::Warning)
+            .filter(|(_, c)| c.severity >= Severity::Warning)
             .collect();
         assert!(bad.is_empty(), "{name}: {bad:#?}");
         seen += 1;

@@ -26,6 +26,9 @@ struct Pkt {
     b: bool,
     cp: u8,
     payload: Option<Vec<u8>>,
+    /// LCT O (TOI width in 32-bit words, with H = 0) and C (CCI width).
+    o: u8,
+    c: u8,
 }
 
 fn pkt(toi: u128, sbn: u32, esi: u32, len: usize) -> Pkt {
@@ -40,6 +43,8 @@ fn pkt(toi: u128, sbn: u32, esi: u32, len: usize) -> Pkt {
         b: false,
         cp: 0,
         payload: None,
+        o: 1,
+        c: 0,
     }
 }
 
@@ -82,12 +87,12 @@ fn alc(p: &Pkt) -> Vec<u8> {
         });
     }
     let (o, toi) = match p.toi {
-        Some(t) => (1, Some(t)),
+        Some(t) => (p.o, Some(t)),
         None => (0, None),
     };
     let mut lct = LctRepr {
         version: 1,
-        c: 0,
+        c: p.c,
         psi: 0,
         s: true,
         o,
@@ -97,7 +102,7 @@ fn alc(p: &Pkt) -> Vec<u8> {
         close_object: p.b,
         hdr_len: 0,
         codepoint: p.cp,
-        cci: rmt_inspector::wire::lct::Cci::zeros(4),
+        cci: rmt_inspector::wire::lct::Cci::zeros(4 * (usize::from(p.c) + 1)),
         tsi: Some(1),
         toi,
         extensions: exts,
@@ -237,6 +242,12 @@ fn each_rule_breach_is_reported_with_its_id() {
         },
     );
     cases.push(("lct.toi.presence_mixed", frames(&v)));
+    let mut v = good_object(1);
+    v.extend(good_object(2).into_iter().map(|p| Pkt { o: 2, ..p }));
+    cases.push(("lct.toi.width_changed", frames(&v)));
+    let mut v = good_object(1);
+    v[6].c = 1;
+    cases.push(("alc.cci.length_changed", frames(&v)));
     let mut f = frames(&good_object(1));
     f.push(frame(&alc(&pkt(1, 0, 0, 1000))[..40], true));
     cases.push(("alc.ip.fragmented", f));
@@ -258,7 +269,15 @@ fn each_rule_breach_is_reported_with_its_id() {
     // The same FDT Instance ID on two different objects.
     let mut fdt2 = fdt.clone();
     fdt2.fti_tl = Some(xml.len() as u64 + 10);
-    cases.push(("flute.fdt.instance_id.reused", frames(&[fdt, fdt2])));
+    cases.push(("flute.fdt.instance_id.reused", frames(&[fdt.clone(), fdt2])));
+    // A FLUTE session (it sent an FDT Instance) with a TOI 0 packet that lacks EXT_FDT.
+    let mut v = vec![fdt.clone()];
+    v.extend(good_object(1));
+    v.push(Pkt {
+        fdt: None,
+        ..fdt.clone()
+    });
+    cases.push(("flute.toi0.without_ext_fdt", frames(&v)));
     for (id, f) in cases {
         let found = findings_of(id, &f);
         assert!(
@@ -273,7 +292,7 @@ fn an_fdt_instance_id_may_name_a_new_instance_once_the_old_one_expired() {
     // RFC 6726 §3.4.1: IDs wrap at 2^20 and are reused after their instance expired. Before the
     // session checks kept each ID's expiry, the new instance's other EXT_FTI was reported as
     // flute.fdt.instance_id.reused however long after.
-    let ntp_epoch = 2_208_988_800u64; // NTP seconds at the Unix epoch, where these frames are
+    let ntp_epoch = rmt_inspector::wire::fdt::NTP_UNIX_OFFSET; // NTP seconds at the Unix epoch, where these frames are
     let fdt = |location: &str, expires_in: u64| {
         let xml = format!(
             r#"<FDT-Instance xmlns="urn:ietf:params:xml:ns:fdt" Expires="{}"><File TOI="1" Content-Location="{location}" Transfer-Length="1000" FEC-OTI-Encoding-Symbol-Length="1000" FEC-OTI-Maximum-Source-Block-Length="4"/></FDT-Instance>"#,

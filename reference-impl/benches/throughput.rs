@@ -9,8 +9,8 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use rmt_reference::netns::Namespace;
 use rmt_reference::rng::SeededRng;
+use rmt_reference::testkit::netns::Namespace;
 
 fn pinned(ns: &Namespace, core: u32, args: &[&str]) -> Command {
     let taskset = Command::new("taskset")

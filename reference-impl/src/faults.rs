@@ -33,6 +33,12 @@ pub struct Faults {
     pub toi_window_ignored: bool,
     /// CIIDs count down instead of up (RFC 6968 §2.2).
     pub cid_ciid_decreasing: bool,
+    /// CIDs carry no Fcast-CID-ID although the carousel changes (RFC 6968 §2.2: the CIID
+    /// tells Carousel Instances apart).
+    pub cid_ciid_missing: bool,
+    /// Every CID keeps the first CIID (RFC 6968 §3.5: a new Carousel Instance, an empty one
+    /// too, takes a new CIID).
+    pub cid_ciid_reused: bool,
     /// From the second FDT instance on, the first file's Transfer-Length changes
     /// (RFC 6726 §3.3: parameters given for a TOI never change).
     pub fdt_changes_parameters: bool,

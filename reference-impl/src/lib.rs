@@ -4,9 +4,7 @@
 pub mod driver;
 pub mod faults;
 pub mod fec_config;
-pub mod framed;
 pub mod http;
-pub mod netns;
 pub mod packet;
 pub mod receiver;
 pub mod rng;
@@ -14,6 +12,11 @@ pub mod sdp;
 pub mod sender;
 pub mod sessions;
 pub mod sim;
+pub mod testkit;
 pub mod time;
 pub mod toi;
 pub mod webrc;
+
+pub use faults::Faults;
+pub use receiver::{Delivered, Event, Receiver, ReceiverConfig};
+pub use sender::{Mode, ObjectSpec, Sender, SenderConfig, Transmit};

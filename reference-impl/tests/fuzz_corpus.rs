@@ -7,10 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use rmt_reference::faults::Faults;
-use rmt_reference::framed::{frame, run_framed, MAX_BUFFERED, MAX_OBJECTS};
 use rmt_reference::packet::FieldWidths;
 use rmt_reference::rng::SeededRng;
 use rmt_reference::sender::{Mode, ObjectSpec, Sender, SenderConfig};
+use rmt_reference::testkit::framed::{frame, run_framed, MAX_BUFFERED, MAX_OBJECTS};
 
 fn session(mode: Mode, fec: &str, faults: Faults, widths: FieldWidths) -> Vec<u8> {
     let dest: SocketAddr = "233.252.0.1:3400".parse().unwrap();

@@ -57,9 +57,9 @@ fn findings(bytes: &[u8], mode: Mode, fec_id: u8) -> FindingCounts {
 /// calling `each` after every packet, and finishes it.
 fn run_pipeline(
     bytes: &[u8],
-    mut p: rmt_inspector::inspect::pipeline::Pipeline,
-    mut each: impl FnMut(&rmt_inspector::inspect::pipeline::Pipeline),
-) -> rmt_inspector::inspect::pipeline::Pipeline {
+    mut p: rmt_inspector::inspect::inspection::Inspection,
+    mut each: impl FnMut(&rmt_inspector::inspect::inspection::Inspection),
+) -> rmt_inspector::inspect::inspection::Inspection {
     use rmt_inspector::capture::reader::Packets;
     use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
     let ctx = AlcContext {
@@ -241,7 +241,7 @@ fn tois_reused_for_new_objects_after_a_wrap_are_new_objects_to_the_inspector() {
         let f = findings(&bytes, Mode::Fcast, 0);
         let bad: Vec<_> = f
             .iter()
-            .filter(|(_, (sev, ..))| *sev >= rmt_inspector::wire::Severity::Warning)
+            .filter(|(_, c)| c.severity >= rmt_inspector::wire::Severity::Warning)
             .collect();
         assert!(bad.is_empty(), "cid={cid}: {bad:#?}");
         // The committed regression capture is this session (examples/regression_captures.rs).
@@ -326,7 +326,7 @@ fn the_inspector_keeps_a_bounded_toi_history_and_says_so() {
 
 #[test]
 fn objects_on_reused_tois_show_their_incarnation_in_the_table_and_the_manifest() {
-    use rmt_inspector::inspect::pipeline::Pipeline;
+    use rmt_inspector::inspect::inspection::Inspection;
     use rmt_inspector::inspect::stats::{objects, Stats};
     use rmt_inspector::track::assembler::AssemblerConfig;
     use rmt_inspector::track::export::Exporter;
@@ -340,7 +340,7 @@ fn objects_on_reused_tois_show_their_incarnation_in_the_table_and_the_manifest()
     let _ = std::fs::remove_dir_all(&dir);
     let p = run_pipeline(
         &bytes,
-        Pipeline::new(AssemblerConfig::default())
+        Inspection::new(AssemblerConfig::default())
             .with_exporter(Exporter::new(&dir, false).unwrap()),
         |_| {},
     );
@@ -374,7 +374,7 @@ fn objects_on_reused_tois_show_their_incarnation_in_the_table_and_the_manifest()
 fn the_session_checks_hold_a_bounded_number_of_objects_with_32_bit_tois() {
     // 32-bit TOIs never wrap in a session, so no object ever leaves the §3.6 window: before the
     // cap, the session checks kept one entry per object for ever.
-    use rmt_inspector::inspect::pipeline::Pipeline;
+    use rmt_inspector::inspect::inspection::Inspection;
     use rmt_inspector::track::assembler::AssemblerConfig;
     use rmt_reference::sender::{ObjectSpec, SenderConfig};
     let mut c = SenderConfig::new(Mode::Fcast, "233.252.0.1:3400".parse().unwrap(), 9);
@@ -387,7 +387,7 @@ fn the_session_checks_hold_a_bounded_number_of_objects_with_32_bit_tois() {
     });
     let sent = rmt_reference::sessions::one_at_a_time(&mut s, None, objects, 100_000).unwrap();
     let bytes = rmt_reference::driver::capture::transmits_pcap(&sent, 4000);
-    let mut p = Pipeline::new(AssemblerConfig::default());
+    let mut p = Inspection::new(AssemblerConfig::default());
     p.sessions.max_tracked_objects = 500;
     let mut most = 0;
     let p = run_pipeline(&bytes, p, |p| {
@@ -403,7 +403,7 @@ fn the_session_checks_hold_a_bounded_number_of_objects_with_32_bit_tois() {
     let bad: Vec<_> = p
         .findings
         .iter()
-        .filter(|(_, (sev, ..))| *sev >= rmt_inspector::wire::Severity::Warning)
+        .filter(|(_, c)| c.severity >= rmt_inspector::wire::Severity::Warning)
         .collect();
     assert!(bad.is_empty(), "{bad:?}");
     assert_eq!((p.objects.objects, p.objects.recoverable), (3_000, 3_000));
@@ -416,7 +416,7 @@ fn completed_objects_forgotten_past_the_cap_are_said() {
     // A carousel (two cycles) of three objects and their CIDs: repeats of a completed object
     // are repeats while it is remembered. With room for one, the others' repeats become new
     // objects, and track.objects.done.cap says so.
-    use rmt_inspector::inspect::pipeline::Pipeline;
+    use rmt_inspector::inspect::inspection::Inspection;
     use rmt_inspector::track::assembler::AssemblerConfig;
     let mut s = carousel_of_three();
     let mut now = VIRTUAL_START;
@@ -426,7 +426,7 @@ fn completed_objects_forgotten_past_the_cap_are_said() {
             max_done,
             ..AssemblerConfig::default()
         };
-        let p = run_pipeline(&bytes, Pipeline::new(config), |_| {});
+        let p = run_pipeline(&bytes, Inspection::new(config), |_| {});
         (
             p.objects.objects,
             p.findings.contains_key("track.objects.done.cap"),
@@ -439,4 +439,92 @@ fn completed_objects_forgotten_past_the_cap_are_said() {
     let (objects, said) = run(1);
     assert!(said);
     assert!(objects > 6, "{objects} objects");
+}
+
+#[test]
+fn symbols_dropped_at_the_buffer_cap_are_said() {
+    // The same carousel with room for less than one block (3,000-byte objects): every object
+    // is turned away at the cap, and track.buffer.cap says so; with the default cap, nothing.
+    use rmt_inspector::inspect::inspection::Inspection;
+    use rmt_inspector::track::assembler::AssemblerConfig;
+    let mut s = carousel_of_three();
+    let mut now = VIRTUAL_START;
+    let bytes = rmt_reference::driver::capture::transmits_pcap(&s.drain(&mut now, 100_000), 4000);
+    let run = |max_buffered_bytes: u64| {
+        let config = AssemblerConfig {
+            max_buffered_bytes,
+            ..AssemblerConfig::default()
+        };
+        let p = run_pipeline(&bytes, Inspection::new(config), |_| {});
+        p.findings.contains_key("track.buffer.cap")
+    };
+    assert!(!run(AssemblerConfig::default().max_buffered_bytes));
+    assert!(run(100));
+}
+
+#[test]
+fn the_inspection_hands_out_fdt_instances_objects_and_findings_as_they_happen() {
+    // A FLUTE session whose second file's OTI changes mid-object: the observer sees FDT
+    // Instances and objects while the packets are pushed, not at the end, and every finding
+    // the counts hold.
+    use rmt_inspector::inspect::inspection::{Inspection, Observer};
+    use rmt_inspector::track::assembler::{AssemblerConfig, FdtEvent, ObjectReport};
+    use rmt_inspector::wire::fcast::CompoundObject;
+    use rmt_inspector::wire::Finding;
+    use std::sync::{Arc, Mutex};
+    #[derive(Default)]
+    struct Seen {
+        fdt: u64,
+        objects: u64,
+        findings: Vec<&'static str>,
+    }
+    struct Record(Arc<Mutex<Seen>>);
+    impl Observer for Record {
+        fn finding(&mut self, _frame: u64, f: &Finding) {
+            self.0.lock().unwrap().findings.push(f.id);
+        }
+        fn fdt_instance(&mut self, _e: &FdtEvent) {
+            self.0.lock().unwrap().fdt += 1;
+        }
+        fn object(&mut self, _r: &ObjectReport, _f: Option<&CompoundObject>) {
+            self.0.lock().unwrap().objects += 1;
+        }
+    }
+    let mut c = config(Mode::Flute, "nocode");
+    c.faults.changing_oti = true;
+    let bytes = capture(c, "observed.pcap");
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let config = AssemblerConfig {
+        all_objects: true,
+        ..AssemblerConfig::default()
+    };
+    let p = Inspection::new(config).with_observer(Box::new(Record(seen.clone())));
+    let mut during = (0, 0);
+    let ctx = AlcContext::default();
+    let p = {
+        use rmt_inspector::capture::reader::Packets;
+        use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
+        let mut flows = FlowSelector::new(vec![3400], ctx);
+        let mut p = p;
+        for raw in Packets::new(&bytes).unwrap() {
+            p.push(&dissect(raw.unwrap(), &mut flows)).unwrap();
+            let s = seen.lock().unwrap();
+            during = (s.fdt, s.objects);
+        }
+        p.finish().unwrap();
+        p
+    };
+    assert!(
+        during.0 > 0 && during.1 > 0,
+        "nothing handed out during the loop: {during:?}"
+    );
+    let s = seen.lock().unwrap();
+    assert_eq!(s.objects, p.objects.objects);
+    let counted: u64 = p.findings.values().map(|c| c.count).sum();
+    assert_eq!(s.findings.len() as u64, counted);
+    assert!(
+        s.findings.contains(&"alc.oti.changed_within_object"),
+        "{:?}",
+        s.findings
+    );
 }

@@ -8,8 +8,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use rmt_reference::driver::output::{hex_digest, read_manifest};
-use rmt_reference::netns::Namespace;
 use rmt_reference::rng::SeededRng;
+use rmt_reference::testkit::netns::Namespace;
 
 fn wait(child: &mut std::process::Child, limit: Duration, what: &str) -> std::process::ExitStatus {
     let deadline = Instant::now() + limit;

@@ -8,7 +8,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use rmt_reference::netns::Namespace;
+use rmt_reference::testkit::netns::Namespace;
 use rmt_reference::webrc::schedule::WebrcParams;
 
 /// Runs `rmt-ref webrc-recv` and, 200 ms later, `rmt-ref webrc-send` in `ns` with the `common`

@@ -126,6 +126,20 @@ fn base_packets_not_aligned_on_l_are_found() {
 }
 
 #[test]
+fn a_base_slot_with_a_packet_short_is_found() {
+    let mut packets = schedule();
+    // One base-channel packet of a slot in the middle of the capture is not sent: that slot
+    // carries L - 1 packets where every other carries L.
+    let i = packets
+        .iter()
+        .position(|p| p.at > Duration::from_millis(20_500) && p.cci.cn == t())
+        .unwrap();
+    packets.remove(i);
+    let found = webrc_findings(&packets);
+    assert!(found.contains(&"webrc.base.packets_per_slot"), "{found:?}");
+}
+
+#[test]
 fn a_wave_whose_rate_grows_is_found() {
     let mut packets = schedule();
     // Wave 0's packets of one late slot of its run, sent three times over (and the PSN

@@ -235,12 +235,12 @@ struct SenderArgs {
     /// A capture of the sender's traffic.
     #[arg(long, required_unless_present_any = ["iface", "exec"])]
     pcap: Option<PathBuf>,
-    /// Capture live on this interface (with rmt-inspect; root or CAP_NET_RAW).
+    /// Capture live on this interface (root or CAP_NET_RAW).
     #[arg(long, conflicts_with_all = ["pcap", "exec"])]
     iface: Option<String>,
     /// With --iface: join this group (`GROUP[,SOURCE]`), so that IGMP snooping delivers it.
     #[arg(long, requires = "iface")]
-    join: Vec<String>,
+    join: Vec<rmt_inspector::capture::live::Join>,
     /// With --iface or --exec: capture for this many seconds.
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
@@ -250,7 +250,7 @@ struct SenderArgs {
     #[arg(long, conflicts_with = "pcap")]
     exec: Option<String>,
     /// UDP ports carrying ALC, tshark style (udp.port==P); default: the heuristic.
-    #[arg(short = 'd', value_parser = parse_decode_as)]
+    #[arg(short = 'd', value_parser = rmt_inspector::inspect::dissect::parse_decode_as)]
     decode_as: Vec<u16>,
     /// The sender uses WEBRC: decode the CCI as WEBRC (RFC 3738 §5) and run the WEBRC cases
     /// (skipped otherwise).
@@ -274,12 +274,6 @@ struct SenderArgs {
 enum ModeArg {
     Flute,
     Fcast,
-}
-
-fn parse_decode_as(s: &str) -> Result<u16, String> {
-    s.strip_prefix("udp.port==")
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| format!("{s:?}: expected udp.port==PORT"))
 }
 
 fn select(cases: Vec<Case>, prefixes: &[String]) -> Vec<Case> {
@@ -314,55 +308,26 @@ fn finish(
     ExitCode::from(code)
 }
 
-/// `rmt-inspect`: next to this binary, else on PATH.
-fn rmt_inspect() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| Some(p.parent()?.join("rmt-inspect")))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("rmt-inspect"))
-}
-
 /// The capture to judge: a file, a live capture, or the traffic of a command in a namespace.
 fn sender_capture(a: &SenderArgs) -> Result<(Vec<u8>, String), String> {
     if let Some(p) = &a.pcap {
         let b = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
         return Ok((b, p.display().to_string()));
     }
-    let tmp =
-        std::env::temp_dir().join(format!("rmt-conform-sender-{}.pcapng", std::process::id()));
-    let secs = a.duration.clamp(0.5, 3600.0).to_string();
-    let status = if let Some(iface) = &a.iface {
-        let mut c = std::process::Command::new(rmt_inspect());
-        c.args([
-            "-i",
-            iface,
-            "--duration",
-            &secs,
-            "-q",
-            "-w",
-            tmp.to_str().unwrap_or_default(),
-        ]);
-        for j in &a.join {
-            c.args(["--join", j]);
-        }
-        c.status().map_err(|e| format!("rmt-inspect: {e}"))?
-    } else {
-        let cmd = a
-            .exec
-            .as_deref()
-            .unwrap_or_default()
-            .replace("{group}", "233.252.0.1")
-            .replace("{port}", "3400");
-        let b = rmt_conformance::sender_exec::capture_command(&cmd, a.duration, &rmt_inspect())?;
-        return Ok((b, cmd));
-    };
-    if !status.success() {
-        return Err(format!("the live capture failed ({status})"));
+    if let Some(iface) = &a.iface {
+        let duration = std::time::Duration::from_secs_f64(a.duration.clamp(0.5, 3600.0));
+        let b = rmt_inspector::capture::live::record(iface, &a.join, duration, || {})
+            .map_err(|e| format!("the live capture failed: {e}"))?;
+        return Ok((b, iface.clone()));
     }
-    let b = std::fs::read(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    let _ = std::fs::remove_file(&tmp);
-    Ok((b, a.iface.clone().or(a.exec.clone()).unwrap_or_default()))
+    let cmd = a
+        .exec
+        .as_deref()
+        .unwrap_or_default()
+        .replace("{group}", "233.252.0.1")
+        .replace("{port}", "3400");
+    let b = rmt_conformance::sender_exec::capture_command(&cmd, a.duration)?;
+    Ok((b, cmd))
 }
 
 fn main() -> ExitCode {
@@ -429,7 +394,7 @@ fn main() -> ExitCode {
             let lab = match lab {
                 LabSection::Never => Err("--lab never".to_string()),
                 LabSection::Always => Ok(()),
-                LabSection::Auto => rmt_reference::netns::Namespace::available()
+                LabSection::Auto => rmt_reference::testkit::netns::Namespace::available()
                     .map_err(|why| format!("{why} (the lab needs root and ip(8))")),
             };
             let m = rmt_conformance::mutants::matrix(&scenarios, &work, lab);
@@ -686,7 +651,6 @@ fn matrix(a: MatrixArgs, scenarios: &[rmt_vectors::scenario::Scenario]) -> ExitC
         seed: a.seed,
         transport: a.transport,
         out: a.out.clone(),
-        rmt_inspect: rmt_inspect(),
     };
     let m = match rmt_conformance::matrix::run(&cfg, scenarios, |what| {
         eprintln!("rmt-conform: matrix: {what}")

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rmt_reference::netns::Namespace;
+use rmt_reference::testkit::netns::Namespace;
 
 /// A group added to (`joined`) or removed from a bridge port.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -43,7 +43,7 @@ pub fn parse_monitor_line(line: &str, at: f64) -> Option<MembershipEvent> {
     })
 }
 
-pub use rmt_reference::webrc::udp::unix_now;
+pub use rmt_reference::driver::webrc::unix_now;
 
 /// A running `bridge monitor mdb`; [`MembershipWatch::stop`] ends it and hands out the events.
 pub struct MembershipWatch {

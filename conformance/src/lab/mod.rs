@@ -25,7 +25,7 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use rmt_reference::netns::Namespace;
+use rmt_reference::testkit::netns::Namespace;
 
 pub use membership::{MembershipEvent, MembershipWatch};
 pub use shape::LinkShape;

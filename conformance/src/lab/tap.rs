@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use socket2::{Domain, Protocol, Socket, Type};
 
-use rmt_reference::webrc::udp::{recv_webrc, unix_now};
+use rmt_reference::driver::webrc::{recv_webrc, unix_now};
 
 /// What the tap must know of the session to read PSNs (RFC 3738 §3.1.2).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use rmt_reference::driver::webrc::{run_receiver, run_sender_logged, McastInterface};
 use rmt_reference::webrc::mutant::WebrcMutant;
 use rmt_reference::webrc::receiver::ReceiverParams;
 use rmt_reference::webrc::schedule::WebrcParams;
-use rmt_reference::webrc::udp::{run_receiver, run_sender_logged, McastInterface};
 
 use super::membership::{unix_now, MembershipEvent};
 use super::tap::{run_tap, TapParams, TapRecord};

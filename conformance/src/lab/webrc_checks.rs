@@ -41,7 +41,7 @@ pub struct LoggedGap {
     pub lost: u64,
 }
 
-/// A receiver's JSON-lines log (see `rmt_reference::webrc::udp::run_receiver`).
+/// A receiver's JSON-lines log (see `rmt_reference::driver::webrc::run_receiver`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReceiverLog {
     pub start_unix: f64,
@@ -118,7 +118,7 @@ impl ReceiverLog {
     }
 }
 
-/// The sender's schedule from its log (`rmt_reference::webrc::udp::run_sender_logged`).
+/// The sender's schedule from its log (`rmt_reference::driver::webrc::run_sender_logged`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SenderLog {
     pub start_unix: f64,

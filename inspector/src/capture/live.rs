@@ -146,6 +146,46 @@ impl LiveCapture {
     }
 }
 
+/// Records `duration` of what `iface` carries (after the `joins`) as a pcapng file in memory:
+/// what `rmt-inspect -i IFACE --duration S -q -w FILE` writes, for callers that judge the
+/// capture themselves (`rmt-conform sender --iface`, `--exec`). `ready` runs once the capture
+/// is open, so that a sender started from it loses no packet.
+pub fn record(
+    iface: &str,
+    joins: &[Join],
+    duration: Duration,
+    ready: impl FnOnce(),
+) -> Result<Vec<u8>, LiveError> {
+    use crate::capture::reader::RawPacket;
+    use crate::capture::writer::PcapNgOut;
+    use crate::wire::link::LinkType;
+    let mut cap = LiveCapture::open(iface, joins)?;
+    let failed = |e: io::Error| LiveError::Open(iface.to_string(), e);
+    let mut out = PcapNgOut::new(Vec::new()).map_err(failed)?;
+    ready();
+    let start = std::time::Instant::now();
+    let mut frame = 0u64;
+    // Bounded by the deadline: next_frame returns within its 200 ms read timeout.
+    while start.elapsed() < duration {
+        let Some(data) = cap.next_frame().map_err(failed)? else {
+            continue;
+        };
+        frame += 1;
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        out.write(&RawPacket {
+            frame,
+            link_type: LinkType::Ethernet,
+            timestamp,
+            data,
+            orig_len: data.len() as u32,
+        })
+        .map_err(failed)?;
+    }
+    out.finish().map_err(failed)
+}
+
 /// A source-specific join for IPv6 (MCAST_JOIN_SOURCE_GROUP, RFC 3678 §5.1), which socket2
 /// offers for IPv4 only. `ifindex` 0 lets the kernel choose the interface.
 pub fn join_ssm_v6(

@@ -1,6 +1,7 @@
 //! Capture input: whole-file loading (`load`) and a streaming reader over a memory-mapped file or
 //! standard input (`reader`) that hands out packets without copying them.
 
+#[cfg(feature = "live")]
 pub mod live;
 pub mod load;
 pub mod reader;

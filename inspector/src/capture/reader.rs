@@ -3,7 +3,9 @@
 //! resident set stays flat whatever the capture length. Standard input cannot be mapped and is
 //! read into memory first.
 
+#[cfg(feature = "mmap")]
 use std::io::Read;
+#[cfg(feature = "mmap")]
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use pcap_file::PcapError;
 use crate::wire::link::LinkType;
 
 /// The bytes of a capture.
+#[cfg(feature = "mmap")]
 pub enum Source {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
@@ -29,6 +32,7 @@ pub enum ReadError {
     Corrupt { frame: u64, detail: String },
 }
 
+#[cfg(feature = "mmap")]
 impl Source {
     /// Opens a file, or standard input for `-`.
     pub fn open(path: &Path) -> Result<Source, ReadError> {
@@ -58,18 +62,23 @@ impl Source {
 }
 
 /// How far ahead of the parser the read-ahead thread maps the capture's pages.
+#[cfg(feature = "mmap")]
 const READ_AHEAD: usize = 16 << 20;
 /// The step in which pages are mapped ahead.
+#[cfg(feature = "mmap")]
 const READ_AHEAD_STEP: usize = 2 << 20;
+#[cfg(feature = "mmap")]
 const PAGE: usize = 4096;
 
 /// Where the parser is, shared with the read-ahead thread.
+#[cfg(feature = "mmap")]
 #[derive(Debug, Default)]
 pub struct ReadPosition {
     consumed: std::sync::atomic::AtomicUsize,
     done: std::sync::atomic::AtomicBool,
 }
 
+#[cfg(feature = "mmap")]
 impl ReadPosition {
     /// The parser has finished with every byte before `offset`.
     pub fn set(&self, offset: usize) {
@@ -94,6 +103,7 @@ impl ReadPosition {
     }
 }
 
+#[cfg(feature = "mmap")]
 impl Source {
     /// The read-ahead loop, run on a second thread while the parser walks the mapping: maps the
     /// pages up to [`READ_AHEAD`] bytes ahead of the parser (so the parser does not take the page
@@ -138,6 +148,7 @@ impl Source {
 /// Maps the pages of `m[offset..offset + len]` by reading a byte of each: each fault maps a
 /// run of pages around it (the kernel's fault-around), which measured cheaper than
 /// MADV_POPULATE_READ (which takes a reference on every page) and works on every kernel.
+#[cfg(feature = "mmap")]
 fn populate(m: &memmap2::Mmap, offset: usize, len: usize) {
     let mut sum = 0u8;
     let range = m.get(offset..offset + len).unwrap_or(&[]);

@@ -4,8 +4,8 @@
 
 use crate::capture::reader::{Packets, ReadError};
 use crate::inspect::dissect::{dissect, FlowSelector};
-use crate::inspect::pipeline::Pipeline;
-pub use crate::inspect::stats::FindingCounts;
+pub use crate::inspect::inspection::FindingCounts;
+use crate::inspect::inspection::Inspection;
 use crate::track::assembler::AssemblerConfig;
 use crate::wire::alc::AlcContext;
 
@@ -37,7 +37,7 @@ pub struct CaptureContent {
     pub flute_flavor: Option<crate::wire::flute_flavor::FluteFlavor>,
 }
 
-impl Pipeline {
+impl Inspection {
     pub fn content(&self) -> CaptureContent {
         let mut c = CaptureContent {
             alc_packets: self.alc_packets,
@@ -76,7 +76,7 @@ pub fn check_capture_content(
 
 /// The state the inspector keeps over a whole capture: sessions, objects and findings (what
 /// `rmt-inspect -q -z ...` reports).
-pub type Tracked = Pipeline;
+pub type Tracked = Inspection;
 
 pub fn track_capture(
     capture: &[u8],
@@ -84,7 +84,7 @@ pub fn track_capture(
     ctx: AlcContext,
 ) -> Result<Tracked, ReadError> {
     let mut flows = FlowSelector::new(ports, ctx);
-    let mut p = Pipeline::new(AssemblerConfig::default());
+    let mut p = Inspection::new(AssemblerConfig::default());
     for raw in Packets::new(capture)? {
         let d = dissect(raw?, &mut flows);
         // Without an exporter nothing is written: pushing cannot fail.

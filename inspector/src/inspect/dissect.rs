@@ -8,30 +8,24 @@
 
 use crate::registry;
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use crate::capture::reader::RawPacket;
+pub use crate::packet::{Dissected, Flow};
 use crate::wire::alc::{AlcContext, AlcPacket};
 use crate::wire::frame::Frame;
-use crate::wire::{Finding, Severity, WireError};
+use crate::wire::{Finding, Severity};
 
-/// A UDP flow: source and destination address and port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Flow {
-    pub src: IpAddr,
-    pub src_port: u16,
-    pub dst: IpAddr,
-    pub dst_port: u16,
-}
-
-impl std::fmt::Display for Flow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{} -> {}:{}",
-            self.src, self.src_port, self.dst, self.dst_port
-        )
-    }
+/// Reads a decode-as rule, `-d udp.port==P` as tshark writes it (`udp.port==3400,alc`; the
+/// protocol after the comma is optional, spaces around the parts are allowed): the port whose
+/// flows are decoded as ALC.
+pub fn parse_decode_as(s: &str) -> Result<u16, String> {
+    let port = s
+        .split_once("==")
+        .filter(|(field, _)| field.trim() == "udp.port")
+        .map(|(_, value)| value.split(',').next().unwrap_or("").trim())
+        .ok_or_else(|| format!("{s:?}: expected udp.port==PORT"))?;
+    port.parse()
+        .map_err(|_| format!("{s:?}: {port:?} is not a UDP port"))
 }
 
 /// Decides which UDP flows are decoded as ALC, and remembers it.
@@ -104,47 +98,6 @@ impl FlowSelector {
     }
 }
 
-/// A decoded packet.
-#[derive(Debug)]
-pub struct Dissected<'a> {
-    pub raw: RawPacket<'a>,
-    pub frame: Option<Frame>,
-    pub flow: Option<Flow>,
-    pub alc: Option<AlcPacket>,
-    /// Offset of the UDP payload in `raw.data` (where the ALC packet starts).
-    pub alc_offset: usize,
-    pub findings: Vec<Finding>,
-    /// The error that stopped decoding, if one did.
-    pub error: Option<Box<WireError>>,
-}
-
-impl Dissected<'_> {
-    pub fn symbols(&self) -> &[u8] {
-        match &self.alc {
-            Some(a) => {
-                &self.raw.data[self.alc_offset + a.symbol_offset
-                    ..self.alc_offset + a.symbol_offset + a.symbol_len]
-            }
-            None => &[],
-        }
-    }
-}
-
-impl<'a> Dissected<'a> {
-    /// A packet not decoded yet.
-    pub fn new(raw: RawPacket<'a>) -> Self {
-        Dissected {
-            raw,
-            frame: None,
-            flow: None,
-            alc: None,
-            alc_offset: 0,
-            findings: Vec::new(),
-            error: None,
-        }
-    }
-}
-
 pub fn dissect<'a>(raw: RawPacket<'a>, flows: &mut FlowSelector) -> Dissected<'a> {
     let mut d = Dissected::new(raw);
     dissect_into(&mut d, flows);
@@ -203,5 +156,24 @@ pub fn dissect_into(d: &mut Dissected<'_>, flows: &mut FlowSelector) {
             d.alc = Some(a.value);
         }
         Err(e) => d.error = Some(Box::new(e.at(d.alc_offset))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_decode_as;
+
+    #[test]
+    fn decode_as_reads_tsharks_form_and_names_what_is_wrong() {
+        assert_eq!(parse_decode_as("udp.port==3400"), Ok(3400));
+        assert_eq!(parse_decode_as("udp.port==3400,alc"), Ok(3400));
+        assert_eq!(parse_decode_as("udp.port == 3400, alc"), Ok(3400));
+        assert!(parse_decode_as("tcp.port==3400")
+            .unwrap_err()
+            .contains("udp.port==PORT"));
+        assert!(parse_decode_as("udp.port==70000")
+            .unwrap_err()
+            .contains("not a UDP port"));
+        assert!(parse_decode_as("3400").is_err());
     }
 }

@@ -5,8 +5,9 @@ pub mod check;
 pub mod dissect;
 pub mod fields;
 pub mod filter;
+pub mod inspection;
 pub mod json;
 mod json_line;
 pub mod output;
-pub mod pipeline;
+#[cfg(feature = "tables")]
 pub mod stats;

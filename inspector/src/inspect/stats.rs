@@ -2,20 +2,17 @@
 //! with `-T json`, as JSON lines that link to each other by IDs (Zeek style: `session` in an
 //! object line is the `uid` of its session line).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use serde_json::json;
 
-use crate::inspect::pipeline::Pipeline;
+use crate::inspect::inspection::FindingCount;
+pub use crate::inspect::inspection::FindingCounts;
+use crate::inspect::inspection::Inspection;
 use crate::track::object_log::{ObjectLog, ObjectRecord};
 use crate::track::session::SessionTracker;
 use crate::wire::fdt::{expires_to_ntp_seconds, ntp_seconds};
-use crate::wire::{Finding, Severity};
-
-/// Findings by ID: severity, RFC rule, count, first frame.
-pub type FindingCounts = BTreeMap<&'static str, (Severity, &'static str, u64, u64)>;
 
 pub struct Stats<'a> {
     pub sessions: &'a SessionTracker,
@@ -24,21 +21,14 @@ pub struct Stats<'a> {
 }
 
 impl<'a> Stats<'a> {
-    /// What a finished pipeline shows.
-    pub fn of(p: &'a Pipeline) -> Self {
+    /// What a finished inspection shows.
+    pub fn of(p: &'a Inspection) -> Self {
         Stats {
             sessions: &p.sessions,
             log: &p.objects,
             findings: &p.findings,
         }
     }
-}
-
-/// Adds a finding raised in `frame` to the per-ID counts.
-pub fn count_finding(agg: &mut FindingCounts, frame: u64, f: &Finding) {
-    let e = agg.entry(f.id).or_insert((f.severity, f.rule, 0, frame));
-    e.2 += 1;
-    e.3 = e.3.min(frame);
 }
 
 fn session_uid(stats: &Stats, sender: std::net::IpAddr, tsi: u64) -> String {
@@ -261,7 +251,16 @@ pub fn cid(stats: &Stats, json: bool) -> String {
 pub fn findings(stats: &Stats, json: bool) -> String {
     let mut out = String::new();
     let mut t = table(&["ID", "severity", "RFC", "count", "first frame"]);
-    for (id, (sev, rule, count, first)) in stats.findings {
+    for (
+        id,
+        FindingCount {
+            severity: sev,
+            rule,
+            count,
+            first_frame: first,
+        },
+    ) in stats.findings
+    {
         if json {
             out.push_str(&json!({"log": "findings", "id": id, "severity": sev, "rfc": rule, "count": count, "first_frame": first}).to_string());
             out.push('\n');

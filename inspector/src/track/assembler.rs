@@ -17,6 +17,8 @@
 //! away is reported as a finding, never silently.
 
 use crate::registry;
+use crate::track::fdt_description::{fdt_object, same_parameters};
+use crate::track::object::PendingSymbols;
 use crate::wire::finding::FindingKind;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -172,7 +174,7 @@ pub struct ObjectState {
     blocks: BTreeMap<u32, Block>,
     blocks_decoded: u64,
     /// (SBN, ESI, SBL, symbol) held until the OTI is known.
-    pending: Vec<(u32, u32, Option<u16>, Vec<u8>)>,
+    pending: PendingSymbols,
     /// Bytes this object holds in decoders and pending symbols.
     held: u64,
     pub cenc: Option<ContentEncoding>,
@@ -260,16 +262,6 @@ fn toi_range(
     last: u128,
 ) -> std::ops::RangeInclusive<LiveKey> {
     (sender, tsi, first, None)..=(sender, tsi, last, Some(u32::MAX))
-}
-
-/// Whether two FDT entries describe the same file (RFC 6726 §3.3: a TOI's parameters never
-/// change while it is described; other parameters name another object).
-fn same_file(a: (&FdtInstance, &FdtFile), b: (&FdtInstance, &FdtFile)) -> bool {
-    a.1.content_location == b.1.content_location
-        && a.1.transfer_length == b.1.transfer_length
-        && a.1.content_length == b.1.content_length
-        && a.1.content_md5 == b.1.content_md5
-        && FecObject::oti_from_fdt(a.0, a.1).ok() == FecObject::oti_from_fdt(b.0, b.1).ok()
 }
 
 impl Assembler {
@@ -443,7 +435,7 @@ impl Assembler {
                 );
                 return;
             }
-            obj.pending.push((pid.sbn, pid.esi, sbl, symbols.to_vec()));
+            obj.pending.push(pid.sbn, pid.esi, sbl, symbols);
             obj.held += n;
             self.buffered += n;
             return;
@@ -510,7 +502,7 @@ impl Assembler {
                 described_until: None,
                 blocks: BTreeMap::new(),
                 blocks_decoded: 0,
-                pending: Vec::new(),
+                pending: PendingSymbols::default(),
                 held: 0,
                 cenc,
                 close_object: false,
@@ -794,7 +786,7 @@ impl Assembler {
                 }
             }
             if let Some((old_inst, old_file)) = table.get(&file.toi) {
-                if same_file((old_inst, old_file), (&instance, file)) {
+                if same_parameters((old_inst, old_file), (&instance, file)) {
                     described_again.push(file.toi);
                 } else {
                     superseded.push((file.toi, old_inst.valid_until(now_ntp)));
@@ -862,22 +854,13 @@ impl Assembler {
             else {
                 continue;
             };
-            let fec = FecObject::oti_from_fdt(inst, file)
-                .and_then(|(id, oti)| FecObject::from_oti(id, &oti));
             let max_object = self.config.max_object_bytes;
             let obj = self.objects.get_mut(&key).expect("listed");
-            match fec {
+            match fdt_object(inst, file, obj.codepoint) {
                 Ok(f) if f.transfer_length > max_object => {
                     obj.error = Some(format!(
                         "transfer length {} above the {max_object}-byte cap",
                         f.transfer_length
-                    ));
-                }
-                Ok(f) if f.encoding_id != obj.codepoint => {
-                    // RFC 6726 §5: FEC-OTI-FEC-Encoding-ID MUST equal CP for every packet of the TOI.
-                    obj.error = Some(format!(
-                        "FDT FEC Encoding ID {} differs from codepoint {}",
-                        f.encoding_id, obj.codepoint
                     ));
                 }
                 Ok(f) => {
@@ -886,14 +869,13 @@ impl Assembler {
                 }
                 Err(e) => obj.error = Some(e.to_string()),
             }
-            let pending = std::mem::take(&mut obj.pending);
-            let pending_bytes: u64 = pending.iter().map(|p| p.3.len() as u64).sum();
+            let (pending, pending_bytes) = obj.pending.take();
             obj.held -= pending_bytes;
             self.buffered -= pending_bytes;
             if obj.fec.is_some() {
                 let mut complete = false;
-                for (sbn, esi, sbl, sym) in pending {
-                    complete |= self.feed(frame, key, sbn, esi, sbl, &sym);
+                for p in pending {
+                    complete |= self.feed(frame, key, p.sbn, p.esi, p.sbl, &p.data);
                 }
                 if complete {
                     self.completed_block(frame, time, key);

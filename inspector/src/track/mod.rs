@@ -3,6 +3,7 @@
 
 pub mod assembler;
 pub mod export;
+pub mod fdt_description;
 pub mod incarnation;
 pub mod object;
 pub mod object_log;

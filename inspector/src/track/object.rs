@@ -1,6 +1,7 @@
-//! One transport object being rebuilt from its encoding symbols, for a receiver that delivers
-//! objects as they complete and then forgets them (the capture [`super::assembler::Assembler`]
-//! keeps every object to report on it at the end).
+//! One transport object being rebuilt from its encoding symbols ([`ObjectBuilder`], used by the
+//! reference receiver), and the symbols of an object kept until its OTI is known
+//! ([`PendingSymbols`], used by the receiver and the capture [`super::assembler::Assembler`]:
+//! a FLUTE object's OTI may come with an FDT Instance sent after its first packets).
 //!
 //! A block's decoder (k * E bytes) is created only when the block's first symbol arrives, so
 //! memory follows what was received, never the announced transfer length alone.
@@ -9,6 +10,53 @@ use std::collections::BTreeMap;
 
 use crate::fec::codec::{BlockDecoder, DecodeStatus, FecError};
 use crate::fec::scheme::FecObject;
+
+/// One encoding symbol held before its object's OTI is known.
+#[derive(Debug)]
+pub struct PendingSymbol {
+    pub sbn: u32,
+    pub esi: u32,
+    /// The Source Block Length where the FEC Payload ID carries it (FEC Encoding ID 129).
+    pub sbl: Option<u16>,
+    pub data: Vec<u8>,
+}
+
+/// The symbols of one object held until its OTI is known, then replayed in arrival order.
+/// The caller enforces its byte cap with [`PendingSymbols::bytes`] before each push.
+#[derive(Debug, Default)]
+pub struct PendingSymbols {
+    symbols: Vec<PendingSymbol>,
+    bytes: u64,
+}
+
+impl PendingSymbols {
+    pub fn push(&mut self, sbn: u32, esi: u32, sbl: Option<u16>, data: &[u8]) {
+        self.bytes += data.len() as u64;
+        self.symbols.push(PendingSymbol {
+            sbn,
+            esi,
+            sbl,
+            data: data.to_vec(),
+        });
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.symbols.is_empty()
+    }
+
+    /// Every symbol held, in arrival order, and the bytes they released.
+    pub fn take(&mut self) -> (Vec<PendingSymbol>, u64) {
+        (
+            std::mem::take(&mut self.symbols),
+            std::mem::take(&mut self.bytes),
+        )
+    }
+}
 
 #[derive(Debug)]
 pub struct ObjectBuilder {

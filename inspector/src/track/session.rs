@@ -9,8 +9,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::fec::scheme::{Codec, FecObject};
-use crate::inspect::dissect::Dissected;
+use crate::packet::Dissected;
 use crate::track::assembler::ObjectReport;
+use crate::track::fdt_description::FileParameters;
 use crate::track::webrc::{WebrcFinding, WebrcSession};
 use crate::wire::cid::{CidElement, CidObjectList};
 use crate::wire::ext_fti::FecOti;
@@ -84,7 +85,7 @@ pub struct SessionStats {
     pub cids: u64,
     fdt_tois: BTreeSet<u128>,
     /// Per TOI, the parameters the first FDT Instance describing it gave (RFC 6726 §3.3).
-    fdt_params: BTreeMap<u128, (FdtParams, u64)>,
+    fdt_params: BTreeMap<u128, (FileParameters, u64)>,
     /// When each FDT Instance ID was first seen (capture time).
     fdt_first_seen: BTreeMap<u32, Duration>,
     /// Insertion order of `fdt_first_seen`, to keep it to [`MAX_FDT_FIRST_SEEN`] (IDs wrap at
@@ -130,25 +131,6 @@ const MAX_PENDING_CIDS: usize = 64;
 const CLOSE_GRACE: Duration = Duration::from_secs(10);
 
 type ObjectOti = ((u128, Option<u32>), FecOti, Option<FecObject>);
-
-/// What an FDT entry says about a TOI: location, lengths, MD5 and OTI.
-type FdtParams = (
-    String,
-    Option<u64>,
-    Option<u64>,
-    Option<Vec<u8>>,
-    Option<(u8, FecOti)>,
-);
-
-fn fdt_params(inst: &FdtInstance, file: &FdtFile) -> FdtParams {
-    (
-        file.content_location.clone(),
-        file.transfer_length,
-        file.content_length,
-        file.content_md5.clone(),
-        FecObject::oti_from_fdt(inst, file).ok(),
-    )
-}
 
 impl SessionStats {
     /// The object of `toi` is over (its TOI left the window, or its FDT description expired):
@@ -500,7 +482,7 @@ impl SessionTracker {
             match &s.current {
                 None => {
                     // RFC 6726 §5: the FDT came first; its OTI and EXT_FTI's must be the same.
-                    let fdt_oti = s.fdt_params.get(&toi).and_then(|(p, _)| p.4.as_ref());
+                    let fdt_oti = s.fdt_params.get(&toi).and_then(|(p, _)| p.oti.as_ref());
                     if let Some(diff) = fdt_oti.filter(|_| toi != 0).and_then(|(id, oti)| {
                         oti_disagrees((*id, oti), a.fec_encoding_id, &fti.oti)
                     }) {
@@ -740,7 +722,7 @@ impl SessionTracker {
                     format!("TOI {} is described twice in one FDT Instance", file.toi),
                 );
             }
-            let params = fdt_params(inst, file);
+            let params = FileParameters::of(inst, file);
             match s.fdt_params.get_mut(&file.toi) {
                 Some((old, until)) if *old == params => *until = (*until).max(valid_until),
                 // Every instance that described the TOI expired: it names another file now.

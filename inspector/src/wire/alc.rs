@@ -11,8 +11,8 @@ use super::error::WireError;
 use super::ext_fti::ExtFti;
 use super::fec_payload_id::{FecPayloadId, KNOWN_ENCODING_IDS};
 use super::finding::{Decoded, Findings};
-use super::lct::{ExtensionBody, LctRepr, HET_CENC, HET_FDT};
-use super::webrc_cci::{CciForm, WebrcCci};
+use super::lct::{ExtensionBody, LctRepr};
+use super::webrc_cci::WebrcCci;
 
 /// How the receiver knows the FEC Encoding ID and the congestion control of a session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,14 +55,7 @@ impl AlcPacket {
                 "S=0 and H=0: ALC requires a TSI",
             );
         }
-        if lct.extension(HET_CENC).is_some() && lct.extension(HET_FDT).is_none() {
-            f.raise(
-                &registry::flute::EXT_CENC_WITHOUT_EXT_FDT,
-                "extensions",
-                4,
-                "EXT_CENC is only allowed together with EXT_FDT",
-            );
-        }
+        super::ext_cenc::check_placement(&lct, &mut f);
         let fec_encoding_id = ctx.fec_encoding_id.unwrap_or(lct.codepoint);
         // None of the ten known schemes defines a second (source-only) Payload ID format, so the
         // sender sets SPI=0 (RFC 5775 §2.1); receivers ignore it, hence a warning.
@@ -97,22 +90,7 @@ impl AlcPacket {
             _ => ctx.rs_m,
         };
         let webrc = if ctx.webrc {
-            match CciForm::from_lct_c(lct.c) {
-                Some(form) => Some(WebrcCci::parse(&lct.cci, form)?),
-                None => {
-                    f.raise(
-                        &registry::webrc::CCI_LENGTH_INVALID,
-                        "c",
-                        0,
-                        format!(
-                            "C={} gives a {}-bit CCI; WEBRC uses 32 or 64",
-                            lct.c,
-                            32 * (lct.c + 1)
-                        ),
-                    );
-                    None
-                }
-            }
+            WebrcCci::of_lct(&lct, &mut f)?
         } else {
             None
         };

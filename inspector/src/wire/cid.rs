@@ -353,4 +353,31 @@ mod tests {
         assert!(!order(CidObjectList::parse_in(wrap, Some(16)).unwrap()));
         assert!(order(CidObjectList::parse_in(wrap, Some(32)).unwrap()));
     }
+
+    /// The list `0,1,2,...` of `n` increasing TOIs.
+    fn increasing_list(n: usize) -> Vec<u8> {
+        let mut text = Vec::with_capacity(n * 8);
+        for toi in 0..n {
+            if toi > 0 {
+                text.push(b',');
+            }
+            text.extend_from_slice(toi.to_string().as_bytes());
+        }
+        text
+    }
+
+    #[test]
+    fn a_list_of_more_than_max_elements_is_refused() {
+        let mut text = increasing_list(MAX_ELEMENTS);
+        let l = CidObjectList::parse(&text).unwrap();
+        assert_eq!(l.value.elements.len(), MAX_ELEMENTS);
+        assert!(l.findings.is_empty(), "{:?}", &l.findings[..1]);
+        let at = text.len() + 1;
+        text.extend_from_slice(format!(",{MAX_ELEMENTS}").as_bytes());
+        let err = CidObjectList::parse(&text).unwrap_err();
+        assert_eq!(
+            (err.id, err.offset),
+            (registry::fcast::CID_TOO_MANY_ELEMENTS.id, at)
+        );
+    }
 }

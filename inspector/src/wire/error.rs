@@ -29,14 +29,7 @@ impl WireError {
         offset: usize,
         detail: impl Into<String>,
     ) -> Self {
-        super::census::record(kind.id);
-        WireError {
-            id: kind.id,
-            field,
-            offset,
-            rule: kind.rule,
-            detail: detail.into(),
-        }
+        super::finding::Finding::of(kind, field, offset, detail).into_error()
     }
 
     /// Cites a more precise rule than the registry's (see [`super::finding::Finding::citing`]).

@@ -6,6 +6,7 @@ use crate::wire::finding::Finding;
 use serde::Serialize;
 
 use super::finding::Findings;
+use super::lct::{LctRepr, HET_CENC, HET_FDT};
 
 /// Content encodings of the FDT payload (RFC 6726 §8.4): an open registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,6 +47,19 @@ impl From<ContentEncoding> for u8 {
 pub struct ExtCenc {
     pub cenc: ContentEncoding,
     pub reserved: u16,
+}
+
+/// RFC 6726 §3.4.3: EXT_CENC says how an FDT Instance is encoded, so it travels only with
+/// EXT_FDT.
+pub(crate) fn check_placement(lct: &LctRepr, f: &mut Findings) {
+    if lct.extension(HET_CENC).is_some() && lct.extension(HET_FDT).is_none() {
+        f.raise(
+            &registry::flute::EXT_CENC_WITHOUT_EXT_FDT,
+            "extensions",
+            4,
+            "EXT_CENC is only allowed together with EXT_FDT",
+        );
+    }
 }
 
 impl ExtCenc {

@@ -499,4 +499,54 @@ mod tests {
         let cid = obj.cid.unwrap();
         assert_eq!((cid.ciid, cid.object_list.object_count), (Some(4), 0));
     }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// A Compound Object (G=1, C=0) whose metadata is `metadata_wire` sent with MDEnc=1 (gzip).
+    fn with_gzip_metadata(metadata_wire: &[u8]) -> Vec<u8> {
+        let hl = 8 + metadata_wire.len();
+        let mut out = vec![0x02, 0x01, 0, 0];
+        out.extend_from_slice(&(hl as u32).to_be_bytes());
+        out.extend_from_slice(metadata_wire);
+        let c = internet_checksum_with_zeroed_field(&out, CHECKSUM_OFFSET);
+        out[2..4].copy_from_slice(&c.to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn gzip_metadata_inflating_past_the_cap_is_too_large() {
+        let bomb = gzip(&vec![0u8; DEFAULT_MAX_INFLATED + 1]);
+        let d = CompoundObject::parse(&with_gzip_metadata(&bomb)).unwrap();
+        let ids: Vec<_> = d.findings.iter().map(|f| f.id).collect();
+        assert_eq!(ids, [registry::fcast::METADATA_TOO_LARGE.id]);
+        assert_eq!(d.findings[0].offset, 8);
+        assert!(d.value.header.metadata.is_empty());
+        // Small gzip'd metadata inflates and decodes.
+        let d = CompoundObject::parse(&with_gzip_metadata(&gzip(A1_METADATA.as_bytes()))).unwrap();
+        assert!(d.findings.is_empty(), "{:?}", d.findings);
+        assert_eq!(
+            d.value.header.get("Content-Location"),
+            Some("example_1.txt")
+        );
+    }
+
+    #[test]
+    fn a_gzip_cid_object_list_inflating_past_the_cap_is_too_large() {
+        let metadata = "Fcast-CID-ID: 4\r\nContent-Encoding: gzip\r\n";
+        let bomb = gzip(&vec![0u8; DEFAULT_MAX_INFLATED + 1]);
+        let d = CompoundObject::parse(&CompoundObject::build(metadata, &bomb, true, true)).unwrap();
+        let ids: Vec<_> = d.findings.iter().map(|f| f.id).collect();
+        assert_eq!(ids, [registry::fcast::CID_TOO_LARGE.id]);
+        assert!(d.value.cid.is_none());
+        // A small gzip'd Object List inflates and decodes.
+        let list = gzip(b"1,5-7");
+        let d = CompoundObject::parse(&CompoundObject::build(metadata, &list, true, true)).unwrap();
+        assert!(d.findings.is_empty(), "{:?}", d.findings);
+        assert_eq!(d.value.cid.unwrap().object_list.object_count, 4);
+    }
 }

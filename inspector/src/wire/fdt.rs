@@ -872,4 +872,74 @@ mod tests {
             assert_eq!(err.id, "flute.fdt.xml", "{}", String::from_utf8_lossy(bad));
         }
     }
+
+    #[test]
+    fn the_rfc3926_schema_namespace_is_reported_as_rfc3926() {
+        let doc = |ns: &str| {
+            format!(
+                r#"<FDT-Instance xmlns="{ns}" Expires="1"><File TOI="1" Content-Location="a"/></FDT-Instance>"#
+            )
+        };
+        let d = FdtInstance::parse(doc(NS_RFC3926_SCHEMA).as_bytes()).unwrap();
+        assert_eq!(
+            d.value.namespace,
+            FdtNamespace::Other("http://www.example.com/flute".into())
+        );
+        assert_eq!(
+            finding_ids(&doc(NS_RFC3926_SCHEMA)),
+            [registry::flute::FDT_NAMESPACE_RFC3926.id]
+        );
+        // Any other URI is unknown, not RFC 3926's.
+        assert_eq!(
+            finding_ids(&doc("http://www.example.com/flute/")),
+            [registry::flute::FDT_NAMESPACE_UNKNOWN.id]
+        );
+        assert_eq!(finding_ids(&doc(NS_FLUTE_V2)), Vec::<&str>::new());
+    }
+
+    /// The root plus `nested` elements, each inside the one before, closed properly.
+    fn nested_instance(nested: usize) -> String {
+        let mut xml = format!(
+            r#"<FDT-Instance xmlns="{NS_FLUTE_V2}" Expires="1"><File TOI="1" Content-Location="a"/>"#
+        );
+        xml.push_str(&"<x>".repeat(nested));
+        xml.push_str(&"</x>".repeat(nested));
+        xml.push_str("</FDT-Instance>");
+        xml
+    }
+
+    #[test]
+    fn elements_nested_deeper_than_max_depth_are_refused() {
+        // The root counts as one level: MAX_DEPTH - 1 nested elements are accepted.
+        let d = FdtInstance::parse(nested_instance(MAX_DEPTH - 1).as_bytes()).unwrap();
+        assert_eq!(d.value.child_elements, ["x"]);
+        let err = FdtInstance::parse(nested_instance(MAX_DEPTH).as_bytes()).unwrap_err();
+        assert_eq!(err.id, registry::flute::FDT_TOO_DEEP.id);
+        assert_eq!(err.field, "xml");
+    }
+
+    /// An instance of `files` valid File entries.
+    fn instance_of_files(files: usize) -> String {
+        let mut xml = String::with_capacity(64 + files * 40);
+        xml.push_str(&format!(
+            r#"<FDT-Instance xmlns="{NS_FLUTE_V2}" Expires="1">"#
+        ));
+        for toi in 1..=files {
+            xml.push_str(&format!(r#"<File TOI="{toi}" Content-Location="{toi}"/>"#));
+        }
+        xml.push_str("</FDT-Instance>");
+        xml
+    }
+
+    #[test]
+    fn more_than_max_files_entries_are_refused() {
+        let d = FdtInstance::parse(instance_of_files(MAX_FILES).as_bytes()).unwrap();
+        assert_eq!(d.value.files.len(), MAX_FILES);
+        assert!(d.findings.is_empty(), "{:?}", &d.findings[..1]);
+        let xml = instance_of_files(MAX_FILES + 1);
+        let err = FdtInstance::parse(xml.as_bytes()).unwrap_err();
+        assert_eq!(err.id, registry::flute::FDT_TOO_MANY_FILES.id);
+        // Raised at the last File element, not before.
+        assert_eq!(err.offset, xml.rfind("<File").unwrap());
+    }
 }

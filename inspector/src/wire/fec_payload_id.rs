@@ -158,3 +158,46 @@ impl FecPayloadId {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(encoding_id: u8, sbl: Option<u16>) -> FecPayloadId {
+        FecPayloadId {
+            encoding_id,
+            m: None,
+            sbn: 1,
+            sbl,
+            esi: 2,
+        }
+    }
+
+    #[test]
+    fn emit_refuses_an_sbl_for_a_scheme_other_than_129() {
+        let err = id(128, Some(3)).emit(&mut Vec::new()).unwrap_err();
+        assert_eq!(
+            (err.id, err.field, err.rule),
+            (registry::emit::LENGTH_MISMATCH.id, "sbl", "RFC 5445 §4.1")
+        );
+        let mut out = Vec::new();
+        id(128, None).emit(&mut out).unwrap();
+        assert_eq!(out, [0, 0, 0, 1, 0, 0, 0, 2]);
+    }
+
+    #[test]
+    fn emit_refuses_scheme_129_without_an_sbl() {
+        let err = id(129, None).emit(&mut Vec::new()).unwrap_err();
+        assert_eq!(
+            (err.id, err.field, err.rule),
+            (registry::emit::LENGTH_MISMATCH.id, "sbl", "RFC 5445 §5.1")
+        );
+        let mut out = Vec::new();
+        id(129, Some(3)).emit(&mut out).unwrap();
+        assert_eq!(out, [0, 0, 0, 1, 0, 3, 0, 2]);
+        assert_eq!(
+            FecPayloadId::parse(&out, 129, None).unwrap(),
+            id(129, Some(3))
+        );
+    }
+}

@@ -71,12 +71,16 @@ impl Finding {
     }
 
     pub fn to_error(&self) -> WireError {
+        self.clone().into_error()
+    }
+
+    pub fn into_error(self) -> WireError {
         WireError {
             id: self.id,
             field: self.field,
             offset: self.offset,
             rule: self.rule,
-            detail: self.detail.clone(),
+            detail: self.detail,
         }
     }
 }

@@ -329,3 +329,48 @@ impl IpPacket {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An IPv6 header carrying `ext` then an 8-byte UDP header, with `next_header` first.
+    fn ipv6(next_header: u8, ext: &[u8]) -> Vec<u8> {
+        let payload_length = (ext.len() + 8) as u16;
+        let mut p = vec![0x60, 0, 0, 0];
+        p.extend_from_slice(&payload_length.to_be_bytes());
+        p.push(next_header);
+        p.push(64);
+        p.extend_from_slice(&[0u8; 15]);
+        p.push(1);
+        p.extend_from_slice(&[0xFF, 0x0E]);
+        p.extend_from_slice(&[0u8; 13]);
+        p.push(1);
+        p.extend_from_slice(ext);
+        p.extend_from_slice(&[0x12, 0x34, 0x12, 0x34, 0, 8, 0, 0]);
+        p
+    }
+
+    #[test]
+    fn an_ipv6_fragment_header_is_reported_as_a_fragment() {
+        // Fragment header: Next Header UDP, reserved, offset 0 with M=1, identification.
+        let frag = [IPPROTO_UDP, 0, 0x00, 0x01, 0xDE, 0xAD, 0xBE, 0xEF];
+        let d = IpPacket::parse(&ipv6(44, &frag)).unwrap();
+        let ids: Vec<_> = d.findings.iter().map(|f| f.id).collect();
+        assert_eq!(ids, [registry::ipv6::FRAGMENT.id]);
+        assert_eq!(d.findings[0].offset, 40);
+        assert!(d.value.header.is_fragment());
+        assert_eq!(d.value.header.protocol(), IPPROTO_UDP);
+        assert_eq!(d.value.payload_offset, 48);
+    }
+
+    #[test]
+    fn an_ipv6_destination_options_header_is_not_a_fragment() {
+        // Destination Options, Hdr Ext Len 0, PadN filling the 8 bytes.
+        let dst_opts = [IPPROTO_UDP, 0, 1, 4, 0, 0, 0, 0];
+        let d = IpPacket::parse(&ipv6(60, &dst_opts)).unwrap();
+        assert!(d.findings.is_empty(), "{:?}", d.findings);
+        assert!(!d.value.header.is_fragment());
+        assert_eq!(d.value.header.protocol(), IPPROTO_UDP);
+    }
+}

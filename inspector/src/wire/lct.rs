@@ -697,4 +697,56 @@ mod tests {
             ("lct.truncated", "tsi", 8, "RFC 5651 §5.1")
         );
     }
+
+    #[test]
+    fn emit_refuses_a_cci_whose_length_disagrees_with_c() {
+        let mut r = LctRepr::parse_strict(&PACKET).unwrap();
+        r.c = 1; // 8 CCI bytes, 4 given
+        let err = r.emit(&mut Vec::new()).unwrap_err();
+        assert_eq!(
+            (err.id, err.field),
+            (registry::emit::LENGTH_MISMATCH.id, "cci")
+        );
+        r.cci = Cci::zeros(8);
+        r.emit(&mut Vec::new()).unwrap();
+    }
+
+    #[test]
+    fn emit_refuses_a_tsi_or_toi_whose_presence_disagrees_with_s_o_and_h() {
+        let r = LctRepr::parse_strict(&PACKET).unwrap();
+        for bad in [
+            LctRepr {
+                tsi: None,
+                ..r.clone()
+            },
+            LctRepr {
+                s: false,
+                ..r.clone()
+            },
+            LctRepr {
+                toi: None,
+                ..r.clone()
+            },
+            LctRepr { o: 0, ..r.clone() },
+        ] {
+            let err = bad.emit(&mut Vec::new()).unwrap_err();
+            assert_eq!(
+                (err.id, err.field),
+                (registry::emit::LENGTH_MISMATCH.id, "tsi/toi"),
+                "{bad:?}"
+            );
+        }
+        // Both sides agreeing that there is no TSI (nor TOI) emits.
+        let mut out = Vec::new();
+        LctRepr {
+            s: false,
+            tsi: None,
+            o: 0,
+            toi: None,
+            ..r
+        }
+        .emit(&mut out)
+        .unwrap();
+        assert_eq!(out.len(), 4 + 4 + 4); // word 0, CCI, EXT_NOP
+    }
 }

@@ -233,3 +233,41 @@ impl LinkRepr {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Ethernet frame with `tags` stacked 802.1Q tags and an IPv4 EtherType after them.
+    fn tagged_frame(tags: usize) -> Vec<u8> {
+        let mut f = vec![0x01, 0x00, 0x5E, 0x00, 0x00, 0x01, 0x02, 0, 0, 0, 0, 1];
+        for _ in 0..tags {
+            f.extend_from_slice(&ETHERTYPE_VLAN.to_be_bytes());
+            f.extend_from_slice(&[0x00, 0x0A]);
+        }
+        f.extend_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
+        f
+    }
+
+    #[test]
+    fn an_unknown_link_type_is_refused_as_unsupported() {
+        let err = LinkRepr::parse(LinkType::from(147), &[0u8; 32]).unwrap_err();
+        assert_eq!(err.id, registry::link::UNSUPPORTED.id);
+        assert_eq!(err.field, "linktype");
+        assert!(LinkRepr::parse(LinkType::from(1), &[0u8; 32]).is_ok());
+    }
+
+    #[test]
+    fn four_vlan_tags_are_walked_and_a_fifth_is_refused() {
+        let (repr, len, ethertype) =
+            LinkRepr::parse(LinkType::Ethernet, &tagged_frame(MAX_VLAN_TAGS)).unwrap();
+        assert_eq!(len, 14 + 4 * MAX_VLAN_TAGS);
+        assert_eq!(ethertype, Some(ETHERTYPE_IPV4));
+        assert!(matches!(repr, LinkRepr::Ethernet(ref e) if e.vlans.len() == MAX_VLAN_TAGS));
+
+        let err =
+            LinkRepr::parse(LinkType::Ethernet, &tagged_frame(MAX_VLAN_TAGS + 1)).unwrap_err();
+        assert_eq!(err.id, registry::eth::VLAN_TOO_MANY.id);
+        assert_eq!(err.offset, 14 + 4 * MAX_VLAN_TAGS);
+    }
+}

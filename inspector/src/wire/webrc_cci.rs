@@ -6,6 +6,8 @@ use crate::registry;
 use serde::Serialize;
 
 use super::error::WireError;
+use super::finding::Findings;
+use super::lct::LctRepr;
 use super::reader::{check_width, put_uint, Reader};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,6 +58,27 @@ pub struct WebrcCci {
 }
 
 impl WebrcCci {
+    /// The CCI of an LCT header in a WEBRC session (RFC 3738 §5): `None`, with a finding, when
+    /// C gives a CCI of neither WEBRC form.
+    pub(crate) fn of_lct(lct: &LctRepr, f: &mut Findings) -> Result<Option<Self>, WireError> {
+        match CciForm::from_lct_c(lct.c) {
+            Some(form) => Ok(Some(WebrcCci::parse(&lct.cci, form)?)),
+            None => {
+                f.raise(
+                    &registry::webrc::CCI_LENGTH_INVALID,
+                    "c",
+                    0,
+                    format!(
+                        "C={} gives a {}-bit CCI; WEBRC uses 32 or 64",
+                        lct.c,
+                        32 * (lct.c + 1)
+                    ),
+                );
+                Ok(None)
+            }
+        }
+    }
+
     /// Parses a CCI of the given form; the input must hold exactly that many bytes or more.
     pub fn parse(cci: &[u8], form: CciForm) -> Result<Self, WireError> {
         let mut r = Reader::new(cci, &registry::webrc::CCI_TRUNCATED);

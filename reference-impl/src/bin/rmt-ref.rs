@@ -101,7 +101,7 @@ struct WebrcSendArgs {
     webrc: WebrcArgs,
     /// Interface to send from: its IPv4 address, or its index for an IPv6 group.
     #[arg(long)]
-    source: Option<rmt_reference::webrc::udp::McastInterface>,
+    source: Option<rmt_reference::driver::webrc::McastInterface>,
     #[arg(long, default_value_t = 1)]
     tsi: u32,
     /// Path MTU, bytes: packets are as large as fits without IP fragmentation.
@@ -116,7 +116,7 @@ struct WebrcRecvArgs {
     /// Interface to join on: its IPv4 address, or its index for an IPv6 group (default: the
     /// system's choice).
     #[arg(long)]
-    interface: Option<rmt_reference::webrc::udp::McastInterface>,
+    interface: Option<rmt_reference::driver::webrc::McastInterface>,
     /// MRR_P: the most this receiver takes, packets per second.
     #[arg(long)]
     max_rate: Option<f64>,
@@ -219,7 +219,8 @@ struct SendArgs {
     gso: bool,
     /// Fault injection, repeatable: loss=P, duplicate=P, reorder=P, wrong-hdr-len=P, seed=N,
     /// second-sender=IP, changing-oti, duplicate-toi, no-close-session, corrupt-checksum,
-    /// cid-wrong-tois, cid-ciid-decreasing, toi-window-ignored, fdt-changes-parameters,
+    /// cid-wrong-tois, cid-ciid-decreasing, cid-ciid-missing,
+    /// cid-ciid-reused, toi-window-ignored, fdt-changes-parameters,
     /// expired-fdt, no-fdt.
     #[arg(long = "fault")]
     faults: Vec<String>,
@@ -250,7 +251,7 @@ struct RecvArgs {
     #[arg(long)]
     fec_id: Option<u8>,
     /// Captures: UDP ports carrying the session, tshark style (udp.port==P), repeatable.
-    #[arg(short = 'd', value_parser = parse_decode_as)]
+    #[arg(short = 'd', value_parser = rmt_inspector::inspect::dissect::parse_decode_as)]
     decode_as: Vec<u16>,
     /// Output folder (files and manifest.jsonl).
     #[arg(long)]
@@ -287,16 +288,6 @@ fn parse_rate(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{s:?} is not a rate (e.g. 10M, 500k, 0)"))
 }
 
-fn parse_decode_as(s: &str) -> Result<u16, String> {
-    let p = s
-        .split_once("==")
-        .map(|(k, v)| (k.trim(), v.split(',').next().unwrap_or("").trim()));
-    match p {
-        Some(("udp.port", v)) => v.parse().map_err(|_| format!("{v:?} is not a port")),
-        _ => Err(format!("{s:?}: expected udp.port==PORT")),
-    }
-}
-
 fn parse_faults(list: &[String]) -> Result<Faults, String> {
     let mut f = Faults::default();
     for item in list {
@@ -326,6 +317,8 @@ fn parse_faults(list: &[String]) -> Result<Faults, String> {
             "corrupt-checksum" => f.corrupt_checksum = true,
             "cid-wrong-tois" => f.cid_wrong_tois = true,
             "cid-ciid-decreasing" => f.cid_ciid_decreasing = true,
+            "cid-ciid-missing" => f.cid_ciid_missing = true,
+            "cid-ciid-reused" => f.cid_ciid_reused = true,
             "toi-window-ignored" => f.toi_window_ignored = true,
             "fdt-changes-parameters" => f.fdt_changes_parameters = true,
             "expired-fdt" => f.expired_fdt = true,
@@ -372,7 +365,7 @@ fn webrc_send(a: WebrcSendArgs) -> ExitCode {
         return usage(e);
     }
     let duration = Duration::from_secs_f64(a.webrc.duration.max(0.0));
-    match rmt_reference::webrc::udp::run_sender(
+    match rmt_reference::driver::webrc::run_sender(
         params,
         a.webrc.group,
         a.source,
@@ -402,13 +395,13 @@ fn webrc_recv(a: WebrcRecvArgs) -> ExitCode {
     }
     let duration = Duration::from_secs_f64(a.webrc.duration.max(0.0));
     let mut out = std::io::stdout().lock();
-    match rmt_reference::webrc::udp::run_receiver(
+    match rmt_reference::driver::webrc::run_receiver(
         rp,
         a.webrc.group,
         a.interface.unwrap_or(if a.webrc.group.is_ipv6() {
-            rmt_reference::webrc::udp::McastInterface::V6(0)
+            rmt_reference::driver::webrc::McastInterface::V6(0)
         } else {
-            rmt_reference::webrc::udp::McastInterface::V4(std::net::Ipv4Addr::UNSPECIFIED)
+            rmt_reference::driver::webrc::McastInterface::V4(std::net::Ipv4Addr::UNSPECIFIED)
         }),
         duration,
         Duration::from_secs_f64(a.delay_ms.clamp(0.0, 10_000.0) / 1e3),

@@ -6,9 +6,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
+#[cfg(feature = "drivers")]
 use rmt_inspector::capture::reader::{Packets, ReadError, Source};
 use rmt_inspector::wire::frame::Frame;
 
+#[cfg(feature = "drivers")]
 use crate::receiver::{Event, Receiver};
 use crate::sender::Sender;
 use crate::time::Now;
@@ -22,6 +24,7 @@ pub struct FlowFilter {
     pub destination: Option<IpAddr>,
 }
 
+#[cfg(feature = "drivers")]
 impl FlowFilter {
     fn accepts(&self, dst: IpAddr, src_port: u16, dst_port: u16) -> bool {
         (self.ports.is_empty() || self.ports.contains(&dst_port) || self.ports.contains(&src_port))
@@ -40,6 +43,7 @@ pub struct CaptureReport {
 
 /// Feeds every matching datagram of `path` to `receiver`; `on_event` sees each event as it
 /// happens. The receiver is closed at the end of the capture.
+#[cfg(feature = "drivers")]
 pub fn receive_capture(
     path: &Path,
     filter: &FlowFilter,

@@ -4,4 +4,7 @@
 pub mod capture;
 pub mod options;
 pub mod output;
+#[cfg(feature = "drivers")]
 pub mod udp;
+#[cfg(feature = "drivers")]
+pub mod webrc;

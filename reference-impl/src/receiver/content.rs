@@ -56,4 +56,34 @@ mod tests {
             .unwrap_err()
             .contains("not supported"));
     }
+
+    #[test]
+    fn gzip_content_that_is_not_gzip_fails_to_inflate() {
+        let id = registry::object::CONTENT_ENCODING_INFLATE_FAILED.id;
+        assert_eq!(id, "object.content_encoding.inflate_failed");
+        let err = decode_content(
+            Some("gzip"),
+            b"not gzip at all".to_vec(),
+            1 << 10,
+            "RFC 6726 §3.4.2",
+        )
+        .unwrap_err();
+        assert!(err.starts_with(&format!("{id}: ")), "{err}");
+        assert!(err.ends_with("(RFC 6726 §3.4.2)"), "{err}");
+        // The same bytes unencoded are delivered as they are.
+        assert_eq!(
+            decode_content(Some("identity"), b"not gzip at all".to_vec(), 1 << 10, "r").unwrap(),
+            b"not gzip at all"
+        );
+        // A deflate (zlib) label on gzip bytes fails the same way.
+        let gz = {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(b"hello").unwrap();
+            e.finish().unwrap()
+        };
+        assert!(decode_content(Some("deflate"), gz, 1 << 10, "r")
+            .unwrap_err()
+            .starts_with(id));
+    }
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rmt_inspector::track::fdt_description::same_parameters;
 use rmt_inspector::wire::fdt::{expires_to_ntp_seconds, FdtFile, FdtInstance};
 
 use crate::time::{ntp_seconds, Now};
@@ -138,7 +139,7 @@ impl FdtTable {
                 continue; // §3.3: TOI 0 is the FDT's own
             }
             let take = match self.files.get_mut(&file.toi) {
-                Some(old) if same_parameters(old, file, inst) => {
+                Some(old) if same_parameters((&old.instance, &old.file), (inst, file)) => {
                     old.expires_ntp = old.expires_ntp.max(expires_ntp);
                     false
                 }
@@ -176,18 +177,6 @@ impl FdtTable {
             reused_tois,
         }
     }
-}
-
-/// §3.3: later FDT Instances MUST NOT change the parameters of a TOI already described.
-fn same_parameters(old: &FdtEntry, new: &FdtFile, new_inst: &FdtInstance) -> bool {
-    use rmt_inspector::fec::scheme::FecObject;
-    let oti_old = FecObject::oti_from_fdt(&old.instance, &old.file).ok();
-    let oti_new = FecObject::oti_from_fdt(new_inst, new).ok();
-    old.file.content_location == new.content_location
-        && old.file.transfer_length == new.transfer_length
-        && old.file.content_length == new.content_length
-        && old.file.content_md5 == new.content_md5
-        && oti_old == oti_new
 }
 
 #[cfg(test)]

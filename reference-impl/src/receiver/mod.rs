@@ -19,7 +19,8 @@ use std::net::IpAddr;
 use md5::{Digest, Md5};
 
 use rmt_inspector::fec::scheme::FecObject;
-use rmt_inspector::track::object::{ObjectBuilder, PushOutcome};
+use rmt_inspector::track::fdt_description::fdt_object;
+use rmt_inspector::track::object::{ObjectBuilder, PendingSymbol, PendingSymbols, PushOutcome};
 use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
 use rmt_inspector::wire::cid::CidElement;
 use rmt_inspector::wire::ext_cenc::ContentEncoding;
@@ -144,8 +145,7 @@ enum Key {
 struct InFlight {
     builder: Option<ObjectBuilder>,
     /// (SBN, ESI, SBL, symbols) waiting for the OTI.
-    pending: Vec<(u32, u32, Option<u16>, Vec<u8>)>,
-    pending_bytes: u64,
+    pending: PendingSymbols,
     codepoint: u8,
     cenc: Option<ContentEncoding>,
     close_object: bool,
@@ -159,7 +159,7 @@ struct InFlight {
 
 impl InFlight {
     fn held(&self) -> u64 {
-        self.pending_bytes + self.builder.as_ref().map_or(0, ObjectBuilder::held_bytes)
+        self.pending.bytes() + self.builder.as_ref().map_or(0, ObjectBuilder::held_bytes)
     }
 }
 
@@ -362,17 +362,10 @@ impl Receiver {
             return Some(FecObject::from_oti(alc.fec_encoding_id, &fti.oti).map_err(fec_error));
         }
         match (self.config.mode, key) {
-            (Mode::Flute, Key::Object(toi)) => self.fdt.entry(toi).map(|e| {
-                let (id, oti) = FecObject::oti_from_fdt(&e.instance, &e.file).map_err(fec_error)?;
-                if id != alc.lct.codepoint {
-                    // RFC 6726 §5: FEC-OTI-FEC-Encoding-ID equals CP in every packet.
-                    return Err(format!(
-                        "FDT FEC Encoding ID {id} but codepoint {}",
-                        alc.lct.codepoint
-                    ));
-                }
-                FecObject::from_oti(id, &oti).map_err(fec_error)
-            }),
+            (Mode::Flute, Key::Object(toi)) => self
+                .fdt
+                .entry(toi)
+                .map(|e| fdt_object(&e.instance, &e.file, alc.lct.codepoint).map_err(fec_error)),
             _ => None,
         }
     }
@@ -515,8 +508,7 @@ impl Receiver {
                 key,
                 InFlight {
                     builder: None,
-                    pending: Vec::new(),
-                    pending_bytes: 0,
+                    pending: PendingSymbols::default(),
                     codepoint: alc.lct.codepoint,
                     cenc,
                     close_object: false,
@@ -586,9 +578,7 @@ impl Receiver {
                 self.stats.capped += 1;
                 return;
             }
-            obj.pending
-                .push((pid.sbn, pid.esi, pid.sbl, symbols.to_vec()));
-            obj.pending_bytes += symbols.len() as u64;
+            obj.pending.push(pid.sbn, pid.esi, pid.sbl, symbols);
             self.buffered += symbols.len() as u64;
             return;
         };
@@ -634,19 +624,13 @@ impl Receiver {
             let Some(e) = self.fdt.entry(toi) else {
                 continue;
             };
-            let fec = FecObject::oti_from_fdt(&e.instance, &e.file)
-                .and_then(|(id, oti)| FecObject::from_oti(id, &oti).map(|f| (id, f)));
             let obj = self.objects.get_mut(&key).expect("listed");
-            let fec = match fec {
-                Ok((id, _)) if id != obj.codepoint => Err(format!(
-                    "FDT FEC Encoding ID {id} but codepoint {}",
-                    obj.codepoint
-                )),
-                Ok((_, f)) if f.transfer_length > self.config.max_object_bytes => Err(format!(
+            let fec = match fdt_object(&e.instance, &e.file, obj.codepoint) {
+                Ok(f) if f.transfer_length > self.config.max_object_bytes => Err(format!(
                     "transfer length {} above the cap",
                     f.transfer_length
                 )),
-                Ok((_, f)) => Ok(f),
+                Ok(f) => Ok(f),
                 Err(e) => Err(e.to_string()),
             };
             let fec = match fec {
@@ -656,12 +640,17 @@ impl Receiver {
                     continue;
                 }
             };
-            let pending = std::mem::take(&mut obj.pending);
-            self.buffered -= obj.pending_bytes;
-            obj.pending_bytes = 0;
+            let (pending, pending_bytes) = obj.pending.take();
+            self.buffered -= pending_bytes;
             let mut builder = ObjectBuilder::new(fec);
             let mut done = false;
-            for (sbn, esi, sbl, sym) in pending {
+            for PendingSymbol {
+                sbn,
+                esi,
+                sbl,
+                data: sym,
+            } in pending
+            {
                 if let Some(bytes) = builder.bytes_for_new_block(sbn, sbl) {
                     if self.buffered + builder.held_bytes() + bytes > self.config.max_buffered_bytes
                     {

@@ -458,6 +458,8 @@ impl Sender {
     fn cid_object(&mut self, complete: bool) -> Result<ObjId, SenderError> {
         let ciid = if self.config.faults.cid_ciid_decreasing {
             1_000_000u64.saturating_sub(self.next_ciid)
+        } else if self.config.faults.cid_ciid_reused {
+            0
         } else {
             self.next_ciid
         };
@@ -478,7 +480,12 @@ impl Sender {
             }
         }
         let list = fcast::object_list(&tois, &equivalences, bits);
-        let mut md = format!("Fcast-CID-ID: {ciid}\r\nContent-Length: {}\r\n", list.len());
+        let mut md = if self.config.faults.cid_ciid_missing {
+            String::new()
+        } else {
+            format!("Fcast-CID-ID: {ciid}\r\n")
+        };
+        md.push_str(&format!("Content-Length: {}\r\n", list.len()));
         if complete {
             md.push_str("Fcast-CID-Complete: 1\r\n");
         }

@@ -7,4 +7,3 @@ pub mod packet;
 pub mod population;
 pub mod receiver;
 pub mod schedule;
-pub mod udp;

@@ -19,8 +19,8 @@ use rmt_inspector::capture::writer::PcapNgOut;
 use rmt_inspector::inspect::dissect::{dissect, dissect_into, Dissected, FlowSelector};
 use rmt_inspector::inspect::fields::{glossary, lookup, Field};
 use rmt_inspector::inspect::filter::Filter;
+use rmt_inspector::inspect::inspection::Inspection;
 use rmt_inspector::inspect::output;
-use rmt_inspector::inspect::pipeline::Pipeline;
 use rmt_inspector::inspect::stats::{self, Stats};
 use rmt_inspector::track::assembler::AssemblerConfig;
 use rmt_inspector::track::export::Exporter;
@@ -78,7 +78,7 @@ struct Args {
     duration: Option<f64>,
     /// Decode UDP port P as ALC, tshark style (`-d udp.port==P`, repeatable). Without it, a
     /// heuristic keeps the UDP flows whose first datagram decodes as ALC without error.
-    #[arg(short = 'd', value_name = "udp.port==P", value_parser = parse_decode_as)]
+    #[arg(short = 'd', value_name = "udp.port==P", value_parser = rmt_inspector::inspect::dissect::parse_decode_as)]
     decode_as: Vec<u16>,
     /// Stop after N packets.
     #[arg(short = 'c', value_name = "N")]
@@ -124,15 +124,6 @@ struct Args {
     partial: bool,
 }
 
-fn parse_decode_as(s: &str) -> Result<u16, String> {
-    let port = s
-        .strip_prefix("udp.port==")
-        .and_then(|p| p.split(',').next())
-        .ok_or_else(|| format!("expected udp.port==P, got {s:?}"))?;
-    port.parse()
-        .map_err(|_| format!("{port:?} is not a UDP port"))
-}
-
 fn usage(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("rmt-inspect: {msg}");
     ExitCode::from(2)
@@ -142,7 +133,7 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
 struct Processor<'o> {
     args: &'o Args,
     printer: &'o Printer<'o>,
-    pipeline: Pipeline,
+    inspection: Inspection,
     pcap_out: Option<PcapNgOut<BufWriter<std::fs::File>>>,
     out: BufWriter<std::io::Stdout>,
     /// Output of the current packet, reused.
@@ -162,7 +153,7 @@ impl<'o> Processor<'o> {
     /// `printed`, the packet's output was already written (by the reading thread).
     fn process(&mut self, d: &Dissected<'_>, printed: bool) -> Result<(), Stop> {
         let t0 = *self.t0.get_or_insert(d.raw.timestamp);
-        self.pipeline
+        self.inspection
             .push(d)
             .map_err(|e| Stop::Failed(format!("cannot write an exported object: {e}")))?;
         if !self.printer.shown(d) {
@@ -285,14 +276,14 @@ fn main() -> ExitCode {
         fields,
         separator,
     };
-    let mut pipeline = Pipeline::new(AssemblerConfig {
+    let mut inspection = Inspection::new(AssemblerConfig {
         all_objects,
         partial: args.partial,
         ..AssemblerConfig::default()
     });
     if let Some(dir) = &args.export_objects {
         match Exporter::new(dir, args.partial) {
-            Ok(x) => pipeline = pipeline.with_exporter(x),
+            Ok(x) => inspection = inspection.with_exporter(x),
             Err(e) => {
                 eprintln!("rmt-inspect: cannot write to {}: {e}", dir.display());
                 return ExitCode::from(1);
@@ -303,7 +294,7 @@ fn main() -> ExitCode {
         args: &args,
         printer: &printer,
         printed: Vec::new(),
-        pipeline,
+        inspection,
         pcap_out,
         out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
         t0: None,
@@ -566,7 +557,7 @@ fn read_live(
         if limit.is_some_and(|l| start.elapsed() >= l) || p.args.count.is_some_and(|c| frame >= c) {
             break;
         }
-        if !warned && p.pipeline.alc_packets == 0 && start.elapsed() >= SILENCE_WARNING {
+        if !warned && p.inspection.alc_packets == 0 && start.elapsed() >= SILENCE_WARNING {
             let joins: Vec<String> = p.args.join.iter().map(|j| format!("{j:?}")).collect();
             eprintln!(
                 "rmt-inspect: no ALC packet on {iface} after {} s{} (check the interface, the port, the group join, and IGMP/MLD snooping)",
@@ -612,7 +603,7 @@ fn finish(
             return ExitCode::from(1);
         }
     }
-    if let Err(e) = p.pipeline.finish() {
+    if let Err(e) = p.inspection.finish() {
         let dir = args
             .export_objects
             .as_deref()
@@ -621,7 +612,7 @@ fn finish(
         return ExitCode::from(1);
     }
     let json = args.format == Format::Json;
-    let stats = Stats::of(&p.pipeline);
+    let stats = Stats::of(&p.inspection);
     for z in &args.stats {
         let text = match z {
             Stat::Sessions => stats::sessions(&stats, json),
@@ -644,7 +635,7 @@ fn finish(
         if !args.quiet {
             eprintln!(
                 "rmt-inspect: exported {} object(s) to {}",
-                p.pipeline.exported(),
+                p.inspection.exported(),
                 dir.display()
             );
         }

@@ -14,9 +14,9 @@ use socket2::{Domain, Protocol, Socket, Type};
 use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
 use rmt_inspector::wire::webrc_cci::WebrcCci;
 
-use super::packet::{alc_datagram, channel_addr};
-use super::receiver::{Action, ReceiverParams, ReceiverStats, WebrcReceiver};
-use super::schedule::{Schedule, WebrcParams};
+use crate::webrc::packet::{alc_datagram, channel_addr};
+use crate::webrc::receiver::{Action, ReceiverParams, ReceiverStats, WebrcReceiver};
+use crate::webrc::schedule::{Schedule, WebrcParams};
 
 /// IPv4 and UDP headers: what the path MTU holds besides the ALC packet.
 const IPV4_UDP_HEADERS: usize = 20 + 8;
@@ -495,7 +495,7 @@ mod tests {
 
     #[test]
     fn interfaces_and_channel_addresses_of_both_ip_versions() {
-        use super::super::packet::channel_addr;
+        use crate::webrc::packet::channel_addr;
         assert_eq!(
             "10.77.0.1".parse::<McastInterface>(),
             Ok(McastInterface::V4(Ipv4Addr::new(10, 77, 0, 1)))
