@@ -54,6 +54,7 @@ impl<'a> Reader<'a> {
         self.rule = rule;
     }
 
+    #[inline]
     fn run<O>(
         &mut self,
         field: &'static str,
@@ -65,29 +66,41 @@ impl<'a> Reader<'a> {
                 self.rest = rest;
                 Ok(out)
             }
-            Err(_) => Err(WireError::of(
-                self.truncated,
-                field,
-                self.offset(),
-                format!("needs {needed} byte(s), {} left", self.rest.len()),
-            )
-            .citing(self.rule)),
+            Err(_) => Err(self.truncated(field, needed)),
         }
     }
 
+    /// The error of a read past the end, kept out of line: reads are on every packet's hot
+    /// path, and errors are rare.
+    #[cold]
+    #[inline(never)]
+    fn truncated(&self, field: &'static str, needed: usize) -> WireError {
+        WireError::of(
+            self.truncated,
+            field,
+            self.offset(),
+            format!("needs {needed} byte(s), {} left", self.rest.len()),
+        )
+        .citing(self.rule)
+    }
+
+    #[inline]
     pub fn u8(&mut self, field: &'static str) -> Result<u8, WireError> {
         self.run(field, 1, be_u8)
     }
 
+    #[inline]
     pub fn u16(&mut self, field: &'static str) -> Result<u16, WireError> {
         self.run(field, 2, be_u16)
     }
 
+    #[inline]
     pub fn u32(&mut self, field: &'static str) -> Result<u32, WireError> {
         self.run(field, 4, be_u32)
     }
 
     /// An unsigned big-endian integer of `n` bytes (n <= 16), e.g. 3 for 24-bit fields, 6 for 48.
+    #[inline]
     pub fn uint(&mut self, field: &'static str, n: usize) -> Result<u128, WireError> {
         debug_assert!(n <= 16);
         let bytes = self.bytes(field, n)?;
@@ -100,6 +113,7 @@ impl<'a> Reader<'a> {
             .fold(0u128, |acc, b| (acc << 8) | u128::from(*b)))
     }
 
+    #[inline]
     pub fn bytes(&mut self, field: &'static str, n: usize) -> Result<&'a [u8], WireError> {
         self.run(field, n, take(n))
     }
