@@ -238,32 +238,23 @@ fn missing_file_is_exit_1_and_truncated_capture_is_exit_3_after_processing() {
 
 #[test]
 fn decode_as_selects_flows() {
-    let other = run(&[
-        "-r",
-        &flute(),
-        "-d",
-        "udp.port==9",
-        "-T",
-        "fields",
-        "-e",
-        "lct.tsi",
-        "-c",
-        "2",
-    ]);
-    assert_eq!(stdout(&other), "\n\n", "port 9 carries no ALC");
-    let right = run(&[
-        "-r",
-        &flute(),
-        "-d",
-        "udp.port==42001",
-        "-T",
-        "fields",
-        "-e",
-        "lct.tsi",
-        "-c",
-        "2",
-    ]);
-    assert_eq!(stdout(&right), "1\n1\n");
+    let tsis = |decode_as: &str| {
+        let out = run(&[
+            "-r",
+            &flute(),
+            "-d",
+            decode_as,
+            "-T",
+            "fields",
+            "-e",
+            "lct.tsi",
+            "-c",
+            "2",
+        ]);
+        stdout(&out)
+    };
+    assert_eq!(tsis("udp.port==9"), "\n\n", "port 9 carries no ALC");
+    assert_eq!(tsis("udp.port==42001"), "1\n1\n");
     let heuristic = run(&["-r", &flute(), "-c", "2"]);
     assert!(String::from_utf8_lossy(&heuristic.stderr)
         .contains("decoded as ALC: 127.0.0.1:59688 -> 127.0.0.1:42001"));

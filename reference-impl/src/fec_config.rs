@@ -43,6 +43,18 @@ impl Default for FecConfig {
     }
 }
 
+/// One configuration of every scheme the sender speaks, as `--fec` takes them: for tests and
+/// examples that go through all of them.
+pub const EVERY_SCHEME: &[&str] = &[
+    "nocode",
+    "rs",
+    "rs2",
+    "rs129",
+    "ldpc:2/3",
+    "ldpc-triangle",
+    "raptorq",
+];
+
 impl FromStr for FecConfig {
     type Err = String;
 
@@ -273,15 +285,7 @@ mod tests {
 
     #[test]
     fn every_scheme_gives_a_usable_oti_and_the_fdt_round_trips_it() {
-        for name in [
-            "nocode",
-            "rs",
-            "rs2",
-            "rs129",
-            "ldpc:2/3",
-            "ldpc-triangle",
-            "raptorq",
-        ] {
+        for name in EVERY_SCHEME {
             let c: FecConfig = name.parse().unwrap();
             let oti = c.oti(1_000_000).unwrap();
             let fec = FecObject::from_oti(c.encoding_id, &oti).unwrap();

@@ -96,15 +96,7 @@ fn carousel_of_three() -> Sender {
 #[test]
 fn our_traffic_has_no_finding_in_every_mode_and_scheme() {
     for mode in [Mode::Flute, Mode::Fcast] {
-        for fec in [
-            "nocode",
-            "rs",
-            "rs2",
-            "rs129",
-            "ldpc:2/3",
-            "ldpc-triangle",
-            "raptorq",
-        ] {
+        for fec in rmt_reference::fec_config::EVERY_SCHEME.iter().copied() {
             for variant in 0..2 {
                 let mut c = config(mode, fec);
                 if variant == 1 {

@@ -3,7 +3,7 @@
 
 #[cfg(feature = "live")]
 pub mod live;
-pub mod load;
+pub(crate) mod load;
 pub mod reader;
 pub mod writer;
 

@@ -189,13 +189,6 @@ mod simd {
     }
 }
 
-/// dst[i] = c * dst[i].
-pub fn scale(dst: &mut [u8], c: u8) {
-    if c != 1 {
-        dst.iter_mut().for_each(|d| *d = mul(*d, c));
-    }
-}
-
 /// Inverts a square matrix (row-major, `n` x `n`) by Gauss-Jordan; `None` if singular.
 pub fn invert(m: &[u8], n: usize) -> Option<Vec<u8>> {
     let mut a = m.to_vec();

@@ -152,7 +152,10 @@ impl ParityCheckMatrix {
         Some((txseq_to_id, id_to_txseq))
     }
 
-    /// RFC 5170 §5.6 `sender_find_ESIs_of_group`: the ESIs of packet `pkt_idx` of a block.
+    /// RFC 5170 §5.6 `sender_find_ESIs_of_group`: the ESIs of packet `pkt_idx` of a block
+    /// (the grouping of a sender that sends several symbols per packet; checked against the
+    /// RFC's procedure in the tests).
+    #[cfg(test)]
     pub fn sender_group_esis(
         &self,
         tables: &(Vec<u32>, Vec<u32>),

@@ -2,12 +2,12 @@
 //! interface, and one module per scheme.
 
 pub mod codec;
-pub mod gf256;
-pub mod ldpc;
+pub(crate) mod gf256;
+pub(crate) mod ldpc;
 pub mod ldpc_prng;
-pub mod nocode;
+pub(crate) mod nocode;
 pub mod partition;
-pub mod raptor;
-pub mod raptorq;
-pub mod reed_solomon;
+pub(crate) mod raptor;
+pub(crate) mod raptorq;
+pub(crate) mod reed_solomon;
 pub mod scheme;

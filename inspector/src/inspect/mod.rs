@@ -6,7 +6,7 @@ pub mod dissect;
 pub mod fields;
 pub mod filter;
 pub mod inspection;
-pub mod json;
+pub(crate) mod json;
 mod json_line;
 pub mod output;
 #[cfg(feature = "tables")]

@@ -18,7 +18,7 @@
 
 use crate::registry;
 use crate::track::fdt_description::{fdt_object, same_parameters};
-use crate::track::object::PendingSymbols;
+use crate::track::object::{ObjectBuilder, PendingSymbols, PushOutcome};
 use crate::wire::finding::FindingKind;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -27,7 +27,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::fec::codec::{BlockDecoder, DecodeStatus};
 use crate::fec::scheme::FecObject;
 use crate::track::incarnation::Incarnations;
 use crate::track::toi_window;
@@ -150,29 +149,14 @@ struct SessionState {
 }
 
 #[derive(Debug)]
-struct Block {
-    decoder: Box<dyn BlockDecoder>,
-}
-
-impl Block {
-    /// The block's source bytes, once decoded (they live in the decoder: no copy is kept).
-    fn decoded(&self) -> Option<&[u8]> {
-        (self.decoder.status() == DecodeStatus::Decoded)
-            .then(|| self.decoder.source_block())
-            .flatten()
-    }
-}
-
-#[derive(Debug)]
 pub struct ObjectState {
     pub incarnation: u32,
     pub codepoint: u8,
-    pub fec: Option<FecObject>,
+    /// The object's blocks being decoded, once its OTI is known.
+    builder: Option<ObjectBuilder>,
     /// FLUTE: when the FDT description that gave the OTI expires (NTP seconds); a packet after
     /// it belongs to another file (RFC 6726 §3.3).
     described_until: Option<u64>,
-    blocks: BTreeMap<u32, Block>,
-    blocks_decoded: u64,
     /// (SBN, ESI, SBL, symbol) held until the OTI is known.
     pending: PendingSymbols,
     /// Bytes this object holds in decoders and pending symbols.
@@ -186,6 +170,13 @@ pub struct ObjectState {
     pub packets: u64,
     /// Why the object cannot be rebuilt, if it cannot.
     pub error: Option<String>,
+}
+
+impl ObjectState {
+    /// The object's FEC parameters, once its OTI is known.
+    pub fn fec(&self) -> Option<&FecObject> {
+        self.builder.as_ref().map(|b| &b.fec)
+    }
 }
 
 /// What is known about one object when it leaves the assembler.
@@ -343,8 +334,7 @@ impl Assembler {
         let in_flight = match self.objects.get(&live) {
             Some(o) => {
                 let other = fti.is_some_and(|fti| {
-                    o.fec
-                        .as_ref()
+                    o.fec()
                         .is_some_and(|f| (f.encoding_id, f.transfer_length) != fti)
                 });
                 // FLUTE: its description expired, so its TOI may name another file now.
@@ -403,7 +393,7 @@ impl Assembler {
         obj.last_frame = frame;
         obj.last_time = time;
         obj.close_object |= alc.lct.close_object;
-        if obj.fec.is_none() {
+        if obj.builder.is_none() {
             match fec {
                 Some(Ok(f)) if f.transfer_length > max_object => {
                     obj.error = Some(format!(
@@ -411,7 +401,7 @@ impl Assembler {
                         f.transfer_length
                     ));
                 }
-                Some(Ok(f)) => obj.fec = Some(f),
+                Some(Ok(f)) => obj.builder = Some(ObjectBuilder::new(f)),
                 Some(Err(e)) => obj.error = Some(e.to_string()),
                 None => {}
             }
@@ -420,7 +410,7 @@ impl Assembler {
             return;
         }
         let sbl = pid.sbl;
-        if obj.fec.is_none() {
+        if obj.builder.is_none() {
             let n = symbols.len() as u64;
             if self.buffered + n > self.config.max_buffered_bytes {
                 self.note(
@@ -498,10 +488,8 @@ impl Assembler {
             ObjectState {
                 incarnation,
                 codepoint: alc.lct.codepoint,
-                fec: None,
+                builder: None,
                 described_until: None,
-                blocks: BTreeMap::new(),
-                blocks_decoded: 0,
                 pending: PendingSymbols::default(),
                 held: 0,
                 cenc,
@@ -649,13 +637,12 @@ impl Assembler {
         }
     }
 
-    /// A block of `live` was just decoded: an FDT Instance is parsed; a complete object leaves.
+    /// `live` was just completed: an FDT Instance is parsed; a complete object leaves.
     fn completed_block(&mut self, frame: u64, time: Duration, live: LiveKey) {
         let Some(obj) = self.objects.get(&live) else {
             return;
         };
-        let Some(fec) = obj.fec.as_ref() else { return };
-        if obj.blocks_decoded < fec.block_count() {
+        if !obj.builder.as_ref().is_some_and(ObjectBuilder::is_complete) {
             return;
         }
         let session_flute = self
@@ -670,9 +657,7 @@ impl Assembler {
     }
 
     /// Feeds a symbol to its block's decoder, creating the decoder on the block's first symbol.
-    /// True when this symbol completed the block.
-    // The entry API would hold a borrow of the object across `self.note`.
-    #[allow(clippy::map_entry)]
+    /// True when this symbol completed the object.
     fn feed(
         &mut self,
         frame: u64,
@@ -683,55 +668,43 @@ impl Assembler {
         symbols: &[u8],
     ) -> bool {
         let cap = self.config.max_buffered_bytes;
-        let buffered = self.buffered;
         let toi = key.2;
         let obj = self.objects.get_mut(&key).expect("tracked");
-        let fec = obj.fec.as_ref().expect("OTI known");
-        if !obj.blocks.contains_key(&sbn) {
-            let Some(info) = fec.block(sbn) else {
-                let detail = format!(
-                    "TOI {toi}: SBN {sbn} is past the last of {} blocks",
-                    fec.block_count()
-                );
+        let builder = obj.builder.as_mut().expect("OTI known");
+        match builder.block_bytes(sbn, sbl) {
+            Err(blocks) => {
+                let detail = format!("TOI {toi}: SBN {sbn} is past the last of {blocks} blocks");
                 self.note(frame, finding(&registry::fec::SBN_OUT_OF_RANGE, detail));
                 return false;
-            };
-            let k = sbl.map(u64::from).unwrap_or(info.k);
-            let bytes = k * fec.symbol_length;
-            if buffered + bytes > cap {
+            }
+            Ok(Some(bytes)) if self.buffered + bytes > cap => {
                 let detail =
                     format!("TOI {toi} SBN {sbn}: block of {bytes} bytes over the {cap}-byte cap");
                 self.note(frame, finding(&registry::track::BUFFER_CAP, detail));
                 return false;
             }
-            match fec.decoder(sbn, sbl.map(u64::from)) {
-                Ok(decoder) => {
-                    obj.blocks.insert(sbn, Block { decoder });
+            Ok(Some(_)) => match builder.open_block(sbn, sbl) {
+                Ok(bytes) => {
                     obj.held += bytes;
                     self.buffered += bytes;
                 }
+                // A block that cannot be decoded: the object cannot be rebuilt.
                 Err(e) => {
                     obj.error = Some(e.to_string());
                     return false;
                 }
+            },
+            Ok(None) => {}
+        }
+        match builder.push(sbn, esi, sbl, symbols) {
+            Ok(PushOutcome::Completed) => true,
+            Ok(_) => false,
+            Err(e) => {
+                let detail = format!("TOI {toi} SBN {sbn}: {e}");
+                self.note(frame, finding(&registry::fec::SYMBOL_INVALID, detail));
+                false
             }
         }
-        let obj = self.objects.get_mut(&key).expect("tracked");
-        let block = obj.blocks.get_mut(&sbn).expect("created above");
-        if block.decoded().is_some() {
-            return false;
-        }
-        let e = obj.fec.as_ref().map_or(1, |f| f.symbol_length as usize);
-        if let Err(e) = block.decoder.push_packet(esi, symbols, e) {
-            let detail = format!("TOI {toi} SBN {sbn}: {e}");
-            self.note(frame, finding(&registry::fec::SYMBOL_INVALID, detail));
-            return false;
-        }
-        if block.decoded().is_some() {
-            obj.blocks_decoded += 1;
-            return true;
-        }
-        false
     }
 
     /// A complete FDT Instance: decoded, its files recorded (a TOI mapped to another file names
@@ -821,7 +794,7 @@ impl Assembler {
             if self
                 .objects
                 .get(&k)
-                .is_some_and(|o| o.fec.is_some() && ntp_seconds(o.first_time) <= old_expiry)
+                .is_some_and(|o| o.builder.is_some() && ntp_seconds(o.first_time) <= old_expiry)
             {
                 self.leave(
                     k,
@@ -843,7 +816,7 @@ impl Assembler {
         let keys: Vec<LiveKey> = self
             .objects
             .range(toi_range(session.0, session.1, 0, u128::MAX))
-            .filter(|(_, o)| o.fec.is_none() && o.error.is_none())
+            .filter(|(_, o)| o.builder.is_none() && o.error.is_none())
             .map(|(k, _)| *k)
             .collect();
         for key in keys {
@@ -864,7 +837,7 @@ impl Assembler {
                     ));
                 }
                 Ok(f) => {
-                    obj.fec = Some(f);
+                    obj.builder = Some(ObjectBuilder::new(f));
                     obj.described_until = Some(inst.valid_until(ntp_seconds(time)));
                 }
                 Err(e) => obj.error = Some(e.to_string()),
@@ -872,7 +845,7 @@ impl Assembler {
             let (pending, pending_bytes) = obj.pending.take();
             obj.held -= pending_bytes;
             self.buffered -= pending_bytes;
-            if obj.fec.is_some() {
+            if obj.builder.is_some() {
                 let mut complete = false;
                 for p in pending {
                     complete |= self.feed(frame, key, p.sbn, p.esi, p.sbl, &p.data);
@@ -886,66 +859,23 @@ impl Assembler {
 
     /// The whole object, once every block is decoded.
     fn object_bytes(&self, key: &LiveKey) -> Option<Vec<u8>> {
-        let obj = self.objects.get(key)?;
-        let fec = obj.fec.as_ref()?;
-        if obj.blocks_decoded != fec.block_count() {
-            return None;
-        }
-        let mut out = Vec::with_capacity(fec.transfer_length as usize);
-        for (sbn, b) in &obj.blocks {
-            let len = fec.block(*sbn)?.length as usize;
-            out.extend_from_slice(b.decoded()?.get(..len)?);
-        }
-        Some(out)
-    }
-
-    /// The object with every known source symbol in place and zeros elsewhere, and the number
-    /// of bytes missing. Allocates the transfer length, which the object-size cap bounds.
-    fn partial(&self, obj: &ObjectState, fec: &FecObject) -> (Vec<u8>, u64) {
-        let mut buf = vec![0u8; fec.transfer_length as usize];
-        let mut known = 0u64;
-        let e = fec.symbol_length;
-        for (sbn, b) in &obj.blocks {
-            let Some(info) = fec.block(*sbn) else {
-                continue;
-            };
-            for esi in 0..info.k {
-                let start = esi * e;
-                if start >= info.length {
-                    break;
-                }
-                if let Some(sym) = b.decoder.source_symbol(esi as u32) {
-                    let len = e.min(info.length - start) as usize;
-                    let at = (info.offset + start) as usize;
-                    buf[at..at + len].copy_from_slice(&sym[..len]);
-                    known += len as u64;
-                }
-            }
-        }
-        (buf, fec.transfer_length - known)
+        self.objects.get(key)?.builder.as_ref()?.bytes()
     }
 
     fn report(&self, live: LiveKey, obj: &ObjectState) -> ObjectReport {
         let key = ObjectKey::of(live, obj.incarnation);
-        let fec = obj.fec.as_ref();
+        let fec = obj.fec();
         let blocks = fec.map_or(0, FecObject::block_count);
         let symbols_needed = fec.map_or(0, |f| f.transfer_length.div_ceil(f.symbol_length.max(1)));
-        let per_block: Vec<(u32, u64, u64)> = obj
-            .blocks
-            .iter()
-            .map(|(sbn, b)| {
-                let k = fec.and_then(|f| f.block(*sbn)).map_or(0, |i| i.k);
-                let received = match b.decoder.status() {
-                    DecodeStatus::Decoded => k,
-                    DecodeStatus::NeedMore { received, .. } => received as u64,
-                };
-                (*sbn, received, k)
-            })
-            .collect();
+        let per_block = obj
+            .builder
+            .as_ref()
+            .map(ObjectBuilder::per_block)
+            .unwrap_or_default();
         let symbols_received = per_block.iter().map(|(_, r, _)| r).sum();
         let data = self.object_bytes(&live);
-        let partial = match (fec, &data) {
-            (Some(fec), None) if self.config.partial => Some(self.partial(obj, fec)),
+        let partial = match (&obj.builder, &data) {
+            (Some(b), None) if self.config.partial => Some(b.partial()),
             _ => None,
         };
         let fdt_file = self
@@ -956,7 +886,10 @@ impl Assembler {
             encoding_id: fec.map(|f| f.encoding_id),
             transfer_length: fec.map(|f| f.transfer_length),
             blocks,
-            blocks_decoded: obj.blocks_decoded,
+            blocks_decoded: obj
+                .builder
+                .as_ref()
+                .map_or(0, ObjectBuilder::decoded_blocks),
             symbols_received,
             symbols_needed,
             per_block,

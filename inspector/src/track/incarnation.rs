@@ -72,6 +72,7 @@ impl Incarnations {
         before
     }
 
+    #[cfg(test)]
     pub fn ranges(&self) -> usize {
         self.ranges.len()
     }

@@ -4,9 +4,9 @@
 pub mod assembler;
 pub mod export;
 pub mod fdt_description;
-pub mod incarnation;
+pub(crate) mod incarnation;
 pub mod object;
 pub mod object_log;
 pub mod session;
 pub mod toi_window;
-pub mod webrc;
+pub(crate) mod webrc;

@@ -1,7 +1,9 @@
-//! One transport object being rebuilt from its encoding symbols ([`ObjectBuilder`], used by the
-//! reference receiver), and the symbols of an object kept until its OTI is known
-//! ([`PendingSymbols`], used by the receiver and the capture [`super::assembler::Assembler`]:
-//! a FLUTE object's OTI may come with an FDT Instance sent after its first packets).
+//! The object-assembly engine shared by the capture [`super::assembler::Assembler`] and the
+//! reference receiver: one transport object being rebuilt from its encoding symbols
+//! ([`ObjectBuilder`]: a decoder per block, progress, the object or its known part), and the
+//! symbols of an object kept until its OTI is known ([`PendingSymbols`]: a FLUTE object's OTI
+//! may come with an FDT Instance sent after its first packets). Each caller keeps its own
+//! policy around them (caps, what a bad block or symbol means, when an object leaves).
 //!
 //! A block's decoder (k * E bytes) is created only when the block's first symbol arrives, so
 //! memory follows what was received, never the announced transfer length alone.
@@ -89,11 +91,36 @@ impl ObjectBuilder {
 
     /// Bytes a new block `sbn` would allocate, or `None` if it already exists or is out of range.
     pub fn bytes_for_new_block(&self, sbn: u32, sbl: Option<u16>) -> Option<u64> {
+        self.block_bytes(sbn, sbl).ok().flatten()
+    }
+
+    /// Bytes block `sbn` would allocate when opened: `Ok(None)` when it is open already,
+    /// `Err(blocks)` when `sbn` is past the last of the object's `blocks` (RFC 5052 §9.1).
+    pub fn block_bytes(&self, sbn: u32, sbl: Option<u16>) -> Result<Option<u64>, u64> {
         if self.blocks.contains_key(&sbn) {
-            return None;
+            return Ok(None);
         }
-        let info = self.fec.block(sbn)?;
-        Some(sbl.map_or(info.k, u64::from) * self.fec.symbol_length)
+        let info = self.fec.block(sbn).ok_or(self.fec.block_count())?;
+        Ok(Some(sbl.map_or(info.k, u64::from) * self.fec.symbol_length))
+    }
+
+    /// Opens block `sbn` (its decoder, k * E bytes) if it is not open: for a caller that
+    /// treats a block that cannot be decoded apart from a bad symbol. Returns the bytes
+    /// allocated.
+    pub fn open_block(&mut self, sbn: u32, sbl: Option<u16>) -> Result<u64, FecError> {
+        let bytes = match self.block_bytes(sbn, sbl) {
+            Ok(None) => return Ok(0),
+            Ok(Some(bytes)) => bytes,
+            Err(blocks) => {
+                return Err(FecError::InvalidParameters(format!(
+                    "SBN {sbn} is past the last of {blocks} blocks (RFC 5052 §9.1)"
+                )))
+            }
+        };
+        let decoder = self.fec.decoder(sbn, sbl.map(u64::from))?;
+        self.blocks.insert(sbn, decoder);
+        self.held_bytes += bytes;
+        Ok(bytes)
     }
 
     /// Adds the symbols of one packet (`esi` names the first; RFC 5052 §9.1 block partition).
@@ -107,17 +134,7 @@ impl ObjectBuilder {
         if self.is_complete() {
             return Ok(PushOutcome::AlreadyComplete);
         }
-        if !self.blocks.contains_key(&sbn) {
-            let bytes = self.bytes_for_new_block(sbn, sbl).ok_or_else(|| {
-                FecError::InvalidParameters(format!(
-                    "SBN {sbn} is past the last of {} blocks (RFC 5052 §9.1)",
-                    self.fec.block_count()
-                ))
-            })?;
-            let decoder = self.fec.decoder(sbn, sbl.map(u64::from))?;
-            self.blocks.insert(sbn, decoder);
-            self.held_bytes += bytes;
-        }
+        self.open_block(sbn, sbl)?;
         let decoder = self.blocks.get_mut(&sbn).expect("inserted above");
         if decoder.status() == DecodeStatus::Decoded {
             return Ok(PushOutcome::Pending);
@@ -136,6 +153,54 @@ impl ObjectBuilder {
         self.decoded_blocks == self.fec.block_count()
     }
 
+    /// Blocks decoded so far.
+    pub fn decoded_blocks(&self) -> u64 {
+        self.decoded_blocks
+    }
+
+    /// Per block opened: (SBN, useful symbols received, source symbols needed).
+    pub fn per_block(&self) -> Vec<(u32, u64, u64)> {
+        self.blocks
+            .iter()
+            .map(|(sbn, d)| {
+                let k = self.fec.block(*sbn).map_or(0, |i| i.k);
+                let received = match d.status() {
+                    DecodeStatus::Decoded => k,
+                    DecodeStatus::NeedMore { received, .. } => received as u64,
+                };
+                (*sbn, received, k)
+            })
+            .collect()
+    }
+
+    /// The object with every known source symbol in place and zeros elsewhere, and the number
+    /// of bytes missing. Allocates the transfer length, which the caller's object-size cap
+    /// bounds.
+    pub fn partial(&self) -> (Vec<u8>, u64) {
+        let fec = &self.fec;
+        let mut buf = vec![0u8; fec.transfer_length as usize];
+        let mut known = 0u64;
+        let e = fec.symbol_length;
+        for (sbn, d) in &self.blocks {
+            let Some(info) = fec.block(*sbn) else {
+                continue;
+            };
+            for esi in 0..info.k {
+                let start = esi * e;
+                if start >= info.length {
+                    break;
+                }
+                if let Some(sym) = d.source_symbol(esi as u32) {
+                    let len = e.min(info.length - start) as usize;
+                    let at = (info.offset + start) as usize;
+                    buf[at..at + len].copy_from_slice(&sym[..len]);
+                    known += len as u64;
+                }
+            }
+        }
+        (buf, fec.transfer_length - known)
+    }
+
     /// Bytes held by block decoders.
     pub fn held_bytes(&self) -> u64 {
         self.held_bytes
@@ -144,14 +209,7 @@ impl ObjectBuilder {
     /// Useful symbols received and source symbols needed, over the blocks seen so far and the
     /// whole object respectively.
     pub fn progress(&self) -> (u64, u64) {
-        let received = self
-            .blocks
-            .iter()
-            .map(|(sbn, d)| match d.status() {
-                DecodeStatus::Decoded => self.fec.block(*sbn).map_or(0, |b| b.k),
-                DecodeStatus::NeedMore { received, .. } => received as u64,
-            })
-            .sum();
+        let received = self.per_block().iter().map(|(_, r, _)| r).sum();
         let needed = self
             .fec
             .transfer_length
