@@ -34,13 +34,23 @@ pub fn capture_command(command: &str, seconds: f64) -> Result<Vec<u8>, String> {
             })
         })
         .map_err(|e| format!("the live capture: {e}"))?;
-    if opened.recv_timeout(OPEN_TIMEOUT).is_err() {
-        // It failed to open (its error is the thread's result) or hangs (then the namespace
-        // goes with this error, and the thread ends at its deadline).
-        return match capture.join() {
-            Ok(Err(e)) => Err(format!("the live capture failed: {e}")),
-            _ => Err("the live capture did not open".into()),
-        };
+    match opened.recv_timeout(OPEN_TIMEOUT) {
+        Ok(()) => {}
+        // It ended without opening: its error is the thread's result, at once.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            return match capture.join() {
+                Ok(Err(e)) => Err(format!("the live capture failed: {e}")),
+                _ => Err("the live capture did not open".into()),
+            };
+        }
+        // Still opening: not waited for (the namespace goes with this error, and the thread
+        // ends at its own deadline).
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            return Err(format!(
+                "the live capture did not open within {} s",
+                OPEN_TIMEOUT.as_secs()
+            ));
+        }
     }
     let mut sender = {
         use std::os::unix::process::CommandExt;
@@ -56,11 +66,11 @@ pub fn capture_command(command: &str, seconds: f64) -> Result<Vec<u8>, String> {
     };
     // Bounded: the capture ends at its deadline (each read waits at most 200 ms).
     let captured = capture.join();
-    if sender.try_wait().ok().flatten().is_none() {
-        // SAFETY: kill(2) on the process group of our own child (process_group(0) above).
-        unsafe { libc::kill(-(sender.id() as libc::pid_t), libc::SIGKILL) };
-        let _ = sender.kill();
-    }
+    // The whole process group, also when `sh` itself has exited: what it started in the
+    // background would otherwise outlive the run.
+    // SAFETY: kill(2) on the process group of our own child (process_group(0) above).
+    unsafe { libc::kill(-(sender.id() as libc::pid_t), libc::SIGKILL) };
+    let _ = sender.kill();
     let _ = sender.wait();
     drop(ns);
     match captured {

@@ -491,7 +491,7 @@ fn the_inspection_hands_out_fdt_instances_objects_and_findings_as_they_happen() 
         ..AssemblerConfig::default()
     };
     let p = Inspection::new(config).with_observer(Box::new(Record(seen.clone())));
-    let mut during = (0, 0);
+    let mut during = (0, 0, 0);
     let ctx = AlcContext::default();
     let p = {
         use rmt_inspector::capture::reader::Packets;
@@ -501,14 +501,16 @@ fn the_inspection_hands_out_fdt_instances_objects_and_findings_as_they_happen() 
         for raw in Packets::new(&bytes).unwrap() {
             p.push(&dissect(raw.unwrap(), &mut flows)).unwrap();
             let s = seen.lock().unwrap();
-            during = (s.fdt, s.objects);
+            during = (s.fdt, s.objects, s.findings.len());
         }
         p.finish().unwrap();
         p
     };
+    // Seen before `finish`: the FDT Instances, the objects and the session findings (the OTI
+    // change is raised by the packet that makes it).
     assert!(
-        during.0 > 0 && during.1 > 0,
-        "nothing handed out during the loop: {during:?}"
+        during.0 > 0 && during.1 > 0 && during.2 > 0,
+        "not handed out during the loop: {during:?}"
     );
     let s = seen.lock().unwrap();
     assert_eq!(s.objects, p.objects.objects);

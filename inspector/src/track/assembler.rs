@@ -264,7 +264,7 @@ impl Assembler {
     }
 
     fn note(&mut self, frame: u64, f: Finding) {
-        // One finding per ID and object is enough; bound the list on hostile input.
+        // Bounds the list on a hostile packet: the inspection drains it after every packet.
         if self.findings.len() < 10_000 {
             self.findings.push((frame, f));
         }

@@ -225,7 +225,9 @@ impl ObjectBuilder {
         let mut out = Vec::with_capacity(self.fec.transfer_length as usize);
         for (sbn, d) in &self.blocks {
             let len = self.fec.block(*sbn)?.length as usize;
-            out.extend_from_slice(&d.source_block()?[..len]);
+            // FEC Encoding ID 129 takes a block's k from the packet's SBL, which may be
+            // smaller than the partition's: such a block cannot fill its place (no object).
+            out.extend_from_slice(d.source_block()?.get(..len)?);
         }
         Some(out)
     }
@@ -234,6 +236,38 @@ impl ObjectBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_block_whose_sbl_is_below_its_partition_gives_no_object_and_no_panic() {
+        // FEC 129: the packet's SBL (1) says the block has one source symbol where the RFC 5052
+        // §9.1 partition of 2,000 bytes in 1,000-byte symbols (B = 2) gives it two.
+        let fec = FecObject::from_oti(
+            129,
+            &FecOti::SmallBlockSystematic {
+                transfer_length: 2000,
+                instance_id: 0,
+                encoding_symbol_length: 1000,
+                max_source_block_length: 2,
+                max_encoding_symbols: 2,
+                scheme_specific: None,
+            },
+        )
+        .unwrap();
+        let mut o = ObjectBuilder::new(fec);
+        assert_eq!(
+            o.push(0, 0, Some(1), &[7; 1000]),
+            Ok(PushOutcome::Completed)
+        );
+        assert_eq!(o.bytes(), None);
+        // With the partition's SBL the same object is rebuilt.
+        let mut o = ObjectBuilder::new(o.fec.clone());
+        o.push(0, 0, Some(2), &[7; 1000]).unwrap();
+        assert_eq!(
+            o.push(0, 1, Some(2), &[8; 1000]),
+            Ok(PushOutcome::Completed)
+        );
+        assert_eq!(o.bytes().map(|b| b.len()), Some(2000));
+    }
     use crate::wire::ext_fti::FecOti;
 
     fn nocode(len: u64, e: u16, b: u32) -> FecObject {

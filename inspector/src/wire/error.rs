@@ -22,7 +22,9 @@ pub struct WireError {
 }
 
 impl WireError {
-    /// Raises the registry entry `kind` (an entry of severity `Error`) at `field`.
+    /// Raises the registry entry `kind` at `field` as a fatal error: the header cannot be read
+    /// further, whatever the entry's severity as a finding (`fec.encoding_id.unknown` is a
+    /// warning where an opaque payload can be skipped, an error where EXT_FTI cannot be read).
     pub fn of(
         kind: &'static FindingKind,
         field: &'static str,
