@@ -204,6 +204,24 @@ fn glossary_lists_fields_with_aliases() {
 }
 
 #[test]
+fn glossary_lists_every_registry_entry_with_severity_rule_and_summary() {
+    let o = run(&["-G", "findings"]);
+    assert!(o.status.success());
+    let g = stdout(&o);
+    let lines: Vec<&str> = g.lines().collect();
+    assert_eq!(lines.len(), rmt_inspector::registry::ALL.len());
+    for (line, kind) in lines.iter().zip(rmt_inspector::registry::ALL) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols[0], kind.id, "{line}");
+        assert_eq!(cols[2], kind.rule, "{line}");
+        assert_eq!(cols[3], kind.summary, "{line}");
+    }
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("lct.version.unsupported\terror\tRFC 5651 §5.1\t")));
+}
+
+#[test]
 fn missing_file_is_exit_1_and_truncated_capture_is_exit_3_after_processing() {
     assert_eq!(run(&["-r", "/nonexistent.pcap"]).status.code(), Some(1));
     let bytes = std::fs::read(capture("flute-nocode-1.pcap")).unwrap();
