@@ -403,26 +403,31 @@ fn the_session_checks_hold_a_bounded_number_of_objects_with_32_bit_tois() {
     assert_eq!(s.data_tois(), 3_000, "every object counted");
 }
 
+/// The carousel of three, inspected with `config`: objects rebuilt, and whether `id` was said.
+fn carousel_inspected(
+    config: rmt_inspector::track::assembler::AssemblerConfig,
+    id: &str,
+) -> (u64, bool) {
+    use rmt_inspector::inspect::inspection::Inspection;
+    let mut s = carousel_of_three();
+    let mut now = VIRTUAL_START;
+    let bytes = rmt_reference::driver::capture::transmits_pcap(&s.drain(&mut now, 100_000), 4000);
+    let p = run_pipeline(&bytes, Inspection::new(config), |_| {});
+    (p.objects.objects, p.findings.contains_key(id))
+}
+
 #[test]
 fn completed_objects_forgotten_past_the_cap_are_said() {
     // A carousel (two cycles) of three objects and their CIDs: repeats of a completed object
     // are repeats while it is remembered. With room for one, the others' repeats become new
     // objects, and track.objects.done.cap says so.
-    use rmt_inspector::inspect::inspection::Inspection;
     use rmt_inspector::track::assembler::AssemblerConfig;
-    let mut s = carousel_of_three();
-    let mut now = VIRTUAL_START;
-    let bytes = rmt_reference::driver::capture::transmits_pcap(&s.drain(&mut now, 100_000), 4000);
     let run = |max_done: usize| {
         let config = AssemblerConfig {
             max_done,
             ..AssemblerConfig::default()
         };
-        let p = run_pipeline(&bytes, Inspection::new(config), |_| {});
-        (
-            p.objects.objects,
-            p.findings.contains_key("track.objects.done.cap"),
-        )
+        carousel_inspected(config, "track.objects.done.cap")
     };
     let (objects, said) = run(AssemblerConfig::default().max_done);
     assert!(!said);
@@ -437,18 +442,13 @@ fn completed_objects_forgotten_past_the_cap_are_said() {
 fn symbols_dropped_at_the_buffer_cap_are_said() {
     // The same carousel with room for less than one block (3,000-byte objects): every object
     // is turned away at the cap, and track.buffer.cap says so; with the default cap, nothing.
-    use rmt_inspector::inspect::inspection::Inspection;
     use rmt_inspector::track::assembler::AssemblerConfig;
-    let mut s = carousel_of_three();
-    let mut now = VIRTUAL_START;
-    let bytes = rmt_reference::driver::capture::transmits_pcap(&s.drain(&mut now, 100_000), 4000);
     let run = |max_buffered_bytes: u64| {
         let config = AssemblerConfig {
             max_buffered_bytes,
             ..AssemblerConfig::default()
         };
-        let p = run_pipeline(&bytes, Inspection::new(config), |_| {});
-        p.findings.contains_key("track.buffer.cap")
+        carousel_inspected(config, "track.buffer.cap").1
     };
     assert!(!run(AssemblerConfig::default().max_buffered_bytes));
     assert!(run(100));
@@ -492,20 +492,10 @@ fn the_inspection_hands_out_fdt_instances_objects_and_findings_as_they_happen() 
     };
     let p = Inspection::new(config).with_observer(Box::new(Record(seen.clone())));
     let mut during = (0, 0, 0);
-    let ctx = AlcContext::default();
-    let p = {
-        use rmt_inspector::capture::reader::Packets;
-        use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
-        let mut flows = FlowSelector::new(vec![3400], ctx);
-        let mut p = p;
-        for raw in Packets::new(&bytes).unwrap() {
-            p.push(&dissect(raw.unwrap(), &mut flows)).unwrap();
-            let s = seen.lock().unwrap();
-            during = (s.fdt, s.objects, s.findings.len());
-        }
-        p.finish().unwrap();
-        p
-    };
+    let p = run_pipeline(&bytes, p, |_| {
+        let s = seen.lock().unwrap();
+        during = (s.fdt, s.objects, s.findings.len());
+    });
     // Seen before `finish`: the FDT Instances, the objects and the session findings (the OTI
     // change is raised by the packet that makes it).
     assert!(
