@@ -262,10 +262,13 @@ fn webrc_mutants_each_fail_their_check_and_the_reference_passes_them_all() {
     for c in &reference.checks {
         assert!(c.passed, "reference {}: {}\n{table}", c.id, c.detail);
     }
-    // Functional, not the experiment's target: well above the base channel (0.5 Mbit/s with
-    // the first wave), and not above its link.
+    // Loss events at every receiver, whatever its layers: the sender left base packets out
+    // (one about every 5 s), so a receiver that joins during loss events cannot pass by chance.
+    assert!(report.sender_withheld >= 5, "{table}");
+    // Functional, not the experiment's target (the withheld packets cost rate, as loss does):
+    // above the base channel and the first wave (0.53 Mbit/s), and not above its link.
     assert!(
-        reference.mean_mbit > 1.0 && reference.mean_mbit < 1.1 * reference.capacity_mbit,
+        reference.mean_mbit > 0.8 && reference.mean_mbit < 1.1 * reference.capacity_mbit,
         "{table}"
     );
     assert!(reference.joins > 5 && reference.leaves > 5, "{table}");

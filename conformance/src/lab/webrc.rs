@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use rmt_reference::driver::webrc::{run_receiver, run_sender_logged, McastInterface};
+use rmt_reference::driver::webrc::{run_receiver, run_sender_logged, McastInterface, Withhold};
 use rmt_reference::webrc::mutant::WebrcMutant;
 use rmt_reference::webrc::receiver::ReceiverParams;
 use rmt_reference::webrc::schedule::WebrcParams;
@@ -53,6 +53,8 @@ pub struct WebrcLabConfig {
     pub mutants: Vec<Option<WebrcMutant>>,
     /// The slot the sender starts in (its first CTSI is this mod T).
     pub start_slot: u64,
+    /// Base packets the sender leaves out: loss events at every receiver where netem cannot drop.
+    pub withhold: Withhold,
 }
 
 impl WebrcLabConfig {
@@ -76,13 +78,15 @@ impl WebrcLabConfig {
             out_dir: None,
             mutants: Vec::new(),
             start_slot: 0,
+            withhold: Withhold::NONE,
         }
     }
 
     /// The lab of the kill matrix: the reference receiver and one receiver per WEBRC mutant,
     /// each behind its own `link`, for `duration` (a sender of P = 0.85 and 12 waves: about
     /// 10 Mbit/s at the top, so that every receiver has layers to climb and lose) starting
-    /// mid-cycle (CTSI 5), so that a join target that ignores CTSI shows at once.
+    /// mid-cycle (CTSI 5), so that a join target that ignores CTSI shows at once; the sender
+    /// withholds one base-channel packet in 100.
     pub fn mutants(link: LinkShape, duration: Duration) -> Self {
         let mut mutants = vec![None];
         mutants.extend(WebrcMutant::ALL.map(Some));
@@ -96,6 +100,8 @@ impl WebrcLabConfig {
             warmup: duration / 2,
             mutants,
             start_slot: 5,
+            // A base packet in every 100, a loss event at every receiver about every 5 s (L = 19 base packets a slot of 1 s).
+            withhold: Withhold { base_every: 100 },
             ..WebrcLabConfig::example()
         }
     }
@@ -141,6 +147,8 @@ pub struct WebrcLabReport {
     pub duration_s: f64,
     pub warmup_s: f64,
     pub sender_packets: u64,
+    /// Base packets the sender left out on purpose ([`WebrcLabConfig::withhold`]).
+    pub sender_withheld: u64,
     pub receivers: Vec<ReceiverReport>,
     pub memberships: Vec<MembershipEvent>,
 }
@@ -237,13 +245,14 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
     std::thread::sleep(Duration::from_millis(300));
     let sender_host = &lab.hosts[0];
     let sender = sender_host.ns.run({
-        let (params, group, source, duration, mtu, start_slot) = (
+        let (params, group, source, duration, mtu, start_slot, withhold) = (
             config.sender.clone(),
             config.group,
             sender_host.address,
             config.duration,
             sender_host.mtu as usize,
             config.start_slot,
+            config.withhold,
         );
         move || {
             let mut log = Vec::new();
@@ -255,6 +264,7 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
                 duration,
                 1,
                 mtu,
+                withhold,
                 &mut log,
             )
             .map(|packets| (packets, log))
@@ -403,6 +413,7 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
         duration_s: config.duration.as_secs_f64(),
         warmup_s: config.warmup.as_secs_f64(),
         sender_packets,
+        sender_withheld: sender_log.withheld,
         receivers: reports,
         memberships,
     })
@@ -553,8 +564,12 @@ pub fn render_table(report: &WebrcLabReport) -> String {
             ]);
         }
     }
+    let withheld = match report.sender_withheld {
+        0 => String::new(),
+        w => format!(" ({w} base packets withheld)"),
+    };
     format!(
-        "{} links, host MTU {}, sender {} packets in {} s, measured from {} s\n{rates}\n{checks}\n",
+        "{} links, host MTU {}, sender {} packets{withheld} in {} s, measured from {} s\n{rates}\n{checks}\n",
         report.overlay.name(),
         report.host_mtu,
         report.sender_packets,

@@ -127,6 +127,8 @@ pub struct SenderLog {
     pub n: u32,
     /// (unix time, CTSI) of each slot's first packet, in time order.
     pub slots: Vec<(f64, u32)>,
+    /// Packets left out on purpose (the last line's `withheld`).
+    pub withheld: u64,
 }
 
 impl SenderLog {
@@ -140,6 +142,8 @@ impl SenderLog {
                 log.tsd = v["tsd"].as_f64().ok_or_else(|| bad(n, "no tsd"))?;
                 log.t = v["t"].as_u64().ok_or_else(|| bad(n, "no t"))? as u32;
                 log.n = v["n"].as_u64().ok_or_else(|| bad(n, "no n"))? as u32;
+            } else if let Some(w) = v["withheld"].as_u64() {
+                log.withheld = w;
             } else if let (Some(t), Some(c)) = (v["t"].as_f64(), v["ctsi"].as_u64()) {
                 log.slots.push((log.start_unix + t, c as u32));
             }
@@ -699,6 +703,7 @@ mod tests {
             t: T,
             n: 3,
             slots: (0..5).map(|k| (100.0 + k as f64, k % T)).collect(),
+            withheld: 0,
         }
     }
 
@@ -987,10 +992,10 @@ mod tests {
         let text = br#"{"start_unix":50.0,"tsd":1.0,"t":32,"n":22}
 {"t":0.0,"ctsi":5}
 {"t":1.0,"ctsi":6}
-{"packets":900}
+{"packets":900,"withheld":3}
 "#;
         let s = SenderLog::parse(text).unwrap();
-        assert_eq!((s.t, s.n, s.slots.len()), (32, 22, 2));
+        assert_eq!((s.t, s.n, s.slots.len(), s.withheld), (32, 22, 2, 3));
         assert_eq!(s.ctsi_at(49.0), None);
         assert_eq!(s.ctsi_at(50.5), Some(5));
         assert_eq!(s.ctsi_at(51.0), Some(6));

@@ -93,8 +93,29 @@ pub fn run_sender(
         duration,
         tsi,
         path_mtu,
+        Withhold::NONE,
         &mut io::sink(),
     )
+}
+
+/// Base-channel packets the sender leaves out on purpose: one in every `base_every` (its PSN
+/// ≡ `base_every`/2 mod `base_every`), none when 0. Every receiver listens to the base channel,
+/// so each one is a PSN gap, hence a loss event (RFC 3738 §3.2.3.5), at every receiver
+/// whatever its layers, at times known in advance. The lab uses it where the kernel has no
+/// netem to drop in the network: without loss a receiver that stays below its link sees no
+/// loss event, and one that joins during loss events (§3.2.3.6) would pass by chance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Withhold {
+    pub base_every: u32,
+}
+
+impl Withhold {
+    pub const NONE: Withhold = Withhold { base_every: 0 };
+
+    fn withholds(&self, cci: &WebrcCci, t: u32) -> bool {
+        let every = self.base_every;
+        every > 0 && u32::from(cci.cn) == t && cci.psn % every == every / 2
+    }
 }
 
 /// [`run_sender`] from time slot `start_slot` (its CTSI is `start_slot mod T`), writing the
@@ -103,7 +124,7 @@ pub fn run_sender(
 /// - first `{"start_unix":..,"tsd":..,"t":T,"n":N}`;
 /// - as each time slot's first packet is sent `{"t","ctsi"}`: waves CTSI .. CTSI+N−1 are
 ///   active in it, wave CTSI − 1 mod T has just gone quiescent;
-/// - at the end `{"packets":n}`.
+/// - at the end `{"packets":n,"withheld":w}` (sent, and left out by `withhold`).
 #[allow(clippy::too_many_arguments)]
 pub fn run_sender_logged(
     params: WebrcParams,
@@ -113,6 +134,7 @@ pub fn run_sender_logged(
     duration: Duration,
     tsi: u32,
     path_mtu: usize,
+    withhold: Withhold,
     log: &mut dyn Write,
 ) -> io::Result<u64> {
     let payload_len = payload_len_for_path(&params, path_mtu, base.is_ipv6()).ok_or_else(|| {
@@ -153,12 +175,17 @@ pub fn run_sender_logged(
     )?;
     let payload = vec![0x5Au8; payload_len];
     let mut sent = 0u64;
+    let mut withheld = 0u64;
     let mut ctsi = None;
     // Bounded: schedule times grow and the loop stops at `duration`.
     loop {
         let p = schedule.next();
         if p.at > duration {
-            writeln!(log, "{}", serde_json::json!({"packets": sent}))?;
+            writeln!(
+                log,
+                "{}",
+                serde_json::json!({"packets": sent, "withheld": withheld})
+            )?;
             return Ok(sent);
         }
         if let Some(wait) = p.at.checked_sub(start.elapsed()) {
@@ -174,6 +201,10 @@ pub fn run_sender_logged(
                 "{}",
                 serde_json::json!({"t": start.elapsed().as_secs_f64(), "ctsi": c})
             )?;
+        }
+        if withhold.withholds(&p.cci, t) {
+            withheld += 1;
+            continue;
         }
         let datagram = alc_datagram(&p.cci, tsi, 1, (sent >> 16) as u16, sent as u16, &payload)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
@@ -469,6 +500,34 @@ pub fn run_receiver(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn withholding_leaves_a_base_packet_out_at_regular_times_and_no_wave_packet() {
+        let params = WebrcParams::fast(12);
+        let (t, l) = (params.t(), params.l());
+        let mut schedule = Schedule::new(params).unwrap();
+        let withhold = Withhold { base_every: 100 };
+        let mut at = Vec::new();
+        // 30 s of the schedule, bounded by its time.
+        loop {
+            let p = schedule.next();
+            if p.at > Duration::from_secs(30) {
+                break;
+            }
+            if withhold.withholds(&p.cci, t) {
+                assert_eq!(u32::from(p.cci.cn), t, "only base packets");
+                at.push(p.at.as_secs_f64());
+            }
+            assert!(!Withhold::NONE.withholds(&p.cci, t));
+        }
+        // L base packets a slot of TSD 1 s (18 at BCR_P 20, P 0.75): one in 100 is a gap
+        // every 100/L s, 5.6 s.
+        let period = 100.0 / l as f64;
+        assert_eq!(at.len(), (30.0 / period) as usize, "{at:?}");
+        for pair in at.windows(2) {
+            assert!((pair[1] - pair[0] - period).abs() < 0.2, "{at:?}");
+        }
+    }
 
     #[test]
     fn packets_fill_the_path_mtu_without_fragmenting() {

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use super::receiver::{Action, ReceiverParams, WebrcReceiver};
 use super::schedule::{Schedule, WebrcParams};
+use crate::rng::SeededRng;
 
 /// The population to simulate.
 #[derive(Debug, Clone)]
@@ -61,20 +62,6 @@ pub struct ReceiverOutcome {
 impl ReceiverOutcome {
     pub fn ratio(&self) -> f64 {
         self.achieved / self.available
-    }
-}
-
-/// splitmix64: a small seeded generator, enough to draw capacities and delays.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next_f64(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -132,13 +119,13 @@ pub fn simulate(cfg: &PopulationConfig) -> Result<Vec<ReceiverOutcome>, String> 
     let mut schedule = Schedule::new(cfg.sender.clone())?;
     let t = cfg.sender.t() as usize;
     let top = cfg.sender.top_rate();
-    let mut rng = SplitMix(cfg.seed);
+    let mut rng = SeededRng::new(cfg.seed);
     let (lo, hi) = (cfg.capacity.0.max(1e-3), cfg.capacity.1.max(cfg.capacity.0));
     let mut members: Vec<Member> = (0..cfg.receivers)
         .map(|_| {
-            let capacity = (lo.ln() + rng.next_f64() * (hi.ln() - lo.ln())).exp();
+            let capacity = (lo.ln() + rng.unit() * (hi.ln() - lo.ln())).exp();
             let (d0, d1) = (cfg.delay.0.as_secs_f64(), cfg.delay.1.as_secs_f64());
-            let delay = Duration::from_secs_f64(d0 + rng.next_f64() * (d1 - d0).max(0.0));
+            let delay = Duration::from_secs_f64(d0 + rng.unit() * (d1 - d0).max(0.0));
             let depth = (capacity * 0.05).max(8.0);
             let mut params = ReceiverParams::new(cfg.sender.clone());
             // The receiver knows its last link (§3.2.1: the recommended MRR_b).
