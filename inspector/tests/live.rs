@@ -40,17 +40,28 @@ impl Drop for Namespace {
     }
 }
 
-fn can_run() -> bool {
+/// True when the test can run here (root, ip(8), python3, for a network namespace); CI runs
+/// as root with both, elsewhere the test is skipped with a message.
+fn can_run_or_skip() -> bool {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    root && Command::new("ip")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-        && Command::new("python3")
+    let runs = |tool: &str| {
+        Command::new(tool)
             .arg("-V")
             .output()
             .is_ok_and(|o| o.status.success())
+    };
+    let can = root && runs("ip") && runs("python3");
+    if !can {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root with ip(8) and python3: this test must run there"
+        );
+        eprintln!(
+            "SKIPPED: live capture needs root, ip(8) and python3 (it creates a network namespace)"
+        );
+    }
+    can
 }
 
 const SENDER: &str = r#"
@@ -67,14 +78,7 @@ for esi in range(40):
 
 #[test]
 fn live_capture_with_a_join_in_a_network_namespace() {
-    if !can_run() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs as root with ip(8) and python3: this test must run there"
-        );
-        eprintln!(
-            "SKIPPED: live capture needs root, ip(8) and python3 (it creates a network namespace)"
-        );
+    if !can_run_or_skip() {
         return;
     }
     let ns = Namespace::create(&format!("rmtkit-live-{}", std::process::id()))
@@ -141,12 +145,7 @@ fn live_capture_with_a_join_in_a_network_namespace() {
 
 #[test]
 fn nothing_arriving_is_reported() {
-    if !can_run() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs as root: this test must run there"
-        );
-        eprintln!("SKIPPED: needs root and ip(8)");
+    if !can_run_or_skip() {
         return;
     }
     let ns = Namespace::create(&format!("rmtkit-quiet-{}", std::process::id()))

@@ -16,11 +16,21 @@ const FIELDS: [&str; 8] = [
     "rmt-fec.esi",
 ];
 
-fn tshark_available() -> bool {
-    Command::new("tshark")
+/// True when tshark runs here; CI must have it (.ci/run installs it), elsewhere the test is
+/// skipped with a message.
+fn tshark_or_skip() -> bool {
+    let available = Command::new("tshark")
         .arg("-v")
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have tshark (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED: tshark is not installed (apt-get install tshark); CI runs this test");
+    }
+    available
 }
 
 /// tshark prints some integers in hex (`0x0000001f`): compare numbers by value.
@@ -36,12 +46,7 @@ fn normalise(line: &str) -> String {
 
 #[test]
 fn same_fields_as_tshark_on_every_packet() {
-    if !tshark_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have tshark (.ci/run installs it)"
-        );
-        eprintln!("SKIPPED: tshark is not installed (apt-get install tshark); CI runs this test");
+    if !tshark_or_skip() {
         return;
     }
     for (capture, port) in [
@@ -105,12 +110,7 @@ fn same_fields_as_tshark_on_every_packet() {
 
 #[test]
 fn every_wireshark_alias_exists_in_tshark() {
-    if !tshark_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have tshark (.ci/run installs it)"
-        );
-        eprintln!("SKIPPED: tshark is not installed");
+    if !tshark_or_skip() {
         return;
     }
     let glossary = Command::new("tshark")

@@ -37,32 +37,16 @@ impl SessionDescription {
     pub fn to_sdp(&self, session_id: u64) -> String {
         let mut s = String::new();
         let src = self.source;
-        let proto = match self.mode {
-            Mode::Flute => "FLUTE/UDP",
-            Mode::Fcast => "ALC/UDP",
+        let (proto, delivery) = match self.mode {
+            Mode::Flute => ("FLUTE/UDP", "FLUTE"),
+            Mode::Fcast => ("ALC/UDP", "FCAST"),
         };
         let _ = writeln!(s, "v=0");
         let _ = writeln!(s, "o=- {session_id} 1 IN {} {src}", ip_kind(&src));
-        let _ = writeln!(
-            s,
-            "s=rmtkit {} session",
-            if self.mode == Mode::Flute {
-                "FLUTE"
-            } else {
-                "FCAST"
-            }
-        );
+        let _ = writeln!(s, "s=rmtkit {delivery} session");
         let _ = writeln!(s, "t=0 0");
         let _ = writeln!(s, "a=flute-tsi:{}", self.tsi);
-        let _ = writeln!(
-            s,
-            "a=x-rmt-object-delivery:{}",
-            if self.mode == Mode::Flute {
-                "flute"
-            } else {
-                "fcast"
-            }
-        );
+        let _ = writeln!(s, "a=x-rmt-object-delivery:{}", delivery.to_lowercase());
         let _ = writeln!(
             s,
             "a=FEC-declaration:0 encoding-id={}",

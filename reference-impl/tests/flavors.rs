@@ -136,20 +136,16 @@ fn each_flavour_sends_its_ext_fdt_version_namespace_and_ext_time() {
 
 #[test]
 fn the_close_session_rides_on_data_packets_when_toi_less_packets_are_off() {
-    let toi_less = |packets: &[Vec<u8>]| {
+    // Packets with the close-session flag (A), with or without a TOI.
+    let closing = |packets: &[Vec<u8>], with_toi: bool| {
         packets
             .iter()
             .map(|p| LctRepr::parse(p).unwrap().value)
-            .filter(|h| h.close_session && h.toi.is_none())
+            .filter(|h| h.close_session && h.toi.is_some() == with_toi)
             .count()
     };
-    let closing_data = |packets: &[Vec<u8>]| {
-        packets
-            .iter()
-            .map(|p| LctRepr::parse(p).unwrap().value)
-            .filter(|h| h.close_session && h.toi.is_some())
-            .count()
-    };
+    let toi_less = |packets: &[Vec<u8>]| closing(packets, false);
+    let closing_data = |packets: &[Vec<u8>]| closing(packets, true);
     let with = datagrams(FluteFlavor::Rfc3926, true);
     assert!(toi_less(&with) > 0);
     let without = datagrams(FluteFlavor::Rfc3926, false);

@@ -20,25 +20,19 @@ fn run_pair(
     receiver_args: &[&str],
     sender_args: &[&str],
 ) -> Vec<serde_json::Value> {
-    let receiver = ns
-        .command(env!("CARGO_BIN_EXE_rmt-ref"))
-        .arg("webrc-recv")
-        .args(common)
-        .args(receiver_args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let spawn = |subcommand: &str, args: &[&str], stdout: Stdio| {
+        ns.command(env!("CARGO_BIN_EXE_rmt-ref"))
+            .arg(subcommand)
+            .args(common)
+            .args(args)
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let receiver = spawn("webrc-recv", receiver_args, Stdio::piped());
     std::thread::sleep(Duration::from_millis(200));
-    let sender = ns
-        .command(env!("CARGO_BIN_EXE_rmt-ref"))
-        .arg("webrc-send")
-        .args(common)
-        .args(sender_args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let sender = spawn("webrc-send", sender_args, Stdio::null());
     // The waits are bounded by --duration.
     let rx = receiver.wait_with_output().unwrap();
     let tx = sender.wait_with_output().unwrap();

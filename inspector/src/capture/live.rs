@@ -11,6 +11,9 @@ use std::time::Duration;
 use pnet_datalink::{Channel, DataLinkReceiver};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::capture::reader::RawPacket;
+use crate::wire::link::LinkType;
+
 /// A group to join: any-source (ASM), or source-specific (SSM) when a source is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Join {
@@ -144,6 +147,25 @@ impl LiveCapture {
             Err(e) => Err(e),
         }
     }
+
+    /// The next frame as packet number `frame` of the capture: Ethernet, stamped with the
+    /// time it was read (the kernel's own stamp is not taken from the socket), or `None` as
+    /// [`LiveCapture::next_frame`].
+    pub fn next_packet(&mut self, frame: u64) -> io::Result<Option<RawPacket<'_>>> {
+        let Some(data) = self.next_frame()? else {
+            return Ok(None);
+        };
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Ok(Some(RawPacket {
+            frame,
+            link_type: LinkType::Ethernet,
+            timestamp,
+            data,
+            orig_len: data.len() as u32,
+        }))
+    }
 }
 
 /// Records `duration` of what `iface` carries (after the `joins`) as a pcapng file in memory:
@@ -156,9 +178,7 @@ pub fn record(
     duration: Duration,
     ready: impl FnOnce(),
 ) -> Result<Vec<u8>, LiveError> {
-    use crate::capture::reader::RawPacket;
     use crate::capture::writer::PcapNgOut;
-    use crate::wire::link::LinkType;
     let mut cap = LiveCapture::open(iface, joins)?;
     let failed = |e: io::Error| LiveError::Open(iface.to_string(), e);
     let mut out = PcapNgOut::new(Vec::new()).map_err(failed)?;
@@ -167,21 +187,11 @@ pub fn record(
     let mut frame = 0u64;
     // Bounded by the deadline: next_frame returns within its 200 ms read timeout.
     while start.elapsed() < duration {
-        let Some(data) = cap.next_frame().map_err(failed)? else {
+        let Some(packet) = cap.next_packet(frame + 1).map_err(failed)? else {
             continue;
         };
         frame += 1;
-        let timestamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        out.write(&RawPacket {
-            frame,
-            link_type: LinkType::Ethernet,
-            timestamp,
-            data,
-            orig_len: data.len() as u32,
-        })
-        .map_err(failed)?;
+        out.write(&packet).map_err(failed)?;
     }
     out.finish().map_err(failed)
 }

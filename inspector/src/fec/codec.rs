@@ -26,6 +26,17 @@ pub enum DecodeStatus {
     Decoded,
 }
 
+impl DecodeStatus {
+    /// Decoded, or `received` of at least `needed` symbols.
+    pub fn of(decoded: bool, received: usize, needed: usize) -> Self {
+        if decoded {
+            DecodeStatus::Decoded
+        } else {
+            DecodeStatus::NeedMore { received, needed }
+        }
+    }
+}
+
 /// What happened to one pushed symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SymbolUse {

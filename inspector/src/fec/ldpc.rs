@@ -495,14 +495,11 @@ impl BlockDecoder for LdpcDecoder {
     }
 
     fn status(&self) -> DecodeStatus {
-        if self.known_sources == self.matrix.k {
-            DecodeStatus::Decoded
-        } else {
-            DecodeStatus::NeedMore {
-                received: self.received,
-                needed: self.matrix.k,
-            }
-        }
+        DecodeStatus::of(
+            self.known_sources == self.matrix.k,
+            self.received,
+            self.matrix.k,
+        )
     }
 
     fn source_block(&self) -> Option<&[u8]> {

@@ -88,14 +88,7 @@ impl BlockDecoder for NoCodeDecoder {
     }
 
     fn status(&self) -> DecodeStatus {
-        if self.count == self.k {
-            DecodeStatus::Decoded
-        } else {
-            DecodeStatus::NeedMore {
-                received: self.count,
-                needed: self.k,
-            }
-        }
+        DecodeStatus::of(self.count == self.k, self.count, self.k)
     }
 
     fn source_block(&self) -> Option<&[u8]> {

@@ -94,6 +94,15 @@ impl RaptorQParams {
             u64::from(sbn),
         )
     }
+
+    /// Valid parameters' (K, T) of source block `sbn`, for its encoder or decoder.
+    fn checked_block(&self, sbn: u8) -> Result<(usize, usize), FecError> {
+        self.validate()?;
+        let k = self
+            .block_symbols(sbn)
+            .ok_or_else(|| FecError::InvalidParameters(format!("no source block {sbn}")))?;
+        Ok((k as usize, usize::from(self.symbol_size)))
+    }
 }
 
 /// Partition[I, J] (RFC 6330 §4.4.1.2): (ceil(I/J), floor(I/J), I - floor(I/J)*J, J - that).
@@ -135,12 +144,7 @@ pub struct RaptorQEncoder {
 impl RaptorQEncoder {
     /// `block` is source block `sbn` (padded to k * T if it is the last one).
     pub fn new(params: &RaptorQParams, sbn: u8, block: &[u8]) -> Result<Self, FecError> {
-        params.validate()?;
-        let k = params
-            .block_symbols(sbn)
-            .ok_or_else(|| FecError::InvalidParameters(format!("no source block {sbn}")))?
-            as usize;
-        let t = usize::from(params.symbol_size);
+        let (k, t) = params.checked_block(sbn)?;
         if block.len() > k * t || block.len() <= (k - 1) * t {
             return Err(FecError::InvalidParameters(format!(
                 "block {sbn} has {} bytes, not {k} symbols of {t}",
@@ -214,12 +218,7 @@ pub struct RaptorQDecoder {
 
 impl RaptorQDecoder {
     pub fn new(params: &RaptorQParams, sbn: u8) -> Result<Self, FecError> {
-        params.validate()?;
-        let k = params
-            .block_symbols(sbn)
-            .ok_or_else(|| FecError::InvalidParameters(format!("no source block {sbn}")))?
-            as usize;
-        let t = usize::from(params.symbol_size);
+        let (k, t) = params.checked_block(sbn)?;
         Ok(RaptorQDecoder {
             inner: SourceBlockDecoder::new(sbn, &params.oti(), (k * t) as u64),
             sbn,
@@ -253,14 +252,7 @@ impl BlockDecoder for RaptorQDecoder {
     }
 
     fn status(&self) -> DecodeStatus {
-        if self.block.is_some() {
-            DecodeStatus::Decoded
-        } else {
-            DecodeStatus::NeedMore {
-                received: self.received.len(),
-                needed: self.k,
-            }
-        }
+        DecodeStatus::of(self.block.is_some(), self.received.len(), self.k)
     }
 
     fn source_block(&self) -> Option<&[u8]> {

@@ -214,14 +214,7 @@ impl BlockDecoder for RsDecoder {
     }
 
     fn status(&self) -> DecodeStatus {
-        if self.block.is_some() {
-            DecodeStatus::Decoded
-        } else {
-            DecodeStatus::NeedMore {
-                received: self.received.len(),
-                needed: self.k,
-            }
-        }
+        DecodeStatus::of(self.block.is_some(), self.received.len(), self.k)
     }
 
     fn source_block(&self) -> Option<&[u8]> {

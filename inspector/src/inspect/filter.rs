@@ -138,19 +138,24 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Filter, FilterError> {
-        let mut left = self.and()?;
-        while self.is("||", "or") {
-            self.pos += 1;
-            left = Filter::Or(Box::new(left), Box::new(self.and()?));
-        }
-        Ok(left)
+        self.left_assoc(("||", "or"), Self::and, Filter::Or)
     }
 
     fn and(&mut self) -> Result<Filter, FilterError> {
-        let mut left = self.unary()?;
-        while self.is("&&", "and") {
+        self.left_assoc(("&&", "and"), Self::unary, Filter::And)
+    }
+
+    /// `operand (op operand)*`, grouped from the left; `op` in its symbol or word form.
+    fn left_assoc(
+        &mut self,
+        (symbol, word): (&str, &str),
+        operand: fn(&mut Self) -> Result<Filter, FilterError>,
+        join: fn(Box<Filter>, Box<Filter>) -> Filter,
+    ) -> Result<Filter, FilterError> {
+        let mut left = operand(self)?;
+        while self.is(symbol, word) {
             self.pos += 1;
-            left = Filter::And(Box::new(left), Box::new(self.unary()?));
+            left = join(Box::new(left), Box::new(operand(self)?));
         }
         Ok(left)
     }

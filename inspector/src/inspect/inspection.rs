@@ -114,10 +114,7 @@ impl Inspection {
         // Most packets have none: skip building the list.
         if !d.findings.is_empty() || d.error.is_some() {
             for f in all_findings(d) {
-                count_finding(&mut self.findings, d.raw.frame, &f);
-                if let Some(o) = self.observer.as_mut() {
-                    o.finding(d.raw.frame, &f);
-                }
+                Self::tally(&mut self.findings, &mut self.observer, d.raw.frame, &f);
             }
         }
         self.sessions.push(d);
@@ -147,10 +144,21 @@ impl Inspection {
             .drain(..)
             .chain(self.assembler.findings.drain(..))
         {
-            count_finding(&mut self.findings, frame, &f);
-            if let Some(o) = self.observer.as_mut() {
-                o.finding(frame, &f);
-            }
+            Self::tally(&mut self.findings, &mut self.observer, frame, &f);
+        }
+    }
+
+    /// A finding is counted, then handed to the observer. (Fields, not `&mut self`: the
+    /// callers drain the trackers' lists while they tally.)
+    fn tally(
+        counts: &mut FindingCounts,
+        observer: &mut Option<Box<dyn Observer + Send>>,
+        frame: u64,
+        f: &Finding,
+    ) {
+        count_finding(counts, frame, f);
+        if let Some(o) = observer.as_mut() {
+            o.finding(frame, f);
         }
     }
 

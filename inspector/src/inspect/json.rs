@@ -187,10 +187,27 @@ struct JsonWriter<'o> {
     out: &'o mut Vec<u8>,
 }
 
-impl JsonWriter<'_> {
+impl<'o> JsonWriter<'o> {
     fn int(&mut self, v: impl itoa::Integer) -> Result<(), JsonError> {
         put(self.out, itoa::Buffer::new().format(v).as_bytes());
         Ok(())
+    }
+
+    /// An enum variant holding a sequence or a struct: `{"variant":[` ... `]}`.
+    fn variant<'a>(
+        &'a mut self,
+        variant: &str,
+        open: &[u8],
+        close: &'static [u8],
+    ) -> Compound<'a, 'o> {
+        self.out.push(b'{');
+        append_str(self.out, variant);
+        put(self.out, open);
+        Compound {
+            w: self,
+            first: true,
+            close,
+        }
     }
 }
 
@@ -327,14 +344,7 @@ impl<'a, 'o> ser::Serializer for &'a mut JsonWriter<'o> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a, 'o>, JsonError> {
-        self.out.push(b'{');
-        append_str(self.out, variant);
-        put(self.out, b":[");
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"]}",
-        })
+        Ok(self.variant(variant, b":[", b"]}"))
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a, 'o>, JsonError> {
         self.out.push(b'{');
@@ -358,14 +368,7 @@ impl<'a, 'o> ser::Serializer for &'a mut JsonWriter<'o> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a, 'o>, JsonError> {
-        self.out.push(b'{');
-        append_str(self.out, variant);
-        put(self.out, b":{");
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"}}",
-        })
+        Ok(self.variant(variant, b":{", b"}}"))
     }
 }
 

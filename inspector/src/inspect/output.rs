@@ -9,6 +9,11 @@ use super::dissect::Dissected;
 use super::fields::{values, Field};
 use crate::wire::Finding;
 
+/// A layer as JSON (null if it cannot be serialised, which no layer type does).
+fn value(layer: impl serde::Serialize) -> Json {
+    serde_json::to_value(layer).unwrap_or(Json::Null)
+}
+
 fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
 }
@@ -67,45 +72,27 @@ pub fn summary_line(d: &Dissected, t0: Duration) -> String {
 fn layers(d: &Dissected) -> Map<String, Json> {
     let mut m = Map::new();
     if let Some(fr) = &d.frame {
-        m.insert(
-            "link".into(),
-            serde_json::to_value(&fr.link).unwrap_or(Json::Null),
-        );
+        m.insert("link".into(), value(&fr.link));
         if let Some(ip) = &fr.ip {
-            m.insert("ip".into(), serde_json::to_value(ip).unwrap_or(Json::Null));
+            m.insert("ip".into(), value(ip));
         }
         if let Some(udp) = &fr.udp {
-            m.insert(
-                "udp".into(),
-                serde_json::to_value(udp).unwrap_or(Json::Null),
-            );
+            m.insert("udp".into(), value(udp));
         }
     }
     if let Some(a) = &d.alc {
-        m.insert(
-            "lct".into(),
-            serde_json::to_value(&a.lct).unwrap_or(Json::Null),
-        );
+        m.insert("lct".into(), value(&a.lct));
         let mut fec = Map::new();
         fec.insert("encoding_id".into(), json!(a.fec_encoding_id));
         if let Some(p) = &a.payload_id {
-            fec.insert(
-                "payload_id".into(),
-                serde_json::to_value(p).unwrap_or(Json::Null),
-            );
+            fec.insert("payload_id".into(), value(p));
         }
         if let Some(fti) = &a.fti {
-            fec.insert(
-                "fti".into(),
-                serde_json::to_value(fti).unwrap_or(Json::Null),
-            );
+            fec.insert("fti".into(), value(fti));
         }
         m.insert("fec".into(), Json::Object(fec));
         if let Some(w) = &a.webrc {
-            m.insert(
-                "webrc".into(),
-                serde_json::to_value(w).unwrap_or(Json::Null),
-            );
+            m.insert("webrc".into(), value(w));
         }
         m.insert(
             "payload".into(),

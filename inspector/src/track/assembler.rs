@@ -17,8 +17,8 @@
 //! away is reported as a finding, never silently.
 
 use crate::registry;
-use crate::track::fdt_description::{fdt_object, same_parameters};
-use crate::track::object::{ObjectBuilder, PendingSymbols, PushOutcome};
+use crate::track::fdt_description::{fdt_object, Described, FdtDescriptions, FdtEntry, OnChange};
+use crate::track::object::{ByteBudget, ObjectAssembly, ObjectBuilder, PushOutcome, Refused};
 use crate::wire::finding::FindingKind;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -130,14 +130,16 @@ pub struct FdtEvent {
     pub key: ObjectKey,
     pub frame: u64,
     pub time: Duration,
-    pub instance: FdtInstance,
+    /// Shared with the assembler's descriptions of its files.
+    pub instance: Arc<FdtInstance>,
 }
 
 /// What the assembler knows of one session (sender, TSI).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct SessionState {
-    /// The latest FDT entry per TOI, with the instance that gave it.
-    fdt_files: BTreeMap<u128, (Arc<FdtInstance>, FdtFile)>,
+    /// The latest description of each TOI (the assembler rebuilds what the sender sent, even
+    /// against RFC 6726 §3.3, which the session checks report).
+    fdt: FdtDescriptions,
     tois: Incarnations,
     fdt_ids: Incarnations,
     /// FDT Instances seen: a FLUTE session, where the §3.6 window does not apply.
@@ -148,34 +150,42 @@ struct SessionState {
     last_toi: Option<u128>,
 }
 
+impl Default for SessionState {
+    fn default() -> Self {
+        SessionState {
+            fdt: FdtDescriptions::new(OnChange::FollowLatest),
+            tois: Incarnations::default(),
+            fdt_ids: Incarnations::default(),
+            flute: false,
+            bits: None,
+            newest: None,
+            last_toi: None,
+        }
+    }
+}
+
 #[derive(Debug)]
-pub struct ObjectState {
-    pub incarnation: u32,
-    pub codepoint: u8,
-    /// The object's blocks being decoded, once its OTI is known.
-    builder: Option<ObjectBuilder>,
+struct ObjectState {
+    incarnation: u32,
+    /// Its symbols until the OTI is known, its blocks being decoded after.
+    assembly: ObjectAssembly,
     /// FLUTE: when the FDT description that gave the OTI expires (NTP seconds); a packet after
     /// it belongs to another file (RFC 6726 §3.3).
     described_until: Option<u64>,
-    /// (SBN, ESI, SBL, symbol) held until the OTI is known.
-    pending: PendingSymbols,
-    /// Bytes this object holds in decoders and pending symbols.
-    held: u64,
-    pub cenc: Option<ContentEncoding>,
-    pub close_object: bool,
-    pub first_frame: u64,
-    pub last_frame: u64,
+    cenc: Option<ContentEncoding>,
+    close_object: bool,
+    first_frame: u64,
+    last_frame: u64,
     first_time: Duration,
     last_time: Duration,
-    pub packets: u64,
+    packets: u64,
     /// Why the object cannot be rebuilt, if it cannot.
-    pub error: Option<String>,
+    error: Option<String>,
 }
 
 impl ObjectState {
-    /// The object's FEC parameters, once its OTI is known.
-    pub fn fec(&self) -> Option<&FecObject> {
-        self.builder.as_ref().map(|b| &b.fec)
+    fn fec(&self) -> Option<&FecObject> {
+        self.assembly.fec()
     }
 }
 
@@ -230,7 +240,8 @@ pub struct Assembler {
     reports: Vec<ObjectReport>,
     /// FDT Instances completed since the caller last took them.
     fdt_events: Vec<FdtEvent>,
-    buffered: u64,
+    /// Bytes in decoders and pending symbols, all objects together.
+    budget: ByteBudget,
     pushes: u64,
     /// Completed objects forgotten past [`AssemblerConfig::max_done`] (said at the end by
     /// `track.objects.done.cap`).
@@ -259,6 +270,7 @@ impl Assembler {
     pub fn new(config: AssemblerConfig) -> Self {
         Assembler {
             config,
+            budget: ByteBudget::new(config.max_buffered_bytes),
             ..Default::default()
         }
     }
@@ -364,12 +376,10 @@ impl Assembler {
         // The OTI: EXT_FTI wins over the FDT (RFC 6726 §5).
         let fec = match &alc.fti {
             Some(fti) => Some(FecObject::from_oti(alc.fec_encoding_id, &fti.oti)),
-            None => self
-                .fdt_entry((sender, tsi), toi, time)
-                .map(|(inst, file)| {
-                    FecObject::oti_from_fdt(inst, file)
-                        .and_then(|(id, oti)| FecObject::from_oti(id, &oti))
-                }),
+            None => self.fdt_entry((sender, tsi), toi, time).map(|e| {
+                FecObject::oti_from_fdt(&e.instance, &e.file)
+                    .and_then(|(id, oti)| FecObject::from_oti(id, &oti))
+            }),
         };
         // FLUTE: the file is the one its current description names, until that expires.
         let describe = flute
@@ -380,7 +390,7 @@ impl Assembler {
                 .is_some_and(|o| o.described_until.is_none());
         let described_until = if describe {
             self.fdt_entry((sender, tsi), toi, time)
-                .map(|(inst, _)| inst.valid_until(ntp_seconds(time)))
+                .map(|e| e.expires_ntp)
         } else {
             None
         };
@@ -393,44 +403,20 @@ impl Assembler {
         obj.last_frame = frame;
         obj.last_time = time;
         obj.close_object |= alc.lct.close_object;
-        if obj.builder.is_none() {
-            match fec {
-                Some(Ok(f)) if f.transfer_length > max_object => {
-                    obj.error = Some(format!(
-                        "transfer length {} above the {max_object}-byte cap",
-                        f.transfer_length
-                    ));
-                }
-                Some(Ok(f)) => obj.builder = Some(ObjectBuilder::new(f)),
-                Some(Err(e)) => obj.error = Some(e.to_string()),
-                None => {}
+        if !obj.assembly.has_oti() {
+            let set = match fec {
+                Some(Ok(f)) => obj.assembly.set_oti(f, max_object),
+                Some(Err(e)) => Err(e.to_string()),
+                None => Ok(()),
+            };
+            if let Err(e) = set {
+                obj.error = Some(e);
             }
         }
         if obj.error.is_some() {
             return;
         }
-        let sbl = pid.sbl;
-        if obj.builder.is_none() {
-            let n = symbols.len() as u64;
-            if self.buffered + n > self.config.max_buffered_bytes {
-                self.note(
-                    frame,
-                    finding(
-                        &registry::track::BUFFER_CAP,
-                        format!(
-                            "TOI {toi}: symbol dropped, {} bytes already held",
-                            self.buffered
-                        ),
-                    ),
-                );
-                return;
-            }
-            obj.pending.push(pid.sbn, pid.esi, sbl, symbols);
-            obj.held += n;
-            self.buffered += n;
-            return;
-        }
-        if self.feed(frame, live, pid.sbn, pid.esi, sbl, symbols) {
+        if self.feed(frame, live, pid.sbn, pid.esi, pid.sbl, symbols) {
             self.completed_block(frame, time, live);
         }
     }
@@ -438,17 +424,10 @@ impl Assembler {
     /// The FDT entry that describes `toi` at capture time `time`. An expired description is
     /// not used (RFC 6726 §3.3): the TOI may be about to name another file, whose FDT Instance
     /// is on its way.
-    fn fdt_entry(
-        &self,
-        session: (IpAddr, u64),
-        toi: u128,
-        time: Duration,
-    ) -> Option<&(Arc<FdtInstance>, FdtFile)> {
-        let now_ntp = ntp_seconds(time);
+    fn fdt_entry(&self, session: (IpAddr, u64), toi: u128, time: Duration) -> Option<&FdtEntry> {
         self.sessions
             .get(&session)
-            .and_then(|s| s.fdt_files.get(&toi))
-            .filter(|(inst, _)| inst.valid_until(now_ntp) >= now_ntp)
+            .and_then(|s| s.fdt.valid_entry(toi, ntp_seconds(time)))
     }
 
     /// A new object on `live`'s TOI; false when it cannot be tracked.
@@ -487,11 +466,8 @@ impl Assembler {
             live,
             ObjectState {
                 incarnation,
-                codepoint: alc.lct.codepoint,
-                builder: None,
+                assembly: ObjectAssembly::new(alc.lct.codepoint),
                 described_until: None,
-                pending: PendingSymbols::default(),
-                held: 0,
                 cenc,
                 close_object: false,
                 first_frame: frame,
@@ -570,8 +546,7 @@ impl Assembler {
         });
         // Expired descriptions are never used again (`fdt_entry`): they go too.
         for s in self.sessions.values_mut() {
-            s.fdt_files
-                .retain(|_, (inst, _)| inst.valid_until(now_ntp) >= now_ntp);
+            s.fdt.forget_expired(now_ntp);
         }
     }
 
@@ -583,12 +558,12 @@ impl Assembler {
         };
         let mut report = self.report(live, obj);
         let obj = self.objects.remove(&live).expect("found above");
-        self.buffered -= obj.held;
+        self.budget.release(obj.assembly.held());
         if report.data.is_some() {
             // FLUTE: the object is described until its FDT Instance expires.
             let expires_ntp = self
                 .fdt_entry((live.0, live.1), live.2, obj.last_time)
-                .map(|(inst, _)| inst.valid_until(ntp_seconds(obj.last_time)));
+                .map(|e| e.expires_ntp);
             self.remember(
                 live,
                 obj.incarnation,
@@ -642,7 +617,7 @@ impl Assembler {
         let Some(obj) = self.objects.get(&live) else {
             return;
         };
-        if !obj.builder.as_ref().is_some_and(ObjectBuilder::is_complete) {
+        if !obj.assembly.is_complete() {
             return;
         }
         let session_flute = self
@@ -656,8 +631,8 @@ impl Assembler {
         }
     }
 
-    /// Feeds a symbol to its block's decoder, creating the decoder on the block's first symbol.
-    /// True when this symbol completed the object.
+    /// Takes a packet's symbols into its object (held until the OTI is known, then fed to
+    /// their block's decoder); what is refused is said. True when they completed the object.
     fn feed(
         &mut self,
         frame: u64,
@@ -667,44 +642,53 @@ impl Assembler {
         sbl: Option<u16>,
         symbols: &[u8],
     ) -> bool {
-        let cap = self.config.max_buffered_bytes;
-        let toi = key.2;
         let obj = self.objects.get_mut(&key).expect("tracked");
-        let builder = obj.builder.as_mut().expect("OTI known");
-        match builder.block_bytes(sbn, sbl) {
-            Err(blocks) => {
-                let detail = format!("TOI {toi}: SBN {sbn} is past the last of {blocks} blocks");
-                self.note(frame, finding(&registry::fec::SBN_OUT_OF_RANGE, detail));
-                return false;
-            }
-            Ok(Some(bytes)) if self.buffered + bytes > cap => {
-                let detail =
-                    format!("TOI {toi} SBN {sbn}: block of {bytes} bytes over the {cap}-byte cap");
-                self.note(frame, finding(&registry::track::BUFFER_CAP, detail));
-                return false;
-            }
-            Ok(Some(_)) => match builder.open_block(sbn, sbl) {
-                Ok(bytes) => {
-                    obj.held += bytes;
-                    self.buffered += bytes;
+        match obj.assembly.take(&mut self.budget, sbn, esi, sbl, symbols) {
+            Ok(outcome) => outcome == PushOutcome::Completed,
+            Err(refused) => {
+                if let Some(f) = self.refusal(key, &refused) {
+                    self.note(frame, f);
                 }
-                // A block that cannot be decoded: the object cannot be rebuilt.
-                Err(e) => {
-                    obj.error = Some(e.to_string());
-                    return false;
-                }
-            },
-            Ok(None) => {}
-        }
-        match builder.push(sbn, esi, sbl, symbols) {
-            Ok(PushOutcome::Completed) => true,
-            Ok(_) => false,
-            Err(e) => {
-                let detail = format!("TOI {toi} SBN {sbn}: {e}");
-                self.note(frame, finding(&registry::fec::SYMBOL_INVALID, detail));
                 false
             }
         }
+    }
+
+    /// What a refused symbol means here: a finding, or (a block that cannot be decoded) an
+    /// object that cannot be rebuilt.
+    fn refusal(&mut self, key: LiveKey, refused: &Refused) -> Option<Finding> {
+        let toi = key.2;
+        Some(match refused {
+            Refused::OverBudget {
+                sbn: None, held, ..
+            } => finding(
+                &registry::track::BUFFER_CAP,
+                format!("TOI {toi}: symbol dropped, {held} bytes already held"),
+            ),
+            Refused::OverBudget {
+                sbn: Some(sbn),
+                bytes,
+                cap,
+                ..
+            } => finding(
+                &registry::track::BUFFER_CAP,
+                format!("TOI {toi} SBN {sbn}: block of {bytes} bytes over the {cap}-byte cap"),
+            ),
+            Refused::SbnPastEnd { sbn, blocks } => finding(
+                &registry::fec::SBN_OUT_OF_RANGE,
+                format!("TOI {toi}: SBN {sbn} is past the last of {blocks} blocks"),
+            ),
+            Refused::BlockUndecodable { error, .. } => {
+                if let Some(obj) = self.objects.get_mut(&key) {
+                    obj.error = Some(error.to_string());
+                }
+                return None;
+            }
+            Refused::BadSymbol { sbn, error } => finding(
+                &registry::fec::SYMBOL_INVALID,
+                format!("TOI {toi} SBN {sbn}: {error}"),
+            ),
+        })
     }
 
     /// A complete FDT Instance: decoded, its files recorded (a TOI mapped to another file names
@@ -716,7 +700,7 @@ impl Assembler {
         let Some(obj) = self.objects.remove(&live) else {
             return;
         };
-        self.buffered -= obj.held;
+        self.budget.release(obj.assembly.held());
         let key = ObjectKey::of(live, obj.incarnation);
         let session = (live.0, live.1);
         let instance = match FdtInstance::parse_payload(&bytes, obj.cenc, self.config.max_inflated)
@@ -744,13 +728,13 @@ impl Assembler {
         let now_ntp = ntp_seconds(time);
         let expires_ntp = instance.valid_until(now_ntp);
         self.remember(live, obj.incarnation, None, Some(expires_ntp), time);
-        let shared = Arc::new(instance.clone());
+        let shared = Arc::new(instance);
         // TOIs now mapped to another file, with when their old description expired; TOIs
         // described again (a carousel renews its FDT before it expires).
         let mut superseded = Vec::new();
         let mut described_again = Vec::new();
-        let table = &mut self.sessions.entry(session).or_default().fdt_files;
-        for file in &instance.files {
+        let table = &mut self.sessions.entry(session).or_default().fdt;
+        for file in &shared.files {
             // A file completed before its FDT Instance arrived (the first copies lost) is
             // described from now on: it expires with this instance.
             if let Some(d) = self.done.get_mut(&(live.0, live.1, file.toi, None)) {
@@ -758,14 +742,13 @@ impl Assembler {
                     d.expires_ntp = Some(expires_ntp);
                 }
             }
-            if let Some((old_inst, old_file)) = table.get(&file.toi) {
-                if same_parameters((old_inst, old_file), (&instance, file)) {
-                    described_again.push(file.toi);
-                } else {
-                    superseded.push((file.toi, old_inst.valid_until(now_ntp)));
+            match table.describe(key.fdt_instance, &shared, file, expires_ntp, now_ntp) {
+                Described::Again => described_again.push(file.toi),
+                Described::Replaced { old_expires_ntp } | Described::Reused { old_expires_ntp } => {
+                    superseded.push((file.toi, old_expires_ntp))
                 }
+                Described::New | Described::Changed => {}
             }
-            table.insert(file.toi, (shared.clone(), file.clone()));
         }
         // A file described again stays described (and its repeats repeats) until the new
         // instance expires.
@@ -794,7 +777,7 @@ impl Assembler {
             if self
                 .objects
                 .get(&k)
-                .is_some_and(|o| o.builder.is_some() && ntp_seconds(o.first_time) <= old_expiry)
+                .is_some_and(|o| o.assembly.has_oti() && ntp_seconds(o.first_time) <= old_expiry)
             {
                 self.leave(
                     k,
@@ -806,7 +789,7 @@ impl Assembler {
             key,
             frame,
             time,
-            instance,
+            instance: shared,
         });
         self.replay(frame, time, session);
     }
@@ -816,50 +799,43 @@ impl Assembler {
         let keys: Vec<LiveKey> = self
             .objects
             .range(toi_range(session.0, session.1, 0, u128::MAX))
-            .filter(|(_, o)| o.builder.is_none() && o.error.is_none())
+            .filter(|(_, o)| !o.assembly.has_oti() && o.error.is_none())
             .map(|(k, _)| *k)
             .collect();
         for key in keys {
-            let Some((inst, file)) = self
-                .sessions
-                .get(&session)
-                .and_then(|s| s.fdt_files.get(&key.2))
-            else {
+            // Unfiltered: an instance that completed expired still gives its OTI (the session
+            // checks report the expiry).
+            let Some(entry) = self.sessions.get(&session).and_then(|s| s.fdt.entry(key.2)) else {
                 continue;
             };
             let max_object = self.config.max_object_bytes;
             let obj = self.objects.get_mut(&key).expect("listed");
-            match fdt_object(inst, file, obj.codepoint) {
-                Ok(f) if f.transfer_length > max_object => {
-                    obj.error = Some(format!(
-                        "transfer length {} above the {max_object}-byte cap",
-                        f.transfer_length
-                    ));
+            let set = fdt_object(&entry.instance, &entry.file, obj.assembly.codepoint)
+                .map_err(|e| e.to_string())
+                .and_then(|f| obj.assembly.set_oti(f, max_object));
+            match set {
+                Ok(()) => obj.described_until = Some(entry.expires_ntp),
+                Err(e) => {
+                    obj.error = Some(e);
+                    obj.assembly.discard_pending(&mut self.budget);
+                    continue;
                 }
-                Ok(f) => {
-                    obj.builder = Some(ObjectBuilder::new(f));
-                    obj.described_until = Some(inst.valid_until(ntp_seconds(time)));
-                }
-                Err(e) => obj.error = Some(e.to_string()),
             }
-            let (pending, pending_bytes) = obj.pending.take();
-            obj.held -= pending_bytes;
-            self.buffered -= pending_bytes;
-            if obj.builder.is_some() {
-                let mut complete = false;
-                for p in pending {
-                    complete |= self.feed(frame, key, p.sbn, p.esi, p.sbl, &p.data);
+            let (complete, refused) = obj.assembly.replay(&mut self.budget);
+            for r in refused {
+                if let Some(f) = self.refusal(key, &r) {
+                    self.note(frame, f);
                 }
-                if complete {
-                    self.completed_block(frame, time, key);
-                }
+            }
+            if complete {
+                self.completed_block(frame, time, key);
             }
         }
     }
 
     /// The whole object, once every block is decoded.
     fn object_bytes(&self, key: &LiveKey) -> Option<Vec<u8>> {
-        self.objects.get(key)?.builder.as_ref()?.bytes()
+        self.objects.get(key)?.assembly.builder()?.bytes()
     }
 
     fn report(&self, live: LiveKey, obj: &ObjectState) -> ObjectReport {
@@ -867,29 +843,23 @@ impl Assembler {
         let fec = obj.fec();
         let blocks = fec.map_or(0, FecObject::block_count);
         let symbols_needed = fec.map_or(0, |f| f.transfer_length.div_ceil(f.symbol_length.max(1)));
-        let per_block = obj
-            .builder
-            .as_ref()
-            .map(ObjectBuilder::per_block)
-            .unwrap_or_default();
+        let builder = obj.assembly.builder();
+        let per_block = builder.map(ObjectBuilder::per_block).unwrap_or_default();
         let symbols_received = per_block.iter().map(|(_, r, _)| r).sum();
         let data = self.object_bytes(&live);
-        let partial = match (&obj.builder, &data) {
+        let partial = match (builder, &data) {
             (Some(b), None) if self.config.partial => Some(b.partial()),
             _ => None,
         };
         let fdt_file = self
             .fdt_entry((live.0, live.1), live.2, obj.last_time)
-            .map(|(_, f)| f.clone());
+            .map(|e| e.file.clone());
         ObjectReport {
             key,
             encoding_id: fec.map(|f| f.encoding_id),
             transfer_length: fec.map(|f| f.transfer_length),
             blocks,
-            blocks_decoded: obj
-                .builder
-                .as_ref()
-                .map_or(0, ObjectBuilder::decoded_blocks),
+            blocks_decoded: builder.map_or(0, ObjectBuilder::decoded_blocks),
             symbols_received,
             symbols_needed,
             per_block,
@@ -938,6 +908,6 @@ impl Assembler {
 
     /// Bytes currently held by decoders and pending symbols.
     pub fn buffered_bytes(&self) -> u64 {
-        self.buffered
+        self.budget.held
     }
 }

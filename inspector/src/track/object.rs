@@ -1,9 +1,11 @@
 //! The object-assembly engine shared by the capture [`super::assembler::Assembler`] and the
-//! reference receiver: one transport object being rebuilt from its encoding symbols
-//! ([`ObjectBuilder`]: a decoder per block, progress, the object or its known part), and the
-//! symbols of an object kept until its OTI is known ([`PendingSymbols`]: a FLUTE object's OTI
-//! may come with an FDT Instance sent after its first packets). Each caller keeps its own
-//! policy around them (caps, what a bad block or symbol means, when an object leaves).
+//! reference receiver. [`ObjectAssembly`] is one transport object being rebuilt: its symbols
+//! held until its OTI is known ([`PendingSymbols`]: a FLUTE object's OTI may come with an FDT
+//! Instance sent after its first packets), then a decoder per block ([`ObjectBuilder`]), the
+//! object-size cap on the OTI, the replay of what was held, and every byte counted against
+//! the tracker's [`ByteBudget`]. What it turns away it says ([`Refused`]); each caller keeps
+//! only its policy: what a refusal means (a finding and a poisoned object in the inspector, a
+//! counter in the receiver), which objects to track, and when an object leaves.
 //!
 //! A block's decoder (k * E bytes) is created only when the block's first symbol arrives, so
 //! memory follows what was received, never the announced transfer length alone.
@@ -15,24 +17,23 @@ use crate::fec::scheme::FecObject;
 
 /// One encoding symbol held before its object's OTI is known.
 #[derive(Debug)]
-pub struct PendingSymbol {
-    pub sbn: u32,
-    pub esi: u32,
+struct PendingSymbol {
+    sbn: u32,
+    esi: u32,
     /// The Source Block Length where the FEC Payload ID carries it (FEC Encoding ID 129).
-    pub sbl: Option<u16>,
-    pub data: Vec<u8>,
+    sbl: Option<u16>,
+    data: Vec<u8>,
 }
 
 /// The symbols of one object held until its OTI is known, then replayed in arrival order.
-/// The caller enforces its byte cap with [`PendingSymbols::bytes`] before each push.
 #[derive(Debug, Default)]
-pub struct PendingSymbols {
+struct PendingSymbols {
     symbols: Vec<PendingSymbol>,
     bytes: u64,
 }
 
 impl PendingSymbols {
-    pub fn push(&mut self, sbn: u32, esi: u32, sbl: Option<u16>, data: &[u8]) {
+    fn push(&mut self, sbn: u32, esi: u32, sbl: Option<u16>, data: &[u8]) {
         self.bytes += data.len() as u64;
         self.symbols.push(PendingSymbol {
             sbn,
@@ -43,20 +44,208 @@ impl PendingSymbols {
     }
 
     /// Bytes held.
-    pub fn bytes(&self) -> u64 {
+    fn bytes(&self) -> u64 {
         self.bytes
     }
 
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.symbols.is_empty()
     }
 
     /// Every symbol held, in arrival order, and the bytes they released.
-    pub fn take(&mut self) -> (Vec<PendingSymbol>, u64) {
+    fn take(&mut self) -> (Vec<PendingSymbol>, u64) {
         (
             std::mem::take(&mut self.symbols),
             std::mem::take(&mut self.bytes),
         )
+    }
+}
+
+/// The bytes all objects of one tracker hold (decoders, symbols waiting for their OTI, objects
+/// waiting for their description), and the cap on them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ByteBudget {
+    pub held: u64,
+    pub cap: u64,
+}
+
+impl ByteBudget {
+    pub fn new(cap: u64) -> Self {
+        ByteBudget { held: 0, cap }
+    }
+
+    /// Whether `bytes` more fit under the cap.
+    pub fn fits(&self, bytes: u64) -> bool {
+        self.held.saturating_add(bytes) <= self.cap
+    }
+
+    pub fn take(&mut self, bytes: u64) {
+        self.held += bytes;
+    }
+
+    pub fn release(&mut self, bytes: u64) {
+        self.held -= bytes;
+    }
+}
+
+/// Why [`ObjectAssembly`] did not take a packet's symbols.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refused {
+    /// Holding them would pass the byte cap: the `bytes` they needed, with `held` already
+    /// held; `sbn` is the block that would have been opened (`None`: symbols held until the
+    /// OTI is known).
+    OverBudget {
+        sbn: Option<u32>,
+        bytes: u64,
+        held: u64,
+        cap: u64,
+    },
+    /// The SBN is past the last of the object's `blocks` (RFC 5052 §9.1).
+    SbnPastEnd { sbn: u32, blocks: u64 },
+    /// Block `sbn`'s decoder cannot be made from the OTI and the packet's SBL: no symbol of
+    /// it can be used.
+    BlockUndecodable { sbn: u32, error: FecError },
+    /// The symbols do not fit their block (the FEC scheme's rule).
+    BadSymbol { sbn: u32, error: FecError },
+}
+
+/// One transport object being assembled: its symbols until the OTI is known, its decoders
+/// after, all counted against the tracker's [`ByteBudget`]. The caller releases
+/// [`ObjectAssembly::held`] from the budget when the object leaves.
+#[derive(Debug)]
+pub struct ObjectAssembly {
+    builder: Option<ObjectBuilder>,
+    pending: PendingSymbols,
+    /// The codepoint of its first packet: a FLUTE description's FEC Encoding ID must match it
+    /// (RFC 6726 §3.4.1, [`super::fdt_description::fdt_object`]).
+    pub codepoint: u8,
+}
+
+impl ObjectAssembly {
+    pub fn new(codepoint: u8) -> Self {
+        ObjectAssembly {
+            builder: None,
+            pending: PendingSymbols::default(),
+            codepoint,
+        }
+    }
+
+    pub fn builder(&self) -> Option<&ObjectBuilder> {
+        self.builder.as_ref()
+    }
+
+    /// The object's FEC parameters, once its OTI is known.
+    pub fn fec(&self) -> Option<&FecObject> {
+        self.builder.as_ref().map(|b| &b.fec)
+    }
+
+    pub fn has_oti(&self) -> bool {
+        self.builder.is_some()
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.builder
+            .as_ref()
+            .is_some_and(ObjectBuilder::is_complete)
+    }
+
+    /// Whether symbols wait for the OTI.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Bytes held: decoders and symbols waiting for the OTI.
+    pub fn held(&self) -> u64 {
+        self.pending.bytes() + self.builder.as_ref().map_or(0, ObjectBuilder::held_bytes)
+    }
+
+    /// Sets the OTI (once), refusing an object above `max_object_bytes`: its decoders are then
+    /// never made, whatever its symbols. Held symbols wait for [`ObjectAssembly::replay`].
+    pub fn set_oti(&mut self, fec: FecObject, max_object_bytes: u64) -> Result<(), String> {
+        if fec.transfer_length > max_object_bytes {
+            return Err(format!(
+                "transfer length {} above the {max_object_bytes}-byte cap",
+                fec.transfer_length
+            ));
+        }
+        self.builder.get_or_insert_with(|| ObjectBuilder::new(fec));
+        Ok(())
+    }
+
+    /// Drops the symbols waiting for an OTI that will not come (the object cannot be rebuilt).
+    pub fn discard_pending(&mut self, budget: &mut ByteBudget) {
+        let (_, bytes) = self.pending.take();
+        budget.release(bytes);
+    }
+
+    /// Takes one packet's symbols (`esi` names the first): held until the OTI is known, fed to
+    /// their block's decoder after, the block opened on its first symbol; within `budget`.
+    pub fn take(
+        &mut self,
+        budget: &mut ByteBudget,
+        sbn: u32,
+        esi: u32,
+        sbl: Option<u16>,
+        symbols: &[u8],
+    ) -> Result<PushOutcome, Refused> {
+        let Some(builder) = self.builder.as_mut() else {
+            let bytes = symbols.len() as u64;
+            if !budget.fits(bytes) {
+                return Err(Refused::OverBudget {
+                    sbn: None,
+                    bytes,
+                    held: budget.held,
+                    cap: budget.cap,
+                });
+            }
+            self.pending.push(sbn, esi, sbl, symbols);
+            budget.take(bytes);
+            return Ok(PushOutcome::Pending);
+        };
+        if builder.is_complete() {
+            return Ok(PushOutcome::AlreadyComplete);
+        }
+        match builder.block_bytes(sbn, sbl) {
+            Err(blocks) => return Err(Refused::SbnPastEnd { sbn, blocks }),
+            Ok(Some(bytes)) if !budget.fits(bytes) => {
+                return Err(Refused::OverBudget {
+                    sbn: Some(sbn),
+                    bytes,
+                    held: budget.held,
+                    cap: budget.cap,
+                })
+            }
+            Ok(Some(_)) => {
+                let bytes = builder
+                    .open_block(sbn, sbl)
+                    .map_err(|error| Refused::BlockUndecodable { sbn, error })?;
+                budget.take(bytes);
+            }
+            Ok(None) => {}
+        }
+        builder
+            .push(sbn, esi, sbl, symbols)
+            .map_err(|error| Refused::BadSymbol { sbn, error })
+    }
+
+    /// Once the OTI is set: feeds the symbols held for it, in arrival order. Returns whether
+    /// they completed the object, and what was refused.
+    pub fn replay(&mut self, budget: &mut ByteBudget) -> (bool, Vec<Refused>) {
+        if self.builder.is_none() {
+            return (false, Vec::new());
+        }
+        let (pending, bytes) = self.pending.take();
+        budget.release(bytes);
+        let mut completed = false;
+        let mut refused = Vec::new();
+        for p in pending {
+            match self.take(budget, p.sbn, p.esi, p.sbl, &p.data) {
+                Ok(PushOutcome::Completed) => completed = true,
+                Ok(_) => {}
+                Err(r) => refused.push(r),
+            }
+        }
+        (completed, refused)
     }
 }
 
@@ -89,14 +278,9 @@ impl ObjectBuilder {
         }
     }
 
-    /// Bytes a new block `sbn` would allocate, or `None` if it already exists or is out of range.
-    pub fn bytes_for_new_block(&self, sbn: u32, sbl: Option<u16>) -> Option<u64> {
-        self.block_bytes(sbn, sbl).ok().flatten()
-    }
-
     /// Bytes block `sbn` would allocate when opened: `Ok(None)` when it is open already,
     /// `Err(blocks)` when `sbn` is past the last of the object's `blocks` (RFC 5052 §9.1).
-    pub fn block_bytes(&self, sbn: u32, sbl: Option<u16>) -> Result<Option<u64>, u64> {
+    fn block_bytes(&self, sbn: u32, sbl: Option<u16>) -> Result<Option<u64>, u64> {
         if self.blocks.contains_key(&sbn) {
             return Ok(None);
         }
@@ -107,7 +291,7 @@ impl ObjectBuilder {
     /// Opens block `sbn` (its decoder, k * E bytes) if it is not open: for a caller that
     /// treats a block that cannot be decoded apart from a bad symbol. Returns the bytes
     /// allocated.
-    pub fn open_block(&mut self, sbn: u32, sbl: Option<u16>) -> Result<u64, FecError> {
+    fn open_block(&mut self, sbn: u32, sbl: Option<u16>) -> Result<u64, FecError> {
         let bytes = match self.block_bytes(sbn, sbl) {
             Ok(None) => return Ok(0),
             Ok(Some(bytes)) => bytes,
@@ -320,6 +504,69 @@ mod tests {
             o.push(0, 0, None, &data[..100]).unwrap(),
             PushOutcome::AlreadyComplete
         );
+    }
+
+    #[test]
+    fn an_assembly_holds_symbols_until_its_oti_then_replays_them_within_its_budget() {
+        let data: Vec<u8> = (0..300u32).map(|i| i as u8).collect();
+        // Room for two held symbols, not three.
+        let mut budget = ByteBudget::new(250);
+        let mut a = ObjectAssembly::new(0);
+        for esi in 0..2u32 {
+            let at = esi as usize * 100;
+            let taken = a.take(&mut budget, 0, esi, None, &data[at..at + 100]);
+            assert_eq!(taken, Ok(PushOutcome::Pending));
+        }
+        assert_eq!((a.held(), budget.held), (200, 200));
+        assert_eq!(
+            a.take(&mut budget, 0, 2, None, &data[200..]),
+            Err(Refused::OverBudget {
+                sbn: None,
+                bytes: 100,
+                held: 200,
+                cap: 250
+            })
+        );
+        // The OTI: an object above the size cap is refused, whatever its symbols.
+        assert!(a
+            .set_oti(nocode(300, 100, 3), 299)
+            .unwrap_err()
+            .contains("above the 299-byte cap"));
+        assert!(!a.has_oti());
+        a.set_oti(nocode(300, 100, 3), 300).unwrap();
+        // Replayed: the held bytes are released and the block's decoder (300 bytes) does not
+        // fit beside nothing else under 250.
+        let (completed, refused) = a.replay(&mut budget);
+        assert!(!completed);
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert!(matches!(
+            refused[0],
+            Refused::OverBudget {
+                sbn: Some(0),
+                bytes: 300,
+                ..
+            }
+        ));
+        assert_eq!((a.held(), budget.held), (0, 0));
+        // With room, the same symbols rebuild the object, and a block past the last is said.
+        let mut budget = ByteBudget::new(1000);
+        let mut a = ObjectAssembly::new(0);
+        a.take(&mut budget, 0, 0, None, &data[..100]).unwrap();
+        a.set_oti(nocode(300, 100, 3), 300).unwrap();
+        assert_eq!(a.replay(&mut budget), (false, vec![]));
+        assert_eq!(
+            a.take(&mut budget, 1, 0, None, &data[..100]),
+            Err(Refused::SbnPastEnd { sbn: 1, blocks: 1 })
+        );
+        a.take(&mut budget, 0, 1, None, &data[100..200]).unwrap();
+        assert_eq!(
+            a.take(&mut budget, 0, 2, None, &data[200..]),
+            Ok(PushOutcome::Completed)
+        );
+        assert_eq!(a.builder().and_then(ObjectBuilder::bytes), Some(data));
+        assert_eq!(budget.held, a.held());
+        budget.release(a.held());
+        assert_eq!(budget.held, 0);
     }
 
     #[test]

@@ -6,12 +6,13 @@ use crate::registry;
 use crate::wire::finding::FindingKind;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::fec::scheme::{Codec, FecObject};
 use crate::packet::Dissected;
 use crate::track::assembler::ObjectReport;
-use crate::track::fdt_description::FileParameters;
+use crate::track::fdt_description::{Described, FdtDescriptions, OnChange};
 use crate::track::webrc::{WebrcFinding, WebrcSession};
 use crate::wire::cid::{CidElement, CidObjectList};
 use crate::wire::ext_fti::FecOti;
@@ -84,8 +85,9 @@ pub struct SessionStats {
     pub fcast_objects: u64,
     pub cids: u64,
     fdt_tois: BTreeSet<u128>,
-    /// Per TOI, the parameters the first FDT Instance describing it gave (RFC 6726 §3.3).
-    fdt_params: BTreeMap<u128, (FileParameters, u64)>,
+    /// Per TOI, the first FDT description while it is valid (RFC 6726 §3.3: its parameters
+    /// never change).
+    fdt: FdtDescriptions,
     /// When each FDT Instance ID was first seen (capture time).
     fdt_first_seen: BTreeMap<u32, Duration>,
     /// Insertion order of `fdt_first_seen`, to keep it to [`MAX_FDT_FIRST_SEEN`] (IDs wrap at
@@ -367,7 +369,7 @@ impl SessionTracker {
                 webrc: None,
                 uses_fdt: false,
                 fdt_tois: BTreeSet::new(),
-                fdt_params: BTreeMap::new(),
+                fdt: FdtDescriptions::new(OnChange::KeepFirst),
                 fdt_first_seen: BTreeMap::new(),
                 fdt_first_seen_order: VecDeque::new(),
                 fdt_id_expires: BTreeMap::new(),
@@ -466,11 +468,11 @@ impl SessionTracker {
             // (RFC 6726 §3.3); its packets start a new object.
             let expired = s.uses_fdt
                 && toi != 0
-                && s.fdt_params
-                    .get(&toi)
-                    .is_some_and(|(_, until)| *until < ntp_seconds(d.raw.timestamp));
+                && s.fdt
+                    .entry(toi)
+                    .is_some_and(|e| e.expires_ntp < ntp_seconds(d.raw.timestamp));
             if expired {
-                s.fdt_params.remove(&toi);
+                s.fdt.forget(toi);
                 s.retire(toi);
             }
             s.current = s
@@ -482,7 +484,7 @@ impl SessionTracker {
             match &s.current {
                 None => {
                     // RFC 6726 §5: the FDT came first; its OTI and EXT_FTI's must be the same.
-                    let fdt_oti = s.fdt_params.get(&toi).and_then(|(p, _)| p.oti.as_ref());
+                    let fdt_oti = s.fdt.entry(toi).and_then(|e| e.params.oti.as_ref());
                     if let Some(diff) = fdt_oti.filter(|_| toi != 0).and_then(|(id, oti)| {
                         oti_disagrees((*id, oti), a.fec_encoding_id, &fti.oti)
                     }) {
@@ -672,7 +674,7 @@ impl SessionTracker {
         frame: u64,
         time: Duration,
         instance_id: Option<u32>,
-        inst: &FdtInstance,
+        inst: &Arc<FdtInstance>,
     ) {
         let Some(s) = self.sessions.get_mut(&(sender, tsi)) else {
             return;
@@ -722,15 +724,13 @@ impl SessionTracker {
                     format!("TOI {} is described twice in one FDT Instance", file.toi),
                 );
             }
-            let params = FileParameters::of(inst, file);
-            match s.fdt_params.get_mut(&file.toi) {
-                Some((old, until)) if *old == params => *until = (*until).max(valid_until),
+            match s
+                .fdt
+                .describe(instance_id, inst, file, valid_until, now_ntp)
+            {
                 // Every instance that described the TOI expired: it names another file now.
-                Some((_, until)) if *until < now_ntp => {
-                    s.fdt_params.insert(file.toi, (params, valid_until));
-                    s.retire(file.toi);
-                }
-                Some(_) => Self::raise(
+                Described::Reused { .. } => s.retire(file.toi),
+                Described::Changed => Self::raise(
                     &mut self.findings,
                     s,
                     frame,
@@ -740,9 +740,7 @@ impl SessionTracker {
                         file.toi
                     ),
                 ),
-                None => {
-                    s.fdt_params.insert(file.toi, (params, valid_until));
-                }
+                Described::New | Described::Again | Described::Replaced { .. } => {}
             }
             let Some((fti_id, fti_oti)) = s.ftis.get(&(file.toi, None)).cloned() else {
                 continue;

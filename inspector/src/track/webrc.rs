@@ -66,6 +66,20 @@ impl WebrcSession {
         }
     }
 
+    /// A wave's packet in the first slot of its quiescent period (CTSI = CN + 1 mod T): a
+    /// wave sends in the N slots from CTSI = CN only (RFC 3738 §3.1.2).
+    fn sent_when_quiescent(&self, frame: u64, cci: &WebrcCci, t: u16) -> Option<WebrcFinding> {
+        let slot_after = (i64::from(cci.ctsi) - i64::from(cci.cn)).rem_euclid(i64::from(t)) == 1;
+        let wave = cci.cn != self.t;
+        (self.knows_t() && wave && slot_after).then(|| {
+            let detail = format!(
+                "wave {} sends in slot {}, the first of its quiescent period",
+                cci.cn, cci.ctsi
+            );
+            Self::finding(frame, &registry::webrc::WAVE_SENT_WHEN_QUIESCENT, detail)
+        })
+    }
+
     /// One packet of the session; returns what it breaks.
     pub fn push(&mut self, frame: u64, at: Duration, cci: &WebrcCci) -> Vec<WebrcFinding> {
         let mut out = Vec::new();
@@ -111,19 +125,7 @@ impl WebrcSession {
             Some(_) => {}
         }
         let is_base = cci.cn == self.t;
-        if self.knows_t()
-            && !is_base
-            && (i64::from(cci.ctsi) - i64::from(cci.cn)).rem_euclid(i64::from(t)) == 1
-        {
-            out.push(Self::finding(
-                frame,
-                &registry::webrc::WAVE_SENT_WHEN_QUIESCENT,
-                format!(
-                    "wave {} sends in slot {}, the first of its quiescent period",
-                    cci.cn, cci.ctsi
-                ),
-            ));
-        }
+        out.extend(self.sent_when_quiescent(frame, cci, t));
         if let Some((last, _)) = self.last.get(&cci.cn) {
             let restart = *last == self.max_psn();
             let expected = last.wrapping_add(1) & self.max_psn();

@@ -176,17 +176,23 @@ fn set_recv_buffer(s: &Socket, bytes: usize) {
     }
 }
 
-/// Sends a batch of datagrams with one sendmmsg call; returns how many were sent.
-fn send_batch(s: &Socket, batch: &[Transmit]) -> io::Result<usize> {
-    use std::os::fd::AsRawFd;
-    let addrs: Vec<SockAddr> = batch.iter().map(|t| t.destination.into()).collect();
-    let mut iov: Vec<libc::iovec> = batch
+/// One iovec per datagram's payload, for sendmmsg and GSO; they borrow the payloads, which
+/// outlive the send.
+fn iovecs(datagrams: &[Transmit]) -> Vec<libc::iovec> {
+    datagrams
         .iter()
         .map(|t| libc::iovec {
             iov_base: t.payload.as_ptr() as *mut libc::c_void,
             iov_len: t.payload.len(),
         })
-        .collect();
+        .collect()
+}
+
+/// Sends a batch of datagrams with one sendmmsg call; returns how many were sent.
+fn send_batch(s: &Socket, batch: &[Transmit]) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let addrs: Vec<SockAddr> = batch.iter().map(|t| t.destination.into()).collect();
+    let mut iov = iovecs(batch);
     // SAFETY: zeroed mmsghdr is valid; every pointer set below outlives the call.
     let mut msgs: Vec<libc::mmsghdr> = (0..batch.len())
         .map(|_| unsafe { std::mem::zeroed() })
@@ -292,13 +298,7 @@ fn gso_run(batch: &[Transmit]) -> usize {
 fn send_gso(s: &Socket, run: &[Transmit]) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let addr: SockAddr = run[0].destination.into();
-    let mut iov: Vec<libc::iovec> = run
-        .iter()
-        .map(|t| libc::iovec {
-            iov_base: t.payload.as_ptr() as *mut libc::c_void,
-            iov_len: t.payload.len(),
-        })
-        .collect();
+    let mut iov = iovecs(run);
     let seg = run[0].payload.len() as u16;
     // SAFETY: CMSG_SPACE of a u16 is a small constant.
     let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<u16>() as u32) } as usize;

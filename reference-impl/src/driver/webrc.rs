@@ -408,55 +408,53 @@ pub fn run_receiver(
         let release = in_flight.front().map(|p| p.0);
         let timeout = rx.poll_timeout();
         // Deliveries and timeouts that are due, in time order.
-        if let Some(at) = release.filter(|r| *r <= now && timeout.is_none_or(|t| *r <= t)) {
-            let (_, cci, n) = in_flight.pop_front().expect("a release time");
-            let second = at.as_secs() as usize;
-            if summary.per_second.len() <= second {
-                summary.per_second.resize(second + 1, 0);
-                bytes_per_second.resize(second + 1, 0);
-            }
-            summary.per_second[second] += 1;
-            bytes_per_second[second] += n as u64;
-            summary.packets += 1;
-            let cn = usize::from(cci.cn);
-            let psn = cci.psn;
-            rx.handle_packet(at, cci);
-            if cn < channels {
-                if std::mem::take(&mut awaiting_first[cn]) {
-                    writeln!(
-                        log,
-                        "{}",
-                        serde_json::json!({"t": at.as_secs_f64(), "first": cn,
-                            "artt": rx.artt()})
-                    )?;
+        let handled =
+            if let Some(at) = release.filter(|r| *r <= now && timeout.is_none_or(|t| *r <= t)) {
+                let (_, cci, n) = in_flight.pop_front().expect("a release time");
+                let second = at.as_secs() as usize;
+                if summary.per_second.len() <= second {
+                    summary.per_second.resize(second + 1, 0);
+                    bytes_per_second.resize(second + 1, 0);
                 }
-                if let Some(last) = last_psn[cn] {
-                    if psn > last && psn - last > 1 {
+                summary.per_second[second] += 1;
+                bytes_per_second[second] += n as u64;
+                summary.packets += 1;
+                let cn = usize::from(cci.cn);
+                let psn = cci.psn;
+                rx.handle_packet(at, cci);
+                if cn < channels {
+                    if std::mem::take(&mut awaiting_first[cn]) {
                         writeln!(
                             log,
                             "{}",
-                            serde_json::json!({"t": at.as_secs_f64(), "gap": cn,
-                                "lost": psn - last - 1, "artt": rx.artt()})
+                            serde_json::json!({"t": at.as_secs_f64(), "first": cn,
+                            "artt": rx.artt()})
                         )?;
                     }
+                    if let Some(last) = last_psn[cn] {
+                        if psn > last && psn - last > 1 {
+                            writeln!(
+                                log,
+                                "{}",
+                                serde_json::json!({"t": at.as_secs_f64(), "gap": cn,
+                                "lost": psn - last - 1, "artt": rx.artt()})
+                            )?;
+                        }
+                    }
+                    last_psn[cn] = Some(psn);
                 }
-                last_psn[cn] = Some(psn);
-            }
+                Some(at)
+            } else if let Some(t) = timeout.filter(|t| *t <= now) {
+                rx.handle_timeout(t);
+                Some(t)
+            } else {
+                None
+            };
+        // What the packet or the timeout made the receiver do.
+        if let Some(at) = handled {
             apply(
                 &mut rx,
                 at,
-                &mut summary,
-                &mut last_psn,
-                &mut awaiting_first,
-                &mut *log,
-            )?;
-            continue;
-        }
-        if let Some(t) = timeout.filter(|t| *t <= now) {
-            rx.handle_timeout(t);
-            apply(
-                &mut rx,
-                t,
                 &mut summary,
                 &mut last_psn,
                 &mut awaiting_first,

@@ -6,22 +6,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rmt_inspector::track::fdt_description::same_parameters;
-use rmt_inspector::wire::fdt::{expires_to_ntp_seconds, FdtFile, FdtInstance};
+use rmt_inspector::track::fdt_description::{Described, FdtDescriptions, OnChange};
+use rmt_inspector::wire::fdt::{expires_to_ntp_seconds, FdtInstance};
+
+pub use rmt_inspector::track::fdt_description::FdtEntry;
 
 use crate::time::{ntp_seconds, Now};
 
-#[derive(Debug, Clone)]
-pub struct FdtEntry {
-    pub instance_id: u32,
-    /// The instance, for its defaults (FEC attributes, Content-Type, ...): shared by the
-    /// entries it describes, not copied into each.
-    pub instance: Arc<FdtInstance>,
-    pub file: FdtFile,
-    /// When the last instance that described it expires (NTP seconds).
-    pub expires_ntp: u64,
-}
-
+/// The FDT state of the receiver's session: the files' descriptions (the first while valid,
+/// [`OnChange::KeepFirst`]), and the instances with their expiry.
 #[derive(Debug, Default)]
 pub struct FdtTable {
     /// Instance ID -> expiry in NTP seconds.
@@ -29,13 +22,11 @@ pub struct FdtTable {
     /// Instances and files left by the last pruning of expired ones.
     live_after_prune: usize,
     files_after_prune: usize,
-    files: BTreeMap<u128, FdtEntry>,
+    files: FdtDescriptions,
     /// An instance with Complete=true was received (§3.4.2: no new file data after it).
     pub complete: bool,
-    /// Mutants only ([`super::mutant`]): expired instances are used; later instances replace
-    /// a TOI's parameters.
+    /// Mutants only ([`super::mutant`]): expired instances are used.
     pub(super) accept_expired: bool,
-    pub(super) accept_changes: bool,
 }
 
 /// What an FDT Instance did to the table.
@@ -55,12 +46,17 @@ pub enum FdtOutcome {
 }
 
 impl FdtTable {
+    /// Mutant only ([`super::mutant`]): later instances replace a TOI's parameters.
+    pub(super) fn accept_changes(&mut self) {
+        self.files.set_on_change(OnChange::FollowLatest);
+    }
+
     pub fn entry(&self, toi: u128) -> Option<&FdtEntry> {
-        self.files.get(&toi)
+        self.files.entry(toi)
     }
 
     pub fn tois(&self) -> impl Iterator<Item = u128> + '_ {
-        self.files.keys().copied()
+        self.files.tois()
     }
 
     /// Whether every instance that described `toi` has expired at `now` (then its packets are
@@ -70,7 +66,7 @@ impl FdtTable {
         !self.accept_expired
             && self
                 .files
-                .get(&toi)
+                .entry(toi)
                 .is_some_and(|e| e.expires_ntp < ntp_seconds(now))
     }
 
@@ -81,23 +77,14 @@ impl FdtTable {
         if self.accept_expired || self.files.len() <= 2 * self.files_after_prune.max(64) {
             return Vec::new();
         }
-        let now_ntp = ntp_seconds(now);
-        let gone: Vec<u128> = self
-            .files
-            .iter()
-            .filter(|(_, e)| e.expires_ntp < now_ntp)
-            .map(|(t, _)| *t)
-            .collect();
-        for t in &gone {
-            self.files.remove(t);
-        }
+        let gone = self.files.forget_expired(ntp_seconds(now));
         self.files_after_prune = self.files.len();
         gone
     }
 
     /// Forgets the description of `toi` (expired): memory stays flat as TOIs are reused.
     pub fn forget(&mut self, toi: u128) {
-        self.files.remove(&toi);
+        self.files.forget(toi);
     }
 
     /// Whether instance `id` was received and is still valid at `now` (then packets carrying
@@ -122,8 +109,6 @@ impl FdtTable {
             };
         }
         self.instances.insert(id, expires_ntp);
-        let shared = Arc::new(inst);
-        let inst = &*shared;
         // Expired instances leave (their IDs may come back, §3.4.1), checked each time the
         // table doubles: a pass per instance would cost the square of a long session.
         if self.instances.len() > 2 * self.live_after_prune.max(64) {
@@ -131,44 +116,23 @@ impl FdtTable {
             self.live_after_prune = self.instances.len();
         }
         self.complete |= inst.complete == Some(true);
+        let shared = Arc::new(inst);
         let mut new_tois = Vec::new();
         let mut changed_tois = Vec::new();
         let mut reused_tois = Vec::new();
-        for file in &inst.files {
+        for file in &shared.files {
             if file.toi == 0 {
                 continue; // §3.3: TOI 0 is the FDT's own
             }
-            let take = match self.files.get_mut(&file.toi) {
-                Some(old) if same_parameters((&old.instance, &old.file), (inst, file)) => {
-                    old.expires_ntp = old.expires_ntp.max(expires_ntp);
-                    false
-                }
-                // Every instance that described it expired: another file now.
-                Some(old) if old.expires_ntp < now_ntp => {
-                    reused_tois.push(file.toi);
-                    true
-                }
-                Some(_) if !self.accept_changes => {
-                    changed_tois.push(file.toi);
-                    false
-                }
-                // Only the mutant that accepts changes takes new parameters for a known TOI.
-                Some(_) => true,
-                None => {
-                    new_tois.push(file.toi);
-                    true
-                }
-            };
-            if take {
-                self.files.insert(
-                    file.toi,
-                    FdtEntry {
-                        instance_id: id,
-                        instance: shared.clone(),
-                        file: file.clone(),
-                        expires_ntp,
-                    },
-                );
+            match self
+                .files
+                .describe(Some(id), &shared, file, expires_ntp, now_ntp)
+            {
+                Described::New => new_tois.push(file.toi),
+                Described::Changed => changed_tois.push(file.toi),
+                Described::Reused { .. } => reused_tois.push(file.toi),
+                // Only the mutant that accepts changes replaces a known TOI's parameters.
+                Described::Again | Described::Replaced { .. } => {}
             }
         }
         FdtOutcome::Applied {

@@ -20,12 +20,14 @@ use md5::{Digest, Md5};
 
 use rmt_inspector::fec::scheme::FecObject;
 use rmt_inspector::track::fdt_description::fdt_object;
-use rmt_inspector::track::object::{ObjectBuilder, PendingSymbol, PendingSymbols, PushOutcome};
+use rmt_inspector::track::object::{
+    ByteBudget, ObjectAssembly, ObjectBuilder, PushOutcome, Refused,
+};
 use rmt_inspector::wire::alc::{AlcContext, AlcPacket};
 use rmt_inspector::wire::cid::CidElement;
 use rmt_inspector::wire::ext_cenc::ContentEncoding;
 use rmt_inspector::wire::ext_fti::FecOti;
-use rmt_inspector::wire::fdt::FdtInstance;
+use rmt_inspector::wire::fdt::{FdtAttributes, FdtInstance};
 use rmt_inspector::wire::lct::{ExtensionBody, HET_CENC, HET_FDT};
 use rmt_inspector::wire::Severity;
 
@@ -143,10 +145,8 @@ enum Key {
 
 #[derive(Debug)]
 struct InFlight {
-    builder: Option<ObjectBuilder>,
-    /// (SBN, ESI, SBL, symbols) waiting for the OTI.
-    pending: PendingSymbols,
-    codepoint: u8,
+    /// Its symbols until the OTI is known, its blocks being decoded after.
+    assembly: ObjectAssembly,
     cenc: Option<ContentEncoding>,
     close_object: bool,
     /// FCAST: the newest CIID when the object's first packet arrived.
@@ -155,12 +155,6 @@ struct InFlight {
     first_fti: Option<(u8, FecOti)>,
     /// When its last packet came.
     last: Now,
-}
-
-impl InFlight {
-    fn held(&self) -> u64 {
-        self.pending.bytes() + self.builder.as_ref().map_or(0, ObjectBuilder::held_bytes)
-    }
 }
 
 #[derive(Debug)]
@@ -187,7 +181,8 @@ pub struct Receiver {
     mutant: Option<ReceiverMutant>,
     closed: bool,
     complete_reported: bool,
-    buffered: u64,
+    /// Bytes in decoders, symbols waiting for their OTI and files waiting for their FDT entry.
+    budget: ByteBudget,
     events: VecDeque<Event>,
     stats: ReceiverStats,
 }
@@ -201,6 +196,7 @@ impl Receiver {
         Receiver {
             source: config.source,
             tsi: config.tsi,
+            budget: ByteBudget::new(config.max_buffered_bytes),
             config,
             objects: BTreeMap::new(),
             delivered: BTreeMap::new(),
@@ -213,7 +209,6 @@ impl Receiver {
             mutant: None,
             closed: false,
             complete_reported: false,
-            buffered: 0,
             events: VecDeque::new(),
             stats: ReceiverStats::default(),
         }
@@ -229,7 +224,9 @@ impl Receiver {
     pub fn mutate(&mut self, m: ReceiverMutant) {
         self.mutant = Some(m);
         self.fdt.accept_expired = m == ReceiverMutant::ExpiredFdtUsed;
-        self.fdt.accept_changes = m == ReceiverMutant::FdtParameterChangeAccepted;
+        if m == ReceiverMutant::FdtParameterChangeAccepted {
+            self.fdt.accept_changes();
+        }
     }
 
     fn is(&self, m: ReceiverMutant) -> bool {
@@ -251,7 +248,7 @@ impl Receiver {
 
     /// Bytes held in decoders and pending symbols.
     pub fn buffered_bytes(&self) -> u64 {
-        self.buffered
+        self.budget.held
     }
 
     pub fn objects_in_flight(&self) -> usize {
@@ -348,7 +345,7 @@ impl Receiver {
         for (toi, _) in std::mem::take(&mut self.awaiting_fdt) {
             self.abandon(toi, "no FDT entry for the TOI (RFC 6726 §3.2)".into());
         }
-        self.buffered = 0;
+        self.budget.held = 0;
         self.events.push_back(Event::SessionClosed);
     }
 
@@ -507,9 +504,7 @@ impl Receiver {
             self.objects.insert(
                 key,
                 InFlight {
-                    builder: None,
-                    pending: PendingSymbols::default(),
-                    codepoint: alc.lct.codepoint,
+                    assembly: ObjectAssembly::new(alc.lct.codepoint),
                     cenc,
                     close_object: false,
                     ciid,
@@ -524,7 +519,7 @@ impl Receiver {
         // The OTI is resolved (EXT_FTI or FDT, FecObject built) once per object; later packets
         // only compare their EXT_FTI with the first one (RFC 6726 §5, RFC 5775 §4.2: the OTI of
         // a TOI does not change; the first wins).
-        if self.objects[&key].builder.is_some() {
+        if self.objects[&key].assembly.has_oti() {
             if let Some(fti) = &alc.fti {
                 let id = alc.fec_encoding_id;
                 let obj = self.objects.get_mut(&key).expect("tracked");
@@ -532,7 +527,7 @@ impl Receiver {
                     Some((first_id, first)) => *first_id == id && *first == fti.oti,
                     // Built from the FDT: compare this first EXT_FTI once, then remember it.
                     None => FecObject::from_oti(id, &fti.oti)
-                        .is_ok_and(|f| obj.builder.as_ref().is_some_and(|b| b.fec == f)),
+                        .is_ok_and(|f| obj.assembly.fec() == Some(&f)),
                 };
                 if !same {
                     self.stats.oti_mismatch += 1;
@@ -544,63 +539,49 @@ impl Receiver {
             let oti = self.oti_for(key, alc);
             let max_object = self.config.max_object_bytes;
             let obj = self.objects.get_mut(&key).expect("inserted above");
-            match oti {
-                Some(Ok(fec)) if fec.transfer_length > max_object => {
-                    self.stats.capped += 1;
-                    let why = format!(
-                        "transfer length {} above the {max_object}-byte cap",
-                        fec.transfer_length
-                    );
-                    self.drop_object(key, why);
-                    return;
-                }
-                Some(Ok(fec)) => {
-                    obj.builder = Some(ObjectBuilder::new(fec));
+            let set = match oti {
+                Some(Ok(fec)) => obj.assembly.set_oti(fec, max_object).map_err(|e| (true, e)),
+                Some(Err(e)) => Err((false, e)),
+                None => Ok(()),
+            };
+            match set {
+                Ok(()) => {
                     obj.first_fti = alc
                         .fti
                         .as_ref()
                         .map(|f| (alc.fec_encoding_id, f.oti.clone()));
                 }
-                Some(Err(e)) => {
-                    self.drop_object(key, e);
+                Err((capped, why)) => {
+                    self.stats.capped += u64::from(capped);
+                    self.drop_object(key, why);
                     return;
                 }
-                None => {}
             }
         }
         let Some(pid) = alc.payload_id else { return };
         let symbols = alc.symbols(datagram);
-        let cap = self.config.max_buffered_bytes;
         let obj = self.objects.get_mut(&key).expect("tracked");
-        let Some(builder) = obj.builder.as_mut() else {
-            // No OTI yet (FLUTE before the FDT): hold the symbols, within the byte cap.
-            if self.buffered + symbols.len() as u64 > cap {
-                self.stats.capped += 1;
-                return;
-            }
-            obj.pending.push(pid.sbn, pid.esi, pid.sbl, symbols);
-            self.buffered += symbols.len() as u64;
-            return;
-        };
-        if let Some(bytes) = builder.bytes_for_new_block(pid.sbn, pid.sbl) {
-            if self.buffered + bytes > cap {
-                self.stats.capped += 1;
-                return;
-            }
-        }
-        let before = builder.held_bytes();
-        let outcome = builder.push(pid.sbn, pid.esi, pid.sbl, symbols);
-        self.buffered += builder.held_bytes() - before;
-        match outcome {
+        match obj
+            .assembly
+            .take(&mut self.budget, pid.sbn, pid.esi, pid.sbl, symbols)
+        {
             Ok(PushOutcome::Completed) => self.complete(now, key),
             Ok(_) => {}
-            Err(_) => self.stats.malformed += 1,
+            Err(r) => self.count_refusal(&r),
+        }
+    }
+
+    /// A refused symbol is counted: over the byte cap, or malformed for its object's OTI.
+    fn count_refusal(&mut self, refused: &Refused) {
+        match refused {
+            Refused::OverBudget { .. } => self.stats.capped += 1,
+            _ => self.stats.malformed += 1,
         }
     }
 
     fn drop_object(&mut self, key: Key, reason: String) {
         if let Some(o) = self.objects.remove(&key) {
-            self.buffered -= o.held();
+            self.budget.release(o.assembly.held());
         }
         match key {
             Key::Object(toi) => self.abandon(toi, reason),
@@ -616,7 +597,7 @@ impl Receiver {
         let keys: Vec<Key> = self
             .objects
             .iter()
-            .filter(|(_, o)| o.builder.is_none() && !o.pending.is_empty())
+            .filter(|(_, o)| !o.assembly.has_oti() && o.assembly.has_pending())
             .map(|(k, _)| *k)
             .collect();
         for key in keys {
@@ -625,47 +606,17 @@ impl Receiver {
                 continue;
             };
             let obj = self.objects.get_mut(&key).expect("listed");
-            let fec = match fdt_object(&e.instance, &e.file, obj.codepoint) {
-                Ok(f) if f.transfer_length > self.config.max_object_bytes => Err(format!(
-                    "transfer length {} above the cap",
-                    f.transfer_length
-                )),
-                Ok(f) => Ok(f),
-                Err(e) => Err(e.to_string()),
-            };
-            let fec = match fec {
-                Ok(f) => f,
-                Err(e) => {
-                    self.drop_object(key, e);
-                    continue;
-                }
-            };
-            let (pending, pending_bytes) = obj.pending.take();
-            self.buffered -= pending_bytes;
-            let mut builder = ObjectBuilder::new(fec);
-            let mut done = false;
-            for PendingSymbol {
-                sbn,
-                esi,
-                sbl,
-                data: sym,
-            } in pending
-            {
-                if let Some(bytes) = builder.bytes_for_new_block(sbn, sbl) {
-                    if self.buffered + builder.held_bytes() + bytes > self.config.max_buffered_bytes
-                    {
-                        self.stats.capped += 1;
-                        continue;
-                    }
-                }
-                match builder.push(sbn, esi, sbl, &sym) {
-                    Ok(PushOutcome::Completed) => done = true,
-                    Ok(_) => {}
-                    Err(_) => self.stats.malformed += 1,
-                }
+            let set = fdt_object(&e.instance, &e.file, obj.assembly.codepoint)
+                .map_err(fec_error)
+                .and_then(|f| obj.assembly.set_oti(f, self.config.max_object_bytes));
+            if let Err(e) = set {
+                self.drop_object(key, e);
+                continue;
             }
-            self.buffered += builder.held_bytes();
-            self.objects.get_mut(&key).expect("listed").builder = Some(builder);
+            let (done, refused) = obj.assembly.replay(&mut self.budget);
+            for r in &refused {
+                self.count_refusal(r);
+            }
             if done {
                 self.complete(now, key);
             }
@@ -677,8 +628,8 @@ impl Receiver {
         let Some(obj) = self.objects.remove(&key) else {
             return;
         };
-        self.buffered -= obj.held();
-        let Some(bytes) = obj.builder.as_ref().and_then(ObjectBuilder::bytes) else {
+        self.budget.release(obj.assembly.held());
+        let Some(bytes) = obj.assembly.builder().and_then(ObjectBuilder::bytes) else {
             return;
         };
         match (self.config.mode, key) {
@@ -687,10 +638,10 @@ impl Receiver {
                 if self.fdt.entry(toi).is_some() {
                     self.deliver_flute(toi, bytes);
                 } else if self.awaiting_fdt.len() < self.config.max_objects
-                    && self.buffered + bytes.len() as u64 <= self.config.max_buffered_bytes
+                    && self.budget.fits(bytes.len() as u64)
                 {
                     // Held until an FDT Instance maps the TOI; counted in the byte cap.
-                    self.buffered += bytes.len() as u64;
+                    self.budget.take(bytes.len() as u64);
                     self.awaiting_fdt.insert(toi, (bytes, now));
                 } else {
                     self.stats.capped += 1;
@@ -787,7 +738,7 @@ impl Receiver {
     /// entry never came, and that file is abandoned.
     fn take_awaiting(&mut self, toi: u128, now: Now) -> Option<Vec<u8>> {
         let (bytes, at) = self.awaiting_fdt.remove(&toi)?;
-        self.buffered -= bytes.len() as u64;
+        self.budget.release(bytes.len() as u64);
         if now.saturating_sub(at) > STALE_AFTER {
             self.abandon(toi, format!("{STALE_REASON} {} s", STALE_AFTER.as_secs()));
             return None;
@@ -809,11 +760,13 @@ impl Receiver {
             );
             return;
         }
-        let encoding = f.attributes.content_encoding.clone().or(entry
-            .instance
-            .defaults
-            .content_encoding
-            .clone());
+        // A file's attribute, or the instance's default for it (RFC 6726 §3.4.2).
+        let inherited = |pick: fn(&FdtAttributes) -> &Option<String>| {
+            pick(&f.attributes)
+                .clone()
+                .or_else(|| pick(&entry.instance.defaults).clone())
+        };
+        let encoding = inherited(|a| &a.content_encoding);
         let data = match content::decode_content(
             encoding.as_deref(),
             bytes,
@@ -836,11 +789,7 @@ impl Receiver {
                 return;
             }
         }
-        let content_type = f.attributes.content_type.clone().or(entry
-            .instance
-            .defaults
-            .content_type
-            .clone());
+        let content_type = inherited(|a| &a.content_type);
         self.deliver(toi, f.content_location.clone(), content_type, data, None);
     }
 

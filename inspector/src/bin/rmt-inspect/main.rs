@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use rmt_inspector::capture::live::{Join, LiveCapture};
-use rmt_inspector::capture::reader::{Packets, RawPacket, ReadError, ReadPosition, Source};
+use rmt_inspector::capture::reader::{Packets, ReadError, ReadPosition, Source};
 use rmt_inspector::capture::writer::PcapNgOut;
 use rmt_inspector::inspect::dissect::{dissect, dissect_into, Dissected, FlowSelector};
 use rmt_inspector::inspect::fields::{glossary, lookup, Field};
@@ -25,7 +25,6 @@ use rmt_inspector::inspect::stats::{self, Stats};
 use rmt_inspector::track::assembler::AssemblerConfig;
 use rmt_inspector::track::export::Exporter;
 use rmt_inspector::wire::alc::AlcContext;
-use rmt_inspector::wire::link::LinkType;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -566,8 +565,8 @@ fn read_live(
             );
             warned = true;
         }
-        let data = match cap.next_frame() {
-            Ok(Some(d)) => d.to_vec(),
+        let raw = match cap.next_packet(frame + 1) {
+            Ok(Some(raw)) => raw,
             Ok(None) => continue,
             Err(e) => {
                 *input_error = Some((1, format!("capture on {iface} failed: {e}")));
@@ -575,16 +574,6 @@ fn read_live(
             }
         };
         frame += 1;
-        let timestamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let raw = RawPacket {
-            frame,
-            link_type: LinkType::Ethernet,
-            timestamp,
-            data: &data,
-            orig_len: data.len() as u32,
-        };
         p.process(&dissect(raw, flows), false)?;
     }
     Ok(())
