@@ -742,7 +742,7 @@ impl Assembler {
                     d.expires_ntp = Some(expires_ntp);
                 }
             }
-            match table.describe(key.fdt_instance, &shared, file, expires_ntp, now_ntp) {
+            match table.describe(&shared, file, expires_ntp, now_ntp) {
                 Described::Again => described_again.push(file.toi),
                 Described::Replaced { old_expires_ntp } | Described::Reused { old_expires_ntp } => {
                     superseded.push((file.toi, old_expires_ntp))

@@ -90,7 +90,6 @@ pub enum OnChange {
 /// the file entry, its parameters, and when it expires.
 #[derive(Debug, Clone)]
 pub struct FdtEntry {
-    pub instance_id: Option<u32>,
     pub instance: Arc<FdtInstance>,
     pub file: FdtFile,
     pub params: FileParameters,
@@ -157,11 +156,9 @@ impl FdtDescriptions {
         self.files.is_empty()
     }
 
-    /// Takes `file` of instance `id`, valid until `expires_ntp` (the caller's rule), at
-    /// `now_ntp`.
+    /// Takes `file` of `instance`, valid until `expires_ntp` (the caller's rule), at `now_ntp`.
     pub fn describe(
         &mut self,
-        id: Option<u32>,
         instance: &Arc<FdtInstance>,
         file: &FdtFile,
         expires_ntp: u64,
@@ -185,7 +182,6 @@ impl FdtDescriptions {
         self.files.insert(
             file.toi,
             FdtEntry {
-                instance_id: id,
                 instance: instance.clone(),
                 file: file.clone(),
                 params,
@@ -236,7 +232,7 @@ mod tests {
             let mut t = FdtDescriptions::new(policy);
             let (a, b) = (instance("a", 10), instance("b", 20));
             let describe = |t: &mut FdtDescriptions, i: &Arc<FdtInstance>, expires, now| {
-                t.describe(Some(1), i, &i.files[0], expires, now)
+                t.describe(i, &i.files[0], expires, now)
             };
             assert_eq!(describe(&mut t, &a, 110, 100), Described::New);
             // The same again: described until the later expiry.

@@ -724,10 +724,7 @@ impl SessionTracker {
                     format!("TOI {} is described twice in one FDT Instance", file.toi),
                 );
             }
-            match s
-                .fdt
-                .describe(instance_id, inst, file, valid_until, now_ntp)
-            {
+            match s.fdt.describe(inst, file, valid_until, now_ntp) {
                 // Every instance that described the TOI expired: it names another file now.
                 Described::Reused { .. } => s.retire(file.toi),
                 Described::Changed => Self::raise(

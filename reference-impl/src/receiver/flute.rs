@@ -124,10 +124,7 @@ impl FdtTable {
             if file.toi == 0 {
                 continue; // §3.3: TOI 0 is the FDT's own
             }
-            match self
-                .files
-                .describe(Some(id), &shared, file, expires_ntp, now_ntp)
-            {
+            match self.files.describe(&shared, file, expires_ntp, now_ntp) {
                 Described::New => new_tois.push(file.toi),
                 Described::Changed => changed_tois.push(file.toi),
                 Described::Reused { .. } => reused_tois.push(file.toi),
