@@ -137,8 +137,8 @@ pub struct FdtEvent {
 /// What the assembler knows of one session (sender, TSI).
 #[derive(Debug)]
 struct SessionState {
-    /// The latest description of each TOI (the assembler rebuilds what the sender sent, even
-    /// against RFC 6726 §3.3, which the session checks report).
+    /// The description of each TOI, following the latest (the assembler rebuilds what the
+    /// sender sent, even against RFC 6726 §3.3, which the session checks report).
     fdt: FdtDescriptions,
     tois: Incarnations,
     fdt_ids: Incarnations,
@@ -227,9 +227,9 @@ impl ObjectReport {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Assembler {
-    pub config: AssemblerConfig,
+    config: AssemblerConfig,
     objects: BTreeMap<LiveKey, ObjectState>,
     /// Looked up by every carousel repeat: hashed, not ordered.
     done: FxHashMap<LiveKey, Done>,
@@ -266,12 +266,27 @@ fn toi_range(
     (sender, tsi, first, None)..=(sender, tsi, last, Some(u32::MAX))
 }
 
+impl Default for Assembler {
+    fn default() -> Self {
+        Assembler::new(AssemblerConfig::default())
+    }
+}
+
 impl Assembler {
     pub fn new(config: AssemblerConfig) -> Self {
         Assembler {
             config,
+            objects: BTreeMap::new(),
+            done: FxHashMap::default(),
+            done_order: VecDeque::new(),
+            sessions: FxHashMap::default(),
+            reports: Vec::new(),
+            fdt_events: Vec::new(),
+            // The cap is the config's from here on (`config` is read-only after `new`).
             budget: ByteBudget::new(config.max_buffered_bytes),
-            ..Default::default()
+            pushes: 0,
+            done_forgotten: 0,
+            findings: Vec::new(),
         }
     }
 

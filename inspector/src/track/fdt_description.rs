@@ -82,7 +82,7 @@ pub enum OnChange {
     /// receiver and the session checks.
     #[default]
     KeepFirst,
-    /// Follows the latest: the capture assembler rebuilds what the sender sent.
+    /// Follows the latest, its expiry too: the capture assembler rebuilds what the sender sent.
     FollowLatest,
 }
 
@@ -102,7 +102,8 @@ pub struct FdtEntry {
 pub enum Described {
     /// A TOI not described before.
     New,
-    /// The same parameters again: described until the later expiry.
+    /// The same parameters again: described until the later expiry ([`OnChange::KeepFirst`])
+    /// or the newer instance's ([`OnChange::FollowLatest`]).
     Again,
     /// Other parameters while the TOI is described, refused ([`OnChange::KeepFirst`]).
     Changed,
@@ -168,7 +169,15 @@ impl FdtDescriptions {
         let described = match self.files.get_mut(&file.toi) {
             None => Described::New,
             Some(old) if old.params == params => {
-                old.expires_ntp = old.expires_ntp.max(expires_ntp);
+                // The newer instance stands for it (the parameters are the same): an older one
+                // is freed once no entry points to it, so cumulative FDTs, each listing every
+                // file so far, do not keep every instance alive.
+                old.instance = instance.clone();
+                old.file = file.clone();
+                old.expires_ntp = match self.on_change {
+                    OnChange::KeepFirst => old.expires_ntp.max(expires_ntp),
+                    OnChange::FollowLatest => expires_ntp,
+                };
                 return Described::Again;
             }
             Some(old) if old.expires_ntp < now_ntp => Described::Reused {
@@ -235,10 +244,22 @@ mod tests {
                 t.describe(i, &i.files[0], expires, now)
             };
             assert_eq!(describe(&mut t, &a, 110, 100), Described::New);
-            // The same again: described until the later expiry.
+            // The same again: described until the later expiry, or the newer instance's.
             assert_eq!(describe(&mut t, &a, 150, 105), Described::Again);
             assert_eq!(t.entry(1).unwrap().expires_ntp, 150);
             assert!(t.valid_entry(1, 150).is_some() && t.valid_entry(1, 151).is_none());
+            let renewed = instance("a", 10);
+            assert_eq!(describe(&mut t, &renewed, 140, 106), Described::Again);
+            let e = t.entry(1).unwrap();
+            assert!(
+                Arc::ptr_eq(&e.instance, &renewed),
+                "the newer instance stands for it"
+            );
+            let expected = match policy {
+                OnChange::KeepFirst => 150,
+                OnChange::FollowLatest => 140,
+            };
+            assert_eq!(e.expires_ntp, expected);
             // Other parameters while described: refused, or taken, as the policy says.
             let changed = describe(&mut t, &b, 200, 120);
             let location = &t.entry(1).unwrap().file.content_location;
@@ -251,7 +272,7 @@ mod tests {
                     assert_eq!(
                         changed,
                         Described::Replaced {
-                            old_expires_ntp: 150
+                            old_expires_ntp: expected
                         }
                     );
                     assert_eq!(location, "b");

@@ -202,12 +202,15 @@ impl ObjectAssembly {
             budget.take(bytes);
             return Ok(PushOutcome::Pending);
         };
+        // The SBN first: a symbol past the last block is said even for a complete object.
+        let block_bytes = builder
+            .block_bytes(sbn, sbl)
+            .map_err(|blocks| Refused::SbnPastEnd { sbn, blocks })?;
         if builder.is_complete() {
             return Ok(PushOutcome::AlreadyComplete);
         }
-        match builder.block_bytes(sbn, sbl) {
-            Err(blocks) => return Err(Refused::SbnPastEnd { sbn, blocks }),
-            Ok(Some(bytes)) if !budget.fits(bytes) => {
+        match block_bytes {
+            Some(bytes) if !budget.fits(bytes) => {
                 return Err(Refused::OverBudget {
                     sbn: Some(sbn),
                     bytes,
@@ -215,13 +218,13 @@ impl ObjectAssembly {
                     cap: budget.cap,
                 })
             }
-            Ok(Some(_)) => {
+            Some(_) => {
                 let bytes = builder
                     .open_block(sbn, sbl)
                     .map_err(|error| Refused::BlockUndecodable { sbn, error })?;
                 budget.take(bytes);
             }
-            Ok(None) => {}
+            None => {}
         }
         builder
             .push(sbn, esi, sbl, symbols)
