@@ -106,7 +106,7 @@ impl ReadPosition {
 #[cfg(feature = "mmap")]
 impl Source {
     /// The read-ahead loop, run on a second thread while the parser walks the mapping: maps the
-    /// pages up to [`READ_AHEAD`] bytes ahead of the parser (so the parser does not take the page
+    /// pages up to `READ_AHEAD` bytes ahead of the parser (so the parser does not take the page
     /// faults: mapping a page costs about as much as parsing the packets in it). Returns when
     /// `position.finish()` is called. A no-op for standard input.
     pub fn read_ahead(&self, position: &ReadPosition) {

@@ -10,7 +10,7 @@
 //! Memory stays flat on a capture of any length: an object leaves the assembler as soon as it
 //! is complete (or abandoned: out of the window, superseded, idle, or pushed out by the cap on
 //! objects in flight) and is handed out as an [`ObjectReport`] for the caller to check, export
-//! and keep as a compact record; only a small [`Done`] entry stays, to tell carousel repeats
+//! and keep as a compact record; only a small `Done` entry stays, to tell carousel repeats
 //! from a new object, and those are bounded too. A block's decoder is created (and its k * E
 //! bytes allocated) only when its first symbol arrives, never from the transfer length alone;
 //! symbols that arrive before their object's OTI is known are held up to a cap. What a cap turns

@@ -1,6 +1,6 @@
 //! The object-assembly engine shared by the capture [`super::assembler::Assembler`] and the
 //! reference receiver. [`ObjectAssembly`] is one transport object being rebuilt: its symbols
-//! held until its OTI is known ([`PendingSymbols`]: a FLUTE object's OTI may come with an FDT
+//! held until its OTI is known (a FLUTE object's OTI may come with an FDT
 //! Instance sent after its first packets), then a decoder per block ([`ObjectBuilder`]), the
 //! object-size cap on the OTI, the replay of what was held, and every byte counted against
 //! the tracker's [`ByteBudget`]. What it turns away it says ([`Refused`]); each caller keeps

@@ -5,7 +5,7 @@ pub mod alc;
 pub(crate) mod census;
 pub mod checksum;
 pub mod cid;
-pub mod error;
+pub(crate) mod error;
 pub mod ext_auth;
 pub mod ext_cenc;
 pub mod ext_fdt;
