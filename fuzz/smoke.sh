@@ -4,7 +4,7 @@
 # any crash, leak, per-input timeout or out-of-memory. See fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${FUZZ_SECONDS:-60}
+seconds=${FUZZ_SECONDS:-40}
 jobs=${FUZZ_JOBS:-2}
 
 cargo test -q -p rmt-inspector --test fuzz_corpus
