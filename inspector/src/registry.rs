@@ -56,19 +56,9 @@ pub fn matching(pattern: &str) -> impl Iterator<Item = &'static FindingKind> + '
 /// `rmt-inspect -G findings`: one line per entry, tab-separated as tshark's `-G fields`:
 /// ID, severity, rule, summary.
 pub fn glossary() -> String {
-    let mut s = String::new();
-    for k in ALL {
-        let severity = match k.severity {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        };
-        s.push_str(&format!(
-            "{}\t{severity}\t{}\t{}\n",
-            k.id, k.rule, k.summary
-        ));
-    }
-    s
+    ALL.iter()
+        .map(|k| [k.id, k.severity.name(), k.rule, k.summary].join("\t") + "\n")
+        .collect()
 }
 
 registry! {

@@ -2,6 +2,7 @@
 //! more than one packet to see, and the finding with its ID must come out of `-z findings`.
 //! Packets are built with the wire layer's emitters.
 
+use std::ffi::OsStr;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::Command;
@@ -148,17 +149,29 @@ fn findings_of(name: &str, frames: &[Vec<u8>]) -> Vec<String> {
     findings_at(name, &timed)
 }
 
+/// `rmt-inspect -q -T json -z findings` (and `extra` arguments) on frames captured at the
+/// given times, written to `path` as pcap.
+fn inspect_findings(
+    timed: &[(Duration, Vec<u8>)],
+    path: &std::path::Path,
+    extra: &[&OsStr],
+) -> std::process::Output {
+    rmt_inspector::capture::writer::write_pcap(path, timed.iter().cloned()).unwrap();
+    let mut args: Vec<&OsStr> = ["-r"].map(OsStr::new).to_vec();
+    args.push(path.as_os_str());
+    args.extend(["-d", "udp.port==3400", "-q", "-T", "json", "-z", "findings"].map(OsStr::new));
+    args.extend(extra);
+    Command::new(env!("CARGO_BIN_EXE_rmt-inspect"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// The finding IDs of frames captured at the given times (since the Unix epoch).
 fn findings_at(name: &str, timed: &[(Duration, Vec<u8>)]) -> Vec<String> {
     let path: PathBuf =
         std::env::temp_dir().join(format!("rmtkit-sf-{}-{name}.pcap", std::process::id()));
-    rmt_inspector::capture::writer::write_pcap(&path, timed.iter().cloned()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rmt-inspect"))
-        .arg("-r")
-        .arg(&path)
-        .args(["-d", "udp.port==3400", "-q", "-T", "json", "-z", "findings"])
-        .output()
-        .unwrap();
+    let out = inspect_findings(timed, &path, &[]);
     let _ = std::fs::remove_file(&path);
     assert!(
         out.status.success(),
@@ -174,6 +187,17 @@ fn findings_at(name: &str, timed: &[(Duration, Vec<u8>)]) -> Vec<String> {
                 .to_string()
         })
         .collect()
+}
+
+/// An FDT Instance (TOI 0, ID 1) that says TOI 1 has 9,000 bytes in 1,000-byte symbols.
+fn fdt_of_toi_1_in_9000_bytes() -> Pkt {
+    let xml = br#"<FDT-Instance xmlns="urn:ietf:params:xml:ns:fdt" Expires="4000000000"><File TOI="1" Content-Location="a" Transfer-Length="9000" FEC-OTI-Encoding-Symbol-Length="1000" FEC-OTI-Maximum-Source-Block-Length="4"/></FDT-Instance>"#;
+    Pkt {
+        fdt: Some(1),
+        fti_tl: Some(xml.len() as u64),
+        payload: Some(xml.to_vec()),
+        ..pkt(0, 0, 0, 0)
+    }
 }
 
 fn frames(pkts: &[Pkt]) -> Vec<Vec<u8>> {
@@ -253,13 +277,7 @@ fn each_rule_breach_is_reported_with_its_id() {
     cases.push(("alc.ip.fragmented", f));
     // FLUTE: an FDT (TOI 0) that says TOI 1 has 9,000 bytes while EXT_FTI says 10,000, and
     // object data for TOI 2 that no FDT describes.
-    let xml = br#"<FDT-Instance xmlns="urn:ietf:params:xml:ns:fdt" Expires="4000000000"><File TOI="1" Content-Location="a" Transfer-Length="9000" FEC-OTI-Encoding-Symbol-Length="1000" FEC-OTI-Maximum-Source-Block-Length="4"/></FDT-Instance>"#;
-    let fdt = Pkt {
-        fdt: Some(1),
-        fti_tl: Some(xml.len() as u64),
-        payload: Some(xml.to_vec()),
-        ..pkt(0, 0, 0, 0)
-    };
+    let fdt = fdt_of_toi_1_in_9000_bytes();
     let mut v = vec![fdt.clone()];
     v.extend(good_object(1));
     let mut f = frames(&v);
@@ -268,7 +286,7 @@ fn each_rule_breach_is_reported_with_its_id() {
     cases.push(("flute.toi.no_fdt_entry", f));
     // The same FDT Instance ID on two different objects.
     let mut fdt2 = fdt.clone();
-    fdt2.fti_tl = Some(xml.len() as u64 + 10);
+    fdt2.fti_tl = fdt2.fti_tl.map(|l| l + 10);
     cases.push(("flute.fdt.instance_id.reused", frames(&[fdt.clone(), fdt2])));
     // A FLUTE session (it sent an FDT Instance) with a TOI 0 packet that lacks EXT_FDT.
     let mut v = vec![fdt.clone()];
@@ -320,4 +338,115 @@ fn an_fdt_instance_id_may_name_a_new_instance_once_the_old_one_expired() {
         during.iter().any(|id| id == "flute.fdt.instance_id.reused"),
         "{during:?}"
     );
+}
+
+/// The comments of each packet of a pcapng file, in order.
+fn packet_comments(path: &std::path::Path) -> Vec<Vec<String>> {
+    use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
+    use pcap_file::pcapng::{Block, PcapNgReader};
+    let mut reader = PcapNgReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    while let Some(block) = reader.next_block() {
+        if let Block::EnhancedPacket(epb) = block.unwrap() {
+            out.push(
+                epb.options
+                    .iter()
+                    .filter_map(|o| match o {
+                        EnhancedPacketOption::Comment(c) => Some(c.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn findings_are_packet_comments_in_the_pcapng_written_on_the_frames_that_raised_them() {
+    // An FDT Instance for TOI 1, TOI 1 whose EXT_FTI disagrees with it (raised while the
+    // packets are read) and TOI 2 that no FDT describes (raised at the end of the capture,
+    // after its packets were written).
+    let fdt = fdt_of_toi_1_in_9000_bytes();
+    let mut v = vec![fdt];
+    v.extend(good_object(1));
+    v.extend(good_object(2));
+    let timed: Vec<(Duration, Vec<u8>)> = frames(&v)
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| (Duration::from_millis(i as u64), f))
+        .collect();
+    let dir = std::env::temp_dir().join(format!("rmtkit-comments-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (input, written) = (dir.join("in.pcap"), dir.join("out.pcapng"));
+    let out = inspect_findings(&timed, &input, &[OsStr::new("-w"), written.as_os_str()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = findings.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(
+        ids.contains(&"flute.oti.fti_fdt_mismatch") && ids.contains(&"flute.toi.no_fdt_entry"),
+        "{ids:?}"
+    );
+    let comments = packet_comments(&written);
+    assert_eq!(comments.len(), v.len(), "every packet written");
+    // Each finding on the frame it names first (frames are numbered from 1), in the form
+    // "rmt: ID SEVERITY RULE DETAIL".
+    for f in &findings {
+        let (id, frame) = (
+            f["id"].as_str().unwrap(),
+            f["first_frame"].as_u64().unwrap(),
+        );
+        let prefix = format!(
+            "rmt: {id} {} {} ",
+            f["severity"].as_str().unwrap(),
+            f["rfc"].as_str().unwrap()
+        );
+        let on_frame = &comments[frame as usize - 1];
+        assert!(
+            on_frame.iter().any(|c| c.starts_with(&prefix)),
+            "{id}: no comment {prefix:?}... on frame {frame}: {on_frame:?}"
+        );
+    }
+    let total: usize = comments.iter().map(Vec::len).sum();
+    let raised: u64 = findings.iter().map(|f| f["count"].as_u64().unwrap()).sum();
+    assert_eq!(
+        total as u64, raised,
+        "one comment per finding raised: {comments:?}"
+    );
+    // What Wireshark users see: tshark reads the same comments (CI has tshark).
+    let filter = ["-Y", "frame.comment contains \"rmt:\"", "-T", "fields"];
+    let tshark = Command::new("tshark")
+        .args([OsStr::new("-r"), written.as_os_str()])
+        .args(filter)
+        .args(["-e", "frame.number", "-e", "frame.comment"])
+        .output();
+    match tshark {
+        Ok(t) if t.status.success() => {
+            let text = String::from_utf8_lossy(&t.stdout);
+            for f in &findings {
+                let frame = f["first_frame"].as_u64().unwrap();
+                let id = f["id"].as_str().unwrap();
+                assert!(
+                    text.lines()
+                        .any(|l| l.starts_with(&format!("{frame}\t")) && l.contains(id)),
+                    "tshark does not show {id} on frame {frame}:\n{text}"
+                );
+            }
+        }
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must have tshark (.ci/run installs it)"
+            );
+            eprintln!("SKIPPED the tshark half: tshark is not installed");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

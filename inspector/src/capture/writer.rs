@@ -1,16 +1,32 @@
 //! Writing packets as pcapng (`rmt-inspect -w FILE`): one Interface Description Block per link
-//! type met, then one Enhanced Packet Block per packet, with its capture time and wire length.
+//! type met, then one Enhanced Packet Block per packet, with its capture time, wire length and
+//! comments (`opt_comment`, pcapng §4.3: Wireshark shows them as `frame.comment` and as Expert
+//! Info "Comment"). rmt-inspect puts each packet's findings there ([`finding_comment`]).
 
 use std::borrow::Cow;
-use std::io::Write;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
 
-use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
-use pcap_file::pcapng::PcapNgWriter;
+use pcap_file::pcapng::{Block, PcapNgReader, PcapNgWriter};
 use pcap_file::DataLink;
 
 use super::reader::RawPacket;
 use crate::wire::link::LinkType;
+use crate::wire::Finding;
+
+/// A finding as a packet comment: `rmt: <id> <severity> <rule> <detail>`, the prefix a
+/// display filter or the Lua post-dissector looks for (`frame.comment contains "rmt:"`).
+pub fn finding_comment(f: &Finding) -> String {
+    format!(
+        "rmt: {} {} {} {}",
+        f.id,
+        f.severity.name(),
+        f.rule,
+        f.detail
+    )
+}
 
 pub struct PcapNgOut<W: Write> {
     writer: PcapNgWriter<W>,
@@ -39,6 +55,15 @@ impl<W: Write> PcapNgOut<W> {
     }
 
     pub fn write(&mut self, p: &RawPacket<'_>) -> std::io::Result<()> {
+        self.write_commented(p, &[])
+    }
+
+    /// Writes `p` with one comment option per entry of `comments`.
+    pub fn write_commented(
+        &mut self,
+        p: &RawPacket<'_>,
+        comments: &[String],
+    ) -> std::io::Result<()> {
         let interface = match self.interfaces.iter().position(|l| *l == p.link_type) {
             Some(i) => i,
             None => {
@@ -59,7 +84,10 @@ impl<W: Write> PcapNgOut<W> {
             timestamp: p.timestamp,
             original_len: p.orig_len,
             data: Cow::Borrowed(p.data),
-            options: vec![],
+            options: comments
+                .iter()
+                .map(|c| EnhancedPacketOption::Comment(Cow::Borrowed(c)))
+                .collect(),
         };
         self.writer
             .write_pcapng_block(epb)
@@ -72,6 +100,35 @@ impl<W: Write> PcapNgOut<W> {
         w.flush()?;
         Ok(w)
     }
+}
+
+/// Copies a pcapng file from `input` to `output`, adding to its packets the comments of
+/// `comments`, keyed by the packet's position among the file's packets (0 for the first):
+/// for what is known only after the packets were written (end-of-capture findings).
+pub fn add_comments<R: Read, W: Write>(
+    input: R,
+    output: W,
+    comments: &BTreeMap<usize, Vec<String>>,
+) -> std::io::Result<W> {
+    let mut reader = PcapNgReader::new(input).map_err(std::io::Error::other)?;
+    let mut writer = PcapNgWriter::with_section_header(output, reader.section().clone())
+        .map_err(std::io::Error::other)?;
+    let mut packet = 0usize;
+    // Bounded by the input: one block per iteration.
+    while let Some(block) = reader.next_block() {
+        let mut block = block.map_err(std::io::Error::other)?;
+        if let Block::EnhancedPacket(epb) = &mut block {
+            for c in comments.get(&packet).into_iter().flatten() {
+                epb.options
+                    .push(EnhancedPacketOption::Comment(Cow::Owned(c.clone())));
+            }
+            packet += 1;
+        }
+        writer.write_block(&block).map_err(std::io::Error::other)?;
+    }
+    let mut w = writer.into_inner();
+    w.flush()?;
+    Ok(w)
 }
 
 /// Writes frames as a classic pcap file (Ethernet link type, microsecond timestamps), streaming.

@@ -19,6 +19,17 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// As Wireshark's expert severities and `-G findings` print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 /// One entry of the findings registry ([`crate::registry`]): what a finding ID means, how
 /// severe it is and which rule it enforces. Every finding and every [`WireError`] is raised by
 /// naming its entry, so an ID, its severity and its rule are written once.

@@ -8,18 +8,19 @@
 //! processed and reported.
 
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use rmt_inspector::capture::live::{Join, LiveCapture};
 use rmt_inspector::capture::reader::{Packets, ReadError, ReadPosition, Source};
-use rmt_inspector::capture::writer::PcapNgOut;
+use rmt_inspector::capture::writer::{add_comments, finding_comment, PcapNgOut};
 use rmt_inspector::inspect::dissect::{dissect, dissect_into, Dissected, FlowSelector};
 use rmt_inspector::inspect::fields::{glossary, lookup, Field};
 use rmt_inspector::inspect::filter::Filter;
-use rmt_inspector::inspect::inspection::Inspection;
+use rmt_inspector::inspect::inspection::{Inspection, Observer};
 use rmt_inspector::inspect::output;
 use rmt_inspector::inspect::stats::{self, Stats};
 use rmt_inspector::track::assembler::AssemblerConfig;
@@ -109,7 +110,8 @@ struct Args {
     /// Statistics at the end (repeatable): sessions, objects, findings, fdt.
     #[arg(short = 'z', value_enum)]
     stats: Vec<Stat>,
-    /// Write the packets shown (after -Y and -c) to FILE as pcapng.
+    /// Write the packets shown (after -Y and -c) to FILE as pcapng, each with its findings as
+    /// packet comments ("rmt: ID SEVERITY RULE DETAIL"; Wireshark's frame.comment).
     #[arg(short = 'w', value_name = "FILE")]
     write: Option<PathBuf>,
     /// Decode the LCT CCI as WEBRC (RFC 3738 §5).
@@ -134,6 +136,10 @@ struct Processor<'o> {
     printer: &'o Printer<'o>,
     inspection: Inspection,
     pcap_out: Option<PcapNgOut<BufWriter<std::fs::File>>>,
+    /// With -w: the findings raised since the last packet was written, as comments.
+    comments: Option<SharedComments>,
+    /// With -w: the frame number of each packet written, in order.
+    written: Vec<u64>,
     out: BufWriter<std::io::Stdout>,
     /// Output of the current packet, reused.
     printed: Vec<u8>,
@@ -155,12 +161,22 @@ impl<'o> Processor<'o> {
         self.inspection
             .push(d)
             .map_err(|e| Stop::Failed(format!("cannot write an exported object: {e}")))?;
+        // Raised by this packet (its own findings, and the session and object findings it
+        // set off): its comments if it is written, dropped with it if it is filtered out.
+        let comments: Vec<String> = match &self.comments {
+            Some(c) => std::mem::take(&mut *c.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .map(|(_, text)| text)
+                .collect(),
+            None => Vec::new(),
+        };
         if !self.printer.shown(d) {
             return Ok(());
         }
         if let Some(w) = self.pcap_out.as_mut() {
-            w.write(&d.raw)
+            w.write_commented(&d.raw, &comments)
                 .map_err(|e| Stop::Failed(format!("cannot write the pcapng output: {e}")))?;
+            self.written.push(d.raw.frame);
         }
         if printed || self.args.quiet {
             return Ok(());
@@ -289,12 +305,18 @@ fn main() -> ExitCode {
             }
         }
     }
+    let comments = pcap_out.as_ref().map(|_| Arc::new(Mutex::new(Vec::new())));
+    if let Some(sink) = &comments {
+        inspection = inspection.with_observer(Box::new(CommentSink(sink.clone())));
+    }
     let mut p = Processor {
         args: &args,
         printer: &printer,
         printed: Vec::new(),
         inspection,
         pcap_out,
+        comments,
+        written: Vec::new(),
         out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
         t0: None,
     };
@@ -580,18 +602,45 @@ fn read_live(
 }
 
 /// End of input: statistics, flows chosen, export, and the exit code.
+/// Findings as (frame, comment), from the inspection's observer to the writer of `-w`.
+type SharedComments = Arc<Mutex<Vec<(u64, String)>>>;
+
+/// Hands every finding to `-w` as a packet comment.
+struct CommentSink(SharedComments);
+
+impl Observer for CommentSink {
+    fn finding(&mut self, frame: u64, f: &rmt_inspector::Finding) {
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        v.push((frame, finding_comment(f)));
+    }
+}
+
+/// Puts findings raised after their packets were written (the end-of-capture checks) on the
+/// written packet of their frame, or the last one written before it (its frame was filtered
+/// out), rewriting the file once; nothing to do when there are none.
+fn comment_written(path: &Path, written: &[u64], late: Vec<(u64, String)>) -> std::io::Result<()> {
+    if late.is_empty() || written.is_empty() {
+        return Ok(());
+    }
+    let mut by_packet: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+    for (frame, text) in late {
+        let at = written.partition_point(|w| *w <= frame).saturating_sub(1);
+        by_packet.entry(at).or_default().push(text);
+    }
+    let tmp = path.with_extension("rmt-inspect.tmp");
+    let input = std::io::BufReader::new(std::fs::File::open(path)?);
+    let output = BufWriter::new(std::fs::File::create(&tmp)?);
+    add_comments(input, output, &by_packet)?;
+    std::fs::rename(&tmp, path)
+}
+
 fn finish(
     mut p: Processor,
     flows: &mut FlowSelector,
     args: &Args,
     input_error: Option<(u8, String)>,
 ) -> ExitCode {
-    if let Some(w) = p.pcap_out.take() {
-        if let Err(e) = w.finish() {
-            eprintln!("rmt-inspect: cannot write the pcapng output: {e}");
-            return ExitCode::from(1);
-        }
-    }
+    // The end-of-capture checks first: their findings go on the packets already written.
     if let Err(e) = p.inspection.finish() {
         let dir = args
             .export_objects
@@ -599,6 +648,18 @@ fn finish(
             .unwrap_or(std::path::Path::new("."));
         eprintln!("rmt-inspect: cannot write to {}: {e}", dir.display());
         return ExitCode::from(1);
+    }
+    if let (Some(w), Some(path)) = (p.pcap_out.take(), &args.write) {
+        let late = p.comments.as_ref().map_or_else(Vec::new, |c| {
+            std::mem::take(&mut *c.lock().unwrap_or_else(|e| e.into_inner()))
+        });
+        let written = w
+            .finish()
+            .and_then(|_| comment_written(path, &p.written, late));
+        if let Err(e) = written {
+            eprintln!("rmt-inspect: cannot write the pcapng output: {e}");
+            return ExitCode::from(1);
+        }
     }
     let json = args.format == Format::Json;
     let stats = Stats::of(&p.inspection);
