@@ -428,6 +428,8 @@ mod tests {
                 k.id
             );
             assert!(!k.summary.is_empty() && !k.rule.is_empty(), "{}", k.id);
+            // A packet comment ends the rule at its first ": " (`capture::writer::finding_comment`).
+            assert!(!k.rule.contains(':'), "{}: a rule has no colon", k.id);
         }
         assert_eq!(
             lookup("lct.version.unsupported").map(|k| k.severity),

@@ -397,14 +397,14 @@ fn findings_are_packet_comments_in_the_pcapng_written_on_the_frames_that_raised_
     let comments = packet_comments(&written);
     assert_eq!(comments.len(), v.len(), "every packet written");
     // Each finding on the frame it names first (frames are numbered from 1), in the form
-    // "rmt: ID SEVERITY RULE DETAIL".
+    // "rmt: ID SEVERITY RULE: DETAIL".
     for f in &findings {
         let (id, frame) = (
             f["id"].as_str().unwrap(),
             f["first_frame"].as_u64().unwrap(),
         );
         let prefix = format!(
-            "rmt: {id} {} {} ",
+            "rmt: {id} {} {}: ",
             f["severity"].as_str().unwrap(),
             f["rfc"].as_str().unwrap()
         );
@@ -420,33 +420,86 @@ fn findings_are_packet_comments_in_the_pcapng_written_on_the_frames_that_raised_
         total as u64, raised,
         "one comment per finding raised: {comments:?}"
     );
-    // What Wireshark users see: tshark reads the same comments (CI has tshark).
-    let filter = ["-Y", "frame.comment contains \"rmt:\"", "-T", "fields"];
-    let tshark = Command::new("tshark")
-        .args([OsStr::new("-r"), written.as_os_str()])
-        .args(filter)
-        .args(["-e", "frame.number", "-e", "frame.comment"])
-        .output();
-    match tshark {
-        Ok(t) if t.status.success() => {
-            let text = String::from_utf8_lossy(&t.stdout);
-            for f in &findings {
-                let frame = f["first_frame"].as_u64().unwrap();
-                let id = f["id"].as_str().unwrap();
-                assert!(
-                    text.lines()
-                        .any(|l| l.starts_with(&format!("{frame}\t")) && l.contains(id)),
-                    "tshark does not show {id} on frame {frame}:\n{text}"
-                );
-            }
-        }
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must have tshark (.ci/run installs it)"
-            );
-            eprintln!("SKIPPED the tshark half: tshark is not installed");
-        }
+    // What Wireshark users see (CI has tshark): the comments, and with the Lua post-dissector
+    // (contrib/wireshark/rmtkit.lua) the findings as fields and Expert Info.
+    let lua = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../contrib/wireshark/rmtkit.lua"
+    );
+    let tshark = |args: &[&str]| {
+        Command::new("tshark")
+            .args([OsStr::new("-r"), written.as_os_str()])
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let Some(comments) = tshark(&[
+        "-Y",
+        "frame.comment contains \"rmt:\"",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "frame.comment",
+    ]) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have tshark (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED the tshark half: tshark is not installed");
+        return;
+    };
+    let script = format!("lua_script:{lua}");
+    let fields = tshark(&[
+        "-X",
+        &script,
+        "-Y",
+        "rmt.finding.id",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "rmt.finding.id",
+        "-e",
+        "rmt.finding.rfc",
+    ])
+    .expect("tshark with the Lua post-dissector");
+    let expert = tshark(&["-X", &script, "-q", "-z", "expert,note"]).expect("tshark -z expert");
+    for f in &findings {
+        let (id, frame) = (
+            f["id"].as_str().unwrap(),
+            f["first_frame"].as_u64().unwrap(),
+        );
+        let rfc = f["rfc"].as_str().unwrap();
+        let on_frame = |text: &str| {
+            text.lines()
+                .any(|l| l.starts_with(&format!("{frame}\t")) && l.contains(id))
+        };
+        assert!(
+            on_frame(&comments),
+            "tshark shows no comment {id} on frame {frame}:\n{comments}"
+        );
+        assert!(
+            on_frame(&fields) && fields.contains(rfc),
+            "rmt.finding.id/rfc {id} ({rfc}) not on frame {frame}:\n{fields}"
+        );
+        // Under the finding's own severity heading (Errors, Warns, Notes).
+        let heading = match f["severity"].as_str().unwrap() {
+            "error" => "Errors",
+            "warning" => "Warns",
+            _ => "Notes",
+        };
+        let section = expert
+            .split("\n\n")
+            .find(|s| s.trim_start().starts_with(heading));
+        assert!(
+            section.is_some_and(|s| s.contains(&format!("RMT  {id}: "))),
+            "{id} is not an Expert Info entry under {heading}:\n{expert}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,11 +16,13 @@ use super::reader::RawPacket;
 use crate::wire::link::LinkType;
 use crate::wire::Finding;
 
-/// A finding as a packet comment: `rmt: <id> <severity> <rule> <detail>`, the prefix a
-/// display filter or the Lua post-dissector looks for (`frame.comment contains "rmt:"`).
+/// A finding as a packet comment: `rmt: <id> <severity> <rule>: <detail>`, what a display
+/// filter (`frame.comment contains "rmt:"`) and the Lua post-dissector
+/// (`contrib/wireshark/rmtkit.lua`) read; a rule never has a colon, so the first `: ` after
+/// the severity ends it.
 pub fn finding_comment(f: &Finding) -> String {
     format!(
-        "rmt: {} {} {} {}",
+        "rmt: {} {} {}: {}",
         f.id,
         f.severity.name(),
         f.rule,

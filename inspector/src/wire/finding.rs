@@ -77,6 +77,8 @@ impl Finding {
     /// Cites a more precise rule than the registry's, for an entry that several FEC schemes
     /// or headers share (e.g. `fec.oti.reserved_nonzero` under RFC 5445 and RFC 6330).
     pub fn citing(mut self, rule: &'static str) -> Self {
+        // A packet comment ends the rule at its first ": " (`capture::writer::finding_comment`).
+        debug_assert!(!rule.contains(':'), "{rule}: a rule has no colon");
         self.rule = rule;
         self
     }

@@ -111,7 +111,7 @@ struct Args {
     #[arg(short = 'z', value_enum)]
     stats: Vec<Stat>,
     /// Write the packets shown (after -Y and -c) to FILE as pcapng, each with its findings as
-    /// packet comments ("rmt: ID SEVERITY RULE DETAIL"; Wireshark's frame.comment).
+    /// packet comments ("rmt: ID SEVERITY RULE: DETAIL"; Wireshark's frame.comment).
     #[arg(short = 'w', value_name = "FILE")]
     write: Option<PathBuf>,
     /// Decode the LCT CCI as WEBRC (RFC 3738 §5).
