@@ -1057,3 +1057,23 @@ fn webrc_sender_cases_pass_the_reference_schedule_and_need_the_webrc_flag() {
     std::fs::remove_file(bad).ok();
     std::fs::remove_file(json_path).ok();
 }
+
+#[test]
+fn rmt_conform_prints_its_man_page_and_completions() {
+    let out = |kind| {
+        Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
+            .args(["generate", kind])
+            .output()
+            .unwrap()
+    };
+    let man = String::from_utf8(out("man").stdout).unwrap();
+    assert!(
+        man.contains(".TH rmt-conform") && man.contains("mutants"),
+        "{man}"
+    );
+    let zsh = String::from_utf8(out("zsh").stdout).unwrap();
+    assert!(
+        zsh.starts_with("#compdef rmt-conform") && zsh.contains("matrix"),
+        "{zsh}"
+    );
+}

@@ -12,6 +12,8 @@
 //! The items most callers need are re-exported here.
 
 pub mod capture;
+#[cfg(feature = "cli")]
+pub mod cli_docs;
 pub mod fec;
 pub mod inspect;
 pub mod packet;

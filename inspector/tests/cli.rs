@@ -389,3 +389,29 @@ fn long_captures_print_every_packet_once_in_order() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn man_page_and_shell_completions_come_from_the_options() {
+    let man = run(&["--generate", "man"]);
+    assert!(man.status.success());
+    let page = stdout(&man);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH rmt-inspect"),
+        "{page}"
+    );
+    // Every option is in the page (roff writes a hyphen as \-).
+    for option in ["export\\-objects", "\\-\\-generate", "\\-G"] {
+        assert!(page.contains(option), "{option} missing from the man page");
+    }
+    let bash = stdout(&run(&["--generate", "bash"]));
+    assert!(
+        bash.contains("complete -F _rmt__inspect") && bash.contains("--export-objects"),
+        "{bash}"
+    );
+    assert!(stdout(&run(&["--generate", "zsh"])).starts_with("#compdef rmt-inspect"));
+    assert!(stdout(&run(&["--generate", "fish"])).contains("complete -c rmt-inspect"));
+    assert!(
+        !run(&["--generate", "tcsh"]).status.success(),
+        "an unknown kind is a usage error"
+    );
+}

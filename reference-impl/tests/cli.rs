@@ -191,3 +191,26 @@ fn bad_input_gets_a_clear_error_and_its_exit_code() {
     assert!(m.iter().any(|e| e.path == "obj1-10240.bin"), "{m:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn man_page_and_completions_list_the_subcommands() {
+    let generate = |kind: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rmt-ref"))
+            .args(["generate", kind])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "generate {kind}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (man, bash) = (generate("man"), generate("bash"));
+    assert!(
+        man.contains(".TH rmt-ref") && man.contains("webrc\\-send"),
+        "{man}"
+    );
+    assert!(
+        ["send", "recv", "webrc-recv", "generate"]
+            .iter()
+            .all(|c| bash.contains(c)),
+        "{bash}"
+    );
+}

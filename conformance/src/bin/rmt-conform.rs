@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use rmt_inspector::cli_docs::{generate, Generated};
 
 use rmt_conformance::catalogue::{play_order, receiver_cases, sender_cases, Case};
 use rmt_conformance::outcome::exit_code;
@@ -74,6 +75,11 @@ enum Cmd {
     Requirements {
         #[arg(long)]
         check: Option<PathBuf>,
+    },
+    /// Print rmt-conform's man page or its completions for a shell.
+    Generate {
+        #[arg(value_enum)]
+        kind: Generated,
     },
 }
 
@@ -332,6 +338,12 @@ fn sender_capture(a: &SenderArgs) -> Result<(Vec<u8>, String), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Cmd::Generate { kind } = cli.command {
+        return match generate(kind, Cli::command(), &mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(1),
+        };
+    }
     let scenarios = match rmt_vectors::scenario::load_scenarios() {
         Ok(s) => s,
         Err(e) => {
@@ -340,6 +352,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Cmd::Generate { .. } => unreachable!("handled before the scenarios are loaded"),
         Cmd::List { format } => {
             let mut all = sender_cases();
             all.extend(receiver_cases(&scenarios));

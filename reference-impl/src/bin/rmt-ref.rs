@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use rmt_inspector::cli_docs::{generate, Generated};
 
 use rmt_reference::driver::capture::{receive_capture, send_to_capture, FlowFilter, VIRTUAL_START};
 use rmt_reference::driver::output::OutputDir;
@@ -54,6 +55,11 @@ enum Command {
     /// Run a WEBRC receiver (RFC 3738 §3.2): joins and leaves the channels' groups, logs its
     /// actions and reception per second as JSON lines.
     WebrcRecv(WebrcRecvArgs),
+    /// Print rmt-ref's man page or its completions for a shell.
+    Generate {
+        #[arg(value_enum)]
+        kind: Generated,
+    },
 }
 
 /// The sender parameters shared by webrc-send and webrc-recv (RFC 3738 §3.1.1).
@@ -352,6 +358,12 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Generate { kind } => {
+            match generate(kind, Cli::command(), &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(1),
+            }
+        }
         Command::Send(a) => send(a),
         Command::Recv(a) => recv(a),
         Command::WebrcSend(a) => webrc_send(a),

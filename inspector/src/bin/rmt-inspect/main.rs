@@ -13,10 +13,11 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, ValueEnum};
 use rmt_inspector::capture::live::{Join, LiveCapture};
 use rmt_inspector::capture::reader::{Packets, ReadError, ReadPosition, Source};
 use rmt_inspector::capture::writer::{add_comments, finding_comment, PcapNgOut};
+use rmt_inspector::cli_docs::{generate, Generated};
 use rmt_inspector::inspect::dissect::{dissect, dissect_into, Dissected, FlowSelector};
 use rmt_inspector::inspect::fields::{glossary, lookup, Field};
 use rmt_inspector::inspect::filter::Filter;
@@ -64,7 +65,7 @@ struct Args {
     #[arg(long, action = clap::ArgAction::Version)]
     version: Option<bool>,
     /// Capture to read (pcap or pcapng); `-` reads standard input.
-    #[arg(short = 'r', value_name = "FILE", required_unless_present_any = ["glossary", "interface"], conflicts_with = "interface")]
+    #[arg(short = 'r', value_name = "FILE", required_unless_present_any = ["glossary", "interface", "generate"], conflicts_with = "interface")]
     read: Option<PathBuf>,
     /// Capture live on an interface (needs root or CAP_NET_RAW).
     #[arg(short = 'i', value_name = "IFACE")]
@@ -104,6 +105,9 @@ struct Args {
     /// Print a glossary, tab-separated as tshark -G: -G fields, -G findings.
     #[arg(short = 'G', value_enum)]
     glossary: Option<Glossary>,
+    /// Print rmt-inspect's man page or its completions for a shell, and exit.
+    #[arg(long, value_enum, value_name = "KIND")]
+    generate: Option<Generated>,
     /// Print no per-packet output.
     #[arg(short = 'q')]
     quiet: bool,
@@ -229,6 +233,12 @@ impl Printer<'_> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(kind) = args.generate {
+        return match generate(kind, Args::command(), &mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(1),
+        };
+    }
     match args.glossary {
         Some(Glossary::Fields) => {
             print!("{}", glossary());
