@@ -1061,10 +1061,12 @@ fn webrc_sender_cases_pass_the_reference_schedule_and_need_the_webrc_flag() {
 #[test]
 fn rmt_conform_prints_its_man_page_and_completions() {
     let out = |kind| {
-        Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
+        let o = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
             .args(["generate", kind])
             .output()
-            .unwrap()
+            .unwrap();
+        assert!(o.status.success(), "generate {kind}");
+        o
     };
     let man = String::from_utf8(out("man").stdout).unwrap();
     assert!(

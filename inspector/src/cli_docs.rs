@@ -18,6 +18,14 @@ pub enum Generated {
     Powershell,
 }
 
+/// [`generate`] to standard output, as the binary's exit code (1 when it cannot be written).
+pub fn print(kind: Generated, cmd: clap::Command) -> std::process::ExitCode {
+    match generate(kind, cmd, &mut io::stdout()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(_) => std::process::ExitCode::from(1),
+    }
+}
+
 /// Writes `kind` for the command `cmd` (the binary's whole clap definition) to `out`.
 pub fn generate(kind: Generated, mut cmd: clap::Command, out: &mut dyn Write) -> io::Result<()> {
     let shell = match kind {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
-use rmt_inspector::cli_docs::{generate, Generated};
+use rmt_inspector::cli_docs::{self, Generated};
 
 use rmt_conformance::catalogue::{play_order, receiver_cases, sender_cases, Case};
 use rmt_conformance::outcome::exit_code;
@@ -339,10 +339,7 @@ fn sender_capture(a: &SenderArgs) -> Result<(Vec<u8>, String), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Cmd::Generate { kind } = cli.command {
-        return match generate(kind, Cli::command(), &mut std::io::stdout()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(_) => ExitCode::from(1),
-        };
+        return cli_docs::print(kind, Cli::command());
     }
     let scenarios = match rmt_vectors::scenario::load_scenarios() {
         Ok(s) => s,

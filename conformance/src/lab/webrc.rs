@@ -100,7 +100,7 @@ impl WebrcLabConfig {
             warmup: duration / 2,
             mutants,
             start_slot: 5,
-            // A base packet in every 100, a loss event at every receiver about every 5 s (L = 19 base packets a slot of 1 s).
+            // A base packet in every 100, a loss event at every receiver about every 5 s (L = 19 base packets a slot of 1 s at P 0.85).
             withhold: Withhold { base_every: 100 },
             ..WebrcLabConfig::example()
         }

@@ -172,8 +172,10 @@ impl FdtDescriptions {
                 // The newer instance stands for it (the parameters are the same): an older one
                 // is freed once no entry points to it, so cumulative FDTs, each listing every
                 // file so far, do not keep every instance alive.
-                old.instance = instance.clone();
-                old.file = file.clone();
+                if !Arc::ptr_eq(&old.instance, instance) {
+                    old.instance = instance.clone();
+                    old.file = file.clone();
+                }
                 old.expires_ntp = match self.on_change {
                     OnChange::KeepFirst => old.expires_ntp.max(expires_ntp),
                     OnChange::FollowLatest => expires_ntp,

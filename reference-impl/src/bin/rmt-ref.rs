@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use rmt_inspector::cli_docs::{generate, Generated};
+use rmt_inspector::cli_docs::{self, Generated};
 
 use rmt_reference::driver::capture::{receive_capture, send_to_capture, FlowFilter, VIRTUAL_START};
 use rmt_reference::driver::output::OutputDir;
@@ -358,12 +358,7 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Generate { kind } => {
-            match generate(kind, Cli::command(), &mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(_) => ExitCode::from(1),
-            }
-        }
+        Command::Generate { kind } => cli_docs::print(kind, Cli::command()),
         Command::Send(a) => send(a),
         Command::Recv(a) => recv(a),
         Command::WebrcSend(a) => webrc_send(a),

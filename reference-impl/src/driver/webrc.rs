@@ -506,20 +506,27 @@ mod tests {
         let mut schedule = Schedule::new(params).unwrap();
         let withhold = Withhold { base_every: 100 };
         let mut at = Vec::new();
+        let mut waves_sent = 0u32;
         // 30 s of the schedule, bounded by its time.
         loop {
             let p = schedule.next();
             if p.at > Duration::from_secs(30) {
                 break;
             }
-            if withhold.withholds(&p.cci, t) {
-                assert_eq!(u32::from(p.cci.cn), t, "only base packets");
-                at.push(p.at.as_secs_f64());
+            let base = u32::from(p.cci.cn) == t;
+            match (withhold.withholds(&p.cci, t), base) {
+                (true, true) => at.push(p.at.as_secs_f64()),
+                (true, false) => panic!("wave packet withheld: {:?}", p.cci),
+                (false, _) => waves_sent += u32::from(!base),
             }
             assert!(!Withhold::NONE.withholds(&p.cci, t));
         }
         // L base packets a slot of TSD 1 s (18 at BCR_P 20, P 0.75): one in 100 is a gap
         // every 100/L s, 5.6 s.
+        assert!(
+            waves_sent > 1000,
+            "the waves were in the schedule: {waves_sent}"
+        );
         let period = 100.0 / l as f64;
         assert_eq!(at.len(), (30.0 / period) as usize, "{at:?}");
         for pair in at.windows(2) {

@@ -17,7 +17,7 @@ use clap::{CommandFactory, Parser, ValueEnum};
 use rmt_inspector::capture::live::{Join, LiveCapture};
 use rmt_inspector::capture::reader::{Packets, ReadError, ReadPosition, Source};
 use rmt_inspector::capture::writer::{add_comments, finding_comment, PcapNgOut};
-use rmt_inspector::cli_docs::{generate, Generated};
+use rmt_inspector::cli_docs::{self, Generated};
 use rmt_inspector::inspect::dissect::{dissect, dissect_into, Dissected, FlowSelector};
 use rmt_inspector::inspect::fields::{glossary, lookup, Field};
 use rmt_inspector::inspect::filter::Filter;
@@ -142,8 +142,12 @@ struct Processor<'o> {
     pcap_out: Option<PcapNgOut<BufWriter<std::fs::File>>>,
     /// With -w: the findings raised since the last packet was written, as comments.
     comments: Option<SharedComments>,
-    /// With -w: the frame number of each packet written, in order.
-    written: Vec<u64>,
+    /// With -w: the packets written, as runs of consecutive frames (first frame, its position
+    /// in the file): one run when nothing is filtered out, so memory does not grow with the
+    /// capture.
+    written: Vec<(u64, usize)>,
+    /// With -w: packets written so far.
+    written_count: usize,
     out: BufWriter<std::io::Stdout>,
     /// Output of the current packet, reused.
     printed: Vec<u8>,
@@ -180,7 +184,15 @@ impl<'o> Processor<'o> {
         if let Some(w) = self.pcap_out.as_mut() {
             w.write_commented(&d.raw, &comments)
                 .map_err(|e| Stop::Failed(format!("cannot write the pcapng output: {e}")))?;
-            self.written.push(d.raw.frame);
+            let frame = d.raw.frame;
+            let continues = self
+                .written
+                .last()
+                .is_some_and(|(first, at)| first + (self.written_count - at) as u64 == frame);
+            if !continues {
+                self.written.push((frame, self.written_count));
+            }
+            self.written_count += 1;
         }
         if printed || self.args.quiet {
             return Ok(());
@@ -234,10 +246,7 @@ impl Printer<'_> {
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(kind) = args.generate {
-        return match generate(kind, Args::command(), &mut std::io::stdout()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(_) => ExitCode::from(1),
-        };
+        return cli_docs::print(kind, Args::command());
     }
     match args.glossary {
         Some(Glossary::Fields) => {
@@ -327,6 +336,7 @@ fn main() -> ExitCode {
         pcap_out,
         comments,
         written: Vec::new(),
+        written_count: 0,
         out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
         t0: None,
     };
@@ -611,7 +621,6 @@ fn read_live(
     Ok(())
 }
 
-/// End of input: statistics, flows chosen, export, and the exit code.
 /// Findings as (frame, comment), from the inspection's observer to the writer of `-w`.
 type SharedComments = Arc<Mutex<Vec<(u64, String)>>>;
 
@@ -628,14 +637,25 @@ impl Observer for CommentSink {
 /// Puts findings raised after their packets were written (the end-of-capture checks) on the
 /// written packet of their frame, or the last one written before it (its frame was filtered
 /// out), rewriting the file once; nothing to do when there are none.
-fn comment_written(path: &Path, written: &[u64], late: Vec<(u64, String)>) -> std::io::Result<()> {
+fn comment_written(
+    path: &Path,
+    written: &[(u64, usize)],
+    count: usize,
+    late: Vec<(u64, String)>,
+) -> std::io::Result<()> {
     if late.is_empty() || written.is_empty() {
         return Ok(());
     }
     let mut by_packet: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
     for (frame, text) in late {
-        let at = written.partition_point(|w| *w <= frame).saturating_sub(1);
-        by_packet.entry(at).or_default().push(text);
+        // The run holding the frame, or the last one before it.
+        let run = written
+            .partition_point(|(first, _)| *first <= frame)
+            .saturating_sub(1);
+        let (first, at) = written[run];
+        let run_end = written.get(run + 1).map_or(count, |next| next.1);
+        let packet = (at + frame.saturating_sub(first) as usize).min(run_end - 1);
+        by_packet.entry(packet).or_default().push(text);
     }
     let tmp = path.with_extension("rmt-inspect.tmp");
     let input = std::io::BufReader::new(std::fs::File::open(path)?);
@@ -644,6 +664,7 @@ fn comment_written(path: &Path, written: &[u64], late: Vec<(u64, String)>) -> st
     std::fs::rename(&tmp, path)
 }
 
+/// End of input: statistics, flows chosen, export, and the exit code.
 fn finish(
     mut p: Processor,
     flows: &mut FlowSelector,
@@ -665,7 +686,7 @@ fn finish(
         });
         let written = w
             .finish()
-            .and_then(|_| comment_written(path, &p.written, late));
+            .and_then(|_| comment_written(path, &p.written, p.written_count, late));
         if let Err(e) = written {
             eprintln!("rmt-inspect: cannot write the pcapng output: {e}");
             return ExitCode::from(1);
