@@ -282,8 +282,25 @@ fn decode_as_selects_flows() {
 fn verbose_tree_and_hex_dump() {
     let o = stdout(&run(&["-r", &flute(), "-V", "-x", "-c", "1"]));
     assert!(o.starts_with("Frame 1: 1518 bytes on wire"), "{o}");
-    assert!(o.contains("lct\n") && o.contains("    tsi: 1\n"));
+    assert!(o.contains("\n        Transport Session Identifier (TSI): 1\n"));
     assert!(o.contains("\n0000  "), "hex dump");
+}
+
+/// The `-V` trees of the first frames of each bundled capture (FDT Instance and object
+/// packets; a FLUTE v1 finding on the MCLv3 and rt-libflute FDT packets), reviewed side by side
+/// with `tshark -V` of the same frames (`tshark.rs` checks the shared lines automatically).
+#[test]
+fn verbose_trees_of_the_bundled_captures() {
+    for capture in [
+        "flute-nocode-1.pcap",
+        "rtlibflute-nocode-1.pcap",
+        "mclv3-nocode-1.pcap",
+    ] {
+        let path = rmt_vectors::captures_dir().join(capture);
+        let o = run(&["-r", path.to_str().unwrap(), "-V", "-c", "3"]);
+        assert!(o.status.success());
+        insta::assert_snapshot!(format!("verbose_{capture}"), stdout(&o));
+    }
 }
 
 #[test]

@@ -169,3 +169,88 @@ fn decoded_trees_per_vector_file() {
         insta::assert_yaml_snapshot!(out);
     });
 }
+
+/// The `-V` tree (from the ALC layer on) of every ALC vector, and of every header-extension
+/// vector placed in a minimal LCT header (S=1, O=1, codepoint 0, a Compact No-Code FEC Payload
+/// ID and one byte of payload), each framed as Ethernet/IPv4/UDP to port 3400: one reviewed
+/// snapshot that shows every extension, OTI and CCI layout as the tree prints it.
+#[test]
+fn verbose_trees_of_alc_and_extension_vectors() {
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    use rmt_inspector::capture::reader::RawPacket;
+    use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
+    use rmt_inspector::inspect::tree::tree;
+    use rmt_inspector::wire::alc::AlcContext;
+    use rmt_inspector::wire::frame::Frame;
+    use rmt_inspector::wire::link::LinkType;
+
+    let mut out = String::new();
+    let files = load_all().unwrap();
+    for v in files.iter().flat_map(|(_, f)| &f.vectors) {
+        let datagram = match v.layer.as_str() {
+            "alc" => v.bytes(),
+            "ext" => {
+                let ext = v.bytes();
+                if ext.len() % 4 != 0 || ext.len() / 4 > 250 {
+                    continue;
+                }
+                let hdr_len = 4 + ext.len() / 4;
+                let mut d = vec![
+                    0x10,
+                    0xA0,
+                    hdr_len as u8,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    1,
+                    0,
+                    0,
+                    0,
+                    2,
+                ];
+                d.extend_from_slice(&ext);
+                d.extend_from_slice(&[0, 0, 0, 0, b'x']);
+                d
+            }
+            _ => continue,
+        };
+        let frame = Frame::ipv4_udp(
+            (Ipv4Addr::new(10, 0, 0, 1), 4000),
+            (Ipv4Addr::new(233, 252, 0, 1), 3400),
+            &datagram,
+            false,
+        );
+        let ctx = AlcContext {
+            fec_encoding_id: v.param_u64("encoding_id").map(|x| x as u8),
+            rs_m: None,
+            webrc: v.param_bool("webrc"),
+        };
+        let mut flows = FlowSelector::new(vec![3400], ctx);
+        let raw = RawPacket {
+            frame: 1,
+            link_type: LinkType::Ethernet,
+            timestamp: Duration::ZERO,
+            data: &frame,
+            orig_len: frame.len() as u32,
+        };
+        let d = dissect(raw, &mut flows);
+        let text = tree(&d, Duration::ZERO);
+        let from_alc = text
+            .find("\nAsynchronous Layered Coding")
+            .map_or(text.as_str(), |i| &text[i + 1..]);
+        out.push_str(&format!(
+            "=== {} ({} {}): {}\n",
+            v.id, v.rfc, v.section, v.description
+        ));
+        out.push_str(from_alc);
+    }
+    assert!(out.matches("=== ").count() > 40, "vectors rendered");
+    insta::assert_snapshot!(out);
+}

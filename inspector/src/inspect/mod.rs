@@ -11,3 +11,4 @@ mod json_line;
 pub mod output;
 #[cfg(feature = "tables")]
 pub mod stats;
+pub mod tree;

@@ -3,16 +3,9 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Map, Value as Json};
-
 use super::dissect::Dissected;
 use super::fields::{values, Field};
 use crate::wire::Finding;
-
-/// A layer as JSON (null if it cannot be serialised, which no layer type does).
-fn value(layer: impl serde::Serialize) -> Json {
-    serde_json::to_value(layer).unwrap_or(Json::Null)
-}
 
 fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
@@ -69,48 +62,6 @@ pub fn summary_line(d: &Dissected, t0: Duration) -> String {
     s
 }
 
-fn layers(d: &Dissected) -> Map<String, Json> {
-    let mut m = Map::new();
-    if let Some(fr) = &d.frame {
-        m.insert("link".into(), value(&fr.link));
-        if let Some(ip) = &fr.ip {
-            m.insert("ip".into(), value(ip));
-        }
-        if let Some(udp) = &fr.udp {
-            m.insert("udp".into(), value(udp));
-        }
-    }
-    if let Some(a) = &d.alc {
-        m.insert("lct".into(), value(&a.lct));
-        let mut fec = Map::new();
-        fec.insert("encoding_id".into(), json!(a.fec_encoding_id));
-        if let Some(p) = &a.payload_id {
-            fec.insert("payload_id".into(), value(p));
-        }
-        if let Some(fti) = &a.fti {
-            fec.insert("fti".into(), value(fti));
-        }
-        m.insert("fec".into(), Json::Object(fec));
-        if let Some(w) = &a.webrc {
-            m.insert("webrc".into(), value(w));
-        }
-        m.insert(
-            "payload".into(),
-            json!({ "offset": d.alc_offset + a.symbol_offset, "length": a.symbol_len }),
-        );
-    }
-    m
-}
-
-fn findings_json(d: &Dissected) -> Json {
-    Json::Array(
-        all_findings(d)
-            .iter()
-            .map(|f| json!({ "id": f.id, "severity": f.severity, "rfc": f.rule, "field": f.field, "offset": f.offset, "detail": f.detail }))
-            .collect(),
-    )
-}
-
 /// One JSON object per packet (`-T json`): `frame` is the 1-based packet number. Serialised
 /// straight from the decoded values (no intermediate JSON tree).
 pub fn write_json_line(
@@ -148,59 +99,9 @@ pub fn json_line(d: &Dissected, t0: Duration) -> String {
     String::from_utf8(v).unwrap_or_default()
 }
 
-fn tree_into(out: &mut String, v: &Json, depth: usize) {
-    let pad = "    ".repeat(depth);
-    match v {
-        Json::Object(m) => {
-            for (k, x) in m {
-                match x {
-                    Json::Object(_) | Json::Array(_) => {
-                        out.push_str(&format!("{pad}{k}\n"));
-                        tree_into(out, x, depth + 1);
-                    }
-                    _ => out.push_str(&format!("{pad}{k}: {}\n", scalar(x))),
-                }
-            }
-        }
-        Json::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                match x {
-                    Json::Object(_) | Json::Array(_) => {
-                        out.push_str(&format!("{pad}[{i}]\n"));
-                        tree_into(out, x, depth + 1);
-                    }
-                    _ => out.push_str(&format!("{pad}[{i}] {}\n", scalar(x))),
-                }
-            }
-        }
-        x => out.push_str(&format!("{pad}{}\n", scalar(x))),
-    }
-}
-
-fn scalar(v: &Json) -> String {
-    match v {
-        Json::String(s) => s.clone(),
-        Json::Null => "-".into(),
-        other => other.to_string(),
-    }
-}
-
-/// The decoded tree (`-V`), one layer after the other, then the findings.
+/// The decoded tree (`-V`): see [`super::tree`].
 pub fn tree(d: &Dissected, t0: Duration) -> String {
-    let mut out = format!(
-        "Frame {}: {} bytes on wire, {} captured, at {:.6}\n",
-        d.raw.frame,
-        d.raw.orig_len,
-        d.raw.data.len(),
-        relative(d, t0)
-    );
-    tree_into(&mut out, &Json::Object(layers(d)), 0);
-    let f = findings_json(d);
-    if f.as_array().is_some_and(|a| !a.is_empty()) {
-        out.push_str("findings\n");
-        tree_into(&mut out, &f, 1);
-    }
-    out
+    super::tree::tree(d, t0)
 }
 
 /// tshark-style hex dump: offset, 16 bytes in hex, printable ASCII.
