@@ -10,9 +10,11 @@
 //!   WEBRC in it;
 //! - [`matrix`]: receivers × our sender's FLUTE flavours, and third-party senders, in one
 //!   run (JSON and an HTML page);
-//! - [`report`], [`outcome`], [`requirements`].
+//! - [`report`] and [`html`] (console table, JSON, JUnit, an HTML page), [`outcome`],
+//!   [`requirements`].
 
 pub mod catalogue;
+pub mod html;
 pub mod lab;
 pub mod matrix;
 pub mod mutants;

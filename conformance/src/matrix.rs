@@ -18,6 +18,7 @@ use rmt_vectors::scenario::Scenario;
 use serde::Serialize;
 
 use crate::catalogue::{play_order, receiver_cases, sender_cases, Case};
+use crate::html::{case_rows, esc, head, verdict};
 use crate::outcome::Outcome;
 use crate::runner::{run_receiver_suite, suite_exit_code, CaseResult, RunOptions};
 use crate::sender::{judge_sender, Declared};
@@ -312,28 +313,6 @@ pub fn json(m: &Matrix) -> String {
     serde_json::to_string_pretty(m).expect("serialisable")
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// The colour class of a set of results: fail (a failure, crash or xpass), warn, pass (some
-/// case passed; the counts say what else happened), or none (nothing judged).
-fn verdict(results: &[CaseResult]) -> &'static str {
-    let has = |o: Outcome| results.iter().any(|r| r.outcome == o);
-    if has(Outcome::Fail) || has(Outcome::Crash) || has(Outcome::Xpass) {
-        "fail"
-    } else if has(Outcome::Warn) {
-        "warn"
-    } else if has(Outcome::Pass) || has(Outcome::Xfail) {
-        "pass"
-    } else {
-        "none"
-    }
-}
-
 fn counts(summary: &BTreeMap<String, usize>) -> String {
     summary
         .iter()
@@ -342,58 +321,11 @@ fn counts(summary: &BTreeMap<String, usize>) -> String {
         .join(", ")
 }
 
-/// The RFC sentence behind a case: its requirement, with the RFC and section.
-fn rule(cases: &BTreeMap<&str, &Case>, id: &str) -> String {
-    cases.get(id).map_or(String::new(), |c| {
-        format!(
-            "RFC {} §{} ({:?}): {}",
-            c.rfc, c.section, c.level, c.requirement
-        )
-        .replace("(Must)", "(MUST)")
-        .replace("(Should)", "(SHOULD)")
-        .replace("(May)", "(MAY)")
-    })
-}
-
-fn case_rows(
-    h: &mut String,
-    results: &[CaseResult],
-    cases: &BTreeMap<&str, &Case>,
-    artifacts: Option<(&Path, &str)>,
-) {
-    h.push_str("<table class=\"cases\"><tr><th>case</th><th>outcome</th><th>detail</th><th>requirement</th><th>evidence</th></tr>\n");
-    for r in results {
-        // Only what the case wrote: an unsupported, gated or skipped case has no log.
-        let mut links = Vec::new();
-        if let Some((out, dir)) = artifacts {
-            let d = format!("{dir}/{}", r.id.replace('/', "_"));
-            for f in ["log.txt", "capture.pcap"] {
-                if out.join(&d).join(f).exists() {
-                    links.push(format!("<a href=\"{}/{f}\">{f}</a>", esc(&d)));
-                }
-            }
-        }
-        let links = links.join(" · ");
-        let _ = writeln!(
-            h,
-            "<tr class=\"{}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            r.outcome.as_str(),
-            esc(&r.id),
-            r.outcome.as_str(),
-            esc(&r.detail),
-            esc(&rule(cases, &r.id)),
-            links
-        );
-    }
-    h.push_str("</table>\n");
-}
-
 /// One self-contained page: no script, no external style or font. `out`: where the report
 /// and the artifacts are, to link only what exists.
 pub fn html(m: &Matrix, out: &Path) -> String {
     let cases: BTreeMap<&str, &Case> = m.cases.iter().map(|c| (c.id.as_str(), c)).collect();
-    let mut h = String::new();
-    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rmtkit interop matrix</title>\n<style>\nbody{font-family:system-ui,sans-serif;margin:2em;color:#222}\ntable{border-collapse:collapse;margin:1em 0}\ntd,th{border:1px solid #bbb;padding:.3em .6em;vertical-align:top;text-align:left}\n.matrix td{text-align:center;min-width:9em}\n.pass{background:#c8f0c8}.fail,.crash,.xpass{background:#f4b4b4}.warn{background:#fae7a5}\n.none,.could-not-test,.skipped,.unsupported,.not-applicable{background:#e4e4e4}.xfail{background:#dde8f8}\n.cases td{font-size:90%}\na{color:#124}\n</style></head><body>\n");
+    let mut h = head("rmtkit interop matrix");
     let _ = writeln!(
         h,
         "<h1>rmtkit interop matrix</h1>\n<p>Seed {}. Receivers (rows) played each FLUTE flavour of rmtkit's sender (columns); third-party senders judged by the sender cases. Green: every judged case passed; red: a MUST failure or a crash; yellow: a SHOULD/MAY warning; grey: not tested (the reason is in the cell). Report: <a href=\"matrix.json\">matrix.json</a> (schema <code>{SCHEMA}</code>).</p>",
@@ -405,7 +337,7 @@ pub fn html(m: &Matrix, out: &Path) -> String {
     for f in &m.flavors {
         let _ = write!(
             h,
-            "<th>{}<br><small>{}</small></th>",
+            "<th>{}<br/><small>{}</small></th>",
             f.name(),
             esc(f.title())
         );
@@ -427,7 +359,7 @@ pub fn html(m: &Matrix, out: &Path) -> String {
                         .iter()
                         .find(|r| matches!(r.outcome, Outcome::Skipped | Outcome::CouldNotTest))
                         .filter(|_| verdict(&c.results) == "none")
-                        .map(|r| format!("<br><small>{}</small>", esc(&r.detail)))
+                        .map(|r| format!("<br/><small>{}</small>", esc(&r.detail)))
                         .unwrap_or_default();
                     let _ = write!(
                         h,
@@ -478,7 +410,16 @@ pub fn html(m: &Matrix, out: &Path) -> String {
             c.exit_code,
             esc(&c.artifacts)
         );
-        case_rows(&mut h, &c.results, &cases, Some((out, &c.artifacts)));
+        // Only what the case wrote: an unsupported, gated or skipped case has no log.
+        let evidence = |r: &CaseResult| -> Vec<(String, String)> {
+            let d = format!("{}/{}", c.artifacts, r.id.replace('/', "_"));
+            ["log.txt", "capture.pcap"]
+                .iter()
+                .filter(|f| out.join(&d).join(f).exists())
+                .map(|f| (f.to_string(), format!("{d}/{f}")))
+                .collect()
+        };
+        case_rows(&mut h, &c.results, &cases, &evidence);
     }
     for s in &m.senders {
         let capture = if s.capture.is_empty() {
@@ -498,7 +439,7 @@ pub fn html(m: &Matrix, out: &Path) -> String {
         if !s.not_judged.is_empty() {
             let _ = writeln!(h, "<p>{}</p>", esc(&s.not_judged));
         }
-        case_rows(&mut h, &s.results, &cases, None);
+        case_rows(&mut h, &s.results, &cases, &|_| Vec::new());
     }
     h.push_str("</body></html>\n");
     h

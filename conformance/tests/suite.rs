@@ -1079,3 +1079,256 @@ fn rmt_conform_prints_its_man_page_and_completions() {
         "{zsh}"
     );
 }
+
+/// An HTML report read back with an XML parser (the page is well-formed XML): the verdict,
+/// each case row's outcome (its class) and evidence links, and the links outside the rows.
+#[derive(Debug, Default)]
+struct HtmlReport {
+    verdict: String,
+    rows: std::collections::BTreeMap<String, (String, Vec<String>)>,
+    page_links: Vec<String>,
+}
+
+fn read_html_report(path: &Path) -> HtmlReport {
+    use quick_xml::events::Event;
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&text);
+    let mut report = HtmlReport::default();
+    let mut row: Option<String> = None;
+    let mut in_bold = false;
+    loop {
+        let event = reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("{} is not well-formed: {e}", path.display()));
+        match event {
+            Event::Start(e) | Event::Empty(e) => {
+                let attr = |name: &str| {
+                    e.attributes()
+                        .flatten()
+                        .find(|a| a.key.as_ref() == name.as_bytes())
+                        .map(|a| a.unescape_value().unwrap().into_owned())
+                };
+                match e.name().as_ref() {
+                    b"tr" => {
+                        if let (Some(id), Some(class)) = (attr("id"), attr("class")) {
+                            report.rows.insert(id.clone(), (class, Vec::new()));
+                            row = Some(id);
+                        }
+                    }
+                    b"a" => {
+                        let href = attr("href").expect("a link has an href");
+                        match &row {
+                            Some(id) => report.rows.get_mut(id).unwrap().1.push(href),
+                            None => report.page_links.push(href),
+                        }
+                    }
+                    b"b" => in_bold = true,
+                    b"script" | b"img" | b"link" => panic!("not self-contained: <{:?}>", e.name()),
+                    _ => {}
+                }
+            }
+            Event::Text(t) if in_bold => {
+                report.verdict = t.unescape().unwrap().into_owned();
+                in_bold = false;
+            }
+            Event::End(e) if e.name().as_ref() == b"tr" => row = None,
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    report
+}
+
+/// A link of a report in `dir`, as a path: it must name a file that exists.
+fn linked_file(dir: &Path, href: &str) -> PathBuf {
+    let p = match href.strip_prefix("file://") {
+        Some(abs) => PathBuf::from(abs),
+        None => dir.join(href),
+    };
+    assert!(p.is_file(), "{href} links to no file ({})", p.display());
+    p
+}
+
+/// A screenshot of `page` by Debian's chromium, headless, in a network namespace of its own
+/// (so the browser reaches nothing but the file). None, with a message, where it cannot run
+/// (no chromium, or not root for the namespace); CI installs chromium and runs as root.
+/// The screenshot's width, height and pixels (RGB or RGBA, `samples` bytes each).
+struct Screenshot {
+    width: u32,
+    height: u32,
+    samples: usize,
+    pixels: Vec<u8>,
+}
+
+fn screenshot(page: &Path, png: &Path) -> Option<Screenshot> {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let chromium = Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !(root && chromium) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs chromium and runs as root: the screenshot test must run there"
+        );
+        eprintln!(
+            "SKIPPED: the HTML screenshot needs chromium (apt-get install chromium) and root"
+        );
+        return None;
+    }
+    let profile = png.with_extension("chromium-profile");
+    let out = Command::new("timeout")
+        .args([
+            "60",
+            "unshare",
+            "--net",
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+        ])
+        .args(["--disable-gpu", "--no-first-run", "--disable-extensions"])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .args(["--window-size=1280,900", "--hide-scrollbars"])
+        .arg(format!(
+            "file://{}",
+            std::path::absolute(page).unwrap().display()
+        ))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(
+        out.status.success(),
+        "chromium: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = png::Decoder::new(std::fs::File::open(png).unwrap())
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    pixels.truncate(info.buffer_size());
+    let samples = info.color_type.samples();
+    assert!(samples >= 3, "an RGB screenshot");
+    Some(Screenshot {
+        width: info.width,
+        height: info.height,
+        samples,
+        pixels,
+    })
+}
+
+impl Screenshot {
+    /// Pixels within 6 of `rgb` on each channel.
+    fn pixels_of(&self, rgb: [u8; 3]) -> usize {
+        self.pixels
+            .chunks(self.samples)
+            .filter(|p| (0..3).all(|i| p[i].abs_diff(rgb[i]) <= 6))
+            .count()
+    }
+}
+
+#[test]
+fn html_reports_of_run_and_sender_parse_show_every_case_and_link_their_evidence() {
+    let _serial = real_time();
+    let dir = std::env::temp_dir().join(format!("rmt-conform-html-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A sender whose OTI changes within an object: one MUST case fails, the others pass.
+    let capture = dir.join("faulty.pcap");
+    std::fs::write(&capture, capture_of(|c| c.faults.changing_oti = true)).unwrap();
+    let (html, json) = (dir.join("sender.html"), dir.join("sender.json"));
+    let out = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
+        .args(["sender", "-d", "udp.port==3400", "--pcap"])
+        .arg(&capture)
+        .arg("--html")
+        .arg(&html)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = read_html_report(&html);
+    assert_eq!(report.verdict, "FAILED");
+    let cases: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let cases = cases["cases"].as_array().unwrap();
+    assert_eq!(report.rows.len(), cases.len(), "a row per case");
+    for c in cases {
+        let id = c["id"].as_str().unwrap();
+        let (class, links) = &report.rows[id];
+        assert_eq!(class, c["outcome"].as_str().unwrap(), "{id}");
+        assert_eq!(links.len(), 1, "{id}: the capture");
+        assert_eq!(linked_file(&dir, &links[0]), capture);
+    }
+    assert_eq!(report.rows["rfc5775/4.2/oti-constant-per-object"].0, "fail");
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        text.contains("RFC 5775 §4.2 (MUST): The FEC OTI of a TOI does not change."),
+        "the RFC sentence of each case"
+    );
+    assert!(report
+        .page_links
+        .iter()
+        .any(|l| linked_file(&dir, l) == json));
+    // A run with --artifacts: each case links its log and capture.
+    let run_html = dir.join("run.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_rmt-conform"))
+        .args([
+            "run",
+            "--sut",
+            "reference",
+            "--case",
+            "rfc6726/3.4.1/",
+            "--artifacts",
+        ])
+        .arg(dir.join("artifacts"))
+        .arg("--html")
+        .arg(&run_html)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = read_html_report(&run_html);
+    assert_eq!(run.verdict, "PASSED");
+    assert!(!run.rows.is_empty());
+    for (id, (class, links)) in &run.rows {
+        assert_eq!(class, "pass", "{id}");
+        let names: Vec<String> = links
+            .iter()
+            .map(|l| {
+                linked_file(&dir, l)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(names, ["log.txt", "capture.pcap"], "{id}");
+    }
+    // In a browser: the failing row is drawn red and the passing ones green.
+    if let Some(shot) = screenshot(&html, &dir.join("sender.png")) {
+        assert_eq!((shot.width, shot.height), (1280, 900));
+        let red = shot.pixels_of([0xf4, 0xb4, 0xb4]);
+        let green = shot.pixels_of([0xc8, 0xf0, 0xc8]);
+        assert!(
+            red > 5_000 && green > 20_000,
+            "red {red}, green {green} pixels"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

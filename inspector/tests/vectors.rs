@@ -170,10 +170,11 @@ fn decoded_trees_per_vector_file() {
     });
 }
 
-/// The `-V` tree (from the ALC layer on) of every ALC vector, and of every header-extension
-/// vector placed in a minimal LCT header (S=1, O=1, codepoint 0, a Compact No-Code FEC Payload
-/// ID and one byte of payload), each framed as Ethernet/IPv4/UDP to port 3400: one reviewed
-/// snapshot that shows every extension, OTI and CCI layout as the tree prints it.
+/// The `-V` tree (from the ALC layer on) of every ALC vector, of every header-extension vector
+/// placed in a minimal LCT header (S=1, O=1, codepoint 0, a Compact No-Code FEC Payload ID and
+/// one byte of payload), and of every FCAST object vector sent whole in one packet, each framed
+/// as Ethernet/IPv4/UDP to port 3400: one reviewed snapshot that shows every extension, OTI,
+/// CCI and FCAST header layout as the tree prints it.
 #[test]
 fn verbose_trees_of_alc_and_extension_vectors() {
     use std::net::Ipv4Addr;
@@ -217,6 +218,24 @@ fn verbose_trees_of_alc_and_extension_vectors() {
                 ];
                 d.extend_from_slice(&ext);
                 d.extend_from_slice(&[0, 0, 0, 0, b'x']);
+                d
+            }
+            "fcast" => {
+                // The whole Compound Object as the one Compact No-Code symbol of TOI 3, with
+                // its EXT_FTI (RFC 5445 §3.2.2: transfer length, E, B).
+                let object = v.bytes();
+                if object.is_empty() || object.len() > 1400 {
+                    continue;
+                }
+                let len = object.len() as u64;
+                let mut d = vec![0x10, 0xA0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3];
+                d.extend_from_slice(&[64, 4]);
+                d.extend_from_slice(&len.to_be_bytes()[2..]);
+                d.extend_from_slice(&[0, 0]);
+                d.extend_from_slice(&(len as u16).to_be_bytes());
+                d.extend_from_slice(&1u32.to_be_bytes());
+                d.extend_from_slice(&[0, 0, 0, 0]);
+                d.extend_from_slice(&object);
                 d
             }
             _ => continue,

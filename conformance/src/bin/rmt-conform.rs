@@ -10,6 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use rmt_inspector::cli_docs::{self, Generated};
 
 use rmt_conformance::catalogue::{play_order, receiver_cases, sender_cases, Case};
+use rmt_conformance::html::{self, Evidence};
 use rmt_conformance::outcome::exit_code;
 use rmt_conformance::report;
 use rmt_conformance::runner::{run_receiver_suite, suite_exit_code, CaseResult, RunOptions};
@@ -177,6 +178,11 @@ struct Common {
     json: Option<PathBuf>,
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// An HTML report: one self-contained page with the summary and, per case, the outcome,
+    /// level, the RFC sentence, the detail and links to its evidence (the artifacts of
+    /// --artifacts, or the capture a sender was judged from).
+    #[arg(long)]
+    html: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -289,27 +295,59 @@ fn select(cases: Vec<Case>, prefixes: &[String]) -> Vec<Case> {
         .collect()
 }
 
-fn finish(
-    sut: &str,
-    seed: u64,
-    context: &[(&str, String)],
-    results: &[CaseResult],
-    common: &Common,
-    code: u8,
-) -> ExitCode {
+/// What a run hands to [`finish`] for its reports.
+struct Run<'a> {
+    sut: &'a str,
+    seed: Option<u64>,
+    context: &'a [(&'a str, String)],
+    results: &'a [CaseResult],
+    cases: &'a [Case],
+    evidence: Evidence<'a>,
+}
+
+fn finish(run: Run, common: &Common, code: u8) -> ExitCode {
+    let results = run.results;
     println!("{}", report::table(results));
     println!("{}", report::summary(results));
-    if let Some(p) = &common.json {
-        if let Err(e) = std::fs::write(p, report::json(sut, seed, context, results)) {
+    let write = |p: &Path, text: String| {
+        std::fs::write(p, text).map_err(|e| {
             eprintln!("rmt-conform: {}: {e}", p.display());
-            return ExitCode::from(3);
+            ExitCode::from(3)
+        })
+    };
+    if let Some(p) = &common.json {
+        let doc = report::json(run.sut, run.seed.unwrap_or(0), run.context, results);
+        if let Err(code) = write(p, doc) {
+            return code;
         }
     }
     if let Some(p) = &common.junit {
-        if let Err(e) = std::fs::write(p, report::junit(sut, results)) {
-            eprintln!("rmt-conform: {}: {e}", p.display());
-            return ExitCode::from(3);
+        if let Err(code) = write(p, report::junit(run.sut, results)) {
+            return code;
         }
+    }
+    if let Some(p) = &common.html {
+        let mut siblings = Vec::new();
+        siblings.extend(common.json.as_deref().map(|j| ("JSON report", j)));
+        siblings.extend(common.junit.as_deref().map(|j| ("JUnit report", j)));
+        let page = html::Report {
+            sut: run.sut,
+            seed: run.seed,
+            context: run.context,
+            results,
+            cases: run.cases,
+            evidence: run.evidence,
+            siblings,
+        };
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let _ = std::fs::create_dir_all(dir);
+        if let Err(code) = write(p, html::report(&page, dir)) {
+            return code;
+        }
+        eprintln!("rmt-conform: HTML report: {}", p.display());
     }
     ExitCode::from(code)
 }
@@ -531,7 +569,25 @@ fn main() -> ExitCode {
                 }
             }
             let outcomes: Vec<_> = results.iter().map(|r| r.outcome).collect();
-            finish(&label, 0, &[], &results, &a.common, exit_code(&outcomes))
+            // The capture the cases were judged from, for the HTML report to link: the file
+            // given, or what was captured live, written beside the report.
+            let kept = match (&a.pcap, &a.common.html) {
+                (Some(p), _) => Some(p.clone()),
+                (None, Some(h)) => {
+                    let p = h.with_extension("pcap");
+                    std::fs::write(&p, &bytes).ok().map(|_| p)
+                }
+                (None, None) => None,
+            };
+            let run = Run {
+                sut: &label,
+                seed: None,
+                context: &[],
+                results: &results,
+                cases: &cases,
+                evidence: kept.as_deref().map_or(Evidence::None, Evidence::Capture),
+            };
+            finish(run, &a.common, exit_code(&outcomes))
         }
         Cmd::Run(a) => {
             let profile = match sut::load(&a.sut) {
@@ -594,17 +650,22 @@ fn main() -> ExitCode {
                 Some(r) if r.builtin.is_some() => "in-process",
                 _ => opts.network.transport().as_str(),
             };
-            finish(
-                &profile.name,
-                a.seed,
-                &[
-                    ("transport", transport.to_string()),
-                    ("flavor", opts.sender.flavor.to_string()),
-                ],
-                &results,
-                &a.common,
-                suite_exit_code(&results),
-            )
+            let context = [
+                ("transport", transport.to_string()),
+                ("flavor", opts.sender.flavor.to_string()),
+            ];
+            let run = Run {
+                sut: &profile.name,
+                seed: Some(a.seed),
+                context: &context,
+                results: &results,
+                cases: &cases,
+                evidence: a
+                    .artifacts
+                    .as_deref()
+                    .map_or(Evidence::None, Evidence::PerCase),
+            };
+            finish(run, &a.common, suite_exit_code(&results))
         }
     }
 }

@@ -282,7 +282,7 @@ impl FecObject {
     }
 
     /// A decoder for block `sbn`. `k_override` is the Source Block Length an ID 129 packet
-    /// carries (RFC 5445 §5.1), which wins over the partition (RFC 5510 §7 allows another one).
+    /// carries (RFC 5445 §5.2.1), which wins over the partition (RFC 5510 §7 allows another one).
     pub fn decoder(
         &self,
         sbn: u32,

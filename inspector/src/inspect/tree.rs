@@ -19,14 +19,15 @@ use crate::wire::ext_cenc::ContentEncoding;
 use crate::wire::ext_fti::{ExtFti, FecOti, SchemeSpecificOti};
 use crate::wire::ext_time::ExtTime;
 use crate::wire::fcast::CompoundObject;
-use crate::wire::fdt::FdtInstance;
+use crate::wire::fdt::{FdtInstance, FdtNamespace, NS_FLUTE_V1, NS_FLUTE_V2};
 use crate::wire::fec_payload_id::FecPayloadId;
+use crate::wire::flute_flavor::NS_3GPP_2022;
 use crate::wire::frame::Frame;
 use crate::wire::ip::{IpRepr, Ipv4Repr, Ipv6Repr};
 use crate::wire::lct::{ExtensionBody, HeaderExtension, LctRepr, HET_CENC, HET_FDT};
 use crate::wire::link::{EthernetRepr, LinkRepr, LinkType, Sll2Repr, SllRepr, VlanTag};
 use crate::wire::udp::UdpRepr;
-use crate::wire::webrc_cci::WebrcCci;
+use crate::wire::webrc_cci::{CciForm, WebrcCci};
 use crate::wire::{Finding, Severity};
 
 /// Seconds from the NTP epoch (1900) to the Unix epoch (1970), RFC 5905 §6.
@@ -152,15 +153,15 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn bytes_and_bits(n: usize) -> String {
-    format!("{n} bytes ({} bits)", n * 8)
+    format!("{n} bytes ({} bits)", n as u64 * 8)
 }
 
 /// `N bytes on wire (B bits), M bytes captured (C bits)`, tshark's frame line.
 fn wire_and_captured(on_wire: usize, captured: usize) -> String {
     format!(
         "{on_wire} bytes on wire ({} bits), {captured} bytes captured ({} bits)",
-        on_wire * 8,
-        captured * 8
+        on_wire as u64 * 8,
+        captured as u64 * 8
     )
 }
 
@@ -230,7 +231,7 @@ fn ip_protocol_name(p: u8) -> String {
     format!("{name} ({p})")
 }
 
-/// FEC Encoding IDs of the IANA registry (RFC 5052 §7 and the schemes' RFCs).
+/// FEC Encoding IDs of the IANA registry (RFC 5052 §12 and the schemes' RFCs).
 pub fn fec_scheme_name(id: u8) -> &'static str {
     match id {
         0 => "Compact No-Code",
@@ -247,21 +248,6 @@ pub fn fec_scheme_name(id: u8) -> &'static str {
     }
 }
 
-/// The RFC section defining scheme `id`'s FEC Payload ID.
-fn fec_payload_id_rule(id: u8) -> &'static str {
-    match id {
-        0 => "RFC 5445 §3.1",
-        1 => "RFC 5053 §3.2",
-        2 => "RFC 5510 §4.1",
-        3 | 4 => "RFC 5170 §3.1",
-        5 => "RFC 5510 §5.1",
-        6 => "RFC 6330 §3.2",
-        128 | 130 => "RFC 5445 §2.1",
-        129 => "RFC 5445 §2.2",
-        _ => "RFC 5052 §3.2",
-    }
-}
-
 /// The decoded tree of one packet (`-V`).
 pub fn tree(d: &Dissected, t0: Duration) -> String {
     // Each top-level layer is rendered on its own, with the byte offset where it starts, so
@@ -274,7 +260,7 @@ pub fn tree(d: &Dissected, t0: Duration) -> String {
             layers.push((ip_start, ip_layer(ip, d)));
         }
         if let Some(udp) = &fr.udp {
-            layers.push((fr.payload_offset - 8, udp_layer(udp, fr)));
+            layers.push((fr.payload_offset.saturating_sub(8), udp_layer(udp, fr)));
         }
     }
     if let Some(a) = &d.alc {
@@ -732,7 +718,13 @@ fn alc_layer(a: &AlcPacket, d: &Dissected) -> Tree {
         lct(t, &a.lct, a);
         match &a.payload_id {
             Some(p) => fec_payload_id(t, p),
-            None => t.line("[No FEC Payload ID: packet without payload (RFC 5775 §4.1)]"),
+            None if d.symbols().is_empty() => {
+                t.line("[No FEC Payload ID: packet without payload (RFC 5775 §4.1)]")
+            }
+            None => t.line(format_args!(
+                "[FEC Payload ID not decoded: FEC Encoding ID {} has no known format]",
+                a.fec_encoding_id
+            )),
         }
         payload(t, a, d.symbols());
     });
@@ -847,7 +839,13 @@ fn webrc(t: &mut Tree, cci: &[u8], w: &WebrcCci) {
             hex(cci)
         ),
         |t| {
-            t.field("Form", format_args!("{:?}", w.form));
+            t.field(
+                "Form",
+                match w.form {
+                    CciForm::Short => "short (32 bits, RFC 3738 §5.1)",
+                    CciForm::Long => "long (64 bits, RFC 3738 §5.2)",
+                },
+            );
             t.field("Current Time Slot Index (CTSI)", w.ctsi);
             t.field("Channel Number (CN)", w.cn);
             t.field("Packet Sequence Number (PSN)", w.psn);
@@ -857,8 +855,8 @@ fn webrc(t: &mut Tree, cci: &[u8], w: &WebrcCci) {
 
 fn extension_title(e: &HeaderExtension) -> &'static str {
     match e.name() {
-        "EXT_NOP" => "EXT_NOP, No-Operation (RFC 5651 §5.2)",
-        "EXT_AUTH" => "EXT_AUTH, Packet authentication (RFC 5651 §5.2, RFC 6584)",
+        "EXT_NOP" => "EXT_NOP, No-Operation (RFC 5651 §5.2.1)",
+        "EXT_AUTH" => "EXT_AUTH, Packet authentication (RFC 5651 §5.2.1; RFC 6584 layout assumed)",
         "EXT_TIME" => "EXT_TIME, Time (RFC 5651 §5.2.2)",
         "EXT_FTI" => "EXT_FTI, FEC Object Transmission Information (RFC 5775 §4.2)",
         "EXT_FDT" => "EXT_FDT, FDT Instance Header (RFC 6726 §3.4.1)",
@@ -936,7 +934,7 @@ fn ext_auth(t: &mut Tree, auth: &ExtAuth) {
     let word = u64::from(first.first().copied().unwrap_or(0));
     t.bits(8, word, 4, 4, "Authentication Scheme ID (ASID)", word >> 4);
     t.bits(8, word, 1, 3, "Reserved", (word >> 1) & 7);
-    t.flag(8, word, 0, "Anti-replay flag (R)");
+    t.flag(8, word, 0, "Anti-replay flag (AR)");
     t.field("Sequence Number", sequence_number);
     t.field(
         "Authentication Data",
@@ -973,7 +971,7 @@ fn ext_time(t: &mut Tree, time: &ExtTime) {
     if let Some(ert) = time.ert {
         t.field(
             "Expected Residual Time (ERT)",
-            format_args!("{ert} ms ({:.3} s)", f64::from(ert) / 1000.0),
+            format_args!("{ert} seconds"),
         );
     }
     if let Some(slc) = time.slc {
@@ -1009,7 +1007,7 @@ fn oti_rows(oti: &FecOti) -> Vec<(&'static str, String)> {
     let symbols = |n: u64| format!("{n} symbols");
     let ssi = |s: &Option<SchemeSpecificOti>| {
         s.as_ref()
-            .map(|s| format!("{} bytes: {}", s.length, hex(&s.info)))
+            .map(|s| format!("Length {} words: {}", s.length, hex(&s.info)))
     };
     let mut rows = vec![("Transfer Length", bytes(oti.transfer_length()))];
     let mut more = |r: &[(&'static str, Option<String>)]| {
@@ -1133,7 +1131,7 @@ fn fec_payload_id(t: &mut Tree, p: &FecPayloadId) {
             "FEC Payload ID (FEC Encoding ID {}: {}, {})",
             p.encoding_id,
             fec_scheme_name(p.encoding_id),
-            fec_payload_id_rule(p.encoding_id)
+            p.layout().map_or("RFC 5052 §6.3", |l| l.rule)
         ),
         |t| {
             if let Some(m) = p.m {
@@ -1162,7 +1160,7 @@ fn payload(t: &mut Tree, a: &AlcPacket, symbols: &[u8]) {
         && a.fec_encoding_id == 0;
     if a.lct.extension(HET_FDT).is_some() {
         if !whole {
-            t.line("[Part of an FDT Instance that spans more than this packet]");
+            t.line("[FDT Instance not decoded here: not the whole object in one Compact No-Code symbol with EXT_FTI; -z fdt shows the instances rebuilt]");
             return;
         }
         let cenc = a.lct.extension(HET_CENC).and_then(|e| match &e.body {
@@ -1184,7 +1182,7 @@ fn payload(t: &mut Tree, a: &AlcPacket, symbols: &[u8]) {
 
 fn fdt_instance(t: &mut Tree, fdt: &FdtInstance) {
     t.node("FDT Instance (RFC 6726 §3.4.2)", |t| {
-        t.field("Namespace", format_args!("{:?}", fdt.namespace));
+        t.field("Namespace", fdt_namespace(&fdt.namespace));
         match fdt.expires {
             Some(e) => t.field(
                 "Expires",
@@ -1227,15 +1225,26 @@ fn fdt_instance(t: &mut Tree, fdt: &FdtInstance) {
     });
 }
 
+fn fdt_namespace(n: &FdtNamespace) -> String {
+    match n {
+        FdtNamespace::FluteV2 => format!("{NS_FLUTE_V2} (RFC 6726)"),
+        FdtNamespace::FluteV1 => format!("{NS_FLUTE_V1} (3GPP TS 26.346)"),
+        FdtNamespace::ThreeGpp2022 => format!("{NS_3GPP_2022} (3GPP TS 26.346 Annex L)"),
+        FdtNamespace::None => "none".into(),
+        FdtNamespace::Other(s) => s.clone(),
+    }
+}
+
 fn fcast_object(t: &mut Tree, obj: &CompoundObject) {
     let h = &obj.header;
     t.node("FCAST Compound Object (RFC 6968 §2)", |t| {
-        let word = u64::from(h.version) << 6
-            | u64::from(h.reserved) << 2
+        // Ver (3 bits), Resvd (3), G, C: RFC 6968 §2.1.
+        let word = u64::from(h.version & 7) << 5
+            | u64::from(h.reserved & 7) << 2
             | u64::from(h.global_checksum) << 1
             | u64::from(h.is_cid);
-        t.bits(8, word, 6, 2, "Version (V)", h.version);
-        t.bits(8, word, 2, 4, "Reserved", h.reserved);
+        t.bits(8, word, 5, 3, "Version (V)", h.version);
+        t.bits(8, word, 2, 3, "Reserved", h.reserved);
         t.flag(8, word, 1, "Global checksum flag (G)");
         t.flag(8, word, 0, "Carousel Instance Descriptor flag (C)");
         t.field("Metadata Format (MDFmt)", h.mdfmt);

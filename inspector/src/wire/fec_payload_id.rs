@@ -1,16 +1,16 @@
-//! The FEC Payload ID of each FEC Encoding ID (RFC 5052 §3.2): field widths per scheme.
+//! The FEC Payload ID of each FEC Encoding ID (RFC 5052 §3.2, §6.3): field widths per scheme.
 //!
 //! | ID  | scheme                         | SBN bits | SBL bits | ESI bits | RFC |
 //! |-----|--------------------------------|----------|----------|----------|-----|
-//! | 0   | Compact No-Code                | 16       | -        | 16       | 5445 §3.1 |
+//! | 0   | Compact No-Code                | 16       | -        | 16       | 5445 §3.2.1 |
 //! | 1   | Raptor                         | 16       | -        | 16       | 5053 §3.1 |
 //! | 2   | Reed-Solomon GF(2^m)           | 32-m     | -        | m        | 5510 §4.1 |
 //! | 3,4 | LDPC Staircase / Triangle      | 12       | -        | 20       | 5170 §4.1 |
 //! | 5   | Reed-Solomon GF(2^8)           | 24       | -        | 8        | 5510 §5.1 |
 //! | 6   | RaptorQ                        | 8        | -        | 24       | 6330 §3.2 |
-//! | 128 | Small/Large Block, Expandable  | 32       | -        | 32       | 5445 §4.1 |
-//! | 129 | Small Block Systematic         | 32       | 16       | 16       | 5445 §5.1 |
-//! | 130 | Compact FEC                    | 16       | -        | 16       | 5445 §6.1 |
+//! | 128 | Small/Large Block, Expandable  | 32       | -        | 32       | 5445 §4.2.1 |
+//! | 129 | Small Block Systematic         | 32       | 16       | 16       | 5445 §5.2.1 |
+//! | 130 | Compact FEC                    | 16       | -        | 16       | 5445 §6.2.1 |
 
 use crate::registry;
 use serde::Serialize;
@@ -73,7 +73,7 @@ impl PayloadIdLayout {
             rule,
         };
         Some(match encoding_id {
-            0 => l(16, 0, 16, "RFC 5445 §3.1"),
+            0 => l(16, 0, 16, "RFC 5445 §3.2.1"),
             1 => l(16, 0, 16, "RFC 5053 §3.1"),
             2 => {
                 let m = m.unwrap_or(8);
@@ -85,9 +85,9 @@ impl PayloadIdLayout {
             3 | 4 => l(12, 0, 20, "RFC 5170 §4.1"),
             5 => l(24, 0, 8, "RFC 5510 §5.1"),
             6 => l(8, 0, 24, "RFC 6330 §3.2"),
-            128 => l(32, 0, 32, "RFC 5445 §4.1"),
-            129 => l(32, 16, 16, "RFC 5445 §5.1"),
-            130 => l(16, 0, 16, "RFC 5445 §6.1"),
+            128 => l(32, 0, 32, "RFC 5445 §4.2.1"),
+            129 => l(32, 16, 16, "RFC 5445 §5.2.1"),
+            130 => l(16, 0, 16, "RFC 5445 §6.2.1"),
             _ => return None,
         })
     }
@@ -178,7 +178,7 @@ mod tests {
         let err = id(128, Some(3)).emit(&mut Vec::new()).unwrap_err();
         assert_eq!(
             (err.id, err.field, err.rule),
-            (registry::emit::LENGTH_MISMATCH.id, "sbl", "RFC 5445 §4.1")
+            (registry::emit::LENGTH_MISMATCH.id, "sbl", "RFC 5445 §4.2.1")
         );
         let mut out = Vec::new();
         id(128, None).emit(&mut out).unwrap();
@@ -190,7 +190,7 @@ mod tests {
         let err = id(129, None).emit(&mut Vec::new()).unwrap_err();
         assert_eq!(
             (err.id, err.field, err.rule),
-            (registry::emit::LENGTH_MISMATCH.id, "sbl", "RFC 5445 §5.1")
+            (registry::emit::LENGTH_MISMATCH.id, "sbl", "RFC 5445 §5.2.1")
         );
         let mut out = Vec::new();
         id(129, Some(3)).emit(&mut out).unwrap();
