@@ -1332,3 +1332,37 @@ fn html_reports_of_run_and_sender_parse_show_every_case_and_link_their_evidence(
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn rmt_conform_run_draws_a_bar_on_a_terminal_and_prints_case_lines_in_a_pipe() {
+    let _serial = real_time();
+    let conform = env!("CARGO_BIN_EXE_rmt-conform");
+    let args = ["run", "--sut", "reference", "--case", "rfc6726/3.4.1/"];
+    // On a pseudo-terminal (util-linux `script`): the bar, and the case lines above it.
+    let tty = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{conform} {}", args.join(" ")),
+            "/dev/null",
+        ])
+        .output()
+        .expect("script(1) from util-linux");
+    let tty = String::from_utf8_lossy(&tty.stdout);
+    assert!(tty.contains("rmt-conform run ["), "{tty:?}");
+    assert!(
+        tty.contains("rfc6726/3.4.1/fdt-instance-id-wrap"),
+        "{tty:?}"
+    );
+    // In a pipe: the same case lines, and no bar or escape code.
+    let piped = Command::new(conform).args(args).output().unwrap();
+    assert_eq!(piped.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&piped.stderr);
+    assert!(
+        err.contains("  rfc6726/3.4.1/fdt-instance-id-wrap"),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\u{1b}') && !err.contains("rmt-conform run ["),
+        "{err:?}"
+    );
+}

@@ -7,7 +7,8 @@
 //! - [`capture`]: pcap/pcapng reading and writing, live capture (feature `live`);
 //! - [`packet`]: a packet decoded as far as it goes, and its UDP flow;
 //! - [`track`]: state across packets (sessions, WEBRC, object assembly, export);
-//! - [`inspect`]: dissecting, the one [`Inspection`], output, filters, `-z` tables.
+//! - [`inspect`]: dissecting, the one [`Inspection`], output, filters, `-z` tables;
+//! - `progress` (feature `cli`): progress bars on standard error when it is a terminal.
 //!
 //! The items most callers need are re-exported here.
 
@@ -17,6 +18,8 @@ pub mod cli_docs;
 pub mod fec;
 pub mod inspect;
 pub mod packet;
+#[cfg(feature = "cli")]
+pub mod progress;
 pub mod registry;
 pub mod track;
 pub mod wire;

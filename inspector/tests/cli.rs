@@ -429,3 +429,38 @@ fn man_page_and_shell_completions_come_from_the_options() {
         "an unknown kind is a usage error"
     );
 }
+
+/// Runs `args` with standard error on a pseudo-terminal (util-linux `script`, which Debian
+/// always has) and returns what the terminal showed.
+fn on_a_terminal(program: &str, args: &[&str]) -> String {
+    let command = std::iter::once(program)
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let o = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("script(1) from util-linux");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn a_progress_bar_on_a_terminal_and_none_in_a_pipe() {
+    // The bundled captures (6.4 MiB) are over the 4 MiB from which reading shows a bar.
+    let args = ["-r", &flute(), "-q", "-z", "sessions"];
+    let tty = on_a_terminal(env!("CARGO_BIN_EXE_rmt-inspect"), &args);
+    assert!(
+        tty.contains("rmt-inspect [") && tty.contains("MiB/6.39 MiB"),
+        "a bar on the terminal: {tty:?}"
+    );
+    let piped = run(&args);
+    let err = String::from_utf8_lossy(&piped.stderr);
+    assert!(
+        !err.contains('\r') && !err.contains('\u{1b}') && !err.contains("rmt-inspect ["),
+        "no bar in a pipe: {err:?}"
+    );
+    // The table is printed either way.
+    assert!(stdout(&piped).contains("42001") && tty.contains("42001"));
+}

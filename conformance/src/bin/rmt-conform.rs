@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use rmt_inspector::cli_docs::{self, Generated};
+use rmt_inspector::progress;
 
 use rmt_conformance::catalogue::{play_order, receiver_cases, sender_cases, Case};
 use rmt_conformance::html::{self, Evidence};
@@ -642,9 +643,12 @@ fn main() -> ExitCode {
                     None => "unicast on loopback".to_string(),
                 }
             );
+            let bar = progress::bar(cases.len() as u64, "rmt-conform run", progress::Unit::Items);
             let results = run_receiver_suite(&cases, &scenarios, &profile, &opts, |r| {
-                eprintln!("  {:<60} {}", r.id, r.outcome.as_str())
+                progress::println(&bar, format!("  {:<60} {}", r.id, r.outcome.as_str()));
+                bar.inc(1);
             });
+            bar.finish_and_clear();
             let _ = std::fs::remove_dir_all(&work);
             let transport = match profile.receiver.as_ref() {
                 Some(r) if r.builtin.is_some() => "in-process",
@@ -723,9 +727,18 @@ fn matrix(a: MatrixArgs, scenarios: &[rmt_vectors::scenario::Scenario]) -> ExitC
         transport: a.transport,
         out: a.out.clone(),
     };
-    let m = match rmt_conformance::matrix::run(&cfg, scenarios, |what| {
-        eprintln!("rmt-conform: matrix: {what}")
-    }) {
+    let cells = (cfg.receivers.len() * cfg.flavors.len() + cfg.senders.len()) as u64;
+    let bar = progress::bar(cells, "rmt-conform matrix", progress::Unit::Items);
+    let mut started = 0;
+    let run = rmt_conformance::matrix::run(&cfg, scenarios, |what| {
+        // Called as each cell starts: the cells before it are done.
+        bar.set_position(started);
+        started += 1;
+        bar.set_message(what.to_string());
+        progress::println(&bar, format!("rmt-conform: matrix: {what}"));
+    });
+    bar.finish_and_clear();
+    let m = match run {
         Ok(m) => m,
         Err(e) => {
             eprintln!("rmt-conform: matrix: {e}");
@@ -837,7 +850,28 @@ fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
         warmup,
         config.overlay.name()
     );
-    let report = match webrc::run(&config) {
+    // The lab runs on the wall clock: the bar follows the seconds of the run.
+    let bar = progress::bar(
+        duration.ceil() as u64,
+        "rmt-conform lab",
+        progress::Unit::Seconds,
+    );
+    let ticking = (!bar.is_hidden()).then(|| {
+        let bar = bar.clone();
+        std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            while !bar.is_finished() {
+                bar.set_position(start.elapsed().as_secs().min(bar.length().unwrap_or(0)));
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        })
+    });
+    let report = webrc::run(&config);
+    bar.finish_and_clear();
+    if let Some(t) = ticking {
+        let _ = t.join();
+    }
+    let report = match report {
         Ok(r) => r,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
             eprintln!("rmt-conform: {e}");

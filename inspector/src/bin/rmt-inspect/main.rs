@@ -7,7 +7,7 @@
 //! field); 3 the capture is truncated or corrupt part-way: everything before the break was
 //! processed and reported.
 
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -24,6 +24,7 @@ use rmt_inspector::inspect::filter::Filter;
 use rmt_inspector::inspect::inspection::{Inspection, Observer};
 use rmt_inspector::inspect::output;
 use rmt_inspector::inspect::stats::{self, Stats};
+use rmt_inspector::progress;
 use rmt_inspector::track::assembler::AssemblerConfig;
 use rmt_inspector::track::export::Exporter;
 use rmt_inspector::wire::alc::AlcContext;
@@ -487,6 +488,9 @@ fn process_batches<'a>(
     Ok(())
 }
 
+/// Inputs from this size on get a progress bar (when standard error is a terminal).
+const PROGRESS_FROM_BYTES: usize = 4 << 20;
+
 /// The reading thread: parses records and dissects packets, in batches to the processor.
 #[allow(clippy::too_many_arguments)]
 fn read_packets<'a>(
@@ -499,11 +503,14 @@ fn read_packets<'a>(
     count: Option<u64>,
     input_error: &mut Option<(u8, String)>,
 ) -> Result<(), Stop> {
-    // A progress line on standard error, only when it is a terminal and the input is long.
-    let progress = std::io::stderr().is_terminal() && total > 64 << 20;
-    let mut next_progress = 0usize;
+    // A progress bar on standard error, only when it is a terminal and the input is large.
+    let progress = if total >= PROGRESS_FROM_BYTES {
+        progress::bar(total as u64, "rmt-inspect", progress::Unit::Bytes)
+    } else {
+        progress::ProgressBar::hidden()
+    };
     let mut batch = Batch::new();
-    let mut last_frame = 0;
+    let mut last_frame: u64;
     let mut t0 = None;
     while let Some(pkt) = packets.next() {
         let raw = match pkt {
@@ -550,12 +557,9 @@ fn read_packets<'a>(
         }
         if batch.packets.len() == BATCH {
             let consumed = packets.consumed(total);
-            if progress && consumed >= next_progress {
-                eprint!(
-                    "\rrmt-inspect: {:>3}% ({last_frame} packets)",
-                    consumed * 100 / total.max(1),
-                );
-                next_progress = consumed + total / 100;
+            if !progress.is_hidden() {
+                progress.set_position(consumed as u64);
+                progress.set_message(format!("{last_frame} packets"));
             }
             batch.consumed = consumed;
             let next = empty.try_recv().unwrap_or_else(|_| Batch::new());
@@ -567,9 +571,7 @@ fn read_packets<'a>(
     }
     batch.consumed = packets.consumed(total);
     let _ = full.send(batch);
-    if progress {
-        eprintln!("\rrmt-inspect: 100% ({last_frame} packets)");
-    }
+    progress.finish_and_clear();
     Ok(())
 }
 
