@@ -62,6 +62,10 @@ pub fn glossary() -> String {
 }
 
 registry! {
+    capture {
+        DROPPED = "capture.dropped", Warning, "Linux packet(7) PACKET_STATISTICS",
+            "The live capture's ring was full and the kernel dropped packets: what they carried is missing from every other finding";
+    }
     frame {
         SNAP_TRUNCATED = "frame.snap_truncated", Warning, "pcap snaplen",
             "Frame was captured shorter than its original length (snaplen)";

@@ -1,5 +1,6 @@
-//! Live capture (`rmt-inspect -i IFACE`) through pnet's datalink layer (an AF_PACKET socket on
-//! Linux; needs root or CAP_NET_RAW), with multicast joins (`--join GROUP[,SOURCE]`) made on a
+//! Live capture (`rmt-inspect -i IFACE`) through a memory-mapped TPACKET_V3 ring
+//! ([`super::ring`]; needs root or CAP_NET_RAW), with a kernel capture filter ([`super::bpf`]),
+//! pnet for the interface list, and multicast joins (`--join GROUP[,SOURCE]`) made on a
 //! UDP socket of the interface: a capture alone does not join a group, and without a join, IGMP
 //! or MLD snooping switches do not deliver the traffic.
 
@@ -8,8 +9,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::str::FromStr;
 use std::time::Duration;
 
-use pnet_datalink::{Channel, DataLinkReceiver};
 use socket2::{Domain, Protocol, Socket, Type};
+
+use super::ring::{Ring, RingStats, PACKET_OUTGOING};
 
 use crate::capture::reader::RawPacket;
 use crate::wire::link::LinkType;
@@ -59,17 +61,54 @@ pub enum LiveError {
     Join(String, io::Error),
     #[error("{0}")]
     Unsupported(String),
+    #[error("capture filter {0:?}: {1}")]
+    Filter(String, String),
+}
+
+/// How the ring is set up: its size and the kernel's capture filter.
+#[derive(Debug, Clone, Default)]
+pub struct LiveOptions {
+    /// Ring size in MiB (`-B`); 0 means [`DEFAULT_BUFFER_MIB`].
+    pub buffer_mib: usize,
+    /// A capture filter (`-f`, [`super::bpf`]).
+    pub filter: Option<String>,
+}
+
+/// The default ring: 64 MiB holds about 45,000 frames of 1,400 bytes, a quarter of a second at
+/// the reference sender's top rate here, so a pause of the reader that long loses nothing.
+pub const DEFAULT_BUFFER_MIB: usize = 64;
+
+/// What a live capture saw and missed, for the end of the run (dumpcap's "packets captured,
+/// dropped").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CaptureStats {
+    /// Frames handed on (a loopback datagram once).
+    pub captured: u64,
+    /// The kernel's counters: frames put in the ring, and dropped because it was full. There
+    /// is no queue of our own after the ring: a reader that falls behind shows as kernel drops.
+    pub kernel: RingStats,
+    /// Outgoing copies left out on a loopback interface, where every datagram is seen twice
+    /// (libpcap does the same).
+    pub loopback_duplicates: u64,
+    /// Outgoing frames on other interfaces, shown once as Linux cooked v2 with packet type 4
+    /// ("Sent by us").
+    pub outgoing: u64,
 }
 
 pub struct LiveCapture {
-    rx: Box<dyn DataLinkReceiver>,
+    ring: Ring,
     /// Kept open: closing them would leave the groups.
     _joins: Vec<Socket>,
     pub interface: String,
+    loopback: bool,
+    ifindex: u32,
+    /// An outgoing frame rewritten with a cooked header.
+    scratch: Vec<u8>,
+    stats: CaptureStats,
 }
 
 impl LiveCapture {
-    pub fn open(name: &str, joins: &[Join]) -> Result<Self, LiveError> {
+    pub fn open(name: &str, joins: &[Join], options: &LiveOptions) -> Result<Self, LiveError> {
         let all = pnet_datalink::interfaces();
         let Some(iface) = all.iter().find(|i| i.name == name).cloned() else {
             let names: Vec<String> = all.iter().map(|i| i.name.clone()).collect();
@@ -78,19 +117,20 @@ impl LiveCapture {
                 names.join(", "),
             ));
         };
-        let config = pnet_datalink::Config {
-            read_timeout: Some(Duration::from_millis(200)),
-            ..Default::default()
+        let filter = options
+            .filter
+            .as_deref()
+            .map(super::bpf::compile)
+            .transpose()
+            .map_err(|e| LiveError::Filter(options.filter.clone().unwrap_or_default(), e))?;
+        let mib = if options.buffer_mib == 0 {
+            DEFAULT_BUFFER_MIB
+        } else {
+            options.buffer_mib
         };
-        let rx = match pnet_datalink::channel(&iface, config) {
-            Ok(Channel::Ethernet(_tx, rx)) => rx,
-            Ok(_) => {
-                return Err(LiveError::Unsupported(format!(
-                    "{name}: not an Ethernet-like channel"
-                )))
-            }
-            Err(e) => return Err(LiveError::Open(name.to_string(), e)),
-        };
+        let blocks = (mib << 20) / super::ring::BLOCK_SIZE;
+        let ring = Ring::open(iface.index, blocks, filter.as_deref())
+            .map_err(|e| LiveError::Open(name.to_string(), e))?;
         let v4 = iface.ips.iter().find_map(|n| match n.ip() {
             IpAddr::V4(a) => Some(a),
             IpAddr::V6(_) => None,
@@ -126,45 +166,67 @@ impl LiveCapture {
             sockets.push(socket);
         }
         Ok(LiveCapture {
-            rx,
+            ring,
             _joins: sockets,
             interface: name.to_string(),
+            loopback: iface.is_loopback(),
+            ifindex: iface.index,
+            scratch: Vec::new(),
+            stats: CaptureStats::default(),
         })
     }
 
-    /// The next frame, or `None` when nothing arrived within the read timeout (200 ms).
-    pub fn next_frame(&mut self) -> io::Result<Option<&[u8]>> {
-        match self.rx.next() {
-            Ok(frame) => Ok(Some(frame)),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The next frame as packet number `frame` of the capture: Ethernet, stamped with the
-    /// time it was read (the kernel's own stamp is not taken from the socket), or `None` as
-    /// [`LiveCapture::next_frame`].
+    /// The next frame as packet number `frame` of the capture, stamped with the kernel's
+    /// receive time, or `None` when nothing arrived within 200 ms. On a loopback interface the
+    /// outgoing copy of each datagram is left out; elsewhere an outgoing frame is handed on as
+    /// Linux cooked v2 with packet type 4, so that it reads as sent by this host.
     pub fn next_packet(&mut self, frame: u64) -> io::Result<Option<RawPacket<'_>>> {
-        let Some(data) = self.next_frame()? else {
+        let Some(f) = self
+            .ring
+            .next_frame(Duration::from_millis(200), self.loopback)?
+        else {
             return Ok(None);
         };
-        let timestamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        self.stats.captured += 1;
+        if f.packet_type != PACKET_OUTGOING {
+            return Ok(Some(RawPacket {
+                frame,
+                link_type: LinkType::Ethernet,
+                timestamp: f.timestamp,
+                data: f.data,
+                orig_len: f.len,
+            }));
+        }
+        self.stats.outgoing += 1;
+        // Linux cooked v2 (LINKTYPE_LINUX_SLL2): protocol, reserved, ifindex, ARPHRD_ETHER,
+        // packet type, address length, address (8), then the frame after its Ethernet header.
+        let (eth, rest) = f.data.split_at(f.data.len().min(14));
+        let protocol = eth.get(12..14).unwrap_or(&[0, 0]);
+        self.scratch.clear();
+        self.scratch.extend_from_slice(protocol);
+        self.scratch.extend_from_slice(&[0, 0]);
+        self.scratch.extend_from_slice(&self.ifindex.to_be_bytes());
+        self.scratch.extend_from_slice(&1u16.to_be_bytes());
+        self.scratch.push(PACKET_OUTGOING);
+        self.scratch.push(6);
+        self.scratch
+            .extend_from_slice(eth.get(6..12).unwrap_or(&[0; 6]));
+        self.scratch.extend_from_slice(&[0, 0]);
+        self.scratch.extend_from_slice(rest);
         Ok(Some(RawPacket {
             frame,
-            link_type: LinkType::Ethernet,
-            timestamp,
-            data,
-            orig_len: data.len() as u32,
+            link_type: LinkType::LinuxSll2,
+            timestamp: f.timestamp,
+            data: &self.scratch,
+            orig_len: f.len + 20 - 14,
         }))
+    }
+
+    /// What was captured, left out and dropped so far (reads the kernel's counters).
+    pub fn stats(&mut self) -> io::Result<CaptureStats> {
+        self.stats.kernel = self.ring.stats()?;
+        self.stats.loopback_duplicates = self.ring.skipped_outgoing();
+        Ok(self.stats)
     }
 }
 
@@ -179,7 +241,7 @@ pub fn record(
     ready: impl FnOnce(),
 ) -> Result<Vec<u8>, LiveError> {
     use crate::capture::writer::PcapNgOut;
-    let mut cap = LiveCapture::open(iface, joins)?;
+    let mut cap = LiveCapture::open(iface, joins, &LiveOptions::default())?;
     let failed = |e: io::Error| LiveError::Open(iface.to_string(), e);
     let mut out = PcapNgOut::new(Vec::new()).map_err(failed)?;
     ready();

@@ -216,6 +216,12 @@ impl Inspection {
         Ok(())
     }
 
+    /// A finding from outside the packets (the live capture's drops), counted on `frame` and
+    /// handed to the observer like any other.
+    pub fn note(&mut self, frame: u64, f: &Finding) {
+        Self::tally(&mut self.findings, &mut self.observer, frame, f);
+    }
+
     /// Objects exported so far (with an exporter).
     pub fn exported(&self) -> usize {
         self.exporter.as_ref().map_or(0, Exporter::written)

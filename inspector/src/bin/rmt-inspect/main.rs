@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser, ValueEnum};
-use rmt_inspector::capture::live::{Join, LiveCapture};
+use rmt_inspector::capture::live::{CaptureStats, Join, LiveCapture, LiveOptions};
 use rmt_inspector::capture::reader::{Packets, ReadError, ReadPosition, Source};
 use rmt_inspector::capture::writer::{add_comments, finding_comment, PcapNgOut};
 use rmt_inspector::cli_docs::{self, Generated};
@@ -78,6 +78,14 @@ struct Args {
     /// With -i: stop after S seconds.
     #[arg(long, value_name = "S", requires = "interface")]
     duration: Option<f64>,
+    /// With -i: the capture ring's size in MiB (as dumpcap's -B; default 64).
+    #[arg(short = 'B', value_name = "MiB", requires = "interface", value_parser = clap::value_parser!(u16).range(1..=4096))]
+    buffer_mib: Option<u16>,
+    /// With -i: a capture filter the kernel applies, so other traffic costs nothing:
+    /// ip, ip6, udp, tcp, [src|dst] port N, [src|dst] host A.B.C.D, joined by and/or
+    /// (e.g. -f "udp port 3400").
+    #[arg(short = 'f', value_name = "FILTER", requires = "interface")]
+    capture_filter: Option<String>,
     /// Decode UDP port P as ALC, tshark style (`-d udp.port==P`, repeatable). Without it, a
     /// heuristic keeps the UDP flows whose first datagram decodes as ALC without error.
     #[arg(short = 'd', value_name = "udp.port==P", value_parser = rmt_inspector::inspect::dissect::parse_decode_as)]
@@ -153,6 +161,8 @@ struct Processor<'o> {
     /// Output of the current packet, reused.
     printed: Vec<u8>,
     t0: Option<Duration>,
+    /// With -i: what the capture saw, left out and dropped.
+    capture: Option<(String, CaptureStats)>,
 }
 
 /// Why processing stopped early.
@@ -340,6 +350,7 @@ fn main() -> ExitCode {
         written_count: 0,
         out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
         t0: None,
+        capture: None,
     };
     let mut input_error: Option<(u8, String)> = None;
     let mut flows = FlowSelector::new(args.decode_as.clone(), ctx);
@@ -585,7 +596,11 @@ fn read_live(
     iface: &str,
     input_error: &mut Option<(u8, String)>,
 ) -> Result<(), Stop> {
-    let mut cap = match LiveCapture::open(iface, &p.args.join) {
+    let options = LiveOptions {
+        buffer_mib: p.args.buffer_mib.map_or(0, usize::from),
+        filter: p.args.capture_filter.clone(),
+    };
+    let mut cap = match LiveCapture::open(iface, &p.args.join, &options) {
         Ok(c) => c,
         Err(e) => {
             *input_error = Some((1, e.to_string()));
@@ -620,7 +635,42 @@ fn read_live(
         frame += 1;
         p.process(&dissect(raw, flows), false)?;
     }
+    match cap.stats() {
+        Ok(stats) => {
+            if stats.kernel.dropped > 0 {
+                let detail = format!(
+                    "{} of {} packets dropped by the kernel: the ring was full (a larger -B, a -f filter, or less output per packet)",
+                    stats.kernel.dropped,
+                    stats.kernel.dropped + stats.kernel.received
+                );
+                let f = rmt_inspector::Finding::of(
+                    &rmt_inspector::registry::capture::DROPPED,
+                    "capture",
+                    0,
+                    detail,
+                );
+                p.inspection.note(frame.max(1), &f);
+            }
+            p.capture = Some((iface.to_string(), stats));
+        }
+        Err(e) => *input_error = Some((1, format!("capture statistics of {iface}: {e}"))),
+    }
     Ok(())
+}
+
+/// dumpcap's end-of-capture line: what was captured, dropped and left out.
+fn capture_summary(iface: &str, s: &CaptureStats) -> String {
+    let mut line = format!(
+        "{iface}: {} packets captured, {} dropped by the kernel",
+        s.captured, s.kernel.dropped
+    );
+    if s.loopback_duplicates > 0 {
+        line += &format!(", {} loopback duplicates left out", s.loopback_duplicates);
+    }
+    if s.outgoing > 0 {
+        line += &format!(", {} outgoing", s.outgoing);
+    }
+    line
 }
 
 /// Findings as (frame, comment), from the inspection's observer to the writer of `-w`.
@@ -707,8 +757,19 @@ fn finish(
         if write!(p.out, "{text}").is_err() {
             return ExitCode::SUCCESS;
         }
+        // The sessions table's footer: what the live capture may have missed.
+        if let (Stat::Sessions, Some((iface, c)), false) = (z, &p.capture, json) {
+            let _ = writeln!(p.out, "Capture {}", capture_summary(iface, c));
+        }
+    }
+    if let (Some((iface, c)), true) = (&p.capture, json) {
+        let line = serde_json::json!({ "log": "capture", "interface": iface, "stats": c });
+        let _ = writeln!(p.out, "{line}");
     }
     let _ = p.out.flush();
+    if let Some((iface, c)) = &p.capture {
+        eprintln!("rmt-inspect: {}", capture_summary(iface, c));
+    }
     if flows.ports.is_empty() && !args.quiet {
         for (flow, n) in flows.chosen() {
             eprintln!("rmt-inspect: decoded as ALC: {flow} ({n} packets)");
