@@ -1,4 +1,4 @@
-//! The long-session soak and its benchmark (issue 15; see docs/long-sessions.md).
+//! The long-session soak and its benchmark (see docs/long-sessions.md).
 //!
 //! ```text
 //! cargo run --release -p rmt-conformance --example soak                 # 30 days, 3 flavours

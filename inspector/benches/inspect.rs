@@ -1,5 +1,5 @@
-//! rmt-inspect throughput and memory on a synthetic capture (issue 3 targets): 200,000 packets of
-//! Ethernet/IPv4/UDP, LCT with 32-bit TSI and TOI, FEC Encoding ID 0, 1400-byte payloads (about
+//! rmt-inspect throughput and memory on a synthetic capture (figures and targets in
+//! docs/performance.md): 200,000 packets of Ethernet/IPv4/UDP, LCT with 32-bit TSI and TOI, FEC Encoding ID 0, 1400-byte payloads (about
 //! 300 MB), written to a temporary file; then `-q -z sessions` and `-T json` to /dev/null, timed,
 //! with the child's peak resident set; and `-q -z sessions` on a capture five times longer, to
 //! show that memory stays flat.

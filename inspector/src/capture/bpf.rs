@@ -3,8 +3,9 @@
 //!
 //! The language is the part of pcap-filter(7) a multicast capture needs: the primitives `ip`,
 //! `ip6`, `udp`, `tcp`, `[src|dst] port N`, `udp [src|dst] port N`, `[src|dst] host A.B.C.D`,
-//! joined by `and` (`&&`) and `or` (`||`), `and` binding tighter; frames are Ethernet (as on
-//! `lo` and veth). A port test, as in libpcap, does not match a non-first IPv4 fragment.
+//! joined by `and` (`&&`) and `or` (`||`), which bind equally and group from the left as in
+//! pcap-filter(7) (`a or b and c` is `(a or b) and c`); frames are Ethernet (as on `lo` and
+//! veth). A port test, as in libpcap, does not match a non-first IPv4 fragment.
 //! Anything else is refused with the word that could not be read, never guessed at.
 
 use std::net::Ipv4Addr;
@@ -267,26 +268,32 @@ pub fn compile(filter: &str) -> Result<Vec<libc::sock_filter>, String> {
     if words.is_empty() {
         return Err("the capture filter is empty".into());
     }
-    // Disjunctive form: terms of `or`, each a conjunction of primitives.
+    // Disjunctive form: terms of `or`, each a conjunction of primitives, built from the left
+    // (`and` adds its primitive to every term so far, `or` starts a term).
     let mut terms: Vec<Vec<Primitive>> = vec![Vec::new()];
     let mut i = 0;
+    let mut op = "and";
     loop {
         let p = primitive(&words, &mut i)?;
-        if let Some(term) = terms.last_mut() {
-            term.push(p);
+        if op == "or" {
+            terms.push(vec![p]);
+        } else {
+            terms.iter_mut().for_each(|t| t.push(p));
         }
         match words.get(i) {
             None => break,
-            Some(&"and") => i += 1,
-            Some(&"or") => {
+            Some(&w @ ("and" | "or")) => {
+                op = w;
                 i += 1;
-                terms.push(Vec::new());
             }
             Some(w) => return Err(format!("{w:?}: expected and, or, or the end")),
         }
         if i >= words.len() {
             return Err("the filter ends after and/or".into());
         }
+    }
+    if terms.iter().map(Vec::len).sum::<usize>() > 64 {
+        return Err("the filter is too long (64 primitives at most, once expanded)".into());
     }
     let mut asm = Asm {
         ops: Vec::new(),
@@ -383,6 +390,8 @@ mod tests {
             "src host 10.0.0.1",
             "udp port 9 or udp port 3400",
             "tcp || udp dst port 3400",
+            // pcap-filter groups from the left: (udp port 9 or udp) and host 10.0.0.1.
+            "udp port 9 or udp and host 10.0.0.1",
         ] {
             assert!(passes(yes, &f), "{yes} keeps it");
         }
@@ -396,6 +405,8 @@ mod tests {
             "src host 233.252.0.1",
             "udp port 3400 and host 10.0.0.9",
             "udp port 9 or tcp port 3400",
+            // (udp or tcp) and host 10.0.0.9, not udp or (tcp and host 10.0.0.9).
+            "udp or tcp and host 10.0.0.9",
         ] {
             assert!(!passes(no, &f), "{no} drops it");
         }

@@ -102,6 +102,7 @@ pub struct LiveCapture {
     pub interface: String,
     loopback: bool,
     ifindex: u32,
+    link_type: LinkType,
     /// An outgoing frame rewritten with a cooked header.
     scratch: Vec<u8>,
     stats: CaptureStats,
@@ -117,6 +118,22 @@ impl LiveCapture {
                 names.join(", "),
             ));
         };
+        // Ethernet-like (Ethernet, veth, bridges, and `lo` with its zeroed MAC header), or a
+        // layer-3 device (tun, WireGuard) whose frames start with the IP header.
+        let link_type =
+            if iface.is_loopback() || (iface.mac.is_some() && !iface.is_point_to_point()) {
+                LinkType::Ethernet
+            } else {
+                LinkType::RawIp
+            };
+        if link_type != LinkType::Ethernet && options.filter.is_some() {
+            return Err(LiveError::Filter(
+                options.filter.clone().unwrap_or_default(),
+                format!(
+                    "{name} carries IP without a link header; capture filters read Ethernet frames"
+                ),
+            ));
+        }
         let filter = options
             .filter
             .as_deref()
@@ -171,6 +188,7 @@ impl LiveCapture {
             interface: name.to_string(),
             loopback: iface.is_loopback(),
             ifindex: iface.index,
+            link_type,
             scratch: Vec::new(),
             stats: CaptureStats::default(),
         })
@@ -188,10 +206,10 @@ impl LiveCapture {
             return Ok(None);
         };
         self.stats.captured += 1;
-        if f.packet_type != PACKET_OUTGOING {
+        if f.packet_type != PACKET_OUTGOING || self.link_type != LinkType::Ethernet {
             return Ok(Some(RawPacket {
                 frame,
-                link_type: LinkType::Ethernet,
+                link_type: self.link_type,
                 timestamp: f.timestamp,
                 data: f.data,
                 orig_len: f.len,

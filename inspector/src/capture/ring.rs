@@ -115,15 +115,12 @@ impl Ring {
         blocks: usize,
         filter: Option<&[libc::sock_filter]>,
     ) -> io::Result<Ring> {
-        let blocks = blocks.clamp(1, 4096);
+        // The kernel wants the ring under 4 GiB (and its frame count in 32 bits).
+        let blocks = blocks.clamp(1, 4095);
         // SAFETY: plain socket(2) call; the fd is owned from here on.
-        let raw = unsafe {
-            libc::socket(
-                libc::AF_PACKET,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                i32::from(ETH_P_ALL.to_be()),
-            )
-        };
+        // Protocol 0: the socket receives nothing until `bind` names the interface and
+        // ETH_P_ALL, so no frame of another interface gets into the ring meanwhile.
+        let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
         check(raw)?;
         // SAFETY: `raw` is a new, valid descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
@@ -142,7 +139,7 @@ impl Ring {
             BLOCK_SIZE as u32,
             blocks as u32,
             frame_size,
-            (BLOCK_SIZE * blocks) as u32 / frame_size,
+            (blocks * (BLOCK_SIZE / frame_size as usize)) as u32,
             BLOCK_TIMEOUT_MS,
             0,
             0,
@@ -154,26 +151,10 @@ impl Ring {
                 std::ptr::null_mut(),
                 BLOCK_SIZE * blocks,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_LOCKED,
+                libc::MAP_SHARED,
                 fd.as_raw_fd(),
                 0,
             )
-        };
-        // MAP_LOCKED needs CAP_IPC_LOCK or room under RLIMIT_MEMLOCK; without it, unlocked.
-        let map = if map == libc::MAP_FAILED {
-            // SAFETY: as above.
-            unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    BLOCK_SIZE * blocks,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_SHARED,
-                    fd.as_raw_fd(),
-                    0,
-                )
-            }
-        } else {
-            map
         };
         if map == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
@@ -294,6 +275,27 @@ impl Ring {
                     } else {
                         Err(e)
                     };
+                }
+                // An error on the socket (the interface went down): poll would return at once
+                // from now on, so say it rather than spin.
+                if pfd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+                    let mut err: libc::c_int = 0;
+                    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+                    // SAFETY: reads one int into `err`.
+                    unsafe {
+                        libc::getsockopt(
+                            self.fd.as_raw_fd(),
+                            libc::SOL_SOCKET,
+                            libc::SO_ERROR,
+                            &mut err as *mut libc::c_int as *mut libc::c_void,
+                            &mut len,
+                        )
+                    };
+                    return Err(if err != 0 {
+                        io::Error::from_raw_os_error(err)
+                    } else {
+                        io::Error::other("the capture socket failed")
+                    });
                 }
                 if self.status(self.block) & TP_STATUS_USER == 0 {
                     return Ok(None);

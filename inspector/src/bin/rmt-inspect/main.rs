@@ -79,7 +79,7 @@ struct Args {
     #[arg(long, value_name = "S", requires = "interface")]
     duration: Option<f64>,
     /// With -i: the capture ring's size in MiB (as dumpcap's -B; default 64).
-    #[arg(short = 'B', value_name = "MiB", requires = "interface", value_parser = clap::value_parser!(u16).range(1..=4096))]
+    #[arg(short = 'B', value_name = "MiB", requires = "interface", value_parser = clap::value_parser!(u16).range(1..=4095))]
     buffer_mib: Option<u16>,
     /// With -i: a capture filter the kernel applies, so other traffic costs nothing:
     /// ip, ip6, udp, tcp, [src|dst] port N, [src|dst] host A.B.C.D, joined by and/or
