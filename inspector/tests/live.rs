@@ -233,6 +233,7 @@ fn the_loopback_count_is_exact_and_a_capture_filter_keeps_only_what_it_names() {
         "each datagram once: {c}\n{stderr}"
     );
     assert_eq!(c["stats"]["kernel"]["dropped"], 0, "{c}");
+    assert_eq!(c["stats"]["queue_dropped"], 0, "{c}");
     // The kernel saw both copies of each (the filter passed them), we kept one.
     assert_eq!(c["stats"]["loopback_duplicates"], 5_000, "{c}");
     assert_eq!(c["stats"]["kernel"]["received"], 10_000, "{c}");
@@ -249,29 +250,47 @@ fn the_loopback_count_is_exact_and_a_capture_filter_keeps_only_what_it_names() {
 }
 
 #[test]
-fn a_full_ring_is_reported_as_kernel_drops_and_a_finding() {
+fn drops_in_the_ring_and_in_the_queue_are_reported_and_raise_a_finding() {
     if !can_run_or_skip() {
         return;
     }
     let ns = Namespace::create(&format!("rmtkit-drops-{}", std::process::id()))
         .expect("network namespace");
-    // A 1 MiB ring (about 680 frames) and a decoded tree per packet: the reader cannot keep up
-    // with an unpaced sender, and the kernel drops what does not fit.
-    let (stdout, stderr) = capture_while(
-        &ns,
-        &["-B", "1", "-d", "udp.port==42001", "-V", "-z", "findings"],
-        8,
-        &[sender(30_000, 42001, 0)],
-    );
-    let dropped: u64 = stderr
-        .split(" packets captured, ")
-        .nth(1)
-        .and_then(|r| r.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no capture line: {stderr}"));
-    assert!(dropped > 0, "{stderr}");
-    let table = &stdout[stdout.rfind("Findings").unwrap_or(0)..];
-    assert!(table.contains("capture.dropped"), "the finding: {table}");
+    // A decoded tree per packet is slower than an unpaced sender. With a 1 MiB ring (about 680
+    // frames) the ring overflows; with the default 64 MiB ring, drained by its own thread, the
+    // queue to the processing thread overflows instead.
+    for (ring, packets, which) in [("1", 30_000, "ring"), ("64", 150_000, "queue")] {
+        let (stdout, stderr) = capture_while(
+            &ns,
+            &["-B", ring, "-d", "udp.port==42001", "-V", "-z", "findings"],
+            10,
+            &[sender(packets, 42001, 0)],
+        );
+        // "lo: N packets captured, K dropped by the kernel, Q by rmt-inspect's queue, ..."
+        let count_before = |what: &str| -> u64 {
+            let at = stderr
+                .find(what)
+                .unwrap_or_else(|| panic!("no {what:?}: {stderr}"));
+            stderr[..at]
+                .rsplit(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no count before {what:?}: {stderr}"))
+        };
+        let (captured, kernel, queue) = (
+            count_before(" packets captured"),
+            count_before(" dropped by the kernel"),
+            count_before(" by rmt-inspect's queue"),
+        );
+        match which {
+            "ring" => assert!(kernel > 0, "-B {ring}: {stderr}"),
+            _ => assert!(queue > 0, "-B {ring}: {stderr}"),
+        }
+        // What was kept and what the queue dropped are every datagram the ring handed on.
+        assert!(captured + queue <= u64::from(packets) + 2, "{stderr}");
+        let table = &stdout[stdout.rfind("Findings").unwrap_or(0)..];
+        assert!(table.contains("capture.dropped"), "the finding: {table}");
+    }
 }
 
 #[test]

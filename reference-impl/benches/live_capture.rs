@@ -91,7 +91,9 @@ fn main() {
         .args(["-q", "-z", "sessions", "-T", "json", "--duration", &secs]);
     let (sent, pps, out, err) = run(&ns, &file, ours);
     let captured = number_before(&err, " packets captured").unwrap_or(0);
-    let dropped = number_before(&err, " dropped by the kernel").unwrap_or(0);
+    // The kernel's drops (ring full) and our queue's (processing behind).
+    let dropped = number_before(&err, " dropped by the kernel").unwrap_or(0)
+        + number_before(&err, " by rmt-inspect's queue").unwrap_or(0);
     // ALC packets decoded: the sessions' packet counts.
     let alc: u64 = out
         .lines()

@@ -84,8 +84,10 @@ pub const DEFAULT_BUFFER_MIB: usize = 64;
 pub struct CaptureStats {
     /// Frames handed on (a loopback datagram once).
     pub captured: u64,
-    /// The kernel's counters: frames put in the ring, and dropped because it was full. There
-    /// is no queue of our own after the ring: a reader that falls behind shows as kernel drops.
+    /// Frames the capturing program dropped itself, its processing behind (`rmt-inspect`'s
+    /// queue after the ring; 0 for [`record`]).
+    pub queue_dropped: u64,
+    /// The kernel's counters: frames put in the ring, and dropped because it was full.
     pub kernel: RingStats,
     /// Outgoing copies left out on a loopback interface, where every datagram is seen twice
     /// (libpcap does the same).

@@ -10,12 +10,13 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser, ValueEnum};
 use rmt_inspector::capture::live::{CaptureStats, Join, LiveCapture, LiveOptions};
-use rmt_inspector::capture::reader::{Packets, ReadError, ReadPosition, Source};
+use rmt_inspector::capture::reader::{Packets, RawPacket, ReadError, ReadPosition, Source};
 use rmt_inspector::capture::writer::{add_comments, finding_comment, PcapNgOut};
 use rmt_inspector::cli_docs::{self, Generated};
 use rmt_inspector::inspect::dissect::{dissect, dissect_into, Dissected, FlowSelector};
@@ -611,37 +612,68 @@ fn read_live(
     let limit = p.args.duration.map(Duration::from_secs_f64);
     let mut frame = 0u64;
     let mut warned = false;
-    loop {
-        if limit.is_some_and(|l| start.elapsed() >= l) || p.args.count.is_some_and(|c| frame >= c) {
-            break;
-        }
-        if !warned && p.inspection.alc_packets == 0 && start.elapsed() >= SILENCE_WARNING {
-            let joins: Vec<String> = p.args.join.iter().map(|j| format!("{j:?}")).collect();
-            eprintln!(
-                "rmt-inspect: no ALC packet on {iface} after {} s{} (check the interface, the port, the group join, and IGMP/MLD snooping)",
-                SILENCE_WARNING.as_secs(),
-                if joins.is_empty() { " and no --join given".to_string() } else { String::new() }
-            );
-            warned = true;
-        }
-        let raw = match cap.next_packet(frame + 1) {
-            Ok(Some(raw)) => raw,
-            Ok(None) => continue,
-            Err(e) => {
-                *input_error = Some((1, format!("capture on {iface} failed: {e}")));
-                break;
+    // Two threads, as for files: this one dissects and processes; one drains the kernel's ring
+    // into batches of copied frames, so that a slow packet (a long output line, an object
+    // completing) never stalls the ring. Its queue is bounded: when it is full, a batch is
+    // dropped and counted (our own drops, reported beside the kernel's).
+    let stop = AtomicBool::new(false);
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<LiveBatch>(LIVE_QUEUE_BATCHES);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<LiveBatch>();
+    let (result, queue_dropped) = std::thread::scope(|scope| {
+        let stop = &stop;
+        let cap = &mut cap;
+        let capture = scope.spawn(move || drain_ring(cap, full_tx, empty_rx, stop, start, limit));
+        let processed: Result<(), Stop> = (|| loop {
+            if !warned && p.inspection.alc_packets == 0 && start.elapsed() >= SILENCE_WARNING {
+                let joins: Vec<String> = p.args.join.iter().map(|j| format!("{j:?}")).collect();
+                eprintln!(
+                    "rmt-inspect: no ALC packet on {iface} after {} s{} (check the interface, the port, the group join, and IGMP/MLD snooping)",
+                    SILENCE_WARNING.as_secs(),
+                    if joins.is_empty() { " and no --join given".to_string() } else { String::new() }
+                );
+                warned = true;
             }
-        };
-        frame += 1;
-        p.process(&dissect(raw, flows), false)?;
+            let batch = match full_rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(b) => b,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            };
+            for f in &batch.frames {
+                if p.args.count.is_some_and(|c| frame >= c) {
+                    return Ok(());
+                }
+                frame += 1;
+                let raw = RawPacket {
+                    frame,
+                    link_type: f.link_type,
+                    timestamp: f.timestamp,
+                    data: &batch.data[f.start..f.start + f.len],
+                    orig_len: f.orig_len,
+                };
+                p.process(&dissect(raw, flows), false)?;
+            }
+            let _ = empty_tx.send(batch);
+        })();
+        stop.store(true, Ordering::Relaxed);
+        // Ends the ring thread's wait for room, if it waits.
+        drop(full_rx);
+        let drained = capture
+            .join()
+            .unwrap_or_else(|_| (Err(std::io::Error::other("the capture thread panicked")), 0));
+        processed.map(|()| drained)
+    })?;
+    if let Err(e) = result {
+        *input_error = Some((1, format!("capture on {iface} failed: {e}")));
     }
+    let captured = frame;
     match cap.stats() {
-        Ok(stats) => {
-            if stats.kernel.dropped > 0 {
+        Ok(mut stats) => {
+            stats.captured = captured;
+            stats.queue_dropped = queue_dropped;
+            if stats.kernel.dropped + stats.queue_dropped > 0 {
                 let detail = format!(
-                    "{} of {} packets dropped by the kernel: the ring was full (a larger -B, a -f filter, or less output per packet)",
-                    stats.kernel.dropped,
-                    stats.kernel.dropped + stats.kernel.received
+                    "{} dropped by the kernel (its ring was full: a larger -B or a -f filter) and {} by rmt-inspect's queue (the processing fell behind: less output per packet)",
+                    stats.kernel.dropped, stats.queue_dropped
                 );
                 let f = rmt_inspector::Finding::of(
                     &rmt_inspector::registry::capture::DROPPED,
@@ -658,11 +690,106 @@ fn read_live(
     Ok(())
 }
 
+/// Batches the ring thread may queue ahead of the processing thread: 32 of [`BATCH`] frames,
+/// up to about 48 MiB of 1,400-byte datagrams, on top of the kernel's ring.
+const LIVE_QUEUE_BATCHES: usize = 32;
+
+/// A batch is handed on at the latest this long after its first frame, so that a slow stream
+/// is shown as it comes.
+const LIVE_BATCH_WAIT: Duration = Duration::from_millis(50);
+
+/// Frames copied out of the ring, for the processing thread.
+struct LiveBatch {
+    data: Vec<u8>,
+    frames: Vec<LiveFrame>,
+}
+
+struct LiveFrame {
+    start: usize,
+    len: usize,
+    orig_len: u32,
+    timestamp: Duration,
+    link_type: rmt_inspector::wire::link::LinkType,
+}
+
+impl LiveBatch {
+    fn new() -> Self {
+        LiveBatch {
+            data: Vec::with_capacity(BATCH * 1500),
+            frames: Vec::with_capacity(BATCH),
+        }
+    }
+}
+
+/// The ring thread: copies frames into batches until `stop` or the time limit; a batch the
+/// processing thread has no room for is dropped and counted. Returns the capture's outcome and
+/// the frames dropped.
+fn drain_ring(
+    cap: &mut LiveCapture,
+    full: std::sync::mpsc::SyncSender<LiveBatch>,
+    empty: std::sync::mpsc::Receiver<LiveBatch>,
+    stop: &AtomicBool,
+    start: std::time::Instant,
+    limit: Option<Duration>,
+) -> (std::io::Result<()>, u64) {
+    let mut dropped = 0u64;
+    let mut batch = LiveBatch::new();
+    let mut first_at = std::time::Instant::now();
+    loop {
+        let done = stop.load(Ordering::Relaxed) || limit.is_some_and(|l| start.elapsed() >= l);
+        if done {
+            // The last batch waits for room rather than be dropped.
+            if !batch.frames.is_empty() {
+                let _ = full.send(batch);
+            }
+            return (Ok(()), dropped);
+        }
+        match cap.next_packet(0) {
+            Ok(Some(raw)) => {
+                if batch.frames.is_empty() {
+                    first_at = std::time::Instant::now();
+                }
+                batch.frames.push(LiveFrame {
+                    start: batch.data.len(),
+                    len: raw.data.len(),
+                    orig_len: raw.orig_len,
+                    timestamp: raw.timestamp,
+                    link_type: raw.link_type,
+                });
+                batch.data.extend_from_slice(raw.data);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let _ = full.send(batch);
+                return (Err(e), dropped);
+            }
+        }
+        if batch.frames.len() >= BATCH
+            || (!batch.frames.is_empty() && first_at.elapsed() >= LIVE_BATCH_WAIT)
+        {
+            let mut next = empty.try_recv().unwrap_or_else(|_| LiveBatch::new());
+            next.data.clear();
+            next.frames.clear();
+            match full.try_send(std::mem::replace(&mut batch, next)) {
+                Ok(()) => {}
+                Err(std::sync::mpsc::TrySendError::Full(lost)) => {
+                    dropped += lost.frames.len() as u64;
+                    batch.data = lost.data;
+                    batch.frames = lost.frames;
+                    batch.data.clear();
+                    batch.frames.clear();
+                }
+                Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return (Ok(()), dropped),
+            }
+        }
+    }
+}
+
 /// dumpcap's end-of-capture line: what was captured, dropped and left out.
 fn capture_summary(iface: &str, s: &CaptureStats) -> String {
     let mut line = format!(
-        "{iface}: {} packets captured, {} dropped by the kernel",
-        s.captured, s.kernel.dropped
+        "{iface}: {} packets captured, {} dropped by the kernel, {} by rmt-inspect's queue",
+        s.captured, s.kernel.dropped, s.queue_dropped
     );
     if s.loopback_duplicates > 0 {
         line += &format!(", {} loopback duplicates left out", s.loopback_duplicates);
