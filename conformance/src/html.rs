@@ -30,6 +30,7 @@ pub(crate) fn head(title: &str) -> String {
     )
 }
 
+/// Escapes text for HTML and XML (attribute values included).
 pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -1,8 +1,10 @@
-//! Reports: a console table, JSON (versioned schema) and JUnit XML.
+//! Reports: a console table, JSON (versioned schema) and JUnit XML (the HTML page is in
+//! [`crate::html`]).
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
+use crate::html::{esc, level};
 use crate::runner::CaseResult;
 
 /// Version of the JSON report's schema.
@@ -17,7 +19,7 @@ pub fn table(results: &[CaseResult]) -> String {
     for r in results {
         t.add_row(vec![
             r.id.clone(),
-            format!("{:?}", r.level).to_uppercase(),
+            level(r.level),
             r.outcome.as_str().to_string(),
             r.detail.clone(),
         ]);
@@ -51,13 +53,6 @@ pub fn json(sut: &str, seed: u64, context: &[(&str, String)], results: &[CaseRes
     serde_json::to_string_pretty(&doc).expect("serialisable")
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 pub fn junit(sut: &str, results: &[CaseResult]) -> String {
     use crate::outcome::Outcome::*;
     let failures = results
@@ -75,26 +70,26 @@ pub fn junit(sut: &str, results: &[CaseResult]) -> String {
         .count();
     let mut s = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"rmt-conform {}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">\n",
-        xml_escape(sut),
+        esc(sut),
         results.len()
     );
     for r in results {
         s.push_str(&format!(
             "  <testcase classname=\"rfc{}\" name=\"{}\" time=\"{:.3}\">",
             r.rfc,
-            xml_escape(&r.id),
+            esc(&r.id),
             r.duration_ms as f64 / 1000.0
         ));
         match r.outcome {
             Fail | Xpass | Crash => s.push_str(&format!(
                 "<failure message=\"{}: {}\"/>",
                 r.outcome.as_str(),
-                xml_escape(&r.detail)
+                esc(&r.detail)
             )),
             Unsupported | Skipped | CouldNotTest | NotApplicable => s.push_str(&format!(
                 "<skipped message=\"{}: {}\"/>",
                 r.outcome.as_str(),
-                xml_escape(&r.detail)
+                esc(&r.detail)
             )),
             _ => {}
         }

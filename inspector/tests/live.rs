@@ -64,18 +64,6 @@ fn can_run_or_skip() -> bool {
     can
 }
 
-const SENDER: &str = r#"
-import socket, struct, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
-s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
-for esi in range(40):
-    # LCT: V=1 C=0 S=1 O=1 H=0, HDR_LEN=4, CP=0; CCI; TSI 77; TOI 5; FEC ID 0 payload ID; symbol
-    pkt = bytes([0x10, 0xA0, 4, 0]) + bytes(4) + struct.pack(">II", 77, 5) + struct.pack(">HH", 0, esi) + bytes(100)
-    s.sendto(pkt, ("233.252.0.1", 42001))
-    time.sleep(0.05)
-"#;
-
 #[test]
 fn live_capture_with_a_join_in_a_network_namespace() {
     if !can_run_or_skip() {
@@ -83,48 +71,18 @@ fn live_capture_with_a_join_in_a_network_namespace() {
     }
     let ns = Namespace::create(&format!("rmtkit-live-{}", std::process::id()))
         .expect("network namespace");
-    let mut inspect = ns
-        .exec(env!("CARGO_BIN_EXE_rmt-inspect"))
-        .args([
-            "-i",
-            "lo",
-            "--join",
-            "233.252.0.1",
-            "-d",
-            "udp.port==42001",
-            "--duration",
-            "15",
-            "-T",
-            "fields",
-            "-e",
-            "lct.tsi",
-            "-e",
-            "lct.toi",
-            "-e",
-            "fec.esi",
-            "-Y",
-            "lct.tsi == 77",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let sent = ns.exec("python3").args(["-c", SENDER]).status().unwrap();
-    assert!(sent.success(), "sender failed");
-    // rmt-inspect stops by itself after --duration; bound the wait anyway.
-    let deadline = Instant::now() + Duration::from_secs(40);
-    while inspect.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = inspect.kill();
-            panic!("rmt-inspect did not stop after --duration");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = inspect.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "rmt-inspect failed: {stderr}");
+    let fields = ["-e", "lct.tsi", "-e", "lct.toi", "-e", "fec.esi"];
+    let mut args = LO_JOINED.to_vec();
+    args.extend([
+        "-d",
+        "udp.port==42001",
+        "-T",
+        "fields",
+        "-Y",
+        "lct.tsi == 77",
+    ]);
+    args.extend(fields);
+    let (stdout, stderr) = capture_while(&ns, &args, 5, &[sender(40, 42001, 1)]);
     let mut esis: Vec<u32> = stdout
         .lines()
         .filter_map(|l| {
@@ -141,8 +99,14 @@ fn live_capture_with_a_join_in_a_network_namespace() {
         (0..40).collect::<Vec<u32>>(),
         "every packet sent was captured and decoded, once\nstdout: {stdout}\nstderr: {stderr}"
     );
-    assert!(stderr.contains("0 dropped by the kernel"), "{stderr}");
+    assert!(
+        stderr.contains("0 dropped by the kernel, 0 by rmt-inspect's queue"),
+        "{stderr}"
+    );
 }
+
+/// The capture of most tests: `lo`, joined to 233.252.0.1.
+const LO_JOINED: [&str; 4] = ["-i", "lo", "--join", "233.252.0.1"];
 
 /// A sender of `n` ALC packets (TSI 77, TOI 5, ESI 0..n, 1,400-byte symbols) to port `port`,
 /// pausing 1 ms after every `burst` packets (0: never).
@@ -162,34 +126,52 @@ for esi in range({n}):
     )
 }
 
-/// Runs rmt-inspect with `args` on the namespace's `lo` for `seconds`, the `senders` (Python
-/// programs) started once it is capturing; returns its standard output and error.
+/// Runs rmt-inspect with `args` (which name the interface) for `seconds`, the `senders` (Python programs) started once it is capturing; returns its
+/// standard output and error. rmt-inspect stops by itself after --duration; the wait is bounded
+/// anyway, with its output read meanwhile so that a full pipe cannot stall it.
 fn capture_while(
     ns: &Namespace,
     args: &[&str],
     seconds: u32,
     senders: &[String],
 ) -> (String, String) {
+    use std::io::Read;
     let duration = seconds.to_string();
-    let inspect = ns
+    let mut inspect = ns
         .exec(env!("CARGO_BIN_EXE_rmt-inspect"))
-        .args(["-i", "lo", "--join", "233.252.0.1", "--duration", &duration])
+        .args(["--duration", &duration])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let reader = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = reader(Box::new(inspect.stdout.take().unwrap()));
+    let stderr = reader(Box::new(inspect.stderr.take().unwrap()));
     std::thread::sleep(Duration::from_millis(1500));
     for program in senders {
         let sent = ns.exec("python3").args(["-c", program]).status().unwrap();
         assert!(sent.success(), "sender failed");
     }
-    let out = inspect.wait_with_output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(out.status.success(), "rmt-inspect failed: {stderr}");
+    let deadline = Instant::now() + Duration::from_secs(u64::from(seconds) + 30);
+    let status = loop {
+        if let Some(status) = inspect.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = inspect.kill();
+            panic!("rmt-inspect did not stop after --duration {seconds}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert!(status.success(), "rmt-inspect failed: {stderr}");
     (stdout, stderr)
 }
 
@@ -214,6 +196,10 @@ fn the_loopback_count_is_exact_and_a_capture_filter_keeps_only_what_it_names() {
     let (stdout, stderr) = capture_while(
         &ns,
         &[
+            LO_JOINED[0],
+            LO_JOINED[1],
+            LO_JOINED[2],
+            LO_JOINED[3],
             "-f",
             "udp dst port 42001",
             "-d",
@@ -221,6 +207,8 @@ fn the_loopback_count_is_exact_and_a_capture_filter_keeps_only_what_it_names() {
             "-q",
             "-z",
             "sessions",
+            "-z",
+            "findings",
             "-T",
             "json",
         ],
@@ -237,6 +225,8 @@ fn the_loopback_count_is_exact_and_a_capture_filter_keeps_only_what_it_names() {
     // The kernel saw both copies of each (the filter passed them), we kept one.
     assert_eq!(c["stats"]["loopback_duplicates"], 5_000, "{c}");
     assert_eq!(c["stats"]["kernel"]["received"], 10_000, "{c}");
+    // Nothing was dropped, so no finding says so (the drops test shows it when there are).
+    assert!(!stdout.contains("capture.dropped"), "{stdout}");
     let session = stdout
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -262,7 +252,11 @@ fn drops_in_the_ring_and_in_the_queue_are_reported_and_raise_a_finding() {
     for (ring, packets, which) in [("1", 30_000, "ring"), ("64", 150_000, "queue")] {
         let (stdout, stderr) = capture_while(
             &ns,
-            &["-B", ring, "-d", "udp.port==42001", "-V", "-z", "findings"],
+            &[
+                &LO_JOINED[..],
+                &["-B", ring, "-d", "udp.port==42001", "-V", "-z", "findings"],
+            ]
+            .concat(),
             10,
             &[sender(packets, 42001, 0)],
         );
@@ -339,26 +333,12 @@ fn outgoing_frames_on_another_interface_are_shown_once_as_sent_by_us() {
         assert!(ok, "ip {args:?}");
     }
     let program = sender(50, 42001, 10).replace("127.0.0.1", "10.9.0.1");
-    let inspect = ns
-        .exec(env!("CARGO_BIN_EXE_rmt-inspect"))
-        .args(["-i", "v0", "--duration", "5", "-d", "udp.port==42001", "-V"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(ns
-        .exec("python3")
-        .args(["-c", &program])
-        .status()
-        .unwrap()
-        .success());
-    let out = inspect.wait_with_output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
+    let (stdout, stderr) = capture_while(
+        &ns,
+        &["-i", "v0", "-d", "udp.port==42001", "-V"],
+        5,
+        &[program],
     );
-    assert!(out.status.success(), "{stderr}");
     let alc = stdout.matches("\nAsynchronous Layered Coding").count();
     let sent_by_us = stdout.matches("Packet type: Sent by us (4)").count();
     assert_eq!(alc, 50, "each datagram once\n{stderr}");

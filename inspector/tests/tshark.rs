@@ -44,6 +44,37 @@ fn normalise(line: &str) -> String {
         .join("\t")
 }
 
+/// tshark (decoding `port` as ALC) and rmt-inspect (`-d udp.port==port`) on one capture with
+/// the same further arguments; both must succeed.
+fn tshark_and_ours(
+    path: &std::path::Path,
+    port: u16,
+    args: &[&str],
+) -> (std::process::Output, std::process::Output) {
+    let run = |program: &str, decode_as: String| {
+        let out = Command::new(program)
+            .arg("-r")
+            .arg(path)
+            .args(["-d", &decode_as])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{program}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    (
+        run("tshark", format!("udp.port=={port},alc")),
+        run(
+            env!("CARGO_BIN_EXE_rmt-inspect"),
+            format!("udp.port=={port}"),
+        ),
+    )
+}
+
 #[test]
 fn same_fields_as_tshark_on_every_packet() {
     if !tshark_or_skip() {
@@ -59,26 +90,9 @@ fn same_fields_as_tshark_on_every_packet() {
             .iter()
             .flat_map(|f| ["-e".to_string(), f.to_string()])
             .collect();
-        let theirs = Command::new("tshark")
-            .arg("-r")
-            .arg(&path)
-            .args(["-d", &format!("udp.port=={port},alc"), "-T", "fields"])
-            .args(&fields)
-            .output()
-            .unwrap();
-        assert!(
-            theirs.status.success(),
-            "tshark: {}",
-            String::from_utf8_lossy(&theirs.stderr)
-        );
-        let ours = Command::new(env!("CARGO_BIN_EXE_rmt-inspect"))
-            .arg("-r")
-            .arg(&path)
-            .args(["-d", &format!("udp.port=={port}"), "-T", "fields"])
-            .args(&fields)
-            .output()
-            .unwrap();
-        assert!(ours.status.success());
+        let mut args = vec!["-T", "fields"];
+        args.extend(fields.iter().map(String::as_str));
+        let (theirs, ours) = tshark_and_ours(&path, port, &args);
         let theirs: Vec<String> = String::from_utf8_lossy(&theirs.stdout)
             .lines()
             .map(normalise)
@@ -227,20 +241,7 @@ fn verbose_tree_reads_like_tsharks_on_the_bundled_captures() {
     ] {
         let path = rmt_vectors::captures_dir().join(capture);
         // The first 30 frames hold FDT Instances and object packets of every capture.
-        let theirs = Command::new("tshark")
-            .arg("-r")
-            .arg(&path)
-            .args(["-d", &format!("udp.port=={port},alc"), "-V", "-c", "30"])
-            .output()
-            .unwrap();
-        assert!(theirs.status.success());
-        let ours = Command::new(env!("CARGO_BIN_EXE_rmt-inspect"))
-            .arg("-r")
-            .arg(&path)
-            .args(["-d", &format!("udp.port=={port}"), "-V", "-c", "30"])
-            .output()
-            .unwrap();
-        assert!(ours.status.success());
+        let (theirs, ours) = tshark_and_ours(&path, port, &["-V", "-c", "30"]);
         let theirs = packets(&String::from_utf8_lossy(&theirs.stdout));
         let ours = packets(&String::from_utf8_lossy(&ours.stdout));
         assert_eq!(theirs.len(), 30, "{capture}: tshark's packets");

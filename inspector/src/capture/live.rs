@@ -82,7 +82,8 @@ pub const DEFAULT_BUFFER_MIB: usize = 64;
 /// dropped").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CaptureStats {
-    /// Frames handed on (a loopback datagram once).
+    /// Frames the caller kept (a loopback datagram once): set by the caller, which alone knows
+    /// what it kept (`rmt-inspect` counts what it processed).
     pub captured: u64,
     /// Frames the capturing program dropped itself, its processing behind (`rmt-inspect`'s
     /// queue after the ring; 0 for [`record`]).
@@ -207,7 +208,6 @@ impl LiveCapture {
         else {
             return Ok(None);
         };
-        self.stats.captured += 1;
         if f.packet_type != PACKET_OUTGOING || self.link_type != LinkType::Ethernet {
             return Ok(Some(RawPacket {
                 frame,

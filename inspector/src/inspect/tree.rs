@@ -19,7 +19,7 @@ use crate::wire::ext_cenc::ContentEncoding;
 use crate::wire::ext_fti::{ExtFti, FecOti, SchemeSpecificOti};
 use crate::wire::ext_time::ExtTime;
 use crate::wire::fcast::CompoundObject;
-use crate::wire::fdt::{FdtInstance, FdtNamespace, NS_FLUTE_V1, NS_FLUTE_V2};
+use crate::wire::fdt::{FdtInstance, FdtNamespace, NS_FLUTE_V1, NS_FLUTE_V2, NTP_UNIX_OFFSET};
 use crate::wire::fec_payload_id::FecPayloadId;
 use crate::wire::flute_flavor::NS_3GPP_2022;
 use crate::wire::frame::Frame;
@@ -30,8 +30,6 @@ use crate::wire::udp::UdpRepr;
 use crate::wire::webrc_cci::{CciForm, WebrcCci};
 use crate::wire::{Finding, Severity};
 
-/// Seconds from the NTP epoch (1900) to the Unix epoch (1970), RFC 5905 §6.
-const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 /// An FDT Instance or FCAST object shown decoded only when it is this small: the tree is for
 /// one packet, and a larger object spans several anyway.
 const MAX_DECODED_PAYLOAD: usize = 64 * 1024;
@@ -255,7 +253,7 @@ pub fn tree(d: &Dissected, t0: Duration) -> String {
     let mut layers: Vec<(usize, Tree)> = vec![(0, frame_layer(d, t0))];
     if let Some(fr) = &d.frame {
         link_layers(&mut layers, &fr.link);
-        let ip_start = link_len(&fr.link);
+        let ip_start = fr.link.header_len();
         if let Some(ip) = &fr.ip {
             layers.push((ip_start, ip_layer(ip, d)));
         }
@@ -361,16 +359,6 @@ fn link_type_name(l: LinkType) -> String {
         LinkType::Ipv4 => "Raw IPv4 (228)".into(),
         LinkType::Ipv6 => "Raw IPv6 (229)".into(),
         LinkType::Unknown(n) => format!("Unknown ({n})"),
-    }
-}
-
-/// Bytes of the link header (where the IP header starts).
-fn link_len(l: &LinkRepr) -> usize {
-    match l {
-        LinkRepr::Ethernet(e) => 14 + 4 * e.vlans.len(),
-        LinkRepr::Sll(_) => 16,
-        LinkRepr::Sll2(_) => 20,
-        LinkRepr::Raw => 0,
     }
 }
 

@@ -28,6 +28,7 @@ impl Frame {
     pub fn parse(link: LinkType, frame: &[u8]) -> Result<Decoded<Frame>, WireError> {
         let mut f = Findings::default();
         let (link_repr, link_len, ethertype) = LinkRepr::parse(link, frame)?;
+        debug_assert_eq!(link_len, link_repr.header_len(), "the link header's length");
         let mut out = Frame {
             link: link_repr,
             ip: None,

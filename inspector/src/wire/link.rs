@@ -109,6 +109,16 @@ fn short(kind: &'static FindingKind, field: &'static str, need: usize, have: usi
 }
 
 impl LinkRepr {
+    /// Bytes of the link header: where the IP header starts.
+    pub fn header_len(&self) -> usize {
+        match self {
+            LinkRepr::Ethernet(e) => 14 + 4 * e.vlans.len(),
+            LinkRepr::Sll(_) => 16,
+            LinkRepr::Sll2(_) => 20,
+            LinkRepr::Raw => 0,
+        }
+    }
+
     /// Parses the link header; returns it, its length, and the EtherType of the payload
     /// (`None` for raw IP, where the IP version nibble tells).
     pub fn parse(

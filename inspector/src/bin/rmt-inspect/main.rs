@@ -665,10 +665,10 @@ fn read_live(
     if let Err(e) = result {
         *input_error = Some((1, format!("capture on {iface} failed: {e}")));
     }
-    let captured = frame;
+
     match cap.stats() {
         Ok(mut stats) => {
-            stats.captured = captured;
+            stats.captured = frame;
             stats.queue_dropped = queue_dropped;
             if stats.kernel.dropped + stats.queue_dropped > 0 {
                 let detail = format!(
