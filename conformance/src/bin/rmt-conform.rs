@@ -100,17 +100,21 @@ enum LabCmd {
 #[derive(clap::Args)]
 struct LabWebrcArgs {
     /// A receiver behind a link of this shape (repeatable): `RATE[,delay=MS][,loss=P%][,queue=N]`,
-    /// e.g. 8mbit,delay=10ms (delay and loss need sch_netem). Default: 2, 8 and 30 Mbit/s.
+    /// e.g. 8mbit,delay=10ms (delay and loss need sch_netem). Default: 1, 3, 6, 12, 25 and 50
+    /// Mbit/s; the sender's waves reach the fastest.
     #[arg(long = "link")]
     links: Vec<rmt_conformance::lab::LinkShape>,
     /// Also a receiver host whose link of this shape carries a competing TCP flow from the
-    /// sender's host (RFC 3738's TCP-friendliness).
+    /// sender's host (RFC 3738's TCP-friendliness; default 8mbit).
     #[arg(long)]
     tcp: Option<rmt_conformance::lab::LinkShape>,
-    /// Seconds the sender sends (default 270; 40 with `--mutant all`).
+    /// No TCP-shared link.
+    #[arg(long, conflicts_with = "tcp")]
+    no_tcp: bool,
+    /// Seconds the sender sends (default 240; 40 with `--mutant all`).
     #[arg(long)]
     duration: Option<f64>,
-    /// Seconds at the start left out of the averages (default 150; half the run with
+    /// Seconds at the start left out of the averages (default 90; half the run with
     /// `--mutant all`).
     #[arg(long)]
     warmup: Option<f64>,
@@ -125,8 +129,9 @@ struct LabWebrcArgs {
     /// The time slot the sender starts in (its first CTSI is this mod T).
     #[arg(long)]
     start_slot: Option<u64>,
-    /// N: active wave channels of the sender (TSD 1 s, BCR_P 20 packets/s, QD 10 s; default
-    /// 22, 12 with `--mutant all`).
+    /// N: active wave channels of the sender (TSD 1 s, QD 10 s; default: the fewest whose top
+    /// rate reaches the fastest link at P 0.92 and BCR_P 5 packets/s; 12 at P 0.85 and BCR_P
+    /// 20 with `--mutant all`).
     #[arg(long)]
     waves: Option<u32>,
     /// How hosts reach the bridge: direct (veth), gretap or vxlan (tunnels over a routed
@@ -137,8 +142,8 @@ struct LabWebrcArgs {
     /// path's round trip, which WEBRC's rate equation needs; works without tc netem).
     #[arg(long, default_value_t = 150.0)]
     receiver_delay_ms: f64,
-    /// P: the sender's rate decay per slot (RFC 3738's default is 0.75; 0.85 makes layers a
-    /// factor 1.18 apart instead of 1.33; default 0.85).
+    /// P: the sender's rate decay per slot (RFC 3738's default is 0.75, layers a factor 1.33
+    /// apart; default 0.92, a factor 1.09: docs/webrc.md shows why).
     #[arg(long)]
     p: Option<f64>,
     /// Write the receivers' logs, the bridge's membership events and the plots (waves.svg,
@@ -148,9 +153,15 @@ struct LabWebrcArgs {
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
     /// Also fail (exit 1) when a receiver gets less than 90% of its link or more than 1% loss
-    /// (on the TCP-shared link: when WEBRC and TCP are more than a factor 2 apart).
+    /// (on the TCP-shared link: when WEBRC and TCP are more than a factor 2 apart); with
+    /// --repeat, on the mean of the runs.
     #[arg(long)]
     require_targets: bool,
+    /// Run the lab N times (the sender starting in slots 0, 7, 14, ... after --start-slot) and
+    /// report per receiver the mean, min and max over the runs; with --out, run K's files go
+    /// to OUT/run-K.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
+    repeat: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -775,7 +786,7 @@ fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
     use rmt_conformance::lab::{plot, webrc, LinkShape, Overlay};
     use rmt_reference::webrc::mutant::WebrcMutant;
     let all_mutants = a.mutant.as_deref() == Some("all");
-    let duration = a.duration.unwrap_or(if all_mutants { 40.0 } else { 270.0 });
+    let duration = a.duration.unwrap_or(if all_mutants { 40.0 } else { 240.0 });
     if !(duration > 0.0 && duration <= 3600.0) {
         eprintln!("rmt-conform: need 0 < --duration <= 3600");
         return ExitCode::from(2);
@@ -800,12 +811,31 @@ fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    config.tcp = a.tcp;
-    if a.waves.is_some() || a.p.is_some() {
-        config.sender = rmt_reference::webrc::schedule::WebrcParams {
-            p: a.p.unwrap_or(config.sender.p),
-            ..rmt_reference::webrc::schedule::WebrcParams::fast(a.waves.unwrap_or(config.sender.n))
-        };
+    if a.tcp.is_some() {
+        config.tcp = a.tcp.clone();
+    }
+    if a.no_tcp {
+        config.tcp = None;
+    }
+    if !all_mutants {
+        // The waves reach the fastest link (the TCP-shared one too), at P 0.92 or --p.
+        let fastest = config
+            .receivers
+            .iter()
+            .chain(config.tcp.iter())
+            .filter_map(|l| l.rate_bps)
+            .max()
+            .unwrap_or(0);
+        config.sender = rmt_reference::webrc::schedule::WebrcParams::reaching(
+            webrc::packets_per_second(fastest as f64),
+            a.p.unwrap_or(config.sender.p),
+            config.sender.bcr_p,
+        );
+    } else if let Some(p) = a.p {
+        config.sender.p = p;
+    }
+    if let Some(n) = a.waves {
+        config.sender.n = n;
     }
     match a.mutant.as_deref() {
         None | Some("all") => {}
@@ -850,6 +880,69 @@ fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
         warmup,
         config.overlay.name()
     );
+    let mut reports = Vec::new();
+    let first_slot = config.start_slot;
+    for run in 0..a.repeat {
+        if a.repeat > 1 {
+            config.start_slot = first_slot + 7 * u64::from(run);
+            config.out_dir = a.out.as_ref().map(|o| o.join(format!("run-{}", run + 1)));
+            eprintln!(
+                "rmt-conform: run {} of {} (start slot {})",
+                run + 1,
+                a.repeat,
+                config.start_slot
+            );
+        }
+        let report = match lab_webrc_once(&config, duration) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        if let Some(dir) = &config.out_dir {
+            let plots = plot::plot_waves(&config.sender, &dir.join("waves.svg"))
+                .and_then(|()| plot::plot_receivers(&report, &dir.join("receivers.svg")));
+            if let Err(e) = plots {
+                eprintln!("rmt-conform: {e}");
+                return ExitCode::from(3);
+            }
+        }
+        if matches!(a.format, Format::Table) {
+            print!("{}", webrc::render_table(&report));
+        }
+        reports.push(report);
+    }
+    let rows = webrc::repeated(&reports);
+    match a.format {
+        Format::Json if a.repeat == 1 => println!(
+            "{}",
+            serde_json::to_string(&reports[0]).expect("serialisable")
+        ),
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({ "runs": reports, "receivers": rows })
+        ),
+        Format::Table if a.repeat > 1 => {
+            print!(
+                "\nover {} runs (the target judged on the mean):\n{}",
+                a.repeat,
+                webrc::render_repeated(&rows)
+            )
+        }
+        Format::Table => {}
+    }
+    let checks = reports.iter().all(|r| r.checks_passed());
+    let targets = rows.iter().all(|r| r.meets_target());
+    if !checks || (a.require_targets && !targets) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// One run of the WEBRC lab with its progress bar; the exit code on an error.
+fn lab_webrc_once(
+    config: &rmt_conformance::lab::webrc::WebrcLabConfig,
+    duration: f64,
+) -> Result<rmt_conformance::lab::webrc::WebrcLabReport, ExitCode> {
     // The lab runs on the wall clock: the bar follows the seconds of the run.
     let bar = progress::bar(
         duration.ceil() as u64,
@@ -866,38 +959,20 @@ fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
             }
         })
     });
-    let report = webrc::run(&config);
+    let report = rmt_conformance::lab::webrc::run(config);
     bar.finish_and_clear();
     if let Some(t) = ticking {
         let _ = t.join();
     }
-    let report = match report {
-        Ok(r) => r,
+    match report {
+        Ok(r) => Ok(r),
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
             eprintln!("rmt-conform: {e}");
-            return ExitCode::from(2);
+            Err(ExitCode::from(2))
         }
         Err(e) => {
             eprintln!("rmt-conform: lab: {e}");
-            return ExitCode::from(3);
+            Err(ExitCode::from(3))
         }
-    };
-    if let Some(dir) = &a.out {
-        let plots = plot::plot_waves(&config.sender, &dir.join("waves.svg"))
-            .and_then(|()| plot::plot_receivers(&report, &dir.join("receivers.svg")));
-        if let Err(e) = plots {
-            eprintln!("rmt-conform: {e}");
-            return ExitCode::from(3);
-        }
-    }
-    match a.format {
-        Format::Json => println!("{}", serde_json::to_string(&report).expect("serialisable")),
-        Format::Table => print!("{}", webrc::render_table(&report)),
-    }
-    let targets = report.receivers.iter().all(|r| r.meets_target());
-    if !report.checks_passed() || (a.require_targets && !targets) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
     }
 }

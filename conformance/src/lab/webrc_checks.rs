@@ -585,20 +585,24 @@ pub fn judge_receiver(
 
     // The log and the bridge agree both ways: each logged join and leave reached the network
     // within 1 s, and each membership change on the bridge was logged (IGMP the receiver does
-    // not account for is a layer change no other check would see).
+    // not account for is a layer change no other check would see). Compared while the sender
+    // sends: after it stops, the receiver's last changes race the end of the bridge's watch,
+    // and leaving the session is the silence check's to judge.
     const ON_NETWORK: &str = "rfc3738/3.2/membership-on-the-network";
     let logged: Vec<(f64, u32, bool)> = log
         .actions
         .iter()
         .filter(|a| a.kind == "join" || a.kind == "leave")
         .filter_map(|a| Some((log.start_unix + a.t, a.cn?, a.kind == "join")))
+        // A change on the bridge may precede its log line by up to 0.2 s (below).
+        .filter(|(at, _, _)| *at <= j.sender_stop + 0.2)
         .collect();
     let unseen = logged.iter().find(|(at, cn, joined)| {
         !changes
             .iter()
             .any(|c| c.cn == *cn && c.joined == *joined && c.at >= at - 0.2 && c.at <= at + 1.0)
     });
-    let unlogged = changes.iter().find(|c| {
+    let unlogged = changes.iter().filter(|c| c.at <= j.sender_stop).find(|c| {
         !logged.iter().any(|(at, cn, joined)| {
             *cn == c.cn && *joined == c.joined && c.at >= at - 0.2 && c.at <= at + 1.0
         })
@@ -966,6 +970,31 @@ mod tests {
         let mut bridge = bridge_of(&w.log);
         bridge.swap(0, 1);
         assert!(failed_with(&w, &bridge).contains(&"rfc3738/3.2.1/base-channel-first"));
+    }
+
+    #[test]
+    fn membership_changes_after_the_sender_stops_are_left_to_the_silence_check() {
+        // A join logged once the sender had stopped (105 s), which the bridge's watch, ending
+        // with the run, never saw: not a membership-on-the-network failure.
+        let mut w = good();
+        let bridge = bridge_of(&w.log);
+        let after_stop = 105.5 - w.log.start_unix;
+        w.log.actions.push(act(after_stop, "join", Some(3)));
+        let f = failed_with(&w, &bridge);
+        assert!(
+            !f.contains(&"rfc3738/3.2/membership-on-the-network"),
+            "{f:?}"
+        );
+        // The same join while the sender sends is still one.
+        let mut w = good();
+        let bridge = bridge_of(&w.log);
+        let before_stop = 104.0 - w.log.start_unix;
+        w.log.actions.push(act(before_stop, "join", Some(3)));
+        let f = failed_with(&w, &bridge);
+        assert!(
+            f.contains(&"rfc3738/3.2/membership-on-the-network"),
+            "{f:?}"
+        );
     }
 
     #[test]

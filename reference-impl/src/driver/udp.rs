@@ -158,7 +158,7 @@ fn gro_segment_size(m: &libc::msghdr) -> Option<usize> {
 
 /// A large receive buffer absorbs bursts at Gbit/s rates. SO_RCVBUF is capped by
 /// net.core.rmem_max; as root, SO_RCVBUFFORCE is not.
-fn set_recv_buffer(s: &Socket, bytes: usize) {
+pub(crate) fn set_recv_buffer(s: &Socket, bytes: usize) {
     use std::os::fd::AsRawFd;
     let v = bytes.min(i32::MAX as usize) as libc::c_int;
     // SAFETY: valid fd, pointer to an int and its size.

@@ -294,6 +294,9 @@ pub fn run_receiver(
     }
     let socket = Socket::new(Domain::for_address(base), Type::DGRAM, Some(Protocol::UDP))?;
     socket.set_reuse_address(true)?;
+    // 16 MiB: seconds at tens of Mbit/s, so that a stall of this thread (a busy host) does not
+    // drop packets in the kernel, which the receiver would take for congestion (§3.2.3.4).
+    super::udp::set_recv_buffer(&socket, 16 << 20);
     let any = match base {
         SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         SocketAddr::V6(_) => {

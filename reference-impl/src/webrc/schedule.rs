@@ -58,6 +58,41 @@ impl WebrcParams {
         }
     }
 
+    /// The sender of the population and the lab: P = 0.92, BCR_P 5 packets/s, TSD 1 s, QD 10 s,
+    /// and the fewest waves N whose top rate reaches `top` packets/s.
+    ///
+    /// Why: a receiver that knows its link (MRR_P = its capacity) climbs to it, and in a slot its
+    /// rate decays by P until the next join, which multiplies it by about 1/P: a sawtooth from
+    /// C·P to C, whose mean is C·(1−P)/ln(1/P), 0.959 of C at P = 0.92 (0.869 at the RFC's
+    /// 0.75). The small base rate keeps the low layers, where one join more than doubles the
+    /// rate, below the slowest links of the population. See docs/lab.md.
+    pub fn for_top_rate(top: f64) -> Self {
+        WebrcParams::reaching(top, 0.92, 5.0)
+    }
+
+    /// TSD 1 s, QD 10 s, this P and BCR_P, and the fewest waves whose top rate reaches `top`
+    /// packets/s, or the most that [`WebrcParams::validate`] allows (a wave's packets must fit
+    /// the PSN, T the CN).
+    pub fn reaching(top: f64, p: f64, bcr_p: f64) -> Self {
+        let mut params = WebrcParams {
+            bcr_p,
+            p,
+            ..WebrcParams::fast(1)
+        };
+        // Bounded: T ≤ 255 in the short form, so at most 255 steps.
+        while params.top_rate() < top {
+            let more = WebrcParams {
+                n: params.n + 1,
+                ..params.clone()
+            };
+            if more.validate().is_err() {
+                break;
+            }
+            params = more;
+        }
+        params
+    }
+
     /// The sender's top rate, packets per second: the base channel and every active wave at the
     /// start of a slot, BCR_P·(1 + 1/P + ... + (1/P)^N).
     pub fn top_rate(&self) -> f64 {
