@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use rmt_reference::webrc::population::{
-    packets_per_second, percentiles, simulate, PopulationConfig, ReceiverOutcome,
+    mbit_per_second, packets_per_second, percentiles, simulate, PopulationConfig, ReceiverOutcome,
 };
 use rmt_reference::webrc::schedule::WebrcParams;
 
@@ -119,7 +119,7 @@ fn main() {
         s.tsd.as_secs_f64(),
         s.n,
         s.top_rate(),
-        s.top_rate() * 1500.0 * 8.0 / 1e6
+        mbit_per_second(s.top_rate())
     );
     let start = Instant::now();
     let out = match simulate(&cfg) {
@@ -183,11 +183,10 @@ convergence (first second at 90% of the link), links without TCP:"
         let mut times: Vec<f64> = part.iter().filter_map(|x| x.1).collect();
         let never = part.len() - times.len();
         let q = percentiles(&mut times, &[50.0, 90.0]);
-        let mbit = |pps: f64| pps * 1500.0 * 8.0 / 1e6;
         println!(
             "{:>6.1}-{:<6.1}   {:>9}   {:>8.0}   {:>17.0}   {never:>5}",
-            mbit(part[0].0),
-            mbit(part[part.len() - 1].0),
+            mbit_per_second(part[0].0),
+            mbit_per_second(part[part.len() - 1].0),
             part.len(),
             q[0],
             q[1]

@@ -827,7 +827,7 @@ fn lab_webrc(a: LabWebrcArgs) -> ExitCode {
             .max()
             .unwrap_or(0);
         config.sender = rmt_reference::webrc::schedule::WebrcParams::reaching(
-            webrc::packets_per_second(fastest as f64),
+            webrc::packets_per_second(fastest as f64, 1500),
             a.p.unwrap_or(config.sender.p),
             config.sender.bcr_p,
         );

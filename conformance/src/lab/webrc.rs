@@ -63,10 +63,10 @@ pub struct WebrcLabConfig {
     pub latency_jitter: Duration,
 }
 
-/// Packets per second of a link of `bps` bits per second, in frames of a full 1,500-byte
-/// datagram and its Ethernet header.
-pub fn packets_per_second(bps: f64) -> f64 {
-    bps / ((1500 + 14) as f64 * 8.0)
+/// Packets per second of a link of `bps` bits per second, in frames of a datagram filling
+/// `mtu` and its Ethernet header (the sender's packets fill the host MTU).
+pub fn packets_per_second(bps: f64, mtu: u32) -> f64 {
+    bps / (f64::from(mtu + 14) * 8.0)
 }
 
 impl WebrcLabConfig {
@@ -81,7 +81,7 @@ impl WebrcLabConfig {
             .map(LinkShape::rate_mbit)
             .to_vec();
         WebrcLabConfig {
-            sender: WebrcParams::for_top_rate(packets_per_second(50e6)),
+            sender: WebrcParams::for_top_rate(packets_per_second(50e6, 1500)),
             receivers,
             tcp: Some(LinkShape::rate_mbit(8.0)),
             group: SocketAddrV4::new(Ipv4Addr::new(233, 252, 0, 1), 3400),
@@ -244,7 +244,7 @@ pub fn run(config: &WebrcLabConfig) -> io::Result<WebrcLabReport> {
         params.latency_jitter = config.latency_jitter;
         if config.receivers_know_their_link {
             if let Some(bps) = h.shape.rate_bps {
-                params.mrr_p = bps as f64 / (f64::from(h.mtu + 14) * 8.0);
+                params.mrr_p = packets_per_second(bps as f64, h.mtu);
             }
         }
         let (group, address, delay) = (config.group, h.address, config.receiver_delay);

@@ -50,6 +50,11 @@ pub fn packets_per_second(mbit: f64) -> f64 {
     mbit * 1e6 / (PACKET_BYTES * 8.0)
 }
 
+/// Mbit/s of `pps` packets of [`PACKET_BYTES`] a second (the inverse).
+pub fn mbit_per_second(pps: f64) -> f64 {
+    pps * PACKET_BYTES * 8.0 / 1e6
+}
+
 impl PopulationConfig {
     /// The population of the issue: last links from 0.5 to 100 Mbit/s (log-uniform, packets
     /// of 1,500 bytes), one-way delays of 5-150 ms, one receiver in ten sharing its link with a
@@ -136,7 +141,7 @@ struct Window {
 
 impl Window {
     fn counts(self, t: Duration) -> bool {
-        t >= self.from && t <= self.to
+        self.counts_secs(t.as_secs_f64())
     }
 
     fn counts_secs(self, t: f64) -> bool {
