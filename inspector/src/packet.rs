@@ -18,6 +18,21 @@ pub struct Flow {
     pub dst_port: u16,
 }
 
+impl Flow {
+    /// The UDP flow of a decoded frame, if it is UDP over IP.
+    pub fn of_frame(frame: &Frame) -> Option<Flow> {
+        let (Some(udp), Some(ip)) = (frame.udp, frame.ip.as_ref()) else {
+            return None;
+        };
+        Some(Flow {
+            src: ip.src(),
+            src_port: udp.src_port,
+            dst: ip.dst(),
+            dst_port: udp.dst_port,
+        })
+    }
+}
+
 impl std::fmt::Display for Flow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

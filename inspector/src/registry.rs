@@ -390,6 +390,28 @@ registry! {
         WAVE_SENT_WHEN_QUIESCENT = "webrc.wave.sent_when_quiescent", Error, "RFC 3738 §3.1.2",
             "Wave channel sends in the slot after its last one (quiescent period)";
     }
+    /// ROUTE (ATSC A/331 Annex A, RFC 9223): raised on sessions read with a ROUTE profile.
+    route {
+        CLOSE_OBJECT_RESENT = "route.close_object.resent", Info, "A/331 §A.3.6, RFC 5651 §5.1",
+            "A TOI is sent again after a packet with B=1 (a carousel repeat: no text forbids it)";
+        CODEPOINT_NOT_IN_STSID = "route.codepoint.not_in_stsid", Warning, "A/331 Table A.3.6",
+            "A source packet's codepoint is neither a fixed one (1-9) nor one its S-TSID declares for the TSI";
+        EXT_PRESENTATION_TIME_MALFORMED = "route.ext_presentation_time.malformed", Error, "A/331 §A.3.7.1",
+            "EXT_ROUTE_PRESENTATION_TIME (HET 66) whose HEL is not 3 (a 64-bit NTP time)";
+        EXT_TOL_MALFORMED = "route.ext_tol.malformed", Error, "A/331 §A.3.8.1",
+            "EXT_TOL (HET 67) whose HEL is not 2 (a 48-bit transfer length)";
+        START_OFFSET_PAST_LENGTH = "route.start_offset.past_length", Error, "A/331 §A.3.5.1, §A.3.3.2.7",
+            "A source packet's bytes end past its object's transfer length";
+        TOL_CHANGED = "route.tol.changed", Error, "A/331 §A.3.8.1, §A.3.3.2.7",
+            "An object's transfer length (EXT_TOL or EXT_FTI) differs between its packets";
+        TSI_NOT_IN_STSID = "route.tsi.not_in_stsid", Warning, "A/331 Table 7.4",
+            "A TSI other than 0 on a ROUTE session whose S-TSID does not list it";
+    }
+    /// ATSC 3.0 Low Level Signalling (A/331 §6), on 224.0.23.60:4937.
+    lls {
+        TABLE_UNDECODABLE = "lls.table.undecodable", Warning, "A/331 §6.1",
+            "An LLS table that is too short or whose gzip XML does not inflate or parse";
+    }
     object {
         CONTENT_ENCODING_INFLATE_FAILED = "object.content_encoding.inflate_failed", Error, "RFC 6726 §3.4.2",
             "Content-Encoding gzip or deflate data of a delivered object does not inflate";

@@ -12,6 +12,7 @@ use rmt_inspector::wire::fec_payload_id::{FecPayloadId, KNOWN_ENCODING_IDS};
 use rmt_inspector::wire::frame::Frame;
 use rmt_inspector::wire::lct::{HeaderExtension, LctRepr};
 use rmt_inspector::wire::link::LinkType;
+use rmt_inspector::wire::route::Profile;
 use rmt_inspector::wire::webrc_cci::{CciForm, WebrcCci};
 use rmt_vectors::load_all;
 
@@ -37,6 +38,23 @@ fn all_parsers(b: &[u8]) {
             .expect("a parsed LCT header re-emits");
     }
     let _ = HeaderExtension::parse(b, 0);
+    // ROUTE reads the PSI, the FEC Payload ID and extensions 66/67/194 otherwise.
+    for profile in [Profile::Flute, Profile::Route] {
+        let ctx = AlcContext {
+            profile,
+            ..AlcContext::default()
+        };
+        if let Ok(d) = AlcPacket::parse(b, ctx) {
+            let mut out = Vec::new();
+            d.value
+                .emit(d.value.symbols(b), &mut out)
+                .expect("a parsed ALC packet re-emits");
+        }
+    }
+    let _ = rmt_inspector::wire::lls::LlsTable::parse(b);
+    let _ = rmt_inspector::wire::route_sls::multipart_parts(b);
+    let _ = rmt_inspector::wire::route_sls::Stsid::parse(b);
+    let _ = rmt_inspector::wire::route_sls::efdt_files(b);
     for id in KNOWN_ENCODING_IDS {
         if let Ok(d) = AlcPacket::parse(
             b,
@@ -44,6 +62,7 @@ fn all_parsers(b: &[u8]) {
                 fec_encoding_id: Some(id),
                 rs_m: None,
                 webrc: true,
+                profile: Default::default(),
             },
         ) {
             let mut out = Vec::new();

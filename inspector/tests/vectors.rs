@@ -250,6 +250,7 @@ fn verbose_trees_of_alc_and_extension_vectors() {
             fec_encoding_id: v.param_u64("encoding_id").map(|x| x as u8),
             rs_m: None,
             webrc: v.param_bool("webrc"),
+            ..AlcContext::default()
         };
         let mut flows = FlowSelector::new(vec![3400], ctx);
         let raw = RawPacket {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use crate::capture::reader::RawPacket;
 pub use crate::packet::{Dissected, Flow};
+use crate::track::route_signalling::RouteSignalling;
 use crate::wire::alc::{AlcContext, AlcPacket};
 use crate::wire::frame::Frame;
 use crate::wire::{Finding, Severity};
@@ -36,6 +37,9 @@ pub struct FlowSelector {
     /// Heuristic decisions: flow -> (decoded as ALC, packets).
     pub decided: HashMap<Flow, (bool, u64)>,
     pub ctx: AlcContext,
+    /// Which destinations carry ROUTE (from the LLS and S-TSIDs, or `--profile`): the profile
+    /// each ALC packet is read with.
+    pub signalling: RouteSignalling,
     /// The last flow looked up and its decision: captures are long runs of one flow, and this
     /// saves a hash lookup per packet.
     last: Option<(Flow, bool)>,
@@ -49,6 +53,7 @@ impl FlowSelector {
             ports,
             decided: HashMap::new(),
             ctx,
+            signalling: RouteSignalling::default(),
             last: None,
             last_pending: 0,
         }
@@ -125,20 +130,22 @@ pub fn dissect_into(d: &mut Dissected<'_>, flows: &mut FlowSelector) {
     };
     d.findings.extend(frame.findings);
     let frame = frame.value;
-    let (Some(udp), Some(ip)) = (frame.udp, frame.ip.as_ref()) else {
+    let (Some(flow), Some(udp)) = (Flow::of_frame(&frame), frame.udp) else {
         d.frame = Some(frame);
         return;
-    };
-    let flow = Flow {
-        src: ip.src(),
-        src_port: udp.src_port,
-        dst: ip.dst(),
-        dst_port: udp.dst_port,
     };
     d.flow = Some(flow);
     d.alc_offset = frame.payload_offset;
     let payload = frame.udp_payload(raw.data).unwrap_or(&[]);
     d.frame = Some(frame);
+    if let Some(found) = flows.signalling.observe_lls(raw.frame, flow, payload) {
+        let at = d.alc_offset;
+        d.findings.extend(found.into_iter().map(|mut f| {
+            f.offset += at;
+            f
+        }));
+        return;
+    }
     let wanted = if flows.ports.is_empty() {
         flows.decide(flow, payload)
     } else {
@@ -147,15 +154,64 @@ pub fn dissect_into(d: &mut Dissected<'_>, flows: &mut FlowSelector) {
     if !wanted {
         return;
     }
-    match AlcPacket::parse(payload, flows.ctx) {
+    let ctx = AlcContext {
+        profile: flows.signalling.profile((flow.dst, flow.dst_port)),
+        ..flows.ctx
+    };
+    match AlcPacket::parse(payload, ctx) {
         Ok(a) => {
             d.findings.extend(a.findings.into_iter().map(|mut f| {
                 f.offset += d.alc_offset;
                 f
             }));
+            flows
+                .signalling
+                .observe_alc(raw.frame, flow, &a.value, payload);
+            if a.value.route.is_some() {
+                route_flow_checks(d, &flows.signalling, flow, &a.value);
+            }
             d.alc = Some(a.value);
         }
         Err(e) => d.error = Some(Box::new(e.at(d.alc_offset))),
+    }
+}
+
+/// A ROUTE source packet against its session's S-TSID, when one was seen: its TSI is listed
+/// (A/331 Table 7.4), and its codepoint is a fixed one or one the S-TSID declares for it (Table
+/// A.3.6).
+fn route_flow_checks(d: &mut Dissected, s: &RouteSignalling, flow: Flow, a: &AlcPacket) {
+    let (Some(tsi), Some(route)) = (a.lct.tsi, a.route) else {
+        return;
+    };
+    if tsi == 0 || route.start_offset().is_none() {
+        return;
+    }
+    let Some(listed) = s.stsid_channel((flow.dst, flow.dst_port), tsi) else {
+        return;
+    };
+    let cp = a.lct.codepoint;
+    match listed {
+        None => d.findings.push(Finding::of(
+            &registry::route::TSI_NOT_IN_STSID,
+            "tsi",
+            d.alc_offset + 4 + 4 * (usize::from(a.lct.c) + 1),
+            format!(
+                "TSI {tsi}: the S-TSID for {}:{} lists no such LS",
+                flow.dst, flow.dst_port
+            ),
+        )),
+        Some(ch) if !(1..=9).contains(&cp) && !ch.payloads.contains_key(&cp) => {
+            d.findings.push(Finding::of(
+                &registry::route::CODEPOINT_NOT_IN_STSID,
+                "codepoint",
+                d.alc_offset + 3,
+                format!(
+                    "TSI {tsi}: codepoint {cp}, the S-TSID declares {:?}",
+                    ch.payloads.keys().collect::<Vec<_>>()
+                ),
+            ))
+        }
+        Some(_) => {}
     }
 }
 

@@ -386,6 +386,52 @@ pub static FIELDS: &[Field] = &[
         |d, o| u(o, d.alc.as_ref().map(|a| a.symbol_len as u64))
     ),
     field!(
+        "route.start_offset",
+        [],
+        Uint,
+        "ROUTE source packet's start_offset (A/331 §A.3.5.1)",
+        |d, o| u(
+            o,
+            d.alc
+                .as_ref()
+                .and_then(|a| a.route)
+                .and_then(|r| r.start_offset())
+        )
+    ),
+    field!(
+        "route.repair",
+        [],
+        Bool,
+        "ROUTE repair packet (PSI's source bit 0, A/331 §A.4.2.4)",
+        |d, o| b(
+            o,
+            d.alc
+                .as_ref()
+                .and_then(|a| a.route)
+                .map(|r| r.start_offset().is_none())
+        )
+    ),
+    field!(
+        "route.tol",
+        [],
+        Uint,
+        "ROUTE EXT_TOL transport object length (A/331 §A.3.8.1)",
+        |d, o| u(o, d.alc.as_ref().and_then(|a| a.route).and_then(|r| r.tol))
+    ),
+    field!(
+        "route.presentation_time",
+        [],
+        Uint,
+        "ROUTE EXT_ROUTE_PRESENTATION_TIME, 64-bit NTP (A/331 §A.3.7.1)",
+        |d, o| u(
+            o,
+            d.alc
+                .as_ref()
+                .and_then(|a| a.route)
+                .and_then(|r| r.presentation_time)
+        )
+    ),
+    field!(
         "webrc.ctsi",
         [],
         Uint,

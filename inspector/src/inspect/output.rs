@@ -36,6 +36,11 @@ pub fn summary_line(d: &Dissected, t0: Duration) -> String {
             if let Some(toi) = a.lct.toi {
                 s.push_str(&format!(" TOI={toi}"));
             }
+            if let Some(start) = a.route.and_then(|r| r.start_offset()) {
+                s.push_str(&format!(" start_offset={start}"));
+            } else if a.route.is_some() {
+                s.push_str(" repair");
+            }
             if let Some(p) = a.payload_id {
                 s.push_str(&format!(" SBN={} ESI={}", p.sbn, p.esi));
             }

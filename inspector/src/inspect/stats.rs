@@ -11,13 +11,17 @@ use crate::inspect::inspection::FindingCount;
 pub use crate::inspect::inspection::FindingCounts;
 use crate::inspect::inspection::Inspection;
 use crate::track::object_log::{ObjectLog, ObjectRecord};
+use crate::track::route_signalling::RouteSignalling;
 use crate::track::session::SessionTracker;
 use crate::wire::fdt::{expires_to_ntp_seconds, ntp_seconds};
+use crate::wire::route::Profile;
 
 pub struct Stats<'a> {
     pub sessions: &'a SessionTracker,
     pub log: &'a ObjectLog,
     pub findings: &'a FindingCounts,
+    /// Which destinations are ROUTE and why (`-z sessions`'s profile column and footer).
+    pub signalling: Option<&'a RouteSignalling>,
 }
 
 impl<'a> Stats<'a> {
@@ -27,6 +31,24 @@ impl<'a> Stats<'a> {
             sessions: &p.sessions,
             log: &p.objects,
             findings: &p.findings,
+            signalling: None,
+        }
+    }
+
+    /// With the profiles the dissector read each destination with.
+    pub fn with_signalling(mut self, s: &'a RouteSignalling) -> Self {
+        self.signalling = Some(s);
+        self
+    }
+
+    /// The profile a session's packets were read with, and why.
+    fn profile(&self, channel: Option<&(std::net::IpAddr, u16)>) -> (Profile, String) {
+        match (self.signalling, channel) {
+            (Some(s), Some(c)) => (s.profile(*c), s.why(*c)),
+            _ => (
+                Profile::Flute,
+                "no SLT or S-TSID names this destination".into(),
+            ),
         }
     }
 }
@@ -67,7 +89,9 @@ pub fn sessions(stats: &Stats, json: bool) -> String {
         "close-session",
         "CCI",
         "flavour",
+        "profile",
     ]);
+    let mut reasons = std::collections::BTreeMap::new();
     for (i, s) in stats.sessions.sessions.values().enumerate() {
         let dur = secs(s.last.saturating_sub(s.first));
         let rate = if dur > 0.0 {
@@ -85,8 +109,9 @@ pub fn sessions(stats: &Stats, json: bool) -> String {
             .map_or("no".to_string(), |f| format!("frame {f}"));
         let uid = format!("S{}", i + 1);
         let flavor = s.flute_flavor();
+        let (profile, why) = stats.profile(s.channels.iter().next());
         if json {
-            out.push_str(&json!({"log": "sessions", "uid": uid, "sender": s.sender.to_string(), "tsi": s.tsi, "channels": channels, "packets": s.packets, "bytes": s.bytes, "rate_bps": rate, "first": secs(s.first), "last": secs(s.last), "close_session_frame": s.close_session_frame, "cci_bits": s.cci_bits, "flavor": flavor.map(|f| f.name()), "ext_fdt_version": s.ext_fdt_version}).to_string());
+            out.push_str(&json!({"log": "sessions", "uid": uid, "sender": s.sender.to_string(), "tsi": s.tsi, "channels": channels, "packets": s.packets, "bytes": s.bytes, "rate_bps": rate, "first": secs(s.first), "last": secs(s.last), "close_session_frame": s.close_session_frame, "cci_bits": s.cci_bits, "flavor": flavor.map(|f| f.name()), "ext_fdt_version": s.ext_fdt_version, "profile": profile.name(), "profile_why": why}).to_string());
             out.push('\n');
         } else {
             t.add_row(vec![
@@ -102,11 +127,22 @@ pub fn sessions(stats: &Stats, json: bool) -> String {
                 close,
                 format!("{} bits", s.cci_bits),
                 flavor.map_or("-".to_string(), |f| f.title().to_string()),
+                profile.name().to_string(),
             ]);
+            if let Some(c) = s.channels.iter().next() {
+                reasons.insert(format!("{}:{}", c.0, c.1), (profile, why));
+            }
         }
     }
     if !json {
         out = format!("Sessions\n{t}\n");
+        // Why each destination has its profile (ROUTE ones, or all when one is ROUTE).
+        if reasons.values().any(|(p, _)| p.is_route()) {
+            out.push_str("Profiles\n");
+            for (channel, (profile, why)) in reasons {
+                out.push_str(&format!("  {channel}: {}: {why}\n", profile.name()));
+            }
+        }
     }
     out
 }

@@ -26,6 +26,7 @@ use crate::wire::frame::Frame;
 use crate::wire::ip::{IpRepr, Ipv4Repr, Ipv6Repr};
 use crate::wire::lct::{ExtensionBody, HeaderExtension, LctRepr, HET_CENC, HET_FDT};
 use crate::wire::link::{EthernetRepr, LinkRepr, LinkType, Sll2Repr, SllRepr, VlanTag};
+use crate::wire::route;
 use crate::wire::udp::UdpRepr;
 use crate::wire::webrc_cci::{CciForm, WebrcCci};
 use crate::wire::{Finding, Severity};
@@ -305,6 +306,9 @@ fn protocols(d: &Dissected) -> String {
     }
     if let Some(a) = &d.alc {
         p.extend(["alc", "lct"]);
+        if a.route.is_some() {
+            p.push("route");
+        }
         if a.payload_id.is_some() {
             p.push("fec");
         }
@@ -705,6 +709,18 @@ fn alc_layer(a: &AlcPacket, d: &Dissected) -> Tree {
         t.field("Version", a.lct.version);
         lct(t, &a.lct, a);
         match &a.payload_id {
+            None if a.route.is_some_and(|r| r.start_offset().is_some()) => {
+                let start = a.route.and_then(|r| r.start_offset()).unwrap_or(0);
+                t.node("ROUTE source FEC Payload ID (A/331 §A.3.5.1)", |t| {
+                    t.field(
+                        "start_offset",
+                        format_args!(
+                            "{start} (bytes {start}..{} of the object)",
+                            u64::from(start) + a.symbol_len as u64
+                        ),
+                    );
+                });
+            }
             Some(p) => fec_payload_id(t, p),
             None if d.symbols().is_empty() => {
                 t.line("[No FEC Payload ID: packet without payload (RFC 5775 §4.1)]")
@@ -741,10 +757,11 @@ fn lct(t: &mut Tree, l: &LctRepr, a: &AlcPacket) {
         );
         t.bits(16, word, 8, 2, "Protocol-Specific Indication (PSI)", l.psi);
         t.depth += 1;
-        let spi = if l.psi & 2 != 0 {
-            "Set (source packet)"
-        } else {
-            "Not set"
+        let spi = match (l.psi & 2 != 0, a.route.is_some()) {
+            (true, true) => "Set (ROUTE source packet, A/331 §A.3.4)",
+            (false, true) => "Not set (ROUTE repair packet, A/331 §A.4.2.4)",
+            (true, false) => "Set (source packet)",
+            (false, false) => "Not set",
         };
         t.bits(
             16,
@@ -779,15 +796,26 @@ fn lct(t: &mut Tree, l: &LctRepr, a: &AlcPacket) {
             "Header length (HDR_LEN)",
             format_args!("{} ({} bytes)", l.hdr_len, 4 * usize::from(l.hdr_len)),
         );
-        t.field(
-            "Codepoint (CP)",
-            format_args!(
-                "{} (FEC Encoding ID {}: {})",
-                l.codepoint,
-                a.fec_encoding_id,
-                fec_scheme_name(a.fec_encoding_id)
-            ),
-        );
+        if a.route.is_some() {
+            t.field(
+                "Codepoint (CP)",
+                format_args!(
+                    "{} (ROUTE: {}, A/331 Table A.3.6)",
+                    l.codepoint,
+                    route::codepoint_meaning(l.codepoint)
+                ),
+            );
+        } else {
+            t.field(
+                "Codepoint (CP)",
+                format_args!(
+                    "{} (FEC Encoding ID {}: {})",
+                    l.codepoint,
+                    a.fec_encoding_id,
+                    fec_scheme_name(a.fec_encoding_id)
+                ),
+            );
+        }
         match &a.webrc {
             Some(w) => webrc(t, &l.cci, w),
             None => t.field("Congestion Control Information (CCI)", hex(&l.cci)),
@@ -853,13 +881,43 @@ fn extension_title(e: &HeaderExtension) -> &'static str {
     }
 }
 
-fn extension(t: &mut Tree, e: &HeaderExtension, a: &AlcPacket) {
-    t.node(
-        format_args!(
-            "Header Extension Type (HET): {} ({})",
-            extension_title(e),
-            e.het
+/// ROUTE's extensions (A/331 §A.3.7.1, §A.3.8.1), when the packet is read as ROUTE; false
+/// when `het` is not one of them or its length does not fit (printed as bytes then).
+fn route_extension(t: &mut Tree, het: u8, content: &[u8]) -> bool {
+    let be = |b: &[u8]| b.iter().fold(0u64, |v, &x| v << 8 | u64::from(x));
+    match (het, content.len()) {
+        (route::HET_TOL_24, 3) | (route::HET_TOL_48, 6) => t.field(
+            "Transport Object Length (TOL)",
+            format_args!("{} bytes", be(content)),
         ),
+        (route::HET_ROUTE_PRESENTATION_TIME, 10) => {
+            t.field("Reserved", be(&content[..2]));
+            let ntp = be(&content[2..]);
+            t.field(
+                "Presentation Time (NTP)",
+                format_args!(
+                    "{ntp:#018x} ({}.{:09} s since 1900)",
+                    ntp >> 32,
+                    ((ntp & 0xFFFF_FFFF) * 1_000_000_000) >> 32
+                ),
+            );
+        }
+        _ => return false,
+    }
+    true
+}
+
+fn extension(t: &mut Tree, e: &HeaderExtension, a: &AlcPacket) {
+    let title = match (a.route.is_some(), e.het) {
+        (true, route::HET_TOL_24) => "EXT_TOL, Transport Object Length, 24 bits (A/331 §A.3.8.1)",
+        (true, route::HET_TOL_48) => "EXT_TOL, Transport Object Length, 48 bits (A/331 §A.3.8.1)",
+        (true, route::HET_ROUTE_PRESENTATION_TIME) => {
+            "EXT_ROUTE_PRESENTATION_TIME (A/331 §A.3.7.1)"
+        }
+        _ => extension_title(e),
+    };
+    t.node(
+        format_args!("Header Extension Type (HET): {} ({})", title, e.het),
         |t| {
             if let Some(hel) = e.hel {
                 t.field(
@@ -868,6 +926,8 @@ fn extension(t: &mut Tree, e: &HeaderExtension, a: &AlcPacket) {
                 );
             }
             match &e.body {
+                ExtensionBody::Unknown { content }
+                    if a.route.is_some() && route_extension(t, e.het, content) => {}
                 ExtensionBody::Nop { content } | ExtensionBody::Unknown { content } => {
                     t.field("Header Extension Content", hex(content))
                 }

@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use crate::fec::scheme::FecObject;
 use crate::track::incarnation::Incarnations;
+use crate::track::route_assembly::RouteAssembler;
 use crate::track::toi_window;
 use crate::wire::alc::AlcPacket;
 use crate::wire::ext_cenc::ContentEncoding;
@@ -247,6 +248,8 @@ pub struct Assembler {
     /// `track.objects.done.cap`).
     done_forgotten: u64,
     pub findings: Vec<(u64, Finding)>,
+    /// ROUTE source objects, rebuilt from byte ranges.
+    route: RouteAssembler,
 }
 
 fn finding(kind: &'static FindingKind, detail: String) -> Finding {
@@ -287,6 +290,7 @@ impl Assembler {
             pushes: 0,
             done_forgotten: 0,
             findings: Vec::new(),
+            route: RouteAssembler::default(),
         }
     }
 
@@ -322,6 +326,23 @@ impl Assembler {
         alc: &AlcPacket,
         symbols: &[u8],
     ) {
+        if let Some(route) = alc.route {
+            self.pushes += 1;
+            if self.pushes.is_multiple_of(SWEEP_EVERY) {
+                self.abandon_idle(time);
+            }
+            self.route.push(
+                &self.config,
+                frame,
+                time,
+                sender,
+                alc,
+                route,
+                symbols,
+                &mut self.reports,
+            );
+            return;
+        }
         let (Some(tsi), Some(toi), Some(pid)) = (alc.lct.tsi, alc.lct.toi, alc.payload_id) else {
             return;
         };
@@ -536,13 +557,8 @@ impl Assembler {
     /// Objects without a packet for [`AssemblerConfig::idle`] leave, with what they have.
     fn abandon_idle(&mut self, now: Duration) {
         let idle = self.config.idle;
-        let stale: Vec<LiveKey> = self
-            .objects
-            .iter()
-            .filter(|(_, o)| now.saturating_sub(o.last_time) > idle)
-            .map(|(k, _)| *k)
-            .collect();
-        for k in stale {
+        self.route.abandon_idle(now, idle, &mut self.reports);
+        for k in super::idle_keys(&self.objects, |o| o.last_time, now, idle) {
             let why = format!("abandoned: no packet for {} s", idle.as_secs());
             self.leave(k, Some(why));
         }
@@ -899,6 +915,7 @@ impl Assembler {
         for k in keys {
             self.leave(k, None);
         }
+        self.route.finish(&mut self.reports);
         if self.done_forgotten > 0 {
             let detail = format!(
                 "{} completed objects forgotten past the {} remembered: a later repeat of one is listed as a new object",
@@ -913,7 +930,7 @@ impl Assembler {
 
     /// Objects in flight.
     pub fn in_flight(&self) -> usize {
-        self.objects.len()
+        self.objects.len() + self.route.in_flight()
     }
 
     /// Completed objects remembered (to tell their repeats from new objects).

@@ -21,8 +21,10 @@ use crate::wire::fdt::{expires_to_ntp_seconds, ntp_seconds, FdtFile, FdtInstance
 use crate::wire::flute_flavor::FluteFlavor;
 
 use crate::track::toi_window;
+use crate::wire::alc::AlcPacket;
 use crate::wire::finding::{Finding, Severity};
 use crate::wire::lct::{ExtensionBody, HET_FDT};
+use crate::wire::route::RouteHeader;
 
 impl SessionStats {
     /// The FLUTE flavour the session spoke (`None`: no FDT seen, e.g. FCAST, or versions or
@@ -93,6 +95,10 @@ pub struct SessionStats {
     /// Insertion order of `fdt_first_seen`, to keep it to [`MAX_FDT_FIRST_SEEN`] (IDs wrap at
     /// 2^20 in a long session; one completed long ago matters no more).
     fdt_first_seen_order: VecDeque<u32>,
+    /// ROUTE: each recent object's transfer length and whether its close-object flag was seen
+    /// (a new object may reuse the TOI after it), with their insertion order for the cap.
+    route_lengths: BTreeMap<u128, (u64, bool)>,
+    route_lengths_order: VecDeque<u128>,
     /// When each recent FDT Instance expires (NTP seconds), by ID: after it, the ID may name a
     /// new instance (RFC 6726 §3.4.1).
     fdt_id_expires: BTreeMap<u32, u64>,
@@ -372,6 +378,8 @@ impl SessionTracker {
                 fdt: FdtDescriptions::new(OnChange::KeepFirst),
                 fdt_first_seen: BTreeMap::new(),
                 fdt_first_seen_order: VecDeque::new(),
+                route_lengths: BTreeMap::new(),
+                route_lengths_order: VecDeque::new(),
                 fdt_id_expires: BTreeMap::new(),
                 raised: BTreeSet::new(),
                 ftis: BTreeMap::new(),
@@ -400,7 +408,7 @@ impl SessionTracker {
             // §5.1: A MAY be set "in the last few seconds of packets"; data with A=1 shortly
             // after the first A=1 is that, anything else is data after the session's end.
             let late = d.raw.timestamp.saturating_sub(s.close_session_time) > CLOSE_GRACE;
-            if a.payload_id.is_some() && (!a.lct.close_session || late) {
+            if a.has_payload_id() && (!a.lct.close_session || late) {
                 Self::raise(
                     f,
                     s,
@@ -428,7 +436,7 @@ impl SessionTracker {
             );
         }
         let toi_bits = 8 * a.lct.toi_len();
-        let is_close = a.lct.close_session && a.payload_id.is_none();
+        let is_close = a.lct.close_session && !a.has_payload_id();
         if !is_close && toi_bits > 0 {
             match s.toi_bits {
                 None => s.toi_bits = Some(toi_bits),
@@ -447,6 +455,12 @@ impl SessionTracker {
             );
         }
         let Some(toi) = a.lct.toi else { return };
+        // ROUTE has its own rules; RFC 6726's (FDT, EXT_FTI per object, the FCAST window) and
+        // the FEC schemes' SBN/ESI ranges do not apply to it.
+        if let Some(route) = a.route {
+            Self::route_packet(f, s, frame, toi, a, route);
+            return;
+        }
         let fti = a.fti.as_ref().map(|x| (a.fec_encoding_id, &x.oti));
         if let Some(detail) = s.slide_toi_window(toi, toi_bits, fti) {
             Self::raise(f, s, frame, &registry::fcast::TOI_WINDOW_EXCEEDED, detail);
@@ -659,6 +673,87 @@ impl SessionTracker {
                 frame,
                 &registry::lct::CLOSE_OBJECT_REVERTED,
                 format!("TOI {toi}: B=0 after B=1"),
+            );
+        }
+    }
+
+    /// A ROUTE packet's checks: one transfer length per object (EXT_TOL or EXT_FTI), and no
+    /// source bytes past it (A/331 §A.3.8.1, §A.3.5.1, §A.3.3.2.7).
+    fn route_packet(
+        f: &mut Vec<(u64, Finding)>,
+        s: &mut SessionStats,
+        frame: u64,
+        toi: u128,
+        a: &AlcPacket,
+        route: RouteHeader,
+    ) {
+        let announced = route
+            .tol
+            .or(a.fti.as_ref().map(|x| x.oti.transfer_length()));
+        let Some(start) = route.start_offset() else {
+            return;
+        };
+        let known = s.route_lengths.get(&toi).copied();
+        let length = match (known, announced) {
+            // After the close-object flag, another length names a new object on the TOI.
+            (Some((old, closed)), Some(new)) if old != new && !closed => {
+                Self::raise(
+                    f,
+                    s,
+                    frame,
+                    &registry::route::TOL_CHANGED,
+                    format!("TOI {toi}: transfer length {new} after {old}"),
+                );
+                Some(old)
+            }
+            // The same object again after its close-object flag: a carousel repeat, said once
+            // per round.
+            (Some((old, true)), Some(new)) if old == new => {
+                Self::raise(
+                    f,
+                    s,
+                    frame,
+                    &registry::route::CLOSE_OBJECT_RESENT,
+                    format!("TOI {toi}: sent again after B=1"),
+                );
+                if let Some(e) = s.route_lengths.get_mut(&toi) {
+                    e.1 = false;
+                }
+                Some(old)
+            }
+            (_, Some(new)) => {
+                if known.is_none_or(|(old, _)| old != new) {
+                    if known.is_none() {
+                        s.route_lengths_order.push_back(toi);
+                    }
+                    s.route_lengths.insert(toi, (new, false));
+                    if s.route_lengths_order.len() > MAX_FDT_FIRST_SEEN {
+                        if let Some(old) = s.route_lengths_order.pop_front() {
+                            s.route_lengths.remove(&old);
+                        }
+                    }
+                }
+                Some(new)
+            }
+            (Some((old, _)), None) => Some(old),
+            (None, None) => None,
+        };
+        if a.lct.close_object {
+            if let Some(e) = s.route_lengths.get_mut(&toi) {
+                e.1 = true;
+            }
+        }
+        let end = u64::from(start) + a.symbol_len as u64;
+        if let Some(l) = length.filter(|&l| end > l) {
+            Self::raise(
+                f,
+                s,
+                frame,
+                &registry::route::START_OFFSET_PAST_LENGTH,
+                format!(
+                    "TOI {toi}: bytes {start}..{end} of an object of {l} bytes (start_offset {start}, {} bytes)",
+                    a.symbol_len
+                ),
             );
         }
     }

@@ -12,6 +12,7 @@ use super::ext_fti::ExtFti;
 use super::fec_payload_id::{FecPayloadId, KNOWN_ENCODING_IDS};
 use super::finding::{Decoded, Findings};
 use super::lct::{ExtensionBody, LctRepr};
+use super::route::{self, Profile, RouteHeader};
 use super::webrc_cci::WebrcCci;
 
 /// How the receiver knows the FEC Encoding ID and the congestion control of a session.
@@ -23,6 +24,9 @@ pub struct AlcContext {
     pub rs_m: Option<u8>,
     /// Decode the CCI as WEBRC (RFC 3738 §5).
     pub webrc: bool,
+    /// The profile the packets follow: ROUTE's reads the PSI, codepoint and FEC Payload ID
+    /// otherwise (`wire/route.rs`).
+    pub profile: Profile,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,8 +37,12 @@ pub struct AlcPacket {
     /// Boxed: rare, and large next to the rest of the packet.
     pub fti: Option<Box<ExtFti>>,
     pub webrc: Option<WebrcCci>,
-    /// Absent in a packet without payload (RFC 5775 §4.1, e.g. a close-session packet).
+    /// Absent in a packet without payload (RFC 5775 §4.1, e.g. a close-session packet), and
+    /// in a ROUTE source packet, whose start_offset is in `route`.
     pub payload_id: Option<FecPayloadId>,
+    /// Read with a ROUTE profile: source or repair, start_offset, EXT_TOL, presentation time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<RouteHeader>,
     /// Offset and length of the encoding symbol(s) in the datagram.
     pub symbol_offset: usize,
     pub symbol_len: usize,
@@ -56,10 +64,18 @@ impl AlcPacket {
             );
         }
         super::ext_cenc::check_placement(&lct, &mut f);
-        let fec_encoding_id = ctx.fec_encoding_id.unwrap_or(lct.codepoint);
+        let is_route = ctx.profile.is_route();
+        // ROUTE: source packets carry no FEC scheme's Payload ID (EXT_FTI reads as Compact
+        // No-Code's), repair packets RaptorQ's (A/331 §A.4.2.1).
+        let fec_encoding_id = match (is_route, lct.spi()) {
+            (true, true) => 0,
+            (true, false) => 6,
+            (false, _) => ctx.fec_encoding_id.unwrap_or(lct.codepoint),
+        };
         // None of the ten known schemes defines a second (source-only) Payload ID format, so the
-        // sender sets SPI=0 (RFC 5775 §2.1); receivers ignore it, hence a warning.
-        if lct.spi() && KNOWN_ENCODING_IDS.contains(&fec_encoding_id) {
+        // sender sets SPI=0 (RFC 5775 §2.1); receivers ignore it, hence a warning. ROUTE gives
+        // the bit its meaning (source/repair).
+        if !is_route && lct.spi() && KNOWN_ENCODING_IDS.contains(&fec_encoding_id) {
             f.raise(
                 &registry::alc::SPI_SET,
                 "psi",
@@ -96,7 +112,17 @@ impl AlcPacket {
         };
         let header_len = lct.header_len();
         let rest = datagram.get(header_len..).unwrap_or(&[]);
-        let (payload_id, symbol_offset) = if rest.is_empty() {
+        let mut route = None;
+        let (payload_id, symbol_offset) = if is_route && !rest.is_empty() {
+            let (tol, presentation_time) = route::extensions(&lct, &mut f);
+            let (payload, pid, n) = route::payload_id(&lct, rest, header_len)?;
+            route = Some(RouteHeader {
+                payload,
+                tol,
+                presentation_time,
+            });
+            (pid, header_len + n)
+        } else if rest.is_empty() {
             (None, datagram.len())
         } else {
             match FecPayloadId::parse(rest, fec_encoding_id, rs_m) {
@@ -121,7 +147,7 @@ impl AlcPacket {
                 Err(e) => return Err(e.at(header_len)),
             }
         };
-        if payload_id.is_some() && symbol_offset == datagram.len() {
+        if (payload_id.is_some() || route.is_some()) && symbol_offset == datagram.len() {
             f.raise(
                 &registry::alc::SYMBOL_EMPTY,
                 "payload",
@@ -135,12 +161,19 @@ impl AlcPacket {
                 fti: fti.map(Box::new),
                 webrc,
                 payload_id,
+                route,
                 symbol_offset,
                 symbol_len: datagram.len() - symbol_offset,
                 lct,
             },
             f.list,
         ))
+    }
+
+    /// Whether the packet carries an FEC Payload ID (a ROUTE source packet's start_offset
+    /// counts): false for a packet of headers only, such as a close-session packet.
+    pub fn has_payload_id(&self) -> bool {
+        self.payload_id.is_some() || self.route.is_some()
     }
 
     pub fn symbols<'a>(&self, datagram: &'a [u8]) -> &'a [u8] {
@@ -152,6 +185,9 @@ impl AlcPacket {
         self.lct.emit(out)?;
         if let Some(p) = &self.payload_id {
             p.emit(out)?;
+        }
+        if let Some(start_offset) = self.route.and_then(|r| r.start_offset()) {
+            out.extend_from_slice(&start_offset.to_be_bytes());
         }
         out.extend_from_slice(symbols);
         Ok(())

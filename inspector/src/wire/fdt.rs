@@ -255,7 +255,11 @@ fn nonstandard_or_other(
     other.push((key.to_string(), value.to_string()));
 }
 
-fn parse_file(attrs: Vec<(String, String)>, at: usize, f: &mut Findings) -> Option<FdtFile> {
+pub(crate) fn parse_file(
+    attrs: Vec<(String, String)>,
+    at: usize,
+    f: &mut Findings,
+) -> Option<FdtFile> {
     let mut toi = None;
     let mut location: Option<String> = None;
     let mut file = FdtFile {

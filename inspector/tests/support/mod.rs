@@ -115,6 +115,7 @@ pub fn run(v: &Vector, b: &[u8]) -> Result<Outcome, WireError> {
                 fec_encoding_id: encoding_id,
                 rs_m: None,
                 webrc: v.param_bool("webrc"),
+                ..AlcContext::default()
             };
             AlcPacket::parse(b, ctx).map(|d| done(d, |p| emitted(|o| p.emit(p.symbols(b), o))))
         }

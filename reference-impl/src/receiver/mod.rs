@@ -275,6 +275,7 @@ impl Receiver {
             },
             rs_m: None,
             webrc: false,
+            ..AlcContext::default()
         };
         let alc = match AlcPacket::parse(datagram, ctx) {
             Ok(d) if !d.findings.iter().any(|f| f.severity == Severity::Error) => d.value,

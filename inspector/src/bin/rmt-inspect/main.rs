@@ -28,7 +28,9 @@ use rmt_inspector::inspect::stats::{self, Stats};
 use rmt_inspector::progress;
 use rmt_inspector::track::assembler::AssemblerConfig;
 use rmt_inspector::track::export::Exporter;
+use rmt_inspector::track::route_signalling::{prescan, RouteSignalling};
 use rmt_inspector::wire::alc::AlcContext;
+use rmt_inspector::wire::route::Profile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -131,6 +133,12 @@ struct Args {
     /// Decode the LCT CCI as WEBRC (RFC 3738 §5).
     #[arg(long)]
     webrc: bool,
+    /// Read every ALC session with this profile: flute (RFC 5775/6726), route (RFC 9223), atsc3
+    /// (A/331 Annex A), dvb-mabr (ROUTE as RFC 9223). Without it, a destination is ROUTE when the
+    /// LLS's SLT or an S-TSID says so (a capture file is read once for them first), FLUTE else;
+    /// -z sessions says which and why
+    #[arg(long, value_name = "PROFILE", value_parser = ["flute", "route", "atsc3", "dvb-mabr"])]
+    profile: Option<String>,
     /// Write every rebuilt object, and manifest.json, into DIR.
     #[arg(long = "export-objects", value_name = "DIR")]
     export_objects: Option<PathBuf>,
@@ -310,6 +318,7 @@ fn main() -> ExitCode {
         fec_encoding_id: None,
         rs_m: None,
         webrc: args.webrc,
+        profile: Profile::Flute,
     };
     // Rebuilding every object costs memory in proportion to the capture: only when asked for.
     let all_objects = args.export_objects.is_some()
@@ -355,6 +364,8 @@ fn main() -> ExitCode {
     };
     let mut input_error: Option<(u8, String)> = None;
     let mut flows = FlowSelector::new(args.decode_as.clone(), ctx);
+    flows.signalling =
+        RouteSignalling::forcing(args.profile.as_deref().and_then(Profile::from_name));
     let stopped = match (&args.read, &args.interface) {
         (Some(path), _) => read_file(&mut p, &mut flows, path, &mut input_error),
         (None, Some(iface)) => read_live(&mut p, &mut flows, iface, &mut input_error),
@@ -396,6 +407,12 @@ fn read_file(
             return Ok(());
         }
     };
+    // The LLS and S-TSIDs anywhere in the file decide the profiles from its first packet on.
+    if flows.signalling.forced.is_none() {
+        if let Ok(all) = Packets::new(source.bytes()) {
+            flows.signalling = prescan(all.map_while(Result::ok), None);
+        }
+    }
     let total = source.bytes().len();
     let count = p.args.count;
     let printer = p.printer;
@@ -872,7 +889,7 @@ fn finish(
         }
     }
     let json = args.format == Format::Json;
-    let stats = Stats::of(&p.inspection);
+    let stats = Stats::of(&p.inspection).with_signalling(&flows.signalling);
     for z in &args.stats {
         let text = match z {
             Stat::Sessions => stats::sessions(&stats, json),

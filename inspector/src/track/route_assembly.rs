@@ -1,0 +1,289 @@
+//! ROUTE source objects rebuilt from their packets' byte ranges (A/331 §A.3.5.1), for the
+//! capture [`super::assembler::Assembler`]:
+//!
+//! - an object is (sender, TSI, TOI); its transfer length comes from EXT_TOL or EXT_FTI
+//!   (§A.3.8.1, §A.3.3.2.7), the EFDT's `Transfer-Length`, or the close-object flag on the
+//!   packet that ends it;
+//! - TOI 0 of a File-mode flow is its EFDT (§A.3.3.2.3): when it completes, its `File` entries
+//!   name the flow's objects (Content-Location), as an FDT does in FLUTE;
+//! - a complete object leaves at once; its carousel repeats are recognised (same length) and
+//!   skipped, another length on its TOI is a new object.
+//!
+//! Memory stays bounded: objects in flight, bytes held and completed objects remembered are
+//! capped, and an object idle past the assembler's idle time leaves with what it has.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::track::assembler::{AssemblerConfig, ObjectKey, ObjectReport};
+use crate::track::byte_ranges::ByteRangeObject;
+use crate::wire::alc::AlcPacket;
+use crate::wire::fdt::FdtFile;
+use crate::wire::route::RouteHeader;
+use crate::wire::route_sls::efdt_files;
+
+type Key = (IpAddr, u64, u128);
+
+#[derive(Debug)]
+struct InFlight {
+    incarnation: u32,
+    object: ByteRangeObject,
+    close_object: bool,
+    first_frame: u64,
+    last_frame: u64,
+    last_time: Duration,
+    packets: u64,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct RouteAssembler {
+    objects: BTreeMap<Key, InFlight>,
+    /// Completed objects: their length and incarnation (repeats are skipped).
+    done: BTreeMap<Key, (u64, u32)>,
+    done_order: VecDeque<Key>,
+    /// Incarnations handed out per TOI.
+    incarnations: BTreeMap<Key, u32>,
+    /// The EFDT entries of each flow (sender, TSI), by TOI.
+    files: BTreeMap<(IpAddr, u64), BTreeMap<u128, FdtFile>>,
+    held: u64,
+    /// Hand out what incomplete objects have (`--partial`).
+    keep_partial: bool,
+    /// Complete objects of a flow whose EFDT has not named them yet: held until it does (an
+    /// EFDT is repeated, and may come after the objects it describes), up to a cap.
+    undescribed: VecDeque<ObjectReport>,
+    undescribed_bytes: u64,
+}
+
+/// Complete objects held for their EFDT, and their bytes.
+const MAX_UNDESCRIBED: usize = 256;
+const MAX_UNDESCRIBED_BYTES: u64 = 64 << 20;
+
+impl RouteAssembler {
+    /// Takes one ROUTE packet; objects that leave are added to `reports`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        config: &AssemblerConfig,
+        frame: u64,
+        time: Duration,
+        sender: IpAddr,
+        alc: &AlcPacket,
+        route: RouteHeader,
+        symbols: &[u8],
+        reports: &mut Vec<ObjectReport>,
+    ) {
+        let (Some(tsi), Some(toi)) = (alc.lct.tsi, alc.lct.toi) else {
+            return;
+        };
+        self.keep_partial = config.partial;
+        // Repair packets need the S-TSID's FEC parameters and RaptorQ decoding of the source
+        // symbols' FEC transport object (§A.4.2): not rebuilt yet.
+        let Some(start) = route.start_offset() else {
+            return;
+        };
+        if toi != 0 && !config.all_objects {
+            return;
+        }
+        let key = (sender, tsi, toi);
+        let described = self
+            .files
+            .get(&(sender, tsi))
+            .and_then(|m| m.get(&toi))
+            .and_then(|f| f.transfer_length);
+        let announced = route
+            .tol
+            .or(alc.fti.as_ref().map(|f| f.oti.transfer_length()))
+            .or(described);
+        if !self.objects.contains_key(&key) {
+            if let Some(&(length, _)) = self.done.get(&key) {
+                if announced.is_none_or(|l| l == length) {
+                    return;
+                }
+                self.done.remove(&key);
+            }
+            if self.objects.len() >= config.max_objects {
+                let oldest = self
+                    .objects
+                    .iter()
+                    .min_by_key(|(_, o)| o.last_frame)
+                    .map(|(k, _)| *k);
+                if let Some(k) = oldest {
+                    self.leave(k, Some("abandoned: too many objects in flight"), reports);
+                }
+            }
+            let n = self.incarnations.entry(key).or_insert(0);
+            let incarnation = *n;
+            *n += 1;
+            self.objects.insert(
+                key,
+                InFlight {
+                    incarnation,
+                    object: ByteRangeObject::default(),
+                    close_object: false,
+                    first_frame: frame,
+                    last_frame: frame,
+                    last_time: time,
+                    packets: 0,
+                    error: None,
+                },
+            );
+        }
+        let o = self.objects.get_mut(&key).expect("inserted above");
+        o.packets += 1;
+        o.last_frame = frame;
+        o.last_time = time;
+        o.close_object |= alc.lct.close_object;
+        if o.error.is_some() {
+            return;
+        }
+        if o.object.length.is_none() {
+            o.object.length = announced;
+        }
+        let before = o.object.held();
+        let cap = config
+            .max_object_bytes
+            .min(config.max_buffered_bytes.saturating_sub(self.held) + before);
+        if let Err(e) = o.object.push(u64::from(start), symbols, cap) {
+            o.error = Some(format!("{e:?}"));
+        }
+        if alc.lct.close_object && o.object.length.is_none() {
+            o.object.length = Some(u64::from(start) + symbols.len() as u64);
+        }
+        self.held = self.held + o.object.held() - before;
+        if o.object.is_complete() {
+            self.leave(key, None, reports);
+        }
+    }
+
+    fn leave(&mut self, key: Key, abandoned: Option<&str>, reports: &mut Vec<ObjectReport>) {
+        let Some(o) = self.objects.remove(&key) else {
+            return;
+        };
+        self.held -= o.object.held();
+        let (sender, tsi, toi) = key;
+        let data = o.object.bytes();
+        let mut efdt = false;
+        if let (Some(d), 0) = (&data, toi) {
+            if let Some(files) = efdt_files(d) {
+                let m = self.files.entry((sender, tsi)).or_default();
+                if m.len() + files.len() > crate::wire::route_sls::MAX_FILES {
+                    m.clear();
+                }
+                m.extend(files.into_iter().map(|f| (f.toi, f)));
+                efdt = true;
+            }
+        }
+        let length = o.object.length;
+        if let (Some(_), Some(l)) = (&data, length) {
+            self.done.insert(key, (l, o.incarnation));
+            self.done_order.push_back(key);
+            while self.done_order.len() > 262_144 {
+                if let Some(k) = self.done_order.pop_front() {
+                    self.done.remove(&k);
+                }
+            }
+        }
+        let covered = length.map_or(o.object.ranges.end(), |l| o.object.ranges.covered(l));
+        let needed = length.unwrap_or(covered);
+        let fdt_file = self
+            .files
+            .get(&(sender, tsi))
+            .and_then(|m| m.get(&toi))
+            .cloned();
+        let error = match (&data, abandoned) {
+            (Some(_), _) => None,
+            (None, Some(why)) => Some(why.to_string()),
+            (None, None) => o.error.clone(),
+        };
+        let report = ObjectReport {
+            key: ObjectKey {
+                sender,
+                tsi,
+                toi,
+                fdt_instance: None,
+                incarnation: o.incarnation,
+            },
+            encoding_id: None,
+            transfer_length: length,
+            blocks: 1,
+            blocks_decoded: u64::from(data.is_some()),
+            symbols_received: covered,
+            symbols_needed: needed,
+            per_block: Vec::new(),
+            partial: (data.is_none() && self.keep_partial).then(|| o.object.partial()),
+            data,
+            fdt_file,
+            packets: o.packets,
+            first_frame: o.first_frame,
+            last_frame: o.last_frame,
+            close_object: o.close_object,
+            error,
+        };
+        if report.data.is_some() && report.fdt_file.is_none() && toi != 0 {
+            self.hold(report, reports);
+        } else {
+            reports.push(report);
+        }
+        if efdt {
+            self.release_described(sender, tsi, reports);
+        }
+    }
+
+    /// Holds a complete object until its flow's EFDT names it; the oldest held leave unnamed
+    /// past the caps.
+    fn hold(&mut self, report: ObjectReport, reports: &mut Vec<ObjectReport>) {
+        self.undescribed_bytes += report.transfer_length.unwrap_or(0);
+        self.undescribed.push_back(report);
+        while self.undescribed.len() > MAX_UNDESCRIBED
+            || self.undescribed_bytes > MAX_UNDESCRIBED_BYTES
+        {
+            let Some(r) = self.undescribed.pop_front() else {
+                break;
+            };
+            self.undescribed_bytes -= r.transfer_length.unwrap_or(0);
+            reports.push(r);
+        }
+    }
+
+    /// The objects held that the EFDT of (sender, TSI) now names leave, with their names.
+    fn release_described(&mut self, sender: IpAddr, tsi: u64, reports: &mut Vec<ObjectReport>) {
+        let Some(files) = self.files.get(&(sender, tsi)) else {
+            return;
+        };
+        let mut kept = VecDeque::new();
+        for mut r in self.undescribed.drain(..) {
+            match files.get(&r.key.toi) {
+                Some(f) if r.key.sender == sender && r.key.tsi == tsi => {
+                    r.fdt_file = Some(f.clone());
+                    self.undescribed_bytes -= r.transfer_length.unwrap_or(0);
+                    reports.push(r);
+                }
+                _ => kept.push_back(r),
+            }
+        }
+        self.undescribed = kept;
+    }
+
+    /// Objects idle for longer than `idle` leave with what they have.
+    pub fn abandon_idle(&mut self, now: Duration, idle: Duration, reports: &mut Vec<ObjectReport>) {
+        for k in super::idle_keys(&self.objects, |o| o.last_time, now, idle) {
+            self.leave(k, Some("abandoned: idle"), reports);
+        }
+    }
+
+    /// End of input: what is in flight leaves as it is.
+    pub fn finish(&mut self, reports: &mut Vec<ObjectReport>) {
+        let keys: Vec<Key> = self.objects.keys().copied().collect();
+        for k in keys {
+            self.leave(k, None, reports);
+        }
+        self.undescribed_bytes = 0;
+        reports.extend(self.undescribed.drain(..));
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.objects.len()
+    }
+}

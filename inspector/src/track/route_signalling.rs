@@ -1,0 +1,306 @@
+//! Which UDP destinations carry ROUTE, and why: the profile of each channel (destination
+//! address and port), learnt from signalling as a ROUTE receiver learns it (A/331 §5.2):
+//!
+//! 1. the LLS's SLT (224.0.23.60:4937) names each service's SLS destination and protocol; a
+//!    service with `slsProtocol` 1 has its ROUTE session there (profile `atsc3`);
+//! 2. the SLS on TSI 0 of that session is a multipart bundle whose S-TSID lists the session's
+//!    LCT channels (TSIs) and their source and repair flows, maybe on other destinations; an
+//!    S-TSID found without an SLT makes its sessions `route`.
+//!
+//! To find an S-TSID before knowing the session is ROUTE, TSI 0 packets whose PSI says "source"
+//! (a bit FLUTE senders leave at 0, RFC 5775 §2.1) are rebuilt here by start_offset, a few small
+//! objects at a time. A capture file is read once for this before it is inspected
+//! (`rmt-inspect`), so that the profile applies from its first packet; a live capture applies it
+//! from the packet after the signalling.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use crate::capture::reader::RawPacket;
+use crate::packet::Flow;
+use crate::registry;
+use crate::track::byte_ranges::ByteRangeObject;
+use crate::wire::alc::{AlcContext, AlcPacket};
+use crate::wire::frame::Frame;
+use crate::wire::inflate::{inflate, Compression};
+use crate::wire::lls::{LlsTable, SLS_PROTOCOL_ROUTE};
+use crate::wire::route::Profile;
+use crate::wire::route_sls::{multipart_parts, Stsid, StsidChannel};
+use crate::wire::Finding;
+
+/// A channel: destination address and UDP port.
+pub type Channel = (IpAddr, u16);
+
+/// TSI 0 objects rebuilt at once while looking for an S-TSID, and the largest one.
+const MAX_SCOUTED: usize = 16;
+const MAX_SCOUT_BYTES: u64 = 1 << 20;
+
+/// A channel's profile and where it was learnt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileChoice {
+    pub profile: Profile,
+    /// Why, in words (`-z sessions` prints it).
+    pub why: String,
+    /// The frame that decided it (0: the command line).
+    pub frame: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct RouteSignalling {
+    /// `--profile`: every ALC channel, whatever the signalling says.
+    pub forced: Option<Profile>,
+    pub channels: BTreeMap<Channel, ProfileChoice>,
+    /// The S-TSID's channels by destination and TSI (the latest S-TSID wins).
+    pub flows: BTreeMap<Channel, BTreeMap<u64, StsidChannel>>,
+    /// TSI 0 objects being rebuilt: (channel, TOI) -> object, with the frame of its first packet.
+    scouts: HashMap<(Channel, u128), ByteRangeObject>,
+    /// SLS objects already read (their carousel repeats are skipped).
+    read: HashMap<(Channel, u128), u64>,
+    /// LLS tables decoded, and the SLTs among them.
+    pub lls_tables: u64,
+    pub slts: u64,
+}
+
+impl RouteSignalling {
+    pub fn forcing(profile: Option<Profile>) -> Self {
+        RouteSignalling {
+            forced: profile,
+            ..Default::default()
+        }
+    }
+
+    /// The profile packets to `channel` are read with now, and why.
+    pub fn profile(&self, channel: Channel) -> Profile {
+        match self.forced {
+            Some(p) => p,
+            None => self
+                .channels
+                .get(&channel)
+                .map_or(Profile::Flute, |c| c.profile),
+        }
+    }
+
+    /// Why `channel` has its profile (`-z sessions`).
+    pub fn why(&self, channel: Channel) -> String {
+        match (self.forced, self.channels.get(&channel)) {
+            (Some(p), _) => format!("--profile {}", p.name()),
+            (None, Some(c)) => c.why.clone(),
+            (None, None) => "no SLT or S-TSID names this destination".into(),
+        }
+    }
+
+    /// Keeps what was learnt (the decisions), without the objects in flight: for a second pass
+    /// over the same capture.
+    pub fn learnt(&self) -> RouteSignalling {
+        RouteSignalling {
+            forced: self.forced,
+            channels: self.channels.clone(),
+            flows: self.flows.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// Reads a UDP datagram to an LLS destination: `None` if `flow` is not one, else the
+    /// findings of its table (offsets in the datagram).
+    pub fn observe_lls(
+        &mut self,
+        frame: u64,
+        flow: Flow,
+        udp_payload: &[u8],
+    ) -> Option<Vec<Finding>> {
+        if !LlsTable::is_lls(flow.dst, flow.dst_port) {
+            return None;
+        }
+        let t = match LlsTable::parse(udp_payload) {
+            Ok(t) => t,
+            Err(e) => return Some(vec![e.into()]),
+        };
+        self.lls_tables += 1;
+        let Some(slt) = t.value.slt else {
+            return Some(t.findings);
+        };
+        self.slts += 1;
+        for s in slt.services {
+            let Some(sls) = s.sls.filter(|l| l.protocol == SLS_PROTOCOL_ROUTE) else {
+                continue;
+            };
+            let why = format!(
+                "the LLS SLT (frame {frame}) sends service {}{} SLS here over ROUTE",
+                s.service_id.map_or("?".into(), |i| i.to_string()),
+                s.short_name
+                    .map_or(String::new(), |n| format!(" \"{n}\"'s")),
+            );
+            self.decide((sls.destination, sls.port), Profile::Atsc3, why, frame);
+        }
+        Some(t.findings)
+    }
+
+    /// Reads an ALC packet: a TSI 0 source packet of a possible ROUTE session is rebuilt, and
+    /// an S-TSID in it read.
+    pub fn observe_alc(&mut self, frame: u64, flow: Flow, a: &AlcPacket, udp_payload: &[u8]) {
+        if a.lct.tsi != Some(0) || !a.lct.spi() {
+            return;
+        }
+        let channel = (flow.dst, flow.dst_port);
+        // Read as ROUTE whatever the channel's profile is now: the point is to find out.
+        let ctx = AlcContext {
+            profile: Profile::Route,
+            ..AlcContext::default()
+        };
+        let Ok(p) = AlcPacket::parse(udp_payload, ctx) else {
+            return;
+        };
+        let p = p.value;
+        let (Some(toi), Some(start)) = (p.lct.toi, p.route.and_then(|r| r.start_offset())) else {
+            return;
+        };
+        let key = (channel, toi);
+        if self.read.contains_key(&key) {
+            return;
+        }
+        if !self.scouts.contains_key(&key) && self.scouts.len() >= MAX_SCOUTED {
+            return;
+        }
+        let o = self.scouts.entry(key).or_default();
+        let length = p
+            .route
+            .and_then(|r| r.tol)
+            .or(p.fti.as_ref().map(|f| f.oti.transfer_length()));
+        if o.length.is_none() {
+            o.length = length;
+        }
+        let symbols = &udp_payload[p.symbol_offset..p.symbol_offset + p.symbol_len];
+        if o.push(u64::from(start), symbols, MAX_SCOUT_BYTES).is_err() {
+            self.scouts.remove(&key);
+            return;
+        }
+        if p.lct.close_object && o.length.is_none() {
+            o.length = Some(u64::from(start) + symbols.len() as u64);
+        }
+        let Some(object) = o.bytes() else { return };
+        self.scouts.remove(&key);
+        if self.read.len() > 4096 {
+            self.read.clear();
+        }
+        self.read.insert(key, frame);
+        self.read_sls(channel, &object, frame);
+    }
+
+    /// An SLS object: the S-TSID, alone or in the multipart bundle, maybe gzip-compressed.
+    fn read_sls(&mut self, channel: Channel, object: &[u8], frame: u64) {
+        let inflated;
+        let object = if object.starts_with(&[0x1f, 0x8b]) {
+            match inflate(
+                object,
+                Compression::Gzip,
+                MAX_SCOUT_BYTES as usize * 4,
+                &registry::lls::TABLE_UNDECODABLE,
+                &registry::lls::TABLE_UNDECODABLE,
+            ) {
+                Ok(x) => {
+                    inflated = x;
+                    &inflated[..]
+                }
+                Err(_) => return,
+            }
+        } else {
+            object
+        };
+        let stsid = match multipart_parts(object) {
+            Some(parts) => parts
+                .iter()
+                .filter(|p| {
+                    p.content_type
+                        .as_deref()
+                        .is_some_and(|t| t.to_ascii_lowercase().contains("s-tsid"))
+                })
+                .find_map(|p| Stsid::parse(&p.body).ok()),
+            None => Stsid::parse(object).ok(),
+        };
+        let Some(stsid) = stsid else { return };
+        for rs in stsid.sessions {
+            let dest = rs.destination.unwrap_or(channel);
+            let tsis: Vec<String> = rs.channels.keys().map(u64::to_string).collect();
+            let why = format!(
+                "the S-TSID on {}:{} TSI 0 (frame {frame}) lists TSI {} here",
+                channel.0,
+                channel.1,
+                tsis.join(", ")
+            );
+            self.decide(dest, Profile::Route, why, frame);
+            self.flows.insert(dest, rs.channels);
+        }
+        // The SLS's own channel is ROUTE too.
+        let why = format!("its TSI 0 carries an S-TSID (frame {frame})");
+        self.decide(channel, Profile::Route, why, frame);
+    }
+
+    /// Records a channel's profile: the first reason is kept; an SLT's `atsc3` is not turned
+    /// into `route` by the S-TSID it leads to.
+    fn decide(&mut self, channel: Channel, profile: Profile, why: String, frame: u64) {
+        self.channels.entry(channel).or_insert(ProfileChoice {
+            profile,
+            why,
+            frame,
+        });
+    }
+
+    /// The S-TSID's entry for `tsi` on `channel`, if an S-TSID describes that channel.
+    pub fn stsid_channel(&self, channel: Channel, tsi: u64) -> Option<Option<&StsidChannel>> {
+        self.flows.get(&channel).map(|m| m.get(&tsi))
+    }
+}
+
+/// Reads a whole capture for its signalling before it is inspected: the LLS tables and the
+/// TSI 0 source packets only (each frame is parsed to its UDP payload, nothing more for the
+/// rest). What it learns is the [`RouteSignalling`] to inspect the capture with.
+pub fn prescan<'a>(
+    packets: impl Iterator<Item = RawPacket<'a>>,
+    forced: Option<Profile>,
+) -> RouteSignalling {
+    let mut s = RouteSignalling::forcing(forced);
+    if forced.is_some() {
+        return s;
+    }
+    for raw in packets {
+        let Ok(frame) = Frame::parse(raw.link_type, raw.data) else {
+            continue;
+        };
+        let Some(flow) = Flow::of_frame(&frame.value) else {
+            continue;
+        };
+        let payload = frame.value.udp_payload(raw.data).unwrap_or(&[]);
+        if s.observe_lls(raw.frame, flow, payload).is_some() {
+            continue;
+        }
+        // LCT V = 1 and the PSI's source bit (word 0, bit 6) before decoding anything.
+        if payload.len() < 12 || payload[0] >> 4 != 1 || payload[0] & 0x02 == 0 {
+            continue;
+        }
+        if let Ok(a) = AlcPacket::parse(payload, AlcContext::default()) {
+            s.observe_alc(raw.frame, flow, &a.value, payload);
+        }
+    }
+    s.learnt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_reason_stays_and_a_forced_profile_wins() {
+        let mut s = RouteSignalling::default();
+        let ch: Channel = ("239.255.20.9".parse().unwrap(), 52009);
+        assert_eq!(s.profile(ch), Profile::Flute);
+        s.decide(ch, Profile::Atsc3, "the SLT".into(), 3);
+        s.decide(ch, Profile::Route, "the S-TSID".into(), 9);
+        assert_eq!(
+            (s.profile(ch), s.why(ch)),
+            (Profile::Atsc3, "the SLT".into())
+        );
+        let forced = RouteSignalling::forcing(Some(Profile::DvbMabr));
+        assert_eq!(forced.profile(ch), Profile::DvbMabr);
+        assert_eq!(forced.why(ch), "--profile dvb-mabr");
+    }
+}
