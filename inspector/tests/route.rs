@@ -166,6 +166,16 @@ fn complete_objects_are_exported_under_their_efdt_names_and_inflate_to_their_len
     // The SLS bundle is the multipart object with the S-TSID in it.
     let sls = std::fs::read_to_string(dir.join("SLS")).unwrap();
     assert!(sls.contains("application/route-s-tsid+xml") && sls.ends_with("--boundary-content--"));
+    // Its parts are written too, under their Content-Location (A/331 §7.1 package).
+    for part in ["envelope.xml", "usbd.rusd", "stsid.sls"] {
+        let kind = manifest
+            .iter()
+            .find(|e| e["file"] == part)
+            .map(|e| e["kind"].as_str().unwrap().to_string());
+        assert_eq!(kind.as_deref(), Some("route-package-part"), "{part}");
+    }
+    let stsid = std::fs::read_to_string(dir.join("stsid.sls")).unwrap();
+    assert!(stsid.starts_with("<?xml") && stsid.ends_with("</S-TSID>"), "{stsid}");
     // Objects cut by the capture's ends are not written (no --partial).
     assert!(!named.contains_key("sgdu_long_2227"));
     let _ = std::fs::remove_dir_all(&dir);

@@ -8,6 +8,7 @@ pub mod http;
 pub mod packet;
 pub mod receiver;
 pub mod rng;
+pub mod route;
 pub mod sdp;
 pub mod sender;
 pub mod sessions;

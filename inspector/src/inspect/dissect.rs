@@ -14,6 +14,7 @@ pub use crate::packet::{Dissected, Flow};
 use crate::track::route_signalling::RouteSignalling;
 use crate::wire::alc::{AlcContext, AlcPacket};
 use crate::wire::frame::Frame;
+use crate::wire::route::DeliveryMode;
 use crate::wire::{Finding, Severity};
 
 /// Reads a decode-as rule, `-d udp.port==P` as tshark writes it (`udp.port==3400,alc`; the
@@ -159,7 +160,22 @@ pub fn dissect_into(d: &mut Dissected<'_>, flows: &mut FlowSelector) {
         ..flows.ctx
     };
     match AlcPacket::parse(payload, ctx) {
-        Ok(a) => {
+        Ok(mut a) => {
+            // A repair packet's RaptorQ parameters are its S-TSID's (A/331 §A.4.3.2).
+            if let (Some(r), Some(tsi)) = (a.value.route.as_mut(), a.value.lct.tsi) {
+                let described = flows
+                    .signalling
+                    .stsid_channel((flow.dst, flow.dst_port), tsi)
+                    .flatten();
+                if r.start_offset().is_none() {
+                    r.repair_flow = described.and_then(|c| c.repair_flow);
+                } else if r.mode.is_none() {
+                    let cp = a.value.lct.codepoint;
+                    r.mode = described
+                        .and_then(|c| c.payloads.get(&cp))
+                        .and_then(|&id| DeliveryMode::of_format_id(id));
+                }
+            }
             d.findings.extend(a.findings.into_iter().map(|mut f| {
                 f.offset += d.alc_offset;
                 f

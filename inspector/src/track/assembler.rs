@@ -36,6 +36,7 @@ use crate::wire::ext_cenc::ContentEncoding;
 use crate::wire::fdt::{ntp_seconds, FdtFile, FdtInstance};
 use crate::wire::finding::Finding;
 use crate::wire::lct::{ExtensionBody, HET_CENC, HET_FDT};
+use crate::wire::route::DeliveryMode;
 
 /// Limits on what the assembler holds.
 #[derive(Debug, Clone, Copy)]
@@ -214,6 +215,8 @@ pub struct ObjectReport {
     pub last_frame: u64,
     pub close_object: bool,
     pub error: Option<String>,
+    /// ROUTE: how the object was delivered (File, Entity or Package mode); `None` for ALC.
+    pub route_mode: Option<DeliveryMode>,
 }
 
 impl ObjectReport {
@@ -902,6 +905,7 @@ impl Assembler {
             last_frame: obj.last_frame,
             close_object: obj.close_object,
             error: obj.error.clone(),
+            route_mode: None,
         }
     }
 

@@ -45,6 +45,11 @@ impl RangeSet {
             .sum()
     }
 
+    /// Whether `[start, end)` is covered.
+    pub fn covers_range(&self, start: u64, end: u64) -> bool {
+        start >= end || self.ranges.iter().any(|&(s, e)| s <= start && e >= end)
+    }
+
     pub fn end(&self) -> u64 {
         self.ranges.last().map_or(0, |r| r.1)
     }
@@ -86,6 +91,13 @@ impl ByteRangeObject {
         self.data[offset as usize..end as usize].copy_from_slice(bytes);
         self.ranges.insert(offset, end);
         Ok(())
+    }
+
+    /// Bytes `[start, end)`, if all were received.
+    pub fn slice(&self, start: u64, end: u64) -> Option<&[u8]> {
+        self.ranges
+            .covers_range(start, end)
+            .then(|| &self.data[start as usize..end as usize])
     }
 
     /// Bytes held.

@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 
 use super::assembler::ObjectReport;
 use crate::wire::fcast::CompoundObject;
+use crate::wire::route::DeliveryMode;
+use crate::wire::route_sls::multipart_parts;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ManifestEntry {
@@ -35,7 +37,9 @@ pub struct ManifestEntry {
     pub missing_bytes: u64,
     /// `ok`, `mismatch`, or `none` when nothing to check against.
     pub integrity: &'static str,
-    /// `flute` (FDT entry), `fcast` (compound object unwrapped) or `alc`.
+    /// `flute` (FDT entry), `fcast` (compound object unwrapped), `alc`, `route` (a ROUTE
+    /// object, named by its EFDT or entity headers) or `route-package-part` (one part of a
+    /// ROUTE package, also written whole).
     pub kind: &'static str,
 }
 
@@ -179,18 +183,59 @@ impl Exporter {
                     0 => format!("tsi{}-toi{}", r.key.tsi, r.key.toi),
                     n => format!("tsi{}-toi{}-i{n}", r.key.tsi, r.key.toi),
                 });
-        let mut name = if state == "partial" {
+        let name = if state == "partial" {
             format!("{base}.partial")
         } else {
             base
         };
+        let kind = match (kind, r.route_mode) {
+            ("flute" | "alc", Some(_)) => "route",
+            (k, _) => k,
+        };
+        self.put(r, name, &body, location, state, missing, integrity, kind)?;
+        // A ROUTE package (A/331 §A.3.3.4; the SLS bundle of §7.1): each part is written too,
+        // under its own Content-Location (the MPD, the S-TSID, ...).
+        if let (Some(DeliveryMode::Package), "complete") = (r.route_mode, state) {
+            for part in multipart_parts(&body).unwrap_or_default() {
+                let Some(name) = part.content_location.as_deref().and_then(sanitise) else {
+                    continue;
+                };
+                let location = part.content_location.clone();
+                self.put(
+                    r,
+                    name,
+                    &part.body,
+                    location,
+                    state,
+                    0,
+                    "none",
+                    "route-package-part",
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one file under `name` (made unique) and its manifest entry.
+    #[allow(clippy::too_many_arguments)]
+    fn put(
+        &mut self,
+        r: &ObjectReport,
+        mut name: String,
+        body: &[u8],
+        location: Option<String>,
+        state: &'static str,
+        missing: u64,
+        integrity: &'static str,
+        kind: &'static str,
+    ) -> std::io::Result<()> {
         let stem = name.clone();
         let mut n = 1;
         while !self.used.insert(name.clone()) {
             n += 1;
             name = format!("{stem}.{n}");
         }
-        std::fs::write(self.dir.join(&name), &body)?;
+        std::fs::write(self.dir.join(&name), body)?;
         self.manifest.push(ManifestEntry {
             file: name,
             sender: r.key.sender.to_string(),
@@ -199,7 +244,7 @@ impl Exporter {
             incarnation: r.key.incarnation,
             content_location: location,
             size: body.len() as u64,
-            sha256: hex(&Sha256::digest(&body)),
+            sha256: hex(&Sha256::digest(body)),
             fec_encoding_id: r.encoding_id,
             state,
             missing_bytes: missing,

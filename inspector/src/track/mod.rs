@@ -9,6 +9,7 @@ pub(crate) mod incarnation;
 pub mod object;
 pub(crate) mod object_log;
 pub mod route_assembly;
+pub mod route_repair;
 pub mod route_signalling;
 pub(crate) mod session;
 pub mod toi_window;

@@ -18,10 +18,12 @@ use std::time::Duration;
 
 use crate::track::assembler::{AssemblerConfig, ObjectKey, ObjectReport};
 use crate::track::byte_ranges::ByteRangeObject;
+use crate::track::route_repair::RepairSymbols;
 use crate::wire::alc::AlcPacket;
 use crate::wire::fdt::FdtFile;
+use crate::wire::route::DeliveryMode;
 use crate::wire::route::RouteHeader;
-use crate::wire::route_sls::efdt_files;
+use crate::wire::route_sls::{efdt_files, header, split_headers};
 
 type Key = (IpAddr, u64, u128);
 
@@ -34,12 +36,18 @@ struct InFlight {
     last_frame: u64,
     last_time: Duration,
     packets: u64,
+    /// The delivery mode its packets say (A/331 Table A.3.6, the S-TSID's formatId).
+    mode: Option<DeliveryMode>,
+    /// Rebuilt with repair symbols.
+    repaired: bool,
     error: Option<String>,
 }
 
 #[derive(Debug, Default)]
 pub struct RouteAssembler {
     objects: BTreeMap<Key, InFlight>,
+    /// Repair symbols by source object.
+    repairs: BTreeMap<Key, RepairSymbols>,
     /// Completed objects: their length and incarnation (repeats are skipped).
     done: BTreeMap<Key, (u64, u32)>,
     done_order: VecDeque<Key>,
@@ -54,6 +62,24 @@ pub struct RouteAssembler {
     /// EFDT is repeated, and may come after the objects it describes), up to a cap.
     undescribed: VecDeque<ObjectReport>,
     undescribed_bytes: u64,
+}
+
+/// An Entity-mode object's description from its headers, and its body.
+fn entity(toi: u128, object: &[u8]) -> Option<(FdtFile, Vec<u8>)> {
+    let (headers, body) = split_headers(object)?;
+    let location = header(headers, "content-location")?;
+    let mut file = FdtFile {
+        toi,
+        content_location: location,
+        content_length: header(headers, "content-length").and_then(|v| v.parse().ok()),
+        transfer_length: Some(body.len() as u64),
+        content_md5: None,
+        attributes: Default::default(),
+        other_attributes: Vec::new(),
+        child_elements: Vec::new(),
+    };
+    file.attributes.content_type = header(headers, "content-type");
+    Some((file, body.to_vec()))
 }
 
 /// Complete objects held for their EFDT, and their bytes.
@@ -78,9 +104,8 @@ impl RouteAssembler {
             return;
         };
         self.keep_partial = config.partial;
-        // Repair packets need the S-TSID's FEC parameters and RaptorQ decoding of the source
-        // symbols' FEC transport object (§A.4.2): not rebuilt yet.
         let Some(start) = route.start_offset() else {
+            self.push_repair(config, frame, time, sender, alc, route, symbols, reports);
             return;
         };
         if toi != 0 && !config.all_objects {
@@ -96,45 +121,17 @@ impl RouteAssembler {
             .tol
             .or(alc.fti.as_ref().map(|f| f.oti.transfer_length()))
             .or(described);
-        if !self.objects.contains_key(&key) {
-            if let Some(&(length, _)) = self.done.get(&key) {
-                if announced.is_none_or(|l| l == length) {
-                    return;
-                }
-                self.done.remove(&key);
-            }
-            if self.objects.len() >= config.max_objects {
-                let oldest = self
-                    .objects
-                    .iter()
-                    .min_by_key(|(_, o)| o.last_frame)
-                    .map(|(k, _)| *k);
-                if let Some(k) = oldest {
-                    self.leave(k, Some("abandoned: too many objects in flight"), reports);
-                }
-            }
-            let n = self.incarnations.entry(key).or_insert(0);
-            let incarnation = *n;
-            *n += 1;
-            self.objects.insert(
-                key,
-                InFlight {
-                    incarnation,
-                    object: ByteRangeObject::default(),
-                    close_object: false,
-                    first_frame: frame,
-                    last_frame: frame,
-                    last_time: time,
-                    packets: 0,
-                    error: None,
-                },
-            );
+        if !self.start(config, key, announced, frame, time, reports) {
+            return;
         }
-        let o = self.objects.get_mut(&key).expect("inserted above");
+        let o = self.objects.get_mut(&key).expect("started above");
         o.packets += 1;
         o.last_frame = frame;
         o.last_time = time;
         o.close_object |= alc.lct.close_object;
+        if o.mode.is_none() {
+            o.mode = route.mode;
+        }
         if o.error.is_some() {
             return;
         }
@@ -154,6 +151,128 @@ impl RouteAssembler {
         self.held = self.held + o.object.held() - before;
         if o.object.is_complete() {
             self.leave(key, None, reports);
+        } else {
+            self.try_repair(config, key, reports);
+        }
+    }
+
+    /// The object on `key` in flight, started if needed; false when it is a repeat of one
+    /// completed (same length), which is skipped.
+    fn start(
+        &mut self,
+        config: &AssemblerConfig,
+        key: Key,
+        announced: Option<u64>,
+        frame: u64,
+        time: Duration,
+        reports: &mut Vec<ObjectReport>,
+    ) -> bool {
+        if self.objects.contains_key(&key) {
+            return true;
+        }
+        if let Some(&(length, _)) = self.done.get(&key) {
+            if announced.is_none_or(|l| l == length) {
+                return false;
+            }
+            self.done.remove(&key);
+        }
+        if self.objects.len() >= config.max_objects {
+            let oldest = self
+                .objects
+                .iter()
+                .min_by_key(|(_, o)| o.last_frame)
+                .map(|(k, _)| *k);
+            if let Some(k) = oldest {
+                self.leave(k, Some("abandoned: too many objects in flight"), reports);
+            }
+        }
+        let n = self.incarnations.entry(key).or_insert(0);
+        let incarnation = *n;
+        *n += 1;
+        self.objects.insert(
+            key,
+            InFlight {
+                incarnation,
+                object: ByteRangeObject::default(),
+                close_object: false,
+                first_frame: frame,
+                last_frame: frame,
+                last_time: time,
+                packets: 0,
+                mode: None,
+                repaired: false,
+                error: None,
+            },
+        );
+        true
+    }
+
+    /// A repair packet (A/331 §A.4): its symbol is kept for the source object of the same TOI
+    /// on the flow it protects, which is rebuilt as soon as the source bytes received and the
+    /// repair symbols are enough. Without the S-TSID's parameters it cannot be used.
+    #[allow(clippy::too_many_arguments)]
+    fn push_repair(
+        &mut self,
+        config: &AssemblerConfig,
+        frame: u64,
+        time: Duration,
+        sender: IpAddr,
+        alc: &AlcPacket,
+        route: RouteHeader,
+        symbols: &[u8],
+        reports: &mut Vec<ObjectReport>,
+    ) {
+        let (Some(flow), Some(pid), Some(toi)) = (route.repair_flow, alc.payload_id, alc.lct.toi)
+        else {
+            return;
+        };
+        let key = (sender, flow.protects_tsi, toi);
+        let described = self
+            .files
+            .get(&(sender, flow.protects_tsi))
+            .and_then(|m| m.get(&toi))
+            .and_then(|f| f.transfer_length);
+        if !self.start(config, key, None, frame, time, reports) {
+            return;
+        }
+        if self.held + symbols.len() as u64 > config.max_buffered_bytes {
+            return;
+        }
+        let r = self
+            .repairs
+            .entry(key)
+            .or_insert_with(|| RepairSymbols::new(flow));
+        let before = r.bytes;
+        r.push(pid.sbn as u8, pid.esi, symbols);
+        self.held += r.bytes - before;
+        let o = self.objects.get_mut(&key).expect("started above");
+        o.last_frame = frame;
+        o.last_time = time;
+        if o.object.length.is_none() {
+            o.object.length = described;
+        }
+        self.try_repair(config, key, reports);
+    }
+
+    /// Rebuilds the object on `key` from its source bytes and repair symbols if they are enough.
+    fn try_repair(&mut self, config: &AssemblerConfig, key: Key, reports: &mut Vec<ObjectReport>) {
+        let (Some(o), Some(r)) = (self.objects.get_mut(&key), self.repairs.get_mut(&key)) else {
+            return;
+        };
+        let Some(length) = o.object.length else {
+            return;
+        };
+        match r.try_decode(&o.object, length) {
+            None => {}
+            Some(Ok(data)) => {
+                let before = o.object.held();
+                if o.object.push(0, &data, config.max_object_bytes).is_ok() {
+                    o.repaired = true;
+                    self.held = self.held + o.object.held() - before;
+                    self.leave(key, None, reports);
+                }
+            }
+            Some(Err(e)) => o.error = Some(e),
         }
     }
 
@@ -162,6 +281,9 @@ impl RouteAssembler {
             return;
         };
         self.held -= o.object.held();
+        if let Some(r) = self.repairs.remove(&key) {
+            self.held -= r.bytes;
+        }
         let (sender, tsi, toi) = key;
         let data = o.object.bytes();
         let mut efdt = false;
@@ -187,11 +309,29 @@ impl RouteAssembler {
         }
         let covered = length.map_or(o.object.ranges.end(), |l| o.object.ranges.covered(l));
         let needed = length.unwrap_or(covered);
-        let fdt_file = self
+        // The SLS on TSI 0 is a package (A/331 §7.1); File mode is the default otherwise.
+        let mode = o.mode.unwrap_or(if tsi == 0 {
+            DeliveryMode::Package
+        } else {
+            DeliveryMode::File
+        });
+        let mut fdt_file = self
             .files
             .get(&(sender, tsi))
             .and_then(|m| m.get(&toi))
             .cloned();
+        // Entity mode: the object is HTTP entity headers, an empty line and the body; the
+        // headers name it (A/331 §A.3.3.3).
+        let data = match (data, mode) {
+            (Some(d), DeliveryMode::Entity) => match entity(toi, &d) {
+                Some((file, body)) => {
+                    fdt_file = Some(file);
+                    Some(body)
+                }
+                None => Some(d),
+            },
+            (d, _) => d,
+        };
         let error = match (&data, abandoned) {
             (Some(_), _) => None,
             (None, Some(why)) => Some(why.to_string()),
@@ -205,7 +345,8 @@ impl RouteAssembler {
                 fdt_instance: None,
                 incarnation: o.incarnation,
             },
-            encoding_id: None,
+            // RaptorQ when repair symbols rebuilt it (-z objects' FEC column).
+            encoding_id: o.repaired.then_some(6),
             transfer_length: length,
             blocks: 1,
             blocks_decoded: u64::from(data.is_some()),
@@ -220,8 +361,13 @@ impl RouteAssembler {
             last_frame: o.last_frame,
             close_object: o.close_object,
             error,
+            route_mode: Some(mode),
         };
-        if report.data.is_some() && report.fdt_file.is_none() && toi != 0 {
+        if report.data.is_some()
+            && report.fdt_file.is_none()
+            && toi != 0
+            && mode == DeliveryMode::File
+        {
             self.hold(report, reports);
         } else {
             reports.push(report);

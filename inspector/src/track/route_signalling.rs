@@ -23,10 +23,12 @@ use crate::track::byte_ranges::ByteRangeObject;
 use crate::wire::alc::{AlcContext, AlcPacket};
 use crate::wire::frame::Frame;
 use crate::wire::inflate::{inflate, Compression};
+use crate::wire::link::LinkType;
 use crate::wire::lls::{LlsTable, SLS_PROTOCOL_ROUTE};
 use crate::wire::route::Profile;
 use crate::wire::route_sls::{multipart_parts, Stsid, StsidChannel};
 use crate::wire::Finding;
+use std::time::Duration;
 
 /// A channel: destination address and UDP port.
 pub type Channel = (IpAddr, u16);
@@ -251,18 +253,43 @@ impl RouteSignalling {
     }
 }
 
-/// Reads a whole capture for its signalling before it is inspected: the LLS tables and the
-/// TSI 0 source packets only (each frame is parsed to its UDP payload, nothing more for the
-/// rest). What it learns is the [`RouteSignalling`] to inspect the capture with.
+/// How far [`prescan`] reads: the SLT is sent at least every 5 s (A/331 §6.3) and the SLS as
+/// often, so the first seconds of a capture hold them; past this, signalling is learnt in line.
+pub const PRESCAN_WINDOW: Duration = Duration::from_secs(10);
+/// And at most this many bytes of packets: 10 s of a 50 Mbit/s broadcast (a fast capture's 10 s
+/// would cost its page faults twice).
+pub const PRESCAN_MAX_BYTES: u64 = 64 << 20;
+
+/// Reads the start of a capture for its signalling before it is inspected (up to
+/// [`PRESCAN_WINDOW`] of capture time and [`PRESCAN_MAX_BYTES`]): the LLS tables and the TSI 0
+/// source packets only; the rest is skipped after a look at a few header bytes (an
+/// Ethernet/IPv4/UDP frame whose payload does not start as a ROUTE source packet, to a port
+/// other than the LLS's). What it learns is the [`RouteSignalling`] to inspect the capture with.
+/// `done_with` is called now and then with the last packet read, so that the caller can let the
+/// pages before it go.
 pub fn prescan<'a>(
     packets: impl Iterator<Item = RawPacket<'a>>,
     forced: Option<Profile>,
+    mut done_with: impl FnMut(&RawPacket<'a>),
 ) -> RouteSignalling {
     let mut s = RouteSignalling::forcing(forced);
     if forced.is_some() {
         return s;
     }
+    let mut first: Option<Duration> = None;
+    let mut bytes = 0u64;
     for raw in packets {
+        let t0 = *first.get_or_insert(raw.timestamp);
+        bytes += raw.data.len() as u64;
+        if raw.frame.is_multiple_of(4096) {
+            done_with(&raw);
+        }
+        if raw.timestamp.saturating_sub(t0) > PRESCAN_WINDOW || bytes > PRESCAN_MAX_BYTES {
+            break;
+        }
+        if raw.link_type == LinkType::Ethernet && !maybe_signalling(raw.data) {
+            continue;
+        }
         let Ok(frame) = Frame::parse(raw.link_type, raw.data) else {
             continue;
         };
@@ -282,6 +309,21 @@ pub fn prescan<'a>(
         }
     }
     s.learnt()
+}
+
+/// A quick look at an Ethernet frame: false only for an untagged IPv4/UDP frame to a port other
+/// than the LLS's whose payload does not start with a ROUTE source packet's first byte (V = 1,
+/// PSI source bit set); anything else is decoded in full.
+fn maybe_signalling(f: &[u8]) -> bool {
+    if f.len() < 14 + 20 + 8 + 1 || f[12..14] != [0x08, 0x00] || f[14] >> 4 != 4 || f[23] != 17 {
+        return true;
+    }
+    let udp = 14 + usize::from(f[14] & 0x0F) * 4;
+    let Some(h) = f.get(udp..udp + 9) else {
+        return true;
+    };
+    u16::from_be_bytes([h[2], h[3]]) == crate::wire::lls::LLS_PORT
+        || (h[8] >> 4 == 1 && h[8] & 0x02 != 0)
 }
 
 #[cfg(test)]

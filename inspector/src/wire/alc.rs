@@ -12,7 +12,7 @@ use super::ext_fti::ExtFti;
 use super::fec_payload_id::{FecPayloadId, KNOWN_ENCODING_IDS};
 use super::finding::{Decoded, Findings};
 use super::lct::{ExtensionBody, LctRepr};
-use super::route::{self, Profile, RouteHeader};
+use super::route::{self, DeliveryMode, Profile, RouteHeader};
 use super::webrc_cci::WebrcCci;
 
 /// How the receiver knows the FEC Encoding ID and the congestion control of a session.
@@ -120,6 +120,8 @@ impl AlcPacket {
                 payload,
                 tol,
                 presentation_time,
+                repair_flow: None,
+                mode: DeliveryMode::of_codepoint(lct.codepoint).filter(|_| lct.spi()),
             });
             (pid, header_len + n)
         } else if rest.is_empty() {

@@ -83,6 +83,49 @@ impl Profile {
     }
 }
 
+/// A repair flow's RaptorQ parameters and the source flow it protects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RepairFlow {
+    pub protects_tsi: u64,
+    pub symbol_size: u16,
+    pub source_blocks: u8,
+    pub sub_blocks: u16,
+    pub alignment: u8,
+}
+
+impl RepairFlow {
+    /// From `@fecOTI` (hex, 12 bytes); F is the object's own and not used.
+    pub fn from_fec_oti(hex: &str, protects_tsi: u64) -> Option<RepairFlow> {
+        let hex = hex.trim();
+        if hex.len() != 24 || !hex.is_ascii() {
+            return None;
+        }
+        let b: Vec<u8> = (0..12)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
+            .collect::<Result<_, _>>()
+            .ok()?;
+        Some(RepairFlow {
+            protects_tsi,
+            symbol_size: u16::from_be_bytes([b[6], b[7]]),
+            source_blocks: b[8],
+            sub_blocks: u16::from_be_bytes([b[9], b[10]]),
+            alignment: b[11],
+        })
+    }
+
+    /// `@fecOTI` for an object of `len` bytes (F is its FEC transport object's length).
+    pub fn fec_oti_hex(&self, len: u64) -> String {
+        let f = self.transport_symbols(len) * u64::from(self.symbol_size);
+        let mut b = f.to_be_bytes()[3..].to_vec();
+        b.push(0);
+        b.extend(self.symbol_size.to_be_bytes());
+        b.push(self.source_blocks);
+        b.extend(self.sub_blocks.to_be_bytes());
+        b.push(self.alignment);
+        b.iter().map(|x| format!("{x:02X}")).collect()
+    }
+}
+
 /// A ROUTE packet's role and position in its object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -103,6 +146,14 @@ pub struct RouteHeader {
     /// EXT_ROUTE_PRESENTATION_TIME: a 64-bit NTP timestamp.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub presentation_time: Option<u64>,
+    /// A repair packet's flow as its session's S-TSID describes it (not in the packet: the
+    /// dissector adds it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repair_flow: Option<RepairFlow>,
+    /// A source packet's delivery mode: from a fixed codepoint, or the S-TSID's formatId for
+    /// its codepoint (the dissector adds that one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<DeliveryMode>,
 }
 
 impl RouteHeader {

@@ -19,6 +19,7 @@ use std::net::IpAddr;
 use super::fdt::{parse_file, FdtFile};
 use super::finding::Findings;
 use super::lls::{attribute, xml_attributes};
+use super::route::RepairFlow;
 
 /// Parts kept from one multipart object, and File entries from one EFDT (bounds memory).
 pub const MAX_PARTS: usize = 256;
@@ -142,6 +143,9 @@ pub struct StsidChannel {
     pub repair: bool,
     /// Source flow payloads: codepoint -> formatId.
     pub payloads: BTreeMap<u8, u8>,
+    /// The repair flow's RaptorQ parameters and the TSI it protects (`RprFlow/FECParameters`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repair_flow: Option<RepairFlow>,
     /// The EFDT inside the S-TSID, if any: its File entries.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub efdt_files: Vec<FdtFile>,
@@ -168,6 +172,8 @@ impl Stsid {
         let mut root = false;
         let mut tsi: Option<u64> = None;
         let mut in_repair = false;
+        let mut fec_oti: Option<String> = None;
+        let mut protects: Option<u64> = None;
         let mut f = Findings::default();
         loop {
             let event = reader.read_event().map_err(|e| e.to_string())?;
@@ -176,7 +182,10 @@ impl Stsid {
                 Event::Empty(e) => (e, false),
                 Event::End(e) => {
                     match e.local_name().as_ref() {
-                        b"RprFlow" => in_repair = false,
+                        b"RprFlow" => {
+                            in_repair = false;
+                            close_repair(&mut s, tsi, fec_oti.take(), protects.take());
+                        }
                         b"LS" => tsi = None,
                         _ => {}
                     }
@@ -217,6 +226,12 @@ impl Stsid {
                             ch.repair = true;
                             in_repair = start;
                         }
+                        b"FECParameters" if in_repair => {
+                            fec_oti = attribute(&attrs, "fecOTI").map(str::to_string);
+                        }
+                        b"ProtectedObject" if in_repair => {
+                            protects = attribute(&attrs, "tsi").and_then(|v| v.parse().ok());
+                        }
                         b"Payload" if !in_repair => {
                             let cp = attribute(&attrs, "codePoint").and_then(|v| v.parse().ok());
                             let format = attribute(&attrs, "formatId").and_then(|v| v.parse().ok());
@@ -239,6 +254,16 @@ impl Stsid {
         }
         Ok(s)
     }
+}
+
+/// A repair flow's parameters once its `RprFlow` closes: its FECParameters@fecOTI and the TSI
+/// its ProtectedObject names (its own LS's otherwise).
+fn close_repair(s: &mut Stsid, tsi: Option<u64>, fec_oti: Option<String>, protects: Option<u64>) {
+    let Some(t) = tsi else { return };
+    let Some(ch) = s.sessions.last_mut().and_then(|rs| rs.channels.get_mut(&t)) else {
+        return;
+    };
+    ch.repair_flow = fec_oti.and_then(|hex| RepairFlow::from_fec_oti(&hex, protects.unwrap_or(t)));
 }
 
 /// The File entries of an EFDT or FDT-Instance document sent on TOI 0 of a ROUTE source flow

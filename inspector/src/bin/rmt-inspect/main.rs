@@ -407,10 +407,15 @@ fn read_file(
             return Ok(());
         }
     };
-    // The LLS and S-TSIDs anywhere in the file decide the profiles from its first packet on.
+    // The LLS and S-TSIDs at the start of the file decide the profiles from its first packet
+    // on; the pages the look took leave the resident set again.
     if flows.signalling.forced.is_none() {
         if let Ok(all) = Packets::new(source.bytes()) {
-            flows.signalling = prescan(all.map_while(Result::ok), None);
+            let base = source.bytes().as_ptr() as usize;
+            flows.signalling = prescan(all.map_while(Result::ok), None, |raw| {
+                source.release_before(raw.data.as_ptr() as usize - base)
+            });
+            source.release_before(usize::MAX);
         }
     }
     let total = source.bytes().len();
