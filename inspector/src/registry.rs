@@ -398,6 +398,8 @@ registry! {
             "A source packet's codepoint is neither a fixed one (1-9) nor one its S-TSID declares for the TSI";
         EXT_PRESENTATION_TIME_MALFORMED = "route.ext_presentation_time.malformed", Error, "A/331 §A.3.7.1",
             "EXT_ROUTE_PRESENTATION_TIME (HET 66) whose HEL is not 3 (a 64-bit NTP time)";
+        PRESENTATION_TIME_WITHOUT_EXT_TIME = "route.presentation_time.without_ext_time", Warning, "A/331 §A.3.7.2",
+            "EXT_ROUTE_PRESENTATION_TIME without the EXT_TIME (SCT-High and SCT-Low) it shall come with";
         EXT_TOL_MALFORMED = "route.ext_tol.malformed", Error, "A/331 §A.3.8.1",
             "EXT_TOL (HET 67) whose HEL is not 2 (a 48-bit transfer length)";
         START_OFFSET_PAST_LENGTH = "route.start_offset.past_length", Error, "A/331 §A.3.5.1, §A.3.3.2.7",

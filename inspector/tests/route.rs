@@ -175,7 +175,10 @@ fn complete_objects_are_exported_under_their_efdt_names_and_inflate_to_their_len
         assert_eq!(kind.as_deref(), Some("route-package-part"), "{part}");
     }
     let stsid = std::fs::read_to_string(dir.join("stsid.sls")).unwrap();
-    assert!(stsid.starts_with("<?xml") && stsid.ends_with("</S-TSID>"), "{stsid}");
+    assert!(
+        stsid.starts_with("<?xml") && stsid.ends_with("</S-TSID>"),
+        "{stsid}"
+    );
     // Objects cut by the capture's ends are not written (no --partial).
     assert!(!named.contains_key("sgdu_long_2227"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -225,6 +228,13 @@ fn presentation_time(ntp: u64, hel: u8) -> Vec<u8> {
     let mut v = vec![66, hel, 0, 0];
     v.extend(ntp.to_be_bytes());
     v.resize(4 * usize::from(hel), 0);
+    v
+}
+
+/// EXT_TIME with SCT-High and SCT-Low (RFC 5651 §5.2.2), which a presentation time needs.
+fn ext_time(sct_ntp: u64) -> Vec<u8> {
+    let mut v = vec![2, 3, 0xC0, 0x00];
+    v.extend(sct_ntp.to_be_bytes());
     v
 }
 
@@ -290,6 +300,7 @@ fn good_flow() -> Vec<Route> {
     ];
     let mut ext = tol48(4, 2);
     ext.extend(presentation_time(0xE000_0000_8000_0000, 3));
+    ext.extend(ext_time(0xE000_0000_0000_0000));
     v.push(Route {
         exts: ext,
         cp: 8,
@@ -393,7 +404,14 @@ fn each_route_rule_breach_is_reported_with_its_id() {
         (
             "route.ext_presentation_time.malformed",
             vec![Route {
-                exts: presentation_time(1, 2),
+                exts: [presentation_time(1, 2), ext_time(0)].concat(),
+                ..route(1, 1, 0, b"hello")
+            }],
+        ),
+        (
+            "route.presentation_time.without_ext_time",
+            vec![Route {
+                exts: presentation_time(1, 3),
                 ..route(1, 1, 0, b"hello")
             }],
         ),
@@ -494,4 +512,47 @@ fn an_slt_makes_its_route_destination_atsc3_and_a_broken_lls_table_is_a_finding(
     assert_eq!(s["profile"], "flute");
     let found = finding_ids(&lines);
     assert!(found.contains_key("lls.table.undecodable"), "{found:?}");
+}
+
+/// ROUTE objects count against the assembler's caps on objects in flight and bytes held, as ALC
+/// objects do: the idle longest leaves, and says so.
+#[test]
+fn route_objects_in_flight_and_bytes_held_stay_under_the_caps() {
+    use rmt_inspector::capture::reader::RawPacket;
+    use rmt_inspector::inspect::dissect::{dissect, FlowSelector};
+    use rmt_inspector::inspect::inspection::Inspection;
+    use rmt_inspector::track::assembler::AssemblerConfig;
+    use rmt_inspector::track::route_signalling::RouteSignalling;
+    use rmt_inspector::wire::alc::AlcContext;
+    use rmt_inspector::wire::link::LinkType;
+    use rmt_inspector::wire::route::Profile;
+
+    let mut flows = FlowSelector::new(vec![3400], AlcContext::default());
+    flows.signalling = RouteSignalling::forcing(Some(Profile::Route));
+    let mut inspection = Inspection::new(AssemblerConfig {
+        max_objects: 4,
+        max_buffered_bytes: 20_000,
+        ..AssemblerConfig::default()
+    });
+    // 40 objects of 10,000 bytes, each sent only its first 3,000: none completes.
+    for toi in 1..=40u32 {
+        let p = Route {
+            exts: tol24(10_000),
+            ..route(1, toi, 0, &[7u8; 3_000])
+        };
+        let frame = udp(ROUTE_DST, &p.bytes());
+        let raw = RawPacket {
+            frame: u64::from(toi),
+            link_type: LinkType::Ethernet,
+            timestamp: Duration::from_millis(u64::from(toi)),
+            data: &frame,
+            orig_len: frame.len() as u32,
+        };
+        inspection.push(&dissect(raw, &mut flows)).unwrap();
+        assert!(inspection.assembler.in_flight() <= 4, "TOI {toi}");
+        assert!(inspection.assembler.buffered_bytes() <= 20_000, "TOI {toi}");
+    }
+    assert!(inspection.findings.contains_key("track.objects.cap"));
+    inspection.finish().unwrap();
+    assert_eq!(inspection.assembler.buffered_bytes(), 0);
 }

@@ -186,6 +186,7 @@ fn verbose_trees_of_alc_and_extension_vectors() {
     use rmt_inspector::wire::alc::AlcContext;
     use rmt_inspector::wire::frame::Frame;
     use rmt_inspector::wire::link::LinkType;
+    use rmt_inspector::wire::route::Profile;
 
     let mut out = String::new();
     let files = load_all().unwrap();
@@ -250,7 +251,10 @@ fn verbose_trees_of_alc_and_extension_vectors() {
             fec_encoding_id: v.param_u64("encoding_id").map(|x| x as u8),
             rs_m: None,
             webrc: v.param_bool("webrc"),
-            ..AlcContext::default()
+            profile: v
+                .param_str("profile")
+                .and_then(Profile::from_name)
+                .unwrap_or_default(),
         };
         let mut flows = FlowSelector::new(vec![3400], ctx);
         let raw = RawPacket {

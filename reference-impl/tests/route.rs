@@ -207,3 +207,66 @@ fn rmt_inspect_exports_the_session_with_names_and_no_finding() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn rmt_ref_route_send_writes_a_session_the_receiver_rebuilds() {
+    let dir = std::env::temp_dir().join(format!("rmtkit-route-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let seg = bytes(9, 5_000);
+    std::fs::write(dir.join("seg-7.m4s"), &seg).unwrap();
+    std::fs::write(dir.join("page.html"), b"<p>hi</p>").unwrap();
+    std::fs::write(dir.join("m.mpd"), MPD).unwrap();
+    let pcap = dir.join("route.pcap");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rmt-ref"))
+        .arg("route-send")
+        .arg(dir.join("seg-7.m4s"))
+        .arg("--entity")
+        .arg(dir.join("page.html"))
+        .arg("--mpd")
+        .arg(dir.join("m.mpd"))
+        .arg("--pcap-out")
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let capture = read_capture(&pcap).unwrap();
+    let mut rx = RouteReceiver::new();
+    for (i, p) in capture.packets.iter().enumerate() {
+        let f = Frame::parse(p.link_type, &p.data).unwrap().value;
+        let (Some(ip), Some(udp)) = (f.ip.as_ref(), f.udp) else {
+            continue;
+        };
+        let (std::net::IpAddr::V4(src), std::net::IpAddr::V4(dst)) = (ip.src(), ip.dst()) else {
+            continue;
+        };
+        rx.push(
+            std::net::SocketAddrV4::new(src, udp.src_port),
+            std::net::SocketAddrV4::new(dst, udp.dst_port),
+            f.udp_payload(&p.data).unwrap(),
+            Duration::from_millis(i as u64),
+        );
+    }
+    let objects: BTreeMap<String, Vec<u8>> = rx
+        .finish()
+        .into_iter()
+        .filter_map(|o| Some((o.name?, o.data)))
+        .collect();
+    assert_eq!(objects.get("seg-7.m4s"), Some(&seg));
+    assert_eq!(
+        objects.get("page.html").map(Vec::as_slice),
+        Some(&b"<p>hi</p>"[..])
+    );
+    // A file that cannot be read is the documented input error.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rmt-ref"))
+        .args(["route-send", "/nonexistent/x", "--pcap-out"])
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -170,6 +170,7 @@ mod tests {
             for v in &f.vectors {
                 assert!(
                     v.rfc.starts_with("RFC ")
+                        || v.rfc.starts_with("ATSC A/331")
                         || v.rfc.starts_with("LINKTYPE")
                         || v.rfc.starts_with("IEEE"),
                     "{}: rfc {:?}",

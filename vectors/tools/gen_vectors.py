@@ -595,6 +595,54 @@ webrc_receiver("receiver-start-ctsi-wrap", "MRR_P 200, joined in slot CTSI 14 of
 webrc_receiver("receiver-start-ctsi-late", "MRR_P 200, joined in slot CTSI 9: CTSI 8 is a late packet (step 15 > T - Q/2 = 11), 10 leaves wave 9", 20.0, 1.0, 10.0, 0.75, 6, 200.0, [8, 10], start_ctsi=9)
 webrc_receiver("receiver-top", "MRR_P 5,000 above the top rate (N 6, 378 packets/s): every wave", 20.0, 1.0, 10.0, 0.75, 6, 5000.0, [1, 2])
 
+# ---------------------------------------------------------------- ROUTE (ATSC A/331 Annex A)
+# Written from A/331's figures as Wireshark's, GPAC's and libatsc3's ROUTE code quote them: the
+# LCT header of ROUTE (V=1, C=0, PSI=10 for source, 00 for repair, S=1, O=01, H=0), the source
+# FEC Payload ID (32-bit start_offset, Figure A.3.3), the repair one (RFC 6330: SBN 8, ESI 24),
+# EXT_TOL (HET 194: 24 bits in a fixed word; HET 67, HEL 2: 48 bits; Figures A.3.6, A.3.7) and
+# EXT_ROUTE_PRESENTATION_TIME (HET 66, HEL 3: 16 reserved bits, 64-bit NTP; §A.3.7.1).
+F = "route.yaml"; RA = "ATSC A/331"
+ROUTE = {"profile": "route"}
+def route_lct(psi=2, b=0, cp=8, tsi=1, toi=5, exts=b""):
+    return lct(psi=psi, b=b, cp=cp, tsi=tsi, toi=toi, exts=exts)
+TOL24 = lambda n: bytes([194]) + u(3, n)
+TOL48 = lambda n: bytes([67, 2]) + u(6, n)
+PT = lambda ntp: bytes([66, 3]) + u(2, 0) + u(8, ntp)
+TIME = lambda sct: bytes([2, 3]) + u(2, 0xC000) + u(8, sct)
+add(F, "route-source-tol24", RA, "A.3.5.1", "alc", "ROUTE source packet: PSI 10, EXT_TOL 24 bits (1,000 bytes), start_offset 400, 4 bytes of payload",
+    route_lct(exts=TOL24(1000)) + u(4, 400) + b"abcd", params=ROUTE,
+    expected={"lct.psi": 2, "route.payload.kind": "source", "route.payload.start_offset": 400, "route.tol": 1000, "route.mode": "file", "payload_id": None, "symbol_offset": 24, "symbol_len": 4})
+add(F, "route-source-tol48-b", RA, "A.3.8.1", "alc", "ROUTE source packet ending its object (B=1): EXT_TOL 48 bits (2^32 + 1 bytes), start_offset 4294967295",
+    route_lct(b=1, cp=1, exts=TOL48((1 << 32) + 1)) + u(4, 0xFFFFFFFF) + b"z", params=ROUTE,
+    expected={"lct.close_object": True, "route.payload.start_offset": 0xFFFFFFFF, "route.tol": (1 << 32) + 1, "symbol_len": 1})
+add(F, "route-source-presentation-time", RA, "A.3.7.1", "alc", "first packet of a media segment: EXT_ROUTE_PRESENTATION_TIME with the EXT_TIME (SCT-High, SCT-Low) of §A.3.7.2, entity mode (CP 9)",
+    route_lct(cp=9, exts=PT(0xEB00000080000000) + TIME(0xEB00000000000000)) + u(4, 0) + b"HTTP", params=ROUTE,
+    expected={"route.presentation_time": 0xEB00000080000000, "route.mode": "entity", "route.payload.start_offset": 0})
+add(F, "route-repair", RA, "A.3.5.2", "alc", "ROUTE repair packet: PSI 00, RaptorQ FEC Payload ID SBN 2 ESI 70000, an 8-byte repair symbol",
+    route_lct(psi=0, cp=0, tsi=3) + u(1, 2) + u(3, 70000) + b"RRRRRRRR", params=ROUTE,
+    expected={"route.payload.kind": "repair", "payload_id.encoding_id": 6, "payload_id.sbn": 2, "payload_id.esi": 70000, "symbol_len": 8})
+add(F, "route-start-offset-truncated", RA, "A.3.5.1", "alc", "ROUTE source packet ending 2 bytes into its 4-byte start_offset",
+    route_lct() + u(2, 0), params=ROUTE, verdict="invalid", error="fec.payload_id.truncated")
+add(F, "route-tol48-bad-hel", RA, "A.3.8.1", "alc", "EXT_TOL (HET 67) with HEL 3 instead of 2",
+    route_lct(exts=bytes([67, 3]) + u(10, 5)) + u(4, 0) + b"x", params=ROUTE, verdict="invalid", error="route.ext_tol.malformed")
+add(F, "route-presentation-time-alone", RA, "A.3.7.2", "alc", "EXT_ROUTE_PRESENTATION_TIME without EXT_TIME",
+    route_lct(exts=PT(1)) + u(4, 0) + b"x", params=ROUTE, verdict="invalid", error="route.presentation_time.without_ext_time")
+add(F, "route-as-flute-spi", R5, "2.1", "alc", "the ROUTE source packet of route-source-tol24 read as FLUTE: SPI set with a single-format scheme",
+    route_lct(cp=0, exts=TOL24(1000)) + u(4, 400) + b"abcd", verdict="invalid", error="alc.spi.set")
+
+# LLS (A/331 §6.1): 4-byte header, gzip XML (mtime 0 so that the bytes are reproducible).
+def gz(b):
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as g:
+        g.write(b)
+    return out.getvalue()
+SLT = b'<SLT xmlns="tag:atsc.org,2016:XMLSchemas/ATSC3/Delivery/SLT/1.0/" bsid="7"><Service serviceId="5009" shortServiceName="ESG" serviceCategory="4"><BroadcastSvcSignaling slsProtocol="1" slsDestinationIpAddress="239.255.20.9" slsDestinationUdpPort="52009" slsSourceIpAddress="172.16.200.1"/></Service></SLT>'
+add(F, "lls-slt", RA, "6.3", "lls", "LLS table ID 1 (SLT), group 0, version 3: one ROUTE service and its SLS destination",
+    bytes([1, 0, 0, 3]) + gz(SLT),
+    expected={"table_id": 1, "version": 3, "slt.bsid": 7, "slt.services.0.service_id": 5009, "slt.services.0.sls.protocol": 1, "slt.services.0.sls.destination": "239.255.20.9", "slt.services.0.sls.port": 52009})
+add(F, "lls-short", RA, "6.1", "lls", "LLS datagram of 3 bytes: no LLS_table_version", bytes([1, 0, 0]), verdict="invalid", error="lls.table.undecodable")
+add(F, "lls-not-gzip", RA, "6.1", "lls", "SLT table whose body is not gzip", bytes([1, 0, 0, 1]) + SLT, verdict="invalid", error="lls.table.undecodable")
+
 HEADER = "# Generated by vectors/tools/gen_vectors.py from the RFC figures; review changes to this file.\n"
 total = 0
 for name, vs in FILES.items():

@@ -156,7 +156,9 @@ pub fn dissect_into(d: &mut Dissected<'_>, flows: &mut FlowSelector) {
         return;
     }
     let ctx = AlcContext {
-        profile: flows.signalling.profile((flow.dst, flow.dst_port)),
+        profile: flows
+            .signalling
+            .profile_or((flow.dst, flow.dst_port), flows.ctx.profile),
         ..flows.ctx
     };
     match AlcPacket::parse(payload, ctx) {

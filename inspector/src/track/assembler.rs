@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use crate::fec::scheme::FecObject;
 use crate::track::incarnation::Incarnations;
-use crate::track::route_assembly::RouteAssembler;
+use crate::track::route_assembly::{Outside, RouteAssembler};
 use crate::track::toi_window;
 use crate::wire::alc::AlcPacket;
 use crate::wire::ext_cenc::ContentEncoding;
@@ -334,6 +334,10 @@ impl Assembler {
             if self.pushes.is_multiple_of(SWEEP_EVERY) {
                 self.abandon_idle(time);
             }
+            let outside = Outside {
+                in_flight: self.objects.len(),
+                held: self.budget.held,
+            };
             self.route.push(
                 &self.config,
                 frame,
@@ -342,10 +346,17 @@ impl Assembler {
                 alc,
                 route,
                 symbols,
+                outside,
                 &mut self.reports,
             );
+            self.findings.append(&mut self.route.findings);
             return;
         }
+        // The byte cap is for both together.
+        self.budget.cap = self
+            .config
+            .max_buffered_bytes
+            .saturating_sub(self.route.held());
         let (Some(tsi), Some(toi), Some(pid)) = (alc.lct.tsi, alc.lct.toi, alc.payload_id) else {
             return;
         };
@@ -471,7 +482,16 @@ impl Assembler {
 
     /// A new object on `live`'s TOI; false when it cannot be tracked.
     fn start(&mut self, frame: u64, time: Duration, live: LiveKey, alc: &AlcPacket) -> bool {
-        if self.objects.len() >= self.config.max_objects {
+        // ROUTE objects count against the same cap: theirs leave first when these have none.
+        while self.objects.is_empty()
+            && self.route.in_flight() > 0
+            && self.route.in_flight() >= self.config.max_objects
+        {
+            self.route.evict_oldest(&mut self.reports);
+        }
+        if self.objects.len() + self.route.in_flight() >= self.config.max_objects
+            && !self.objects.is_empty()
+        {
             // The object idle longest leaves, with what it has: objects in flight stay bounded
             // and a new one is never turned away.
             let oldest = self
@@ -487,7 +507,7 @@ impl Assembler {
                 self.note(frame, finding(&registry::track::OBJECTS_CAP, detail));
                 self.leave(k, Some("abandoned: too many objects in flight".into()));
             }
-            if self.objects.len() >= self.config.max_objects {
+            if self.objects.len() + self.route.in_flight() >= self.config.max_objects {
                 return false;
             }
         }
@@ -944,6 +964,6 @@ impl Assembler {
 
     /// Bytes currently held by decoders and pending symbols.
     pub fn buffered_bytes(&self) -> u64 {
-        self.budget.held
+        self.budget.held + self.route.held()
     }
 }

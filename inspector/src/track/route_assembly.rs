@@ -16,16 +16,26 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::registry;
 use crate::track::assembler::{AssemblerConfig, ObjectKey, ObjectReport};
 use crate::track::byte_ranges::ByteRangeObject;
 use crate::track::route_repair::RepairSymbols;
 use crate::wire::alc::AlcPacket;
 use crate::wire::fdt::FdtFile;
+use crate::wire::finding::Finding;
 use crate::wire::route::DeliveryMode;
 use crate::wire::route::RouteHeader;
 use crate::wire::route_sls::{efdt_files, header, split_headers};
 
 type Key = (IpAddr, u64, u128);
+
+/// What the rest of the assembler holds (ALC/FLUTE objects): the caps on objects in flight and
+/// bytes are for both together.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outside {
+    pub in_flight: usize,
+    pub held: u64,
+}
 
 #[derive(Debug)]
 struct InFlight {
@@ -58,6 +68,9 @@ pub struct RouteAssembler {
     held: u64,
     /// Hand out what incomplete objects have (`--partial`).
     keep_partial: bool,
+    /// Bytes this assembler may hold now (the cap less what the rest holds).
+    limit: u64,
+    pub findings: Vec<(u64, Finding)>,
     /// Complete objects of a flow whose EFDT has not named them yet: held until it does (an
     /// EFDT is repeated, and may come after the objects it describes), up to a cap.
     undescribed: VecDeque<ObjectReport>,
@@ -98,14 +111,18 @@ impl RouteAssembler {
         alc: &AlcPacket,
         route: RouteHeader,
         symbols: &[u8],
+        outside: Outside,
         reports: &mut Vec<ObjectReport>,
     ) {
         let (Some(tsi), Some(toi)) = (alc.lct.tsi, alc.lct.toi) else {
             return;
         };
         self.keep_partial = config.partial;
+        self.limit = config.max_buffered_bytes.saturating_sub(outside.held);
         let Some(start) = route.start_offset() else {
-            self.push_repair(config, frame, time, sender, alc, route, symbols, reports);
+            self.push_repair(
+                config, frame, time, sender, alc, route, symbols, outside, reports,
+            );
             return;
         };
         if toi != 0 && !config.all_objects {
@@ -121,7 +138,7 @@ impl RouteAssembler {
             .tol
             .or(alc.fti.as_ref().map(|f| f.oti.transfer_length()))
             .or(described);
-        if !self.start(config, key, announced, frame, time, reports) {
+        if !self.start(config, key, announced, frame, time, outside, reports) {
             return;
         }
         let o = self.objects.get_mut(&key).expect("started above");
@@ -141,7 +158,7 @@ impl RouteAssembler {
         let before = o.object.held();
         let cap = config
             .max_object_bytes
-            .min(config.max_buffered_bytes.saturating_sub(self.held) + before);
+            .min(self.limit.saturating_sub(self.held) + before);
         if let Err(e) = o.object.push(u64::from(start), symbols, cap) {
             o.error = Some(format!("{e:?}"));
         }
@@ -158,6 +175,7 @@ impl RouteAssembler {
 
     /// The object on `key` in flight, started if needed; false when it is a repeat of one
     /// completed (same length), which is skipped.
+    #[allow(clippy::too_many_arguments)]
     fn start(
         &mut self,
         config: &AssemblerConfig,
@@ -165,6 +183,7 @@ impl RouteAssembler {
         announced: Option<u64>,
         frame: u64,
         time: Duration,
+        outside: Outside,
         reports: &mut Vec<ObjectReport>,
     ) -> bool {
         if self.objects.contains_key(&key) {
@@ -176,15 +195,25 @@ impl RouteAssembler {
             }
             self.done.remove(&key);
         }
-        if self.objects.len() >= config.max_objects {
-            let oldest = self
+        // The object idle longest leaves, with what it has (as the ALC objects do).
+        while self.objects.len() + outside.in_flight >= config.max_objects {
+            let Some((k, last)) = self
                 .objects
                 .iter()
                 .min_by_key(|(_, o)| o.last_frame)
-                .map(|(k, _)| *k);
-            if let Some(k) = oldest {
-                self.leave(k, Some("abandoned: too many objects in flight"), reports);
-            }
+                .map(|(k, o)| (*k, o.last_frame))
+            else {
+                return false;
+            };
+            let detail = format!(
+                "more than {} objects in flight: TOI {} abandoned unfinished (idle since frame {last})",
+                config.max_objects, k.2
+            );
+            self.findings.push((
+                frame,
+                Finding::of(&registry::track::OBJECTS_CAP, "object", 0, detail),
+            ));
+            self.leave(k, Some("abandoned: too many objects in flight"), reports);
         }
         let n = self.incarnations.entry(key).or_insert(0);
         let incarnation = *n;
@@ -220,6 +249,7 @@ impl RouteAssembler {
         alc: &AlcPacket,
         route: RouteHeader,
         symbols: &[u8],
+        outside: Outside,
         reports: &mut Vec<ObjectReport>,
     ) {
         let (Some(flow), Some(pid), Some(toi)) = (route.repair_flow, alc.payload_id, alc.lct.toi)
@@ -232,10 +262,10 @@ impl RouteAssembler {
             .get(&(sender, flow.protects_tsi))
             .and_then(|m| m.get(&toi))
             .and_then(|f| f.transfer_length);
-        if !self.start(config, key, None, frame, time, reports) {
+        if !self.start(config, key, None, frame, time, outside, reports) {
             return;
         }
-        if self.held + symbols.len() as u64 > config.max_buffered_bytes {
+        if self.held + symbols.len() as u64 > self.limit {
             return;
         }
         let r = self
@@ -380,17 +410,27 @@ impl RouteAssembler {
     /// Holds a complete object until its flow's EFDT names it; the oldest held leave unnamed
     /// past the caps.
     fn hold(&mut self, report: ObjectReport, reports: &mut Vec<ObjectReport>) {
-        self.undescribed_bytes += report.transfer_length.unwrap_or(0);
+        let bytes = report.data.as_ref().map_or(0, |d| d.len() as u64);
+        self.undescribed_bytes += bytes;
+        self.held += bytes;
         self.undescribed.push_back(report);
         while self.undescribed.len() > MAX_UNDESCRIBED
             || self.undescribed_bytes > MAX_UNDESCRIBED_BYTES
+            || self.held > self.limit
         {
             let Some(r) = self.undescribed.pop_front() else {
                 break;
             };
-            self.undescribed_bytes -= r.transfer_length.unwrap_or(0);
+            self.release(&r);
             reports.push(r);
         }
+    }
+
+    /// A held object leaves: its bytes are no longer held.
+    fn release(&mut self, r: &ObjectReport) {
+        let bytes = r.data.as_ref().map_or(0, |d| d.len() as u64);
+        self.undescribed_bytes -= bytes;
+        self.held -= bytes;
     }
 
     /// The objects held that the EFDT of (sender, TSI) now names leave, with their names.
@@ -399,17 +439,21 @@ impl RouteAssembler {
             return;
         };
         let mut kept = VecDeque::new();
-        for mut r in self.undescribed.drain(..) {
+        let mut named = Vec::new();
+        for mut r in std::mem::take(&mut self.undescribed) {
             match files.get(&r.key.toi) {
                 Some(f) if r.key.sender == sender && r.key.tsi == tsi => {
                     r.fdt_file = Some(f.clone());
-                    self.undescribed_bytes -= r.transfer_length.unwrap_or(0);
-                    reports.push(r);
+                    named.push(r);
                 }
                 _ => kept.push_back(r),
             }
         }
         self.undescribed = kept;
+        for r in named {
+            self.release(&r);
+            reports.push(r);
+        }
     }
 
     /// Objects idle for longer than `idle` leave with what they have.
@@ -425,11 +469,34 @@ impl RouteAssembler {
         for k in keys {
             self.leave(k, None, reports);
         }
-        self.undescribed_bytes = 0;
-        reports.extend(self.undescribed.drain(..));
+        while let Some(r) = self.undescribed.pop_front() {
+            self.release(&r);
+            reports.push(r);
+        }
     }
 
     pub fn in_flight(&self) -> usize {
         self.objects.len()
+    }
+
+    /// Bytes held: objects in flight, repair symbols, complete objects waiting for their EFDT.
+    pub fn held(&self) -> u64 {
+        self.held
+    }
+
+    /// The object idle longest leaves (the rest of the assembler needs the room).
+    pub fn evict_oldest(&mut self, reports: &mut Vec<ObjectReport>) -> bool {
+        let oldest = self
+            .objects
+            .iter()
+            .min_by_key(|(_, o)| o.last_frame)
+            .map(|(k, _)| *k);
+        match oldest {
+            Some(k) => {
+                self.leave(k, Some("abandoned: too many objects in flight"), reports);
+                true
+            }
+            None => false,
+        }
     }
 }

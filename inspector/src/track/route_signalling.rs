@@ -71,14 +71,16 @@ impl RouteSignalling {
         }
     }
 
-    /// The profile packets to `channel` are read with now, and why.
+    /// The profile packets to `channel` are read with now.
     pub fn profile(&self, channel: Channel) -> Profile {
+        self.profile_or(channel, Profile::Flute)
+    }
+
+    /// The same, with `default` where nothing decided one.
+    pub fn profile_or(&self, channel: Channel, default: Profile) -> Profile {
         match self.forced {
             Some(p) => p,
-            None => self
-                .channels
-                .get(&channel)
-                .map_or(Profile::Flute, |c| c.profile),
+            None => self.channels.get(&channel).map_or(default, |c| c.profile),
         }
     }
 

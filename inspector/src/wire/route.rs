@@ -128,7 +128,7 @@ impl RepairFlow {
 
 /// A ROUTE packet's role and position in its object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", tag = "kind")]
 pub enum RoutePayload {
     /// A source packet: its payload starts `start_offset` bytes into the delivery object.
     Source { start_offset: u32 },
@@ -264,6 +264,21 @@ pub(crate) fn extensions(lct: &LctRepr, f: &mut Findings) -> (Option<u64>, Optio
             _ => {}
         }
         at += ext.buffer_len();
+    }
+    // §A.3.7.2: the packet also carries EXT_TIME with SCT-High and SCT-Low, which the
+    // presentation time is compared with.
+    if presentation_time.is_some() {
+        let sct = lct.extensions.iter().any(|e| {
+            matches!(&e.body, ExtensionBody::Time(t) if t.sct_high.is_some() && t.sct_low.is_some())
+        });
+        if !sct {
+            f.raise(
+                &registry::route::PRESENTATION_TIME_WITHOUT_EXT_TIME,
+                "ext_route_presentation_time",
+                lct.fixed_len(),
+                "EXT_ROUTE_PRESENTATION_TIME without EXT_TIME's SCT-High and SCT-Low",
+            );
+        }
     }
     (tol, presentation_time)
 }

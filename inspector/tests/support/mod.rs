@@ -15,6 +15,8 @@ use rmt_inspector::wire::frame::Frame;
 use rmt_inspector::wire::inflate::DEFAULT_MAX_INFLATED;
 use rmt_inspector::wire::lct::{HeaderExtension, LctRepr};
 use rmt_inspector::wire::link::LinkType;
+use rmt_inspector::wire::lls::LlsTable;
+use rmt_inspector::wire::route::Profile;
 use rmt_inspector::wire::webrc_cci::{CciForm, WebrcCci};
 use rmt_inspector::wire::{Decoded, Finding, Severity, WireError};
 use rmt_vectors::Vector;
@@ -115,10 +117,26 @@ pub fn run(v: &Vector, b: &[u8]) -> Result<Outcome, WireError> {
                 fec_encoding_id: encoding_id,
                 rs_m: None,
                 webrc: v.param_bool("webrc"),
-                ..AlcContext::default()
+                profile: v
+                    .param_str("profile")
+                    .and_then(Profile::from_name)
+                    .unwrap_or_default(),
             };
             AlcPacket::parse(b, ctx).map(|d| done(d, |p| emitted(|o| p.emit(p.symbols(b), o))))
         }
+        // The gzip bytes are not kept: the table is written again with its XML recompressed,
+        // and must decode to the same table.
+        "lls" => LlsTable::parse(b).map(|d| {
+            done(d, |t| {
+                let mut again = vec![t.table_id, t.group_id, t.group_count_minus1, t.version];
+                let mut gz =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                std::io::Write::write_all(&mut gz, t.xml.as_deref().unwrap_or("").as_bytes())
+                    .expect("in memory");
+                again.extend(gz.finish().expect("in memory"));
+                Reemit::SameValue(LlsTable::parse(&again).is_ok_and(|d| &d.value == t))
+            })
+        }),
         "fcast" => CompoundObject::parse(b).map(|d| {
             done(d, |c| {
                 emitted(|o| {

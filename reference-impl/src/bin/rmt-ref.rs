@@ -50,6 +50,10 @@ enum Command {
     Send(SendArgs),
     /// Receive a session from the network or from a capture file.
     Recv(RecvArgs),
+    /// Write an ATSC 3.0 ROUTE session (A/331) to a pcap: the LLS's SLT, the SLS on TSI 0
+    /// (USBD, S-TSID, MPD), File-mode files on TSI 1 with their EFDT, Entity-mode files on
+    /// TSI 2, and a RaptorQ repair flow on TSI 3.
+    RouteSend(RouteSendArgs),
     /// Send a WEBRC channel schedule (RFC 3738 §3.1): one group per channel from --group.
     WebrcSend(WebrcSendArgs),
     /// Run a WEBRC receiver (RFC 3738 §3.2): joins and leaves the channels' groups, logs its
@@ -130,6 +134,31 @@ struct WebrcRecvArgs {
     /// one-way delay of a last link, where tc netem is not available.
     #[arg(long, default_value_t = 0.0)]
     delay_ms: f64,
+}
+
+#[derive(Args)]
+struct RouteSendArgs {
+    /// Files sent in File mode (TSI 1, named by the EFDT).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// A file sent in Entity mode (TSI 2, named by its HTTP headers); repeatable.
+    #[arg(long = "entity")]
+    entity: Vec<PathBuf>,
+    /// An MPD put in the SLS bundle.
+    #[arg(long)]
+    mpd: Option<PathBuf>,
+    /// Repair symbols per source block of each File-mode file (0: no repair flow).
+    #[arg(long, default_value_t = 4)]
+    repair: u32,
+    /// RaptorQ symbol size of the repair flow (a multiple of 4).
+    #[arg(long, default_value_t = 1400)]
+    symbol_length: u16,
+    /// Destination of the ROUTE session, written in the SLT and the S-TSID.
+    #[arg(long, default_value = "233.252.0.9:3400")]
+    group: std::net::SocketAddrV4,
+    /// Where to write the session (pcap, one packet a millisecond); nothing is sent.
+    #[arg(long, required = true)]
+    pcap_out: PathBuf,
 }
 
 #[derive(Args)]
@@ -361,6 +390,7 @@ fn main() -> ExitCode {
         Command::Generate { kind } => cli_docs::print(kind, Cli::command()),
         Command::Send(a) => send(a),
         Command::Recv(a) => recv(a),
+        Command::RouteSend(a) => route_send(a),
         Command::WebrcSend(a) => webrc_send(a),
         Command::WebrcRecv(a) => webrc_recv(a),
     }
@@ -433,6 +463,70 @@ fn webrc_recv(a: WebrcRecvArgs) -> ExitCode {
             ExitCode::from(EXIT_RUNTIME)
         }
     }
+}
+
+fn route_send(a: RouteSendArgs) -> ExitCode {
+    use rmt_reference::route::{route_session, RepairConfig, RouteConfig, RouteFile};
+    let read = |p: &PathBuf| -> Result<RouteFile, ExitCode> {
+        let data = std::fs::read(p).map_err(|e| {
+            eprintln!("rmt-ref: cannot read {}: {e}", p.display());
+            ExitCode::from(EXIT_INPUT)
+        })?;
+        let name = p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        Ok(RouteFile::new(&name, "application/octet-stream", data))
+    };
+    let files: Result<Vec<_>, _> = a.files.iter().map(read).collect();
+    let entity: Result<Vec<_>, _> = a.entity.iter().map(read).collect();
+    let (files, entity) = match (files, entity) {
+        (Ok(f), Ok(e)) => (f, e),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let mut cfg = RouteConfig::new(files, entity);
+    cfg.destination = a.group;
+    cfg.repair = (a.repair > 0).then_some(RepairConfig {
+        symbol_size: a.symbol_length,
+        source_blocks: 1,
+        repair_symbols: a.repair,
+    });
+    if let Some(p) = &a.mpd {
+        match std::fs::read_to_string(p) {
+            Ok(m) => cfg.mpd = Some(m),
+            Err(e) => {
+                eprintln!("rmt-ref: cannot read {}: {e}", p.display());
+                return ExitCode::from(EXIT_INPUT);
+            }
+        }
+    }
+    let datagrams = match route_session(&cfg) {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
+    let source = (cfg.source, 40000);
+    let frames = datagrams.iter().enumerate().map(|(i, d)| {
+        (
+            VIRTUAL_START + std::time::Duration::from_millis(i as u64),
+            rmt_inspector::wire::frame::Frame::ipv4_udp(
+                source,
+                (*d.destination.ip(), d.destination.port()),
+                &d.payload,
+                false,
+            ),
+        )
+    });
+    if let Err(e) = rmt_inspector::capture::writer::write_pcap(&a.pcap_out, frames) {
+        eprintln!("rmt-ref: cannot write {}: {e}", a.pcap_out.display());
+        return ExitCode::from(EXIT_RUNTIME);
+    }
+    eprintln!(
+        "rmt-ref: {} packets of a ROUTE session to {} written to {}",
+        datagrams.len(),
+        a.group,
+        a.pcap_out.display()
+    );
+    ExitCode::SUCCESS
 }
 
 fn send(a: SendArgs) -> ExitCode {
