@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use crate::capture::reader::RawPacket;
 use crate::wire::alc::AlcPacket;
 use crate::wire::frame::Frame;
+use crate::wire::lls::LlsTable;
 use crate::wire::{Finding, WireError};
 
 /// A UDP flow: source and destination address and port.
@@ -50,6 +51,8 @@ pub struct Dissected<'a> {
     pub frame: Option<Frame>,
     pub flow: Option<Flow>,
     pub alc: Option<AlcPacket>,
+    /// An ATSC 3.0 LLS table (UDP to 224.0.23.60:4937), decoded.
+    pub lls: Option<Box<LlsTable>>,
     /// Offset of the UDP payload in `raw.data` (where the ALC packet starts).
     pub alc_offset: usize,
     pub findings: Vec<Finding>,
@@ -77,6 +80,7 @@ impl<'a> Dissected<'a> {
             frame: None,
             flow: None,
             alc: None,
+            lls: None,
             alc_offset: 0,
             findings: Vec::new(),
             error: None,

@@ -81,6 +81,20 @@ fn the_atsc3_captures_decode_as_route_with_no_error_and_no_flute_misreading() {
 
 #[test]
 fn sessions_say_which_profile_and_why() {
+    let flows: Vec<(u64, String)> = inspect(&atsc3(CAPTURES[0]), &["-z", "sessions"])
+        .iter()
+        .filter(|l| l["log"] == "sessions")
+        .map(|l| {
+            (
+                l["tsi"].as_u64().unwrap(),
+                l["route_flow"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (tsi, flow) in flows {
+        let expected = if tsi == 0 { "SLS" } else { "source (file)" };
+        assert_eq!(flow, expected, "TSI {tsi}");
+    }
     let sessions = |name: &str, extra: &[&str]| -> Vec<(u64, String, String)> {
         let mut args = vec!["-z", "sessions"];
         args.extend(extra);
@@ -104,6 +118,7 @@ fn sessions_say_which_profile_and_why() {
         assert!(why.contains("SLT") && why.contains("5009"), "{why}");
     }
     // The second has no SLT, but its S-TSID lists the TSIs: ROUTE.
+    assert_eq!(sessions(CAPTURES[1], &[]).len(), 5);
     for (tsi, profile, why) in sessions(CAPTURES[1], &[]) {
         assert_eq!(profile, "route", "TSI {tsi}");
         assert!(
@@ -534,7 +549,9 @@ fn route_objects_in_flight_and_bytes_held_stay_under_the_caps() {
         max_buffered_bytes: 20_000,
         ..AssemblerConfig::default()
     });
-    // 40 objects of 10,000 bytes, each sent only its first 3,000: none completes.
+    // 40 objects of 10,000 bytes, each sent only its first 3,000: none completes, and the
+    // first two take the whole byte budget (a buffer is the object's length at once).
+    let mut most = 0;
     for toi in 1..=40u32 {
         let p = Route {
             exts: tol24(10_000),
@@ -551,8 +568,130 @@ fn route_objects_in_flight_and_bytes_held_stay_under_the_caps() {
         inspection.push(&dissect(raw, &mut flows)).unwrap();
         assert!(inspection.assembler.in_flight() <= 4, "TOI {toi}");
         assert!(inspection.assembler.buffered_bytes() <= 20_000, "TOI {toi}");
+        most = most.max(inspection.assembler.buffered_bytes());
     }
+    assert_eq!(most, 20_000, "the byte cap is reached, not passed");
     assert!(inspection.findings.contains_key("track.objects.cap"));
     inspection.finish().unwrap();
     assert_eq!(inspection.assembler.buffered_bytes(), 0);
+}
+
+#[test]
+fn json_lines_carry_the_route_layer() {
+    let frames: Vec<Vec<u8>> = good_flow()
+        .iter()
+        .map(|p| udp(ROUTE_DST, &p.bytes()))
+        .collect();
+    let path = write("json", &frames);
+    let out = Command::new(env!("CARGO_BIN_EXE_rmt-inspect"))
+        .arg("-r")
+        .arg(&path)
+        .args(["-d", "udp.port==3400", "--profile", "route", "-T", "json"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let route = |i: usize| lines[i]["layers"]["route"].clone();
+    assert_eq!(route(1)["payload"]["kind"], "source");
+    assert_eq!(route(1)["payload"]["start_offset"], 5);
+    assert_eq!(route(1)["tol"], 10);
+    assert_eq!(route(2)["presentation_time"], 0xE000_0000_8000_0000u64);
+    assert_eq!(route(2)["mode"], "file");
+}
+
+#[test]
+fn lls_tables_are_listed_and_decoded_with_their_services() {
+    let capture = atsc3(CAPTURES[0]);
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rmt-inspect"))
+            .arg("-r")
+            .arg(&capture)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let list = run(&["-Y", "frame.number == 164 || frame.number == 945"]);
+    assert!(
+        list.contains("→ 224.0.23.60 LLS SLT v2 services=5"),
+        "{list}"
+    );
+    assert!(list.contains("LLS SystemTime v1"), "{list}");
+    let tree = run(&["-c", "164", "-V"]);
+    assert!(tree.contains("ATSC 3.0 Low Level Signalling (LLS, A/331 §6.1)"));
+    assert!(tree.contains("Service 5009 \"ESG\""));
+    assert!(tree.contains("SLS: ROUTE on 239.255.20.9:52009 from 172.16.200.1"));
+    assert!(tree.contains("SLS: MMTP on 239.255.10.1:51001"));
+    let json = run(&["-c", "164", "-T", "json"]);
+    let line: Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        line["layers"]["lls"]["slt"]["services"][4]["service_id"],
+        5009
+    );
+}
+
+/// Two ROUTE sessions from one gateway, each with its own destination and the same TSI and TOI
+/// (every ATSC service's SLS is on TSI 0): their objects and checks stay apart.
+#[test]
+fn sessions_to_two_destinations_with_the_same_tsi_do_not_mix() {
+    let other = (Ipv4Addr::new(233, 252, 0, 10), 3400);
+    let frames = vec![
+        udp(
+            ROUTE_DST,
+            &Route {
+                exts: tol24(10),
+                b: false,
+                ..route(1, 1, 0, b"hello")
+            }
+            .bytes(),
+        ),
+        udp(
+            other,
+            &Route {
+                exts: tol24(6),
+                b: true,
+                ..route(1, 1, 0, b"second")
+            }
+            .bytes(),
+        ),
+        udp(
+            ROUTE_DST,
+            &Route {
+                exts: tol24(10),
+                b: true,
+                ..route(1, 1, 5, b"world")
+            }
+            .bytes(),
+        ),
+    ];
+    let path = write("two-destinations", &frames);
+    let dir = std::env::temp_dir().join(format!("rmtkit-route-two-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let lines = inspect(
+        &path,
+        &[
+            "-d",
+            "udp.port==3400",
+            "--profile",
+            "route",
+            "-z",
+            "findings",
+            "--export-objects",
+            dir.to_str().unwrap(),
+        ],
+    );
+    let _ = std::fs::remove_file(&path);
+    assert!(finding_ids(&lines).is_empty(), "{:?}", finding_ids(&lines));
+    let mut exported: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != "manifest.json")
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    exported.sort();
+    assert_eq!(exported, [b"helloworld".to_vec(), b"second".to_vec()]);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -181,6 +181,28 @@ fn rmt_inspect_exports_the_session_with_names_and_no_finding() {
     inspection.finish().unwrap();
     let errors: Vec<_> = inspection.findings.keys().collect();
     assert!(errors.is_empty(), "{errors:?}");
+    // -z sessions: each LCT channel's role from the S-TSID.
+    let stats =
+        rmt_inspector::inspect::stats::Stats::of(&inspection).with_signalling(&flows.signalling);
+    let roles: BTreeMap<u64, String> = rmt_inspector::inspect::stats::sessions(&stats, true)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|l| {
+            (
+                l["tsi"].as_u64().unwrap(),
+                l["route_flow"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        BTreeMap::from([
+            (0, "SLS".to_string()),
+            (1, "source (file)".to_string()),
+            (2, "source (entity)".to_string()),
+            (3, "repair of TSI 1".to_string()),
+        ])
+    );
     for (name, data) in expected(&cfg) {
         let got = std::fs::read(export.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(got == data, "{name}: other bytes");
@@ -190,7 +212,7 @@ fn rmt_inspect_exports_the_session_with_names_and_no_finding() {
     assert_eq!(mpd, MPD);
     let stsid = std::fs::read_to_string(export.join("stsid.xml")).unwrap();
     assert!(
-        stsid.contains("RprFlow") && stsid.contains("fecOTI"),
+        stsid.contains("<RepairFlow>") && stsid.contains("fecOTI"),
         "{stsid}"
     );
     let manifest: Vec<serde_json::Value> =
@@ -269,4 +291,28 @@ fn rmt_ref_route_send_writes_a_session_the_receiver_rebuilds() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_file_template_in_the_stsid_names_the_file_mode_objects() {
+    let mut cfg = config();
+    cfg.file_mode = vec![
+        RouteFile::new("seg-00001.m4s", "video/iso.segment", bytes(5, 3_000)),
+        RouteFile::new("seg-00002.m4s", "video/iso.segment", bytes(6, 4_000)),
+    ];
+    cfg.file_template = Some("seg-$TOI%05d$.m4s".into());
+    let datagrams = route_session(&cfg).unwrap();
+    // No EFDT on TOI 0 of the File-mode flow: the S-TSID carries it.
+    assert!(!datagrams.iter().any(|d| d.tsi == Some(1)
+        && !d.repair
+        && u32::from_be_bytes(d.payload[12..16].try_into().unwrap()) == 0));
+    let (objects, _) = receive(&datagrams);
+    for f in &cfg.file_mode {
+        assert!(
+            objects.get(&f.name).is_some_and(|o| o.0 == f.data),
+            "{} in {:?}",
+            f.name,
+            objects.keys()
+        );
+    }
 }

@@ -78,7 +78,13 @@ impl FlowSelector {
             }
         }
         self.flush_last();
-        let ctx = self.ctx;
+        // Read as the destination's profile says: a ROUTE packet read as FLUTE may not decode.
+        let ctx = AlcContext {
+            profile: self
+                .signalling
+                .profile_or((flow.dst, flow.dst_port), self.ctx.profile),
+            ..self.ctx
+        };
         let entry = self.decided.entry(flow).or_insert_with(|| {
             let ok = AlcPacket::parse(payload, ctx)
                 .is_ok_and(|a| !a.findings.iter().any(|f| f.severity == Severity::Error));
@@ -139,12 +145,13 @@ pub fn dissect_into(d: &mut Dissected<'_>, flows: &mut FlowSelector) {
     d.alc_offset = frame.payload_offset;
     let payload = frame.udp_payload(raw.data).unwrap_or(&[]);
     d.frame = Some(frame);
-    if let Some(found) = flows.signalling.observe_lls(raw.frame, flow, payload) {
+    if let Some((table, found)) = flows.signalling.observe_lls(raw.frame, flow, payload) {
         let at = d.alc_offset;
         d.findings.extend(found.into_iter().map(|mut f| {
             f.offset += at;
             f
         }));
+        d.lls = table.map(Box::new);
         return;
     }
     let wanted = if flows.ports.is_empty() {
@@ -171,11 +178,14 @@ pub fn dissect_into(d: &mut Dissected<'_>, flows: &mut FlowSelector) {
                     .flatten();
                 if r.start_offset().is_none() {
                     r.repair_flow = described.and_then(|c| c.repair_flow);
-                } else if r.mode.is_none() {
-                    let cp = a.value.lct.codepoint;
-                    r.mode = described
-                        .and_then(|c| c.payloads.get(&cp))
-                        .and_then(|&id| DeliveryMode::of_format_id(id));
+                } else {
+                    if r.mode.is_none() {
+                        let cp = a.value.lct.codepoint;
+                        r.mode = described
+                            .and_then(|c| c.payloads.get(&cp))
+                            .and_then(|&id| DeliveryMode::of_format_id(id));
+                    }
+                    a.value.stsid = described.cloned();
                 }
             }
             d.findings.extend(a.findings.into_iter().map(|mut f| {

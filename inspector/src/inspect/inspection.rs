@@ -120,8 +120,13 @@ impl Inspection {
         self.sessions.push(d);
         if let (Some(a), Some(flow)) = (&d.alc, d.flow) {
             self.alc_packets += 1;
-            self.assembler
-                .push(d.raw.frame, d.raw.timestamp, flow.src, a, d.symbols());
+            self.assembler.push_to(
+                d.raw.frame,
+                d.raw.timestamp,
+                (flow.src, flow.dst, flow.dst_port),
+                a,
+                d.symbols(),
+            );
             if self.assembler.has_output() {
                 self.drain()?;
             }

@@ -94,12 +94,21 @@ pub(super) fn append_packet(
             key(out, b"\"webrc\":");
             json::append(out, w)?;
         }
+        // ROUTE: source or repair, start_offset, EXT_TOL, presentation time, mode.
+        if let Some(r) = &a.route {
+            key(out, b"\"route\":");
+            json::append(out, r)?;
+        }
         key(out, b"\"payload\":");
         put(out, b"{\"offset\":");
         uint(out, d.alc_offset + a.symbol_offset);
         put(out, b",\"length\":");
         uint(out, a.symbol_len);
         out.push(b'}');
+    }
+    if let Some(t) = &d.lls {
+        key(out, b"\"lls\":");
+        json::append(out, &**t)?;
     }
     put(out, b"},\"findings\":[");
     for (i, f) in findings.iter().enumerate() {

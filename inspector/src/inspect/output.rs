@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::dissect::Dissected;
 use super::fields::{values, Field};
+use crate::wire::lls;
 use crate::wire::Finding;
 
 fn seconds(d: Duration) -> f64 {
@@ -52,10 +53,23 @@ pub fn summary_line(d: &Dissected, t0: Duration) -> String {
             }
             s.push_str(&format!(" len={}", a.symbol_len));
         }
-        (Some(flow), None) => s.push_str(&format!(
-            " {} → {} UDP {} → {}",
-            flow.src, flow.dst, flow.src_port, flow.dst_port
-        )),
+        (Some(flow), None) => match &d.lls {
+            Some(t) => s.push_str(&format!(
+                " {} → {} LLS {} v{}{}",
+                flow.src,
+                flow.dst,
+                lls::table_name(t.table_id),
+                t.version,
+                t.slt.as_ref().map_or(String::new(), |slt| format!(
+                    " services={}",
+                    slt.services.len()
+                ))
+            )),
+            None => s.push_str(&format!(
+                " {} → {} UDP {} → {}",
+                flow.src, flow.dst, flow.src_port, flow.dst_port
+            )),
+        },
         (None, _) => s.push_str(" (not UDP)"),
     }
     let f = all_findings(d);

@@ -14,7 +14,7 @@ use crate::track::object_log::{ObjectLog, ObjectRecord};
 use crate::track::route_signalling::RouteSignalling;
 use crate::track::session::SessionTracker;
 use crate::wire::fdt::{expires_to_ntp_seconds, ntp_seconds};
-use crate::wire::route::Profile;
+use crate::wire::route::{DeliveryMode, Profile};
 
 pub struct Stats<'a> {
     pub sessions: &'a SessionTracker,
@@ -39,6 +39,46 @@ impl<'a> Stats<'a> {
     pub fn with_signalling(mut self, s: &'a RouteSignalling) -> Self {
         self.signalling = Some(s);
         self
+    }
+
+    /// A ROUTE session's role as its S-TSID says: the SLS (TSI 0), a source flow (with its
+    /// payload formats) or a repair flow; `-` when no S-TSID describes it.
+    fn route_flow(&self, channel: Option<&(std::net::IpAddr, u16)>, tsi: u64) -> String {
+        let (Some(s), Some(c)) = (self.signalling, channel) else {
+            return "-".into();
+        };
+        if !s.profile(*c).is_route() {
+            return "-".into();
+        }
+        if tsi == 0 {
+            return "SLS".into();
+        }
+        match s.stsid_channel(*c, tsi) {
+            Some(Some(ch)) => {
+                let mut parts = Vec::new();
+                if ch.source {
+                    let modes: std::collections::BTreeSet<&str> = ch
+                        .payloads
+                        .iter()
+                        .map(|(cp, f)| {
+                            DeliveryMode::of_format_id(*f)
+                                .or(DeliveryMode::of_codepoint(*cp))
+                                .map_or("?", DeliveryMode::name)
+                        })
+                        .collect();
+                    let modes: Vec<&str> = modes.into_iter().collect();
+                    parts.push(format!("source ({})", modes.join(", ")));
+                }
+                if let Some(r) = ch.repair_flow {
+                    parts.push(format!("repair of TSI {}", r.protects_tsi));
+                } else if ch.repair {
+                    parts.push("repair".into());
+                }
+                parts.join(", ")
+            }
+            Some(None) => "not in the S-TSID".into(),
+            None => "-".into(),
+        }
     }
 
     /// The profile a session's packets were read with, and why.
@@ -90,6 +130,7 @@ pub fn sessions(stats: &Stats, json: bool) -> String {
         "CCI",
         "flavour",
         "profile",
+        "ROUTE flow",
     ]);
     let mut reasons = std::collections::BTreeMap::new();
     for (i, s) in stats.sessions.sessions.values().enumerate() {
@@ -110,8 +151,9 @@ pub fn sessions(stats: &Stats, json: bool) -> String {
         let uid = format!("S{}", i + 1);
         let flavor = s.flute_flavor();
         let (profile, why) = stats.profile(s.channels.iter().next());
+        let route_flow = stats.route_flow(s.channels.iter().next(), s.tsi);
         if json {
-            out.push_str(&json!({"log": "sessions", "uid": uid, "sender": s.sender.to_string(), "tsi": s.tsi, "channels": channels, "packets": s.packets, "bytes": s.bytes, "rate_bps": rate, "first": secs(s.first), "last": secs(s.last), "close_session_frame": s.close_session_frame, "cci_bits": s.cci_bits, "flavor": flavor.map(|f| f.name()), "ext_fdt_version": s.ext_fdt_version, "profile": profile.name(), "profile_why": why}).to_string());
+            out.push_str(&json!({"log": "sessions", "uid": uid, "sender": s.sender.to_string(), "tsi": s.tsi, "channels": channels, "packets": s.packets, "bytes": s.bytes, "rate_bps": rate, "first": secs(s.first), "last": secs(s.last), "close_session_frame": s.close_session_frame, "cci_bits": s.cci_bits, "flavor": flavor.map(|f| f.name()), "ext_fdt_version": s.ext_fdt_version, "profile": profile.name(), "profile_why": why, "route_flow": route_flow}).to_string());
             out.push('\n');
         } else {
             t.add_row(vec![
@@ -128,6 +170,7 @@ pub fn sessions(stats: &Stats, json: bool) -> String {
                 format!("{} bits", s.cci_bits),
                 flavor.map_or("-".to_string(), |f| f.title().to_string()),
                 profile.name().to_string(),
+                route_flow,
             ]);
             if let Some(c) = s.channels.iter().next() {
                 reasons.insert(format!("{}:{}", c.0, c.1), (profile, why));

@@ -26,6 +26,7 @@ use crate::wire::frame::Frame;
 use crate::wire::ip::{IpRepr, Ipv4Repr, Ipv6Repr};
 use crate::wire::lct::{ExtensionBody, HeaderExtension, LctRepr, HET_CENC, HET_FDT};
 use crate::wire::link::{EthernetRepr, LinkRepr, LinkType, Sll2Repr, SllRepr, VlanTag};
+use crate::wire::lls::{self, LlsTable};
 use crate::wire::route;
 use crate::wire::udp::UdpRepr;
 use crate::wire::webrc_cci::{CciForm, WebrcCci};
@@ -265,6 +266,9 @@ pub fn tree(d: &Dissected, t0: Duration) -> String {
     if let Some(a) = &d.alc {
         layers.push((d.alc_offset, alc_layer(a, d)));
     }
+    if let Some(t) = &d.lls {
+        layers.push((d.alc_offset, lls_layer(t)));
+    }
     for f in all_findings(d) {
         let layer = layers
             .iter_mut()
@@ -303,6 +307,9 @@ fn protocols(d: &Dissected) -> String {
         if fr.udp.is_some() {
             p.push("udp");
         }
+    }
+    if d.lls.is_some() {
+        p.push("lls");
     }
     if let Some(a) = &d.alc {
         p.extend(["alc", "lct"]);
@@ -679,6 +686,52 @@ fn ipv6(t: &mut Tree, h: &Ipv6Repr) {
             }
         },
     );
+}
+
+/// An ATSC 3.0 LLS table (A/331 §6.1) and, for an SLT, its services (§6.3).
+fn lls_layer(l: &LlsTable) -> Tree {
+    let mut t = Tree::default();
+    t.node("ATSC 3.0 Low Level Signalling (LLS, A/331 §6.1)", |t| {
+        t.field(
+            "LLS_table_id",
+            format_args!("{} ({})", l.table_id, lls::table_name(l.table_id)),
+        );
+        t.field("LLS_group_id", l.group_id);
+        t.field("group_count_minus1", l.group_count_minus1);
+        t.field("LLS_table_version", l.version);
+        if let Some(x) = &l.xml {
+            t.line(format_args!("[XML, inflated: {} bytes]", x.len()));
+        }
+        if let Some(slt) = &l.slt {
+            t.node("Service List Table (SLT, A/331 §6.3)", |t| {
+                if let Some(b) = slt.bsid {
+                    t.field("bsid", b);
+                }
+                for s in &slt.services {
+                    let id = s.service_id.map_or("?".into(), |i| i.to_string());
+                    let name = s.short_name.as_deref().unwrap_or("");
+                    t.node(format_args!("Service {id} \"{name}\""), |t| {
+                        if let Some(c) = s.category {
+                            t.field("serviceCategory", c);
+                        }
+                        if let Some(sls) = &s.sls {
+                            t.field(
+                                "SLS",
+                                format_args!(
+                                    "{} on {}:{}{}",
+                                    sls.protocol_name(),
+                                    sls.destination,
+                                    sls.port,
+                                    sls.source.map_or(String::new(), |a| format!(" from {a}"))
+                                ),
+                            );
+                        }
+                    });
+                }
+            });
+        }
+    });
+    t
 }
 
 fn udp_layer(u: &UdpRepr, fr: &Frame) -> Tree {

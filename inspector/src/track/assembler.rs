@@ -329,6 +329,20 @@ impl Assembler {
         alc: &AlcPacket,
         symbols: &[u8],
     ) {
+        let unspecified = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+        self.push_to(frame, time, (sender, unspecified, 0), alc, symbols);
+    }
+
+    /// [`Self::push`] with the packet's destination: ROUTE sessions are scoped by it (one
+    /// gateway sends every service's TSI 0), ALC sessions by the sender alone.
+    pub fn push_to(
+        &mut self,
+        frame: u64,
+        time: Duration,
+        (sender, dst, port): (IpAddr, IpAddr, u16),
+        alc: &AlcPacket,
+        symbols: &[u8],
+    ) {
         if let Some(route) = alc.route {
             self.pushes += 1;
             if self.pushes.is_multiple_of(SWEEP_EVERY) {
@@ -342,7 +356,7 @@ impl Assembler {
                 &self.config,
                 frame,
                 time,
-                sender,
+                (sender, dst, port),
                 alc,
                 route,
                 symbols,

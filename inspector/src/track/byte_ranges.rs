@@ -6,6 +6,10 @@
 //! Memory follows what was received (the buffer grows to the highest byte seen), up to a cap
 //! the caller gives.
 
+/// Separate byte ranges one object may be in: more means a hostile or broken sender (each is a
+/// packet that neither touches nor overlaps another), and inserting would cost too much.
+pub const MAX_RANGES: usize = 65_536;
+
 /// Ranges received, merged and sorted: `[start, end)`.
 #[derive(Debug, Default, Clone)]
 pub struct RangeSet {
@@ -50,6 +54,15 @@ impl RangeSet {
         start >= end || self.ranges.iter().any(|&(s, e)| s <= start && e >= end)
     }
 
+    /// Ranges held (separate runs of bytes).
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
     pub fn end(&self) -> u64 {
         self.ranges.last().map_or(0, |r| r.1)
     }
@@ -62,6 +75,24 @@ pub enum RangeRefused {
     PastLength { end: u64, length: u64 },
     /// It ends past the cap on one object's bytes.
     PastCap { end: u64, cap: u64 },
+    /// The object is in too many separate pieces.
+    TooManyRanges { ranges: usize },
+}
+
+impl std::fmt::Display for RangeRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RangeRefused::PastLength { end, length } => {
+                write!(f, "bytes up to {end} past the transfer length {length}")
+            }
+            RangeRefused::PastCap { end, cap } => {
+                write!(f, "bytes up to {end} past the {cap} bytes that may be held")
+            }
+            RangeRefused::TooManyRanges { ranges } => {
+                write!(f, "{ranges} separate byte ranges")
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -85,7 +116,20 @@ impl ByteRangeObject {
         if end > cap {
             return Err(RangeRefused::PastCap { end, cap });
         }
+        if self.ranges.len() >= MAX_RANGES {
+            return Err(RangeRefused::TooManyRanges {
+                ranges: self.ranges.len(),
+            });
+        }
         if self.data.len() < end as usize {
+            // The buffer never holds more than the cap allows (its capacity is what is
+            // counted): all of a known length at once, else doubling up to the cap.
+            let want = match self.length {
+                Some(l) => l.min(cap).max(end),
+                None => end.max((2 * self.data.capacity() as u64).min(cap)),
+            };
+            self.data
+                .reserve_exact((want as usize).saturating_sub(self.data.len()));
             self.data.resize(end as usize, 0);
         }
         self.data[offset as usize..end as usize].copy_from_slice(bytes);
@@ -117,7 +161,12 @@ impl ByteRangeObject {
 
     /// What was received with zeros elsewhere, and the bytes missing (`--partial`).
     pub fn partial(&self) -> (Vec<u8>, u64) {
-        let l = self.length.unwrap_or(self.ranges.end());
+        // Never more than was received and what its length says (checked against the cap
+        // before any byte was taken).
+        let l = self
+            .length
+            .filter(|&l| l <= self.data.capacity() as u64)
+            .unwrap_or(self.ranges.end());
         let mut v = self.data.clone();
         v.resize(l as usize, 0);
         (v, l - self.ranges.covered(l))

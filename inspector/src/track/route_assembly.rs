@@ -18,16 +18,26 @@ use std::time::Duration;
 
 use crate::registry;
 use crate::track::assembler::{AssemblerConfig, ObjectKey, ObjectReport};
-use crate::track::byte_ranges::ByteRangeObject;
+use crate::track::byte_ranges::{ByteRangeObject, RangeRefused};
 use crate::track::route_repair::RepairSymbols;
 use crate::wire::alc::AlcPacket;
 use crate::wire::fdt::FdtFile;
 use crate::wire::finding::Finding;
 use crate::wire::route::DeliveryMode;
 use crate::wire::route::RouteHeader;
-use crate::wire::route_sls::{efdt_files, header, split_headers};
+use crate::wire::route_sls::{
+    expand_template, header, parse_efdt, split_headers, Efdt, StsidChannel,
+};
+use std::sync::Arc;
 
-type Key = (IpAddr, u64, u128);
+/// A ROUTE session is its destination too: one gateway sends every service's SLS on TSI 0, each
+/// to its own address and port (A/331 §6.3), so (sender, destination, port) scopes a TSI.
+pub type Scope = (IpAddr, IpAddr, u16);
+type Key = (Scope, u64, u128);
+
+/// Objects remembered (completed, incarnation counters) and flows with EFDT entries, at most.
+const MAX_REMEMBERED: usize = 262_144;
+const MAX_FLOWS: usize = 4096;
 
 /// What the rest of the assembler holds (ALC/FLUTE objects): the caps on objects in flight and
 /// bytes are for both together.
@@ -48,8 +58,12 @@ struct InFlight {
     packets: u64,
     /// The delivery mode its packets say (A/331 Table A.3.6, the S-TSID's formatId).
     mode: Option<DeliveryMode>,
+    /// Its LCT channel in the S-TSID (an EFDT inside it, a file template).
+    stsid: Option<Arc<StsidChannel>>,
     /// Rebuilt with repair symbols.
     repaired: bool,
+    /// Why its repair symbols did not rebuild it, if they failed.
+    repair_error: Option<String>,
     error: Option<String>,
 }
 
@@ -60,11 +74,13 @@ pub struct RouteAssembler {
     repairs: BTreeMap<Key, RepairSymbols>,
     /// Completed objects: their length and incarnation (repeats are skipped).
     done: BTreeMap<Key, (u64, u32)>,
-    done_order: VecDeque<Key>,
+    done_order: VecDeque<(Key, u32)>,
     /// Incarnations handed out per TOI.
     incarnations: BTreeMap<Key, u32>,
     /// The EFDT entries of each flow (sender, TSI), by TOI.
-    files: BTreeMap<(IpAddr, u64), BTreeMap<u128, FdtFile>>,
+    files: BTreeMap<(Scope, u64), BTreeMap<u128, FdtFile>>,
+    /// The file template of each flow's in-band EFDT (A/331 §A.3.3.2.8).
+    templates: BTreeMap<(Scope, u64), String>,
     held: u64,
     /// Hand out what incomplete objects have (`--partial`).
     keep_partial: bool,
@@ -73,7 +89,7 @@ pub struct RouteAssembler {
     pub findings: Vec<(u64, Finding)>,
     /// Complete objects of a flow whose EFDT has not named them yet: held until it does (an
     /// EFDT is repeated, and may come after the objects it describes), up to a cap.
-    undescribed: VecDeque<ObjectReport>,
+    undescribed: VecDeque<(Scope, ObjectReport)>,
     undescribed_bytes: u64,
 }
 
@@ -107,7 +123,7 @@ impl RouteAssembler {
         config: &AssemblerConfig,
         frame: u64,
         time: Duration,
-        sender: IpAddr,
+        scope: Scope,
         alc: &AlcPacket,
         route: RouteHeader,
         symbols: &[u8],
@@ -117,21 +133,22 @@ impl RouteAssembler {
         let (Some(tsi), Some(toi)) = (alc.lct.tsi, alc.lct.toi) else {
             return;
         };
+        // Only FDT-like objects (TOI 0: the EFDT) are needed when objects are not rebuilt.
+        if toi != 0 && !config.all_objects {
+            return;
+        }
         self.keep_partial = config.partial;
         self.limit = config.max_buffered_bytes.saturating_sub(outside.held);
         let Some(start) = route.start_offset() else {
             self.push_repair(
-                config, frame, time, sender, alc, route, symbols, outside, reports,
+                config, frame, time, scope, alc, route, symbols, outside, reports,
             );
             return;
         };
-        if toi != 0 && !config.all_objects {
-            return;
-        }
-        let key = (sender, tsi, toi);
+        let key = (scope, tsi, toi);
         let described = self
             .files
-            .get(&(sender, tsi))
+            .get(&(scope, tsi))
             .and_then(|m| m.get(&toi))
             .and_then(|f| f.transfer_length);
         let announced = route
@@ -149,18 +166,34 @@ impl RouteAssembler {
         if o.mode.is_none() {
             o.mode = route.mode;
         }
+        if o.stsid.is_none() {
+            o.stsid = alc.stsid.clone();
+        }
         if o.error.is_some() {
             return;
         }
         if o.object.length.is_none() {
             o.object.length = announced;
         }
+        if let Some(l) = o.object.length.filter(|&l| l > config.max_object_bytes) {
+            o.error = Some(format!(
+                "transfer length {l} over the {} bytes accepted",
+                config.max_object_bytes
+            ));
+            return;
+        }
         let before = o.object.held();
         let cap = config
             .max_object_bytes
             .min(self.limit.saturating_sub(self.held) + before);
-        if let Err(e) = o.object.push(u64::from(start), symbols, cap) {
-            o.error = Some(format!("{e:?}"));
+        match o.object.push(u64::from(start), symbols, cap) {
+            Ok(()) => {}
+            // A stray packet past the length: the session checks report it
+            // (route.start_offset.past_length); the object goes on without it.
+            Err(RangeRefused::PastLength { .. }) => {}
+            Err(e @ (RangeRefused::PastCap { .. } | RangeRefused::TooManyRanges { .. })) => {
+                o.error = Some(e.to_string());
+            }
         }
         if alc.lct.close_object && o.object.length.is_none() {
             o.object.length = Some(u64::from(start) + symbols.len() as u64);
@@ -215,6 +248,10 @@ impl RouteAssembler {
             ));
             self.leave(k, Some("abandoned: too many objects in flight"), reports);
         }
+        if self.incarnations.len() >= MAX_REMEMBERED && !self.incarnations.contains_key(&key) {
+            // Forgotten counters only restart the `-iN` suffixes of names.
+            self.incarnations.clear();
+        }
         let n = self.incarnations.entry(key).or_insert(0);
         let incarnation = *n;
         *n += 1;
@@ -229,7 +266,9 @@ impl RouteAssembler {
                 last_time: time,
                 packets: 0,
                 mode: None,
+                stsid: None,
                 repaired: false,
+                repair_error: None,
                 error: None,
             },
         );
@@ -245,7 +284,7 @@ impl RouteAssembler {
         config: &AssemblerConfig,
         frame: u64,
         time: Duration,
-        sender: IpAddr,
+        scope: Scope,
         alc: &AlcPacket,
         route: RouteHeader,
         symbols: &[u8],
@@ -256,10 +295,10 @@ impl RouteAssembler {
         else {
             return;
         };
-        let key = (sender, flow.protects_tsi, toi);
+        let key = (scope, flow.protects_tsi, toi);
         let described = self
             .files
-            .get(&(sender, flow.protects_tsi))
+            .get(&(scope, flow.protects_tsi))
             .and_then(|m| m.get(&toi))
             .and_then(|f| f.transfer_length);
         if !self.start(config, key, None, frame, time, outside, reports) {
@@ -273,7 +312,11 @@ impl RouteAssembler {
             .entry(key)
             .or_insert_with(|| RepairSymbols::new(flow));
         let before = r.bytes;
-        r.push(pid.sbn as u8, pid.esi, symbols);
+        // A packet may carry several consecutive symbols (RFC 6330 §4.4.2).
+        let t = usize::from(flow.symbol_size.max(1));
+        for (i, symbol) in symbols.chunks(t).enumerate() {
+            r.push(pid.sbn as u8, pid.esi.saturating_add(i as u32), symbol);
+        }
         self.held += r.bytes - before;
         let o = self.objects.get_mut(&key).expect("started above");
         o.last_frame = frame;
@@ -302,7 +345,8 @@ impl RouteAssembler {
                     self.leave(key, None, reports);
                 }
             }
-            Some(Err(e)) => o.error = Some(e),
+            // Kept for the report; the source flow may still complete the object.
+            Some(Err(e)) => o.repair_error = Some(e),
         }
     }
 
@@ -314,12 +358,29 @@ impl RouteAssembler {
         if let Some(r) = self.repairs.remove(&key) {
             self.held -= r.bytes;
         }
-        let (sender, tsi, toi) = key;
+        let (scope, tsi, toi) = key;
+        let sender = scope.0;
         let data = o.object.bytes();
         let mut efdt = false;
         if let (Some(d), 0) = (&data, toi) {
-            if let Some(files) = efdt_files(d) {
-                let m = self.files.entry((sender, tsi)).or_default();
+            if let Some(Efdt {
+                files,
+                file_template,
+            }) = parse_efdt(d)
+            {
+                if let Some(t) = file_template {
+                    if self.templates.len() < MAX_FLOWS
+                        || self.templates.contains_key(&(scope, tsi))
+                    {
+                        self.templates.insert((scope, tsi), t);
+                    }
+                }
+                if self.files.len() >= MAX_FLOWS && !self.files.contains_key(&(scope, tsi)) {
+                    if let Some(k) = self.files.keys().next().copied() {
+                        self.files.remove(&k);
+                    }
+                }
+                let m = self.files.entry((scope, tsi)).or_default();
                 if m.len() + files.len() > crate::wire::route_sls::MAX_FILES {
                     m.clear();
                 }
@@ -330,11 +391,20 @@ impl RouteAssembler {
         let length = o.object.length;
         if let (Some(_), Some(l)) = (&data, length) {
             self.done.insert(key, (l, o.incarnation));
-            self.done_order.push_back(key);
-            while self.done_order.len() > 262_144 {
-                if let Some(k) = self.done_order.pop_front() {
+            self.done_order.push_back((key, o.incarnation));
+            while self.done.len() > MAX_REMEMBERED {
+                let Some((k, inc)) = self.done_order.pop_front() else {
+                    break;
+                };
+                if self.done.get(&k).is_some_and(|d| d.1 == inc) {
                     self.done.remove(&k);
                 }
+            }
+            // Entries already replaced leave the order list once it is twice what is kept.
+            if self.done_order.len() > 2 * self.done.len().max(1024) {
+                let done = &self.done;
+                self.done_order
+                    .retain(|(k, inc)| done.get(k).is_some_and(|d| d.1 == *inc));
             }
         }
         let covered = length.map_or(o.object.ranges.end(), |l| o.object.ranges.covered(l));
@@ -345,11 +415,7 @@ impl RouteAssembler {
         } else {
             DeliveryMode::File
         });
-        let mut fdt_file = self
-            .files
-            .get(&(sender, tsi))
-            .and_then(|m| m.get(&toi))
-            .cloned();
+        let mut fdt_file = self.name_of(scope, tsi, toi, o.stsid.as_deref());
         // Entity mode: the object is HTTP entity headers, an empty line and the body; the
         // headers name it (A/331 §A.3.3.3).
         let data = match (data, mode) {
@@ -365,7 +431,7 @@ impl RouteAssembler {
         let error = match (&data, abandoned) {
             (Some(_), _) => None,
             (None, Some(why)) => Some(why.to_string()),
-            (None, None) => o.error.clone(),
+            (None, None) => o.error.clone().or(o.repair_error.clone()),
         };
         let report = ObjectReport {
             key: ObjectKey {
@@ -398,27 +464,27 @@ impl RouteAssembler {
             && toi != 0
             && mode == DeliveryMode::File
         {
-            self.hold(report, reports);
+            self.hold(scope, report, reports);
         } else {
             reports.push(report);
         }
         if efdt {
-            self.release_described(sender, tsi, reports);
+            self.release_described(scope, tsi, reports);
         }
     }
 
     /// Holds a complete object until its flow's EFDT names it; the oldest held leave unnamed
     /// past the caps.
-    fn hold(&mut self, report: ObjectReport, reports: &mut Vec<ObjectReport>) {
+    fn hold(&mut self, scope: Scope, report: ObjectReport, reports: &mut Vec<ObjectReport>) {
         let bytes = report.data.as_ref().map_or(0, |d| d.len() as u64);
         self.undescribed_bytes += bytes;
         self.held += bytes;
-        self.undescribed.push_back(report);
+        self.undescribed.push_back((scope, report));
         while self.undescribed.len() > MAX_UNDESCRIBED
             || self.undescribed_bytes > MAX_UNDESCRIBED_BYTES
             || self.held > self.limit
         {
-            let Some(r) = self.undescribed.pop_front() else {
+            let Some((_, r)) = self.undescribed.pop_front() else {
                 break;
             };
             self.release(&r);
@@ -433,20 +499,55 @@ impl RouteAssembler {
         self.held -= bytes;
     }
 
+    /// An object's description: its flow's in-band EFDT entry, else the S-TSID's EFDT entry,
+    /// else the file template of either (A/331 §A.3.3.2.3, §A.3.3.2.8). TOI 0 is the EFDT.
+    fn name_of(
+        &self,
+        scope: Scope,
+        tsi: u64,
+        toi: u128,
+        stsid: Option<&StsidChannel>,
+    ) -> Option<FdtFile> {
+        if toi == 0 {
+            return None;
+        }
+        if let Some(f) = self.files.get(&(scope, tsi)).and_then(|m| m.get(&toi)) {
+            return Some(f.clone());
+        }
+        if let Some(f) = stsid.and_then(|c| c.efdt_files.iter().find(|f| f.toi == toi)) {
+            return Some(f.clone());
+        }
+        let template = self
+            .templates
+            .get(&(scope, tsi))
+            .or(stsid.and_then(|c| c.file_template.as_ref()))?;
+        let location = expand_template(template, toi)?;
+        Some(FdtFile {
+            toi,
+            content_location: location,
+            content_length: None,
+            transfer_length: None,
+            content_md5: None,
+            attributes: Default::default(),
+            other_attributes: Vec::new(),
+            child_elements: Vec::new(),
+        })
+    }
+
     /// The objects held that the EFDT of (sender, TSI) now names leave, with their names.
-    fn release_described(&mut self, sender: IpAddr, tsi: u64, reports: &mut Vec<ObjectReport>) {
-        let Some(files) = self.files.get(&(sender, tsi)) else {
-            return;
-        };
+    fn release_described(&mut self, scope: Scope, tsi: u64, reports: &mut Vec<ObjectReport>) {
         let mut kept = VecDeque::new();
         let mut named = Vec::new();
-        for mut r in std::mem::take(&mut self.undescribed) {
-            match files.get(&r.key.toi) {
-                Some(f) if r.key.sender == sender && r.key.tsi == tsi => {
-                    r.fdt_file = Some(f.clone());
+        for (sc, mut r) in std::mem::take(&mut self.undescribed) {
+            let name = (sc == scope && r.key.tsi == tsi)
+                .then(|| self.name_of(sc, tsi, r.key.toi, None))
+                .flatten();
+            match name {
+                Some(f) => {
+                    r.fdt_file = Some(f);
                     named.push(r);
                 }
-                _ => kept.push_back(r),
+                None => kept.push_back((sc, r)),
             }
         }
         self.undescribed = kept;
@@ -469,7 +570,7 @@ impl RouteAssembler {
         for k in keys {
             self.leave(k, None, reports);
         }
-        while let Some(r) = self.undescribed.pop_front() {
+        while let Some((_, r)) = self.undescribed.pop_front() {
             self.release(&r);
             reports.push(r);
         }

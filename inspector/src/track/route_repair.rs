@@ -81,8 +81,8 @@ pub struct RepairSymbols {
     pub flow: RepairFlow,
     symbols: Vec<(u8, u32, Vec<u8>)>,
     pub bytes: u64,
-    /// Symbols held at the last failed attempt: the next waits for more.
-    tried_with: usize,
+    /// Repair symbols and source bytes at the last failed attempt: the next waits for more.
+    tried_with: (usize, u64),
 }
 
 impl RepairSymbols {
@@ -91,7 +91,7 @@ impl RepairSymbols {
             flow,
             symbols: Vec::new(),
             bytes: 0,
-            tried_with: 0,
+            tried_with: (0, 0),
         }
     }
 
@@ -118,15 +118,37 @@ impl RepairSymbols {
         object: &ByteRangeObject,
         length: u64,
     ) -> Option<Result<Vec<u8>, String>> {
-        if self.symbols.len() <= self.tried_with {
+        // Only a change can make a failed attempt succeed: more repair symbols or more source
+        // bytes (and the bound below keeps most attempts to O(1)).
+        let covered = object.ranges.covered(length);
+        let t64 = u64::from(self.flow.symbol_size.max(1));
+        if (self.symbols.len(), covered) == self.tried_with {
             return None;
         }
+        if self.flow.sub_blocks != 1 {
+            return Some(Err(format!(
+                "repair flow with N={} sub-blocks: not decoded (only N=1)",
+                self.flow.sub_blocks
+            )));
+        }
+        if length > u64::from(u32::MAX) - 4 {
+            return Some(Err(format!(
+                "an object of {length} bytes: the FEC transport object's 4-byte length cannot hold it (A/331 §A.4.2)"
+            )));
+        }
+        // At most (covered / T) + 2 per range source symbols are known: too few with the
+        // repair symbols, and the count below is not worth it.
+        let upper = covered / t64 + 2 * object.ranges.len() as u64 + self.symbols.len() as u64;
         let params = self.flow.params(length);
         if params.validate().is_err() {
             return Some(Err(format!(
                 "repair flow parameters invalid for {length} bytes: {:?}",
                 params.validate().err()
             )));
+        }
+        if upper < params.transfer_length / t64 {
+            self.tried_with = (self.symbols.len(), covered);
+            return None;
         }
         let t = usize::from(self.flow.symbol_size);
         let total = params.transfer_length as usize;
@@ -158,13 +180,13 @@ impl RepairSymbols {
                 .collect();
             let repairs = self.symbols.iter().filter(|(b, _, _)| *b == sbn).count();
             if sources.len() + repairs < k {
-                self.tried_with = 0;
+                self.tried_with = (self.symbols.len(), covered);
                 return None;
             }
             blocks.push((sbn, sources));
             first += k;
         }
-        self.tried_with = self.symbols.len();
+        self.tried_with = (self.symbols.len(), covered);
         let mut out = Vec::with_capacity(total);
         for (sbn, sources) in blocks {
             let mut dec = match RaptorQDecoder::new(&params, sbn) {
@@ -255,6 +277,10 @@ mod tests {
         for (sbn, esi, s) in &repairs {
             wrong.push(*sbn, *esi, s);
         }
-        assert!(!matches!(wrong.try_decode(&o, 1001), Some(Ok(_))));
+        assert!(matches!(wrong.try_decode(&o, 1001), Some(Err(_))));
+        // Sub-blocks (N > 1) interleave sub-symbols: refused, not decoded wrongly.
+        let mut n2 = RepairSymbols::new(RepairFlow { sub_blocks: 2, ..f });
+        n2.push(0, 20, &[0; 64]);
+        assert!(matches!(n2.try_decode(&o, 1000), Some(Err(e)) if e.contains("sub-blocks")));
     }
 }

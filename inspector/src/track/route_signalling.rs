@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::capture::reader::RawPacket;
 use crate::packet::Flow;
@@ -36,6 +37,9 @@ pub type Channel = (IpAddr, u16);
 /// TSI 0 objects rebuilt at once while looking for an S-TSID, and the largest one.
 const MAX_SCOUTED: usize = 16;
 const MAX_SCOUT_BYTES: u64 = 1 << 20;
+/// Destinations with a profile or an S-TSID, at most (an SLT lists tens of services; the cap
+/// bounds memory on hostile input, and `-z sessions` says a destination past it is FLUTE).
+const MAX_CHANNELS: usize = 4096;
 
 /// A channel's profile and where it was learnt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,9 +57,9 @@ pub struct RouteSignalling {
     pub forced: Option<Profile>,
     pub channels: BTreeMap<Channel, ProfileChoice>,
     /// The S-TSID's channels by destination and TSI (the latest S-TSID wins).
-    pub flows: BTreeMap<Channel, BTreeMap<u64, StsidChannel>>,
+    pub flows: BTreeMap<Channel, BTreeMap<u64, Arc<StsidChannel>>>,
     /// TSI 0 objects being rebuilt: (channel, TOI) -> object, with the frame of its first packet.
-    scouts: HashMap<(Channel, u128), ByteRangeObject>,
+    scouts: HashMap<(Channel, u128), (u64, ByteRangeObject)>,
     /// SLS objects already read (their carousel repeats are skipped).
     read: HashMap<(Channel, u128), u64>,
     /// LLS tables decoded, and the SLTs among them.
@@ -105,38 +109,38 @@ impl RouteSignalling {
     }
 
     /// Reads a UDP datagram to an LLS destination: `None` if `flow` is not one, else the
-    /// findings of its table (offsets in the datagram).
+    /// table (if its header decodes) and its findings (offsets in the datagram).
     pub fn observe_lls(
         &mut self,
         frame: u64,
         flow: Flow,
         udp_payload: &[u8],
-    ) -> Option<Vec<Finding>> {
+    ) -> Option<(Option<LlsTable>, Vec<Finding>)> {
         if !LlsTable::is_lls(flow.dst, flow.dst_port) {
             return None;
         }
         let t = match LlsTable::parse(udp_payload) {
             Ok(t) => t,
-            Err(e) => return Some(vec![e.into()]),
+            Err(e) => return Some((None, vec![e.into()])),
         };
         self.lls_tables += 1;
-        let Some(slt) = t.value.slt else {
-            return Some(t.findings);
-        };
-        self.slts += 1;
-        for s in slt.services {
-            let Some(sls) = s.sls.filter(|l| l.protocol == SLS_PROTOCOL_ROUTE) else {
-                continue;
-            };
-            let why = format!(
-                "the LLS SLT (frame {frame}) sends service {}{} SLS here over ROUTE",
-                s.service_id.map_or("?".into(), |i| i.to_string()),
-                s.short_name
-                    .map_or(String::new(), |n| format!(" \"{n}\"'s")),
-            );
-            self.decide((sls.destination, sls.port), Profile::Atsc3, why, frame);
+        if let Some(slt) = &t.value.slt {
+            self.slts += 1;
+            for s in &slt.services {
+                let Some(sls) = s.sls.filter(|l| l.protocol == SLS_PROTOCOL_ROUTE) else {
+                    continue;
+                };
+                let why = format!(
+                    "the LLS SLT (frame {frame}) sends service {}{} SLS here over ROUTE",
+                    s.service_id.map_or("?".into(), |i| i.to_string()),
+                    s.short_name
+                        .as_ref()
+                        .map_or(String::new(), |n| format!(" \"{n}\"'s")),
+                );
+                self.decide((sls.destination, sls.port), Profile::Atsc3, why, frame);
+            }
         }
-        Some(t.findings)
+        Some((Some(t.value), t.findings))
     }
 
     /// Reads an ALC packet: a TSI 0 source packet of a possible ROUTE session is rebuilt, and
@@ -163,9 +167,19 @@ impl RouteSignalling {
             return;
         }
         if !self.scouts.contains_key(&key) && self.scouts.len() >= MAX_SCOUTED {
-            return;
+            // The one untouched longest gives way: an object never completed (lost packets,
+            // or not signalling at all) must not stop the search for the rest of the capture.
+            if let Some(k) = self
+                .scouts
+                .iter()
+                .min_by_key(|(_, (f, _))| *f)
+                .map(|(k, _)| *k)
+            {
+                self.scouts.remove(&k);
+            }
         }
-        let o = self.scouts.entry(key).or_default();
+        let (last, o) = self.scouts.entry(key).or_default();
+        *last = frame;
         let length = p
             .route
             .and_then(|r| r.tol)
@@ -232,7 +246,10 @@ impl RouteSignalling {
                 tsis.join(", ")
             );
             self.decide(dest, Profile::Route, why, frame);
-            self.flows.insert(dest, rs.channels);
+            if self.flows.len() < MAX_CHANNELS || self.flows.contains_key(&dest) {
+                let channels = rs.channels.into_iter().map(|(t, c)| (t, Arc::new(c)));
+                self.flows.insert(dest, channels.collect());
+            }
         }
         // The SLS's own channel is ROUTE too.
         let why = format!("its TSI 0 carries an S-TSID (frame {frame})");
@@ -242,6 +259,9 @@ impl RouteSignalling {
     /// Records a channel's profile: the first reason is kept; an SLT's `atsc3` is not turned
     /// into `route` by the S-TSID it leads to.
     fn decide(&mut self, channel: Channel, profile: Profile, why: String, frame: u64) {
+        if self.channels.len() >= MAX_CHANNELS && !self.channels.contains_key(&channel) {
+            return;
+        }
         self.channels.entry(channel).or_insert(ProfileChoice {
             profile,
             why,
@@ -250,7 +270,7 @@ impl RouteSignalling {
     }
 
     /// The S-TSID's entry for `tsi` on `channel`, if an S-TSID describes that channel.
-    pub fn stsid_channel(&self, channel: Channel, tsi: u64) -> Option<Option<&StsidChannel>> {
+    pub fn stsid_channel(&self, channel: Channel, tsi: u64) -> Option<Option<&Arc<StsidChannel>>> {
         self.flows.get(&channel).map(|m| m.get(&tsi))
     }
 }

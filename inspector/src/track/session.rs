@@ -97,8 +97,8 @@ pub struct SessionStats {
     fdt_first_seen_order: VecDeque<u32>,
     /// ROUTE: each recent object's transfer length and whether its close-object flag was seen
     /// (a new object may reuse the TOI after it), with their insertion order for the cap.
-    route_lengths: BTreeMap<u128, (u64, bool)>,
-    route_lengths_order: VecDeque<u128>,
+    route_lengths: BTreeMap<RouteObject, (u64, bool)>,
+    route_lengths_order: VecDeque<RouteObject>,
     /// When each recent FDT Instance expires (NTP seconds), by ID: after it, the ID may name a
     /// new instance (RFC 6726 §3.4.1).
     fdt_id_expires: BTreeMap<u32, u64>,
@@ -130,6 +130,10 @@ const MAX_RETIRED: usize = 65_536;
 /// FDT Instance IDs whose first packet's time is kept (for the Expires check when the instance
 /// completes).
 const MAX_FDT_FIRST_SEEN: usize = 4096;
+
+/// A ROUTE object in a session's checks: destination, port and TOI (one gateway sends every
+/// service's TSI 0, each to its own destination).
+type RouteObject = (IpAddr, u16, u128);
 
 /// CIDs whose listed TOIs are looked for before those still unseen are reported.
 const MAX_PENDING_CIDS: usize = 64;
@@ -458,7 +462,7 @@ impl SessionTracker {
         // ROUTE has its own rules; RFC 6726's (FDT, EXT_FTI per object, the FCAST window) and
         // the FEC schemes' SBN/ESI ranges do not apply to it.
         if let Some(route) = a.route {
-            Self::route_packet(f, s, frame, toi, a, route);
+            Self::route_packet(f, s, frame, (flow.dst, flow.dst_port, toi), a, route);
             return;
         }
         let fti = a.fti.as_ref().map(|x| (a.fec_encoding_id, &x.oti));
@@ -683,17 +687,18 @@ impl SessionTracker {
         f: &mut Vec<(u64, Finding)>,
         s: &mut SessionStats,
         frame: u64,
-        toi: u128,
+        object: RouteObject,
         a: &AlcPacket,
         route: RouteHeader,
     ) {
+        let toi = object.2;
         let announced = route
             .tol
             .or(a.fti.as_ref().map(|x| x.oti.transfer_length()));
         let Some(start) = route.start_offset() else {
             return;
         };
-        let known = s.route_lengths.get(&toi).copied();
+        let known = s.route_lengths.get(&object).copied();
         let length = match (known, announced) {
             // After the close-object flag, another length names a new object on the TOI.
             (Some((old, closed)), Some(new)) if old != new && !closed => {
@@ -716,7 +721,7 @@ impl SessionTracker {
                     &registry::route::CLOSE_OBJECT_RESENT,
                     format!("TOI {toi}: sent again after B=1"),
                 );
-                if let Some(e) = s.route_lengths.get_mut(&toi) {
+                if let Some(e) = s.route_lengths.get_mut(&object) {
                     e.1 = false;
                 }
                 Some(old)
@@ -724,9 +729,9 @@ impl SessionTracker {
             (_, Some(new)) => {
                 if known.is_none_or(|(old, _)| old != new) {
                     if known.is_none() {
-                        s.route_lengths_order.push_back(toi);
+                        s.route_lengths_order.push_back(object);
                     }
-                    s.route_lengths.insert(toi, (new, false));
+                    s.route_lengths.insert(object, (new, false));
                     if s.route_lengths_order.len() > MAX_FDT_FIRST_SEEN {
                         if let Some(old) = s.route_lengths_order.pop_front() {
                             s.route_lengths.remove(&old);
@@ -739,7 +744,7 @@ impl SessionTracker {
             (None, None) => None,
         };
         if a.lct.close_object {
-            if let Some(e) = s.route_lengths.get_mut(&toi) {
+            if let Some(e) = s.route_lengths.get_mut(&object) {
                 e.1 = true;
             }
         }

@@ -13,6 +13,7 @@ use super::fec_payload_id::{FecPayloadId, KNOWN_ENCODING_IDS};
 use super::finding::{Decoded, Findings};
 use super::lct::{ExtensionBody, LctRepr};
 use super::route::{self, DeliveryMode, Profile, RouteHeader};
+use super::route_sls::StsidChannel;
 use super::webrc_cci::WebrcCci;
 
 /// How the receiver knows the FEC Encoding ID and the congestion control of a session.
@@ -43,6 +44,10 @@ pub struct AlcPacket {
     /// Read with a ROUTE profile: source or repair, start_offset, EXT_TOL, presentation time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<RouteHeader>,
+    /// A ROUTE source packet's LCT channel as its session's S-TSID describes it (not in the
+    /// packet: the dissector adds it), for the objects' names.
+    #[serde(skip)]
+    pub stsid: Option<std::sync::Arc<StsidChannel>>,
     /// Offset and length of the encoding symbol(s) in the datagram.
     pub symbol_offset: usize,
     pub symbol_len: usize,
@@ -164,6 +169,7 @@ impl AlcPacket {
                 webrc,
                 payload_id,
                 route,
+                stsid: None,
                 symbol_offset,
                 symbol_len: datagram.len() - symbol_offset,
                 lct,

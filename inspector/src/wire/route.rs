@@ -198,7 +198,7 @@ impl DeliveryMode {
     /// From a fixed codepoint (A/331 Table A.3.6).
     pub fn of_codepoint(cp: u8) -> Option<DeliveryMode> {
         match cp {
-            1 | 8 => Some(DeliveryMode::File),
+            1 | 5..=8 => Some(DeliveryMode::File),
             2 | 9 => Some(DeliveryMode::Entity),
             3 | 4 => Some(DeliveryMode::Package),
             _ => None,
@@ -230,6 +230,7 @@ impl DeliveryMode {
 pub(crate) fn extensions(lct: &LctRepr, f: &mut Findings) -> (Option<u64>, Option<u64>) {
     let mut tol = None;
     let mut presentation_time = None;
+    let mut pt_at = None;
     let mut at = lct.fixed_len();
     for ext in &lct.extensions {
         let content = match &ext.body {
@@ -251,6 +252,7 @@ pub(crate) fn extensions(lct: &LctRepr, f: &mut Findings) -> (Option<u64>, Optio
             ),
             (HET_ROUTE_PRESENTATION_TIME, Some(c)) if c.len() == 10 => {
                 presentation_time = Some(c[2..].iter().fold(0u64, |v, &b| v << 8 | u64::from(b)));
+                pt_at = Some(at);
             }
             (HET_ROUTE_PRESENTATION_TIME, Some(_)) => f.raise(
                 &registry::route::EXT_PRESENTATION_TIME_MALFORMED,
@@ -267,7 +269,7 @@ pub(crate) fn extensions(lct: &LctRepr, f: &mut Findings) -> (Option<u64>, Optio
     }
     // §A.3.7.2: the packet also carries EXT_TIME with SCT-High and SCT-Low, which the
     // presentation time is compared with.
-    if presentation_time.is_some() {
+    if let (Some(_), Some(pt_at)) = (presentation_time, pt_at) {
         let sct = lct.extensions.iter().any(|e| {
             matches!(&e.body, ExtensionBody::Time(t) if t.sct_high.is_some() && t.sct_low.is_some())
         });
@@ -275,7 +277,7 @@ pub(crate) fn extensions(lct: &LctRepr, f: &mut Findings) -> (Option<u64>, Optio
             f.raise(
                 &registry::route::PRESENTATION_TIME_WITHOUT_EXT_TIME,
                 "ext_route_presentation_time",
-                lct.fixed_len(),
+                pt_at,
                 "EXT_ROUTE_PRESENTATION_TIME without EXT_TIME's SCT-High and SCT-Low",
             );
         }
@@ -309,5 +311,67 @@ pub fn psi_role(lct: &LctRepr) -> &'static str {
         "source packet"
     } else {
         "repair packet"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::alc::{AlcContext, AlcPacket};
+
+    fn packet(exts: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x12, 0xA0, (4 + exts.len() / 4) as u8, 8, 0, 0, 0, 0];
+        v.extend(1u32.to_be_bytes());
+        v.extend(5u32.to_be_bytes());
+        v.extend(exts);
+        v.extend(7u32.to_be_bytes());
+        v.extend(b"data");
+        v
+    }
+
+    fn route() -> AlcContext {
+        AlcContext {
+            profile: Profile::Route,
+            ..AlcContext::default()
+        }
+    }
+
+    #[test]
+    fn findings_point_at_the_extension_they_are_about() {
+        // EXT_FTI-free packet: the first extension is at byte 16 (the fixed LCT header).
+        let mut exts = vec![194, 0, 0, 9];
+        exts.extend([66, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        let d = AlcPacket::parse(&packet(&exts), route()).unwrap();
+        let f = &d.findings[0];
+        assert_eq!(
+            (f.id, f.offset),
+            ("route.presentation_time.without_ext_time", 20)
+        );
+        let r = d.value.route.unwrap();
+        assert_eq!((r.tol, r.start_offset()), (Some(9), Some(7)));
+        let d = AlcPacket::parse(&packet(&[67, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5]), route()).unwrap();
+        assert_eq!(
+            (d.findings[0].id, d.findings[0].offset),
+            ("route.ext_tol.malformed", 16)
+        );
+        assert_eq!(d.value.route.unwrap().tol, None);
+    }
+
+    #[test]
+    fn a_fixed_codepoint_gives_its_delivery_mode() {
+        for (cp, mode) in [
+            (1, Some(DeliveryMode::File)),
+            (5, Some(DeliveryMode::File)),
+            (8, Some(DeliveryMode::File)),
+            (2, Some(DeliveryMode::Entity)),
+            (9, Some(DeliveryMode::Entity)),
+            (3, Some(DeliveryMode::Package)),
+            (0, None),
+            (128, None),
+        ] {
+            assert_eq!(DeliveryMode::of_codepoint(cp), mode, "CP {cp}");
+        }
+        assert_eq!(Profile::from_name("dvb-mabr"), Some(Profile::DvbMabr));
+        assert!(Profile::Atsc3.is_route() && !Profile::Flute.is_route());
     }
 }

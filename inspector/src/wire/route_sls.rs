@@ -5,7 +5,7 @@
 //!   (A/331 §7.1, RFC 2387);
 //! - the S-TSID (A/331 §7.1, Table 7.4): per ROUTE session (`RS`, destination address and
 //!   port) its LCT channels (`LS@tsi`), each with a source flow (`SrcFlow`: payload formats
-//!   by codepoint, maybe an EFDT) and/or a repair flow (`RprFlow`);
+//!   by codepoint, maybe an EFDT) and/or a repair flow (`RepairFlow`; `RprFlow` is read too);
 //! - the EFDT (A/331 §A.3.3.2.3): the FDT-Instance of a File-mode source flow, sent on its TOI 0
 //!   or inside the S-TSID; its `File` entries name the objects (older ATSC drafts wrap them in
 //!   `EFDT/FDTParameters`, which is read the same way).
@@ -143,9 +143,13 @@ pub struct StsidChannel {
     pub repair: bool,
     /// Source flow payloads: codepoint -> formatId.
     pub payloads: BTreeMap<u8, u8>,
-    /// The repair flow's RaptorQ parameters and the TSI it protects (`RprFlow/FECParameters`).
+    /// The repair flow's RaptorQ parameters and the TSI it protects (`RepairFlow/FECParameters`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repair_flow: Option<RepairFlow>,
+    /// The EFDT's `@fileTemplate` (or the older `FileTemplate` element): the Content-Location of
+    /// objects it does not list, with `$TOI$` replaced (A/331 §A.3.3.2.8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_template: Option<String>,
     /// The EFDT inside the S-TSID, if any: its File entries.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub efdt_files: Vec<FdtFile>,
@@ -172,6 +176,7 @@ impl Stsid {
         let mut root = false;
         let mut tsi: Option<u64> = None;
         let mut in_repair = false;
+        let mut in_template = false;
         let mut fec_oti: Option<String> = None;
         let mut protects: Option<u64> = None;
         let mut f = Findings::default();
@@ -182,7 +187,9 @@ impl Stsid {
                 Event::Empty(e) => (e, false),
                 Event::End(e) => {
                     match e.local_name().as_ref() {
-                        b"RprFlow" => {
+                        // `RepairFlow` in the S-TSID schemas (2017, 2019); `RprFlow` in some
+                        // texts and senders: both are read.
+                        b"RepairFlow" | b"RprFlow" => {
                             in_repair = false;
                             close_repair(&mut s, tsi, fec_oti.take(), protects.take());
                         }
@@ -192,6 +199,16 @@ impl Stsid {
                     continue;
                 }
                 Event::Eof => break,
+                Event::Text(t) if in_template => {
+                    let text = String::from_utf8_lossy(t.as_ref()).trim().to_string();
+                    if let Some(ch) = tsi
+                        .and_then(|t| s.sessions.last_mut().and_then(|rs| rs.channels.get_mut(&t)))
+                    {
+                        ch.file_template.get_or_insert(text);
+                    }
+                    in_template = false;
+                    continue;
+                }
                 _ => continue,
             };
             let attrs = xml_attributes(e);
@@ -222,7 +239,7 @@ impl Stsid {
                     };
                     match name {
                         b"SrcFlow" => ch.source = true,
-                        b"RprFlow" => {
+                        b"RepairFlow" | b"RprFlow" => {
                             ch.repair = true;
                             in_repair = start;
                         }
@@ -233,12 +250,20 @@ impl Stsid {
                             protects = attribute(&attrs, "tsi").and_then(|v| v.parse().ok());
                         }
                         b"Payload" if !in_repair => {
-                            let cp = attribute(&attrs, "codePoint").and_then(|v| v.parse().ok());
+                            // The schema's default codePoint is 0 (S-TSID-1.0-20190208.xsd).
+                            let cp =
+                                attribute(&attrs, "codePoint").map_or(Some(0), |v| v.parse().ok());
                             let format = attribute(&attrs, "formatId").and_then(|v| v.parse().ok());
                             if let Some(cp) = cp {
                                 ch.payloads.insert(cp, format.unwrap_or(0));
                             }
                         }
+                        b"FDT-Instance" if !in_repair => {
+                            if let Some(t) = attribute(&attrs, "fileTemplate") {
+                                ch.file_template = Some(t.to_string());
+                            }
+                        }
+                        b"FileTemplate" if !in_repair => in_template = start,
                         b"File" if !in_repair && ch.efdt_files.len() < MAX_FILES => {
                             if let Some(file) = parse_file(attrs, 0, &mut f) {
                                 ch.efdt_files.push(file);
@@ -266,35 +291,96 @@ fn close_repair(s: &mut Stsid, tsi: Option<u64>, fec_oti: Option<String>, protec
     ch.repair_flow = fec_oti.and_then(|hex| RepairFlow::from_fec_oti(&hex, protects.unwrap_or(t)));
 }
 
-/// The File entries of an EFDT or FDT-Instance document sent on TOI 0 of a ROUTE source flow
-/// (A/331 §A.3.3.2.3), wherever they sit under the root; `None` when the root is neither.
-pub fn efdt_files(xml: &[u8]) -> Option<Vec<FdtFile>> {
+/// An EFDT sent on TOI 0 of a File-mode flow (A/331 §A.3.3.2.3): its File entries, wherever
+/// they sit under the root, and its file template.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Efdt {
+    pub files: Vec<FdtFile>,
+    pub file_template: Option<String>,
+}
+
+/// Reads an EFDT or FDT-Instance document; `None` when the root is neither.
+pub fn parse_efdt(xml: &[u8]) -> Option<Efdt> {
     let mut reader = XmlReader::from_reader(xml);
-    let mut files = Vec::new();
-    let mut root: Option<Vec<u8>> = None;
+    let mut efdt = Efdt::default();
+    let mut root = false;
+    let mut in_template = false;
     let mut f = Findings::default();
     loop {
         let event = reader.read_event().ok()?;
         let e = match &event {
             Event::Start(e) | Event::Empty(e) => e,
+            Event::Text(t) if in_template => {
+                let text = String::from_utf8_lossy(t.as_ref()).trim().to_string();
+                efdt.file_template.get_or_insert(text);
+                in_template = false;
+                continue;
+            }
             Event::Eof => break,
             _ => continue,
         };
         let name = e.local_name().as_ref().to_vec();
-        if root.is_none() {
+        if !root {
             if name != b"EFDT" && name != b"FDT-Instance" {
                 return None;
             }
-            root = Some(name);
-            continue;
+            root = true;
         }
-        if name == b"File" && files.len() < MAX_FILES {
-            if let Some(file) = parse_file(xml_attributes(e), 0, &mut f) {
-                files.push(file);
+        match name.as_slice() {
+            b"FDT-Instance" => {
+                if let Some(t) = attribute(&xml_attributes(e), "fileTemplate") {
+                    efdt.file_template = Some(t.to_string());
+                }
             }
+            b"FileTemplate" => in_template = matches!(event, Event::Start(_)),
+            b"File" if efdt.files.len() < MAX_FILES => {
+                if let Some(file) = parse_file(xml_attributes(e), 0, &mut f) {
+                    efdt.files.push(file);
+                }
+            }
+            _ => {}
         }
     }
-    root.map(|_| files)
+    root.then_some(efdt)
+}
+
+/// The File entries of an EFDT or FDT-Instance document (see [`parse_efdt`]).
+pub fn efdt_files(xml: &[u8]) -> Option<Vec<FdtFile>> {
+    parse_efdt(xml).map(|e| e.files)
+}
+
+/// A file template's name for `toi` (A/331 §A.3.3.2.8): `$TOI$`, or `$TOI%0Nd$` zero-padded to
+/// N digits, replaced by the TOI; `$$` is a `$`. `None` when the template has no `$TOI$`.
+pub fn expand_template(template: &str, toi: u128) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    let mut used = false;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let j = after.find('$')?;
+        let tag = &after[..j];
+        match tag {
+            "" => out.push('$'),
+            "TOI" => {
+                out.push_str(&toi.to_string());
+                used = true;
+            }
+            t => {
+                let width = t
+                    .strip_prefix("TOI%0")?
+                    .strip_suffix('d')?
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&w| w <= 40)?;
+                out.push_str(&format!("{toi:0width$}"));
+                used = true;
+            }
+        }
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    used.then_some(out)
 }
 
 #[cfg(test)]
@@ -324,8 +410,52 @@ mod tests {
         assert_eq!(one.payloads, BTreeMap::from([(128, 1)]));
         assert_eq!(one.efdt_files[0].content_location, "a.mp4");
         assert!(!rs.channels[&2].source && rs.channels[&2].repair);
+        // The schemas' name, with its parameters; a Payload without codePoint is codepoint 0.
+        let schema = br#"<S-TSID><RS><LS tsi="3"><RepairFlow><FECParameters fecOTI="000000400000057804000104"><ProtectedObject tsi="1"/></FECParameters></RepairFlow></LS><LS tsi="1"><SrcFlow><Payload formatId="1"/></SrcFlow></LS></RS></S-TSID>"#;
+        let s = Stsid::parse(schema).unwrap();
+        let rf = s.sessions[0].channels[&3].repair_flow.unwrap();
+        assert_eq!(
+            (
+                rf.protects_tsi,
+                rf.symbol_size,
+                rf.source_blocks,
+                rf.sub_blocks,
+                rf.alignment
+            ),
+            (1, 1400, 4, 1, 4)
+        );
+        assert_eq!(
+            s.sessions[0].channels[&1].payloads,
+            BTreeMap::from([(0, 1)])
+        );
         assert!(multipart_parts(b"Content-Type: text/plain\n\nhello").is_none());
         assert!(Stsid::parse(b"<USBD/>").is_err());
+    }
+
+    #[test]
+    fn file_templates_name_objects_by_toi() {
+        assert_eq!(
+            expand_template("v-$TOI$.m4s", 42).as_deref(),
+            Some("v-42.m4s")
+        );
+        assert_eq!(
+            expand_template("a/$TOI%05d$.mp4", 42).as_deref(),
+            Some("a/00042.mp4")
+        );
+        assert_eq!(expand_template("$$x-$TOI$", 7).as_deref(), Some("$x-7"));
+        assert_eq!(expand_template("no-toi.mp4", 7), None);
+        assert_eq!(expand_template("broken-$TOI", 7), None);
+        assert_eq!(expand_template("w-$TOI%099d$", 7), None);
+        let korean = br#"<EFDT version="0"><FileTemplate>video/$TOI$.m4s</FileTemplate><FDTParameters><File TOI="1" Content-Location="init.mp4"/></FDTParameters></EFDT>"#;
+        let e = parse_efdt(korean).unwrap();
+        assert_eq!(e.file_template.as_deref(), Some("video/$TOI$.m4s"));
+        assert_eq!(e.files[0].content_location, "init.mp4");
+        let us = br#"<S-TSID><RS><LS tsi="1"><SrcFlow><EFDT><FDT-Instance xmlns:afdt="tag:atsc.org,2016:XMLSchemas/ATSC3/Delivery/ATSC-FDT/1.0/" afdt:fileTemplate="seg-$TOI$.m4s" Expires="1"/></EFDT><Payload codePoint="8" formatId="1"/></SrcFlow></LS></RS></S-TSID>"#;
+        let s = Stsid::parse(us).unwrap();
+        assert_eq!(
+            s.sessions[0].channels[&1].file_template.as_deref(),
+            Some("seg-$TOI$.m4s")
+        );
     }
 
     #[test]

@@ -96,6 +96,10 @@ pub struct RouteConfig {
     pub repair: Option<RepairConfig>,
     /// The MPD put in the SLS bundle, if any.
     pub mpd: Option<String>,
+    /// Name the File-mode objects by this template (`$TOI$`) in an EFDT inside the S-TSID,
+    /// instead of an EFDT on TOI 0 (the two are exclusive, A/331 Table A.3.1); the files are
+    /// then sent on TOIs 1, 2, ... and should be named as the template names those TOIs.
+    pub file_template: Option<String>,
 }
 
 impl RouteConfig {
@@ -114,6 +118,7 @@ impl RouteConfig {
                 repair_symbols: 4,
             }),
             mpd: None,
+            file_template: None,
         }
     }
 
@@ -179,8 +184,14 @@ pub fn stsid(cfg: &RouteConfig) -> String {
         cfg.destination.ip(),
         cfg.destination.port()
     );
+    let efdt = cfg.file_template.as_ref().map_or(String::new(), |t| {
+        format!(
+            r#"<EFDT><FDT-Instance xmlns="urn:ietf:params:xml:ns:fdt" xmlns:afdt="tag:atsc.org,2016:XMLSchemas/ATSC3/Delivery/ATSC-FDT/1.0/" Expires="4294967295" afdt:efdtVersion="0" afdt:fileTemplate="{}"/></EFDT>"#,
+            xml_escape(t)
+        )
+    });
     s.push_str(&format!(
-        r#"<LS tsi="{TSI_FILE}"><SrcFlow rt="true"><Payload codePoint="1" formatId="1"/><Payload codePoint="5" formatId="1"/><Payload codePoint="8" formatId="1" frag="1"/></SrcFlow></LS>"#
+        r#"<LS tsi="{TSI_FILE}"><SrcFlow rt="true">{efdt}<Payload codePoint="1" formatId="1"/><Payload codePoint="5" formatId="1"/><Payload codePoint="8" formatId="1" frag="1"/></SrcFlow></LS>"#
     ));
     s.push_str(&format!(
         r#"<LS tsi="{TSI_ENTITY}"><SrcFlow rt="true"><Payload codePoint="2" formatId="2"/><Payload codePoint="9" formatId="2" frag="1"/></SrcFlow></LS>"#
@@ -189,7 +200,7 @@ pub fn stsid(cfg: &RouteConfig) -> String {
         // F is each object's own: 0 here, as for live content (A/331 Table A.4.1).
         let t_z_n_al = &flow.fec_oti_hex(0)[10..];
         s.push_str(&format!(
-            r#"<LS tsi="{TSI_REPAIR}"><RprFlow><FECParameters fecOTI="0000000000{t_z_n_al}"><ProtectedObject tsi="{TSI_FILE}"/></FECParameters></RprFlow></LS>"#
+            r#"<LS tsi="{TSI_REPAIR}"><RepairFlow><FECParameters fecOTI="0000000000{t_z_n_al}"><ProtectedObject tsi="{TSI_FILE}"/></FECParameters></RepairFlow></LS>"#
         ));
     }
     s.push_str("</RS></S-TSID>");
@@ -326,6 +337,11 @@ fn source_packets(
     out: &mut Vec<Datagram>,
 ) -> Result<(), String> {
     let len = object.len() as u64;
+    if len > u64::from(u32::MAX) {
+        return Err(format!(
+            "an object of {len} bytes: start_offset has 32 bits (A/331 §A.3.5.1)"
+        ));
+    }
     let chunks: Vec<&[u8]> = if object.is_empty() {
         vec![&[][..]]
     } else {
@@ -393,7 +409,9 @@ fn repair_packets(
 pub fn route_session(cfg: &RouteConfig) -> Result<Vec<Datagram>, String> {
     let mut out = vec![slt_datagram(cfg)];
     source_packets(cfg, TSI_SLS, SLS_TOI, 3, &sls_bundle(cfg), vec![], &mut out)?;
-    source_packets(cfg, TSI_FILE, 0, 1, &efdt(cfg), vec![], &mut out)?;
+    if cfg.file_template.is_none() {
+        source_packets(cfg, TSI_FILE, 0, 1, &efdt(cfg), vec![], &mut out)?;
+    }
     // The sender's clock for presentation times: 2026-01-01 in NTP seconds.
     let sct = 3_976_214_400u64 << 32;
     for (i, f) in cfg.file_mode.iter().enumerate() {
