@@ -122,12 +122,11 @@ impl ByteRangeObject {
             });
         }
         if self.data.len() < end as usize {
-            // The buffer never holds more than the cap allows (its capacity is what is
-            // counted): all of a known length at once, else doubling up to the cap.
-            let want = match self.length {
-                Some(l) => l.min(cap).max(end),
-                None => end.max((2 * self.data.capacity() as u64).min(cap)),
-            };
+            // The buffer grows with what arrives (doubling), never past the cap nor the known
+            // length: an announced length alone takes no memory (its capacity is what is
+            // counted against the budget).
+            let limit = self.length.unwrap_or(cap).min(cap);
+            let want = end.max((2 * self.data.capacity() as u64).min(limit));
             self.data
                 .reserve_exact((want as usize).saturating_sub(self.data.len()));
             self.data.resize(end as usize, 0);

@@ -155,6 +155,16 @@ impl RouteAssembler {
             .tol
             .or(alc.fti.as_ref().map(|f| f.oti.transfer_length()))
             .or(described);
+        // TOI 0 is the flow's EFDT, sent again with each new version: another length there is
+        // the next version, not a broken object (A/331 §A.3.3.2.3).
+        if toi == 0 {
+            let other = self.objects.get(&key).is_some_and(
+                |o| matches!((announced, o.object.length), (Some(a), Some(b)) if a != b),
+            );
+            if other {
+                self.leave(key, Some("superseded by another EFDT version"), reports);
+            }
+        }
         if !self.start(config, key, announced, frame, time, outside, reports) {
             return;
         }
@@ -175,6 +185,14 @@ impl RouteAssembler {
         if o.object.length.is_none() {
             o.object.length = announced;
         }
+        // Another length for the object: which is right cannot be told, so it is not rebuilt
+        // (the session checks report route.tol.changed).
+        if let (Some(now), Some(first)) = (announced, o.object.length) {
+            if now != first {
+                o.error = Some(format!("transfer length {now} after {first}"));
+                return;
+            }
+        }
         if let Some(l) = o.object.length.filter(|&l| l > config.max_object_bytes) {
             o.error = Some(format!(
                 "transfer length {l} over the {} bytes accepted",
@@ -192,6 +210,12 @@ impl RouteAssembler {
             // (route.start_offset.past_length); the object goes on without it.
             Err(RangeRefused::PastLength { .. }) => {}
             Err(e @ (RangeRefused::PastCap { .. } | RangeRefused::TooManyRanges { .. })) => {
+                // What a cap turns away is said (as for ALC objects).
+                let detail = format!("TSI {tsi} TOI {toi}: {e}; the object is not rebuilt");
+                self.findings.push((
+                    frame,
+                    Finding::of(&registry::track::BUFFER_CAP, "object", 0, detail),
+                ));
                 o.error = Some(e.to_string());
             }
         }
@@ -301,10 +325,10 @@ impl RouteAssembler {
             .get(&(scope, flow.protects_tsi))
             .and_then(|m| m.get(&toi))
             .and_then(|f| f.transfer_length);
-        if !self.start(config, key, None, frame, time, outside, reports) {
+        if self.held + symbols.len() as u64 > self.limit {
             return;
         }
-        if self.held + symbols.len() as u64 > self.limit {
+        if !self.start(config, key, None, frame, time, outside, reports) {
             return;
         }
         let r = self
@@ -312,9 +336,9 @@ impl RouteAssembler {
             .entry(key)
             .or_insert_with(|| RepairSymbols::new(flow));
         let before = r.bytes;
-        // A packet may carry several consecutive symbols (RFC 6330 §4.4.2).
+        // A packet may carry several consecutive symbols (RFC 6330 §4.4.2), whole ones only.
         let t = usize::from(flow.symbol_size.max(1));
-        for (i, symbol) in symbols.chunks(t).enumerate() {
+        for (i, symbol) in symbols.chunks_exact(t).enumerate() {
             r.push(pid.sbn as u8, pid.esi.saturating_add(i as u32), symbol);
         }
         self.held += r.bytes - before;
@@ -339,7 +363,10 @@ impl RouteAssembler {
             None => {}
             Some(Ok(data)) => {
                 let before = o.object.held();
-                if o.object.push(0, &data, config.max_object_bytes).is_ok() {
+                let cap = config
+                    .max_object_bytes
+                    .min(self.limit.saturating_sub(self.held) + before);
+                if o.object.push(0, &data, cap).is_ok() {
                     o.repaired = true;
                     self.held = self.held + o.object.held() - before;
                     self.leave(key, None, reports);

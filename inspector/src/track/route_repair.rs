@@ -80,6 +80,7 @@ impl RepairFlow {
 pub struct RepairSymbols {
     pub flow: RepairFlow,
     symbols: Vec<(u8, u32, Vec<u8>)>,
+    seen: std::collections::HashSet<(u8, u32)>,
     pub bytes: u64,
     /// Repair symbols and source bytes at the last failed attempt: the next waits for more.
     tried_with: (usize, u64),
@@ -90,13 +91,15 @@ impl RepairSymbols {
         RepairSymbols {
             flow,
             symbols: Vec::new(),
+            seen: Default::default(),
             bytes: 0,
             tried_with: (0, 0),
         }
     }
 
+    /// Keeps a repair symbol (a repeat of one held is ignored).
     pub fn push(&mut self, sbn: u8, esi: u32, symbol: &[u8]) {
-        if self.symbols.len() < MAX_REPAIR_SYMBOLS {
+        if self.symbols.len() < MAX_REPAIR_SYMBOLS && self.seen.insert((sbn, esi)) {
             self.bytes += symbol.len() as u64;
             self.symbols.push((sbn, esi, symbol.to_vec()));
         }
@@ -136,9 +139,10 @@ impl RepairSymbols {
                 "an object of {length} bytes: the FEC transport object's 4-byte length cannot hold it (A/331 §A.4.2)"
             )));
         }
-        // At most (covered / T) + 2 per range source symbols are known: too few with the
-        // repair symbols, and the count below is not worth it.
-        let upper = covered / t64 + 2 * object.ranges.len() as u64 + self.symbols.len() as u64;
+        // At most covered / T source symbols are known whole from received bytes, plus the one
+        // holding the object's end (its padding is known) and one of padding and length alone:
+        // with the repair symbols, too few means the count below is not worth it.
+        let upper = covered / t64 + 2 + self.symbols.len() as u64;
         let params = self.flow.params(length);
         if params.validate().is_err() {
             return Some(Err(format!(
@@ -271,6 +275,10 @@ mod tests {
         for (sbn, esi, s) in repairs.iter().skip(3) {
             r.push(*sbn, *esi, s);
         }
+        // A repeated repair packet is one symbol, not two.
+        let (sbn, esi, s) = &repairs[7];
+        r.push(*sbn, *esi, s);
+        assert_eq!(r.len(), 8);
         assert_eq!(r.try_decode(&o, 1000), Some(Ok(data.clone())));
         // A wrong length: the trailer disagrees (or the symbols do not decode).
         let mut wrong = RepairSymbols::new(f);

@@ -58,7 +58,7 @@ pub struct RouteSignalling {
     pub channels: BTreeMap<Channel, ProfileChoice>,
     /// The S-TSID's channels by destination and TSI (the latest S-TSID wins).
     pub flows: BTreeMap<Channel, BTreeMap<u64, Arc<StsidChannel>>>,
-    /// TSI 0 objects being rebuilt: (channel, TOI) -> object, with the frame of its first packet.
+    /// TSI 0 objects being rebuilt: (channel, TOI) -> the frame of its last packet, the object.
     scouts: HashMap<(Channel, u128), (u64, ByteRangeObject)>,
     /// SLS objects already read (their carousel repeats are skipped).
     read: HashMap<(Channel, u128), u64>,

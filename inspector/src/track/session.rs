@@ -700,8 +700,9 @@ impl SessionTracker {
         };
         let known = s.route_lengths.get(&object).copied();
         let length = match (known, announced) {
-            // After the close-object flag, another length names a new object on the TOI.
-            (Some((old, closed)), Some(new)) if old != new && !closed => {
+            // After the close-object flag, another length names a new object on the TOI; on
+            // TOI 0 (the EFDT) it is the EFDT's next version (A/331 §A.3.3.2.3).
+            (Some((old, closed)), Some(new)) if old != new && !closed && toi != 0 => {
                 Self::raise(
                     f,
                     s,

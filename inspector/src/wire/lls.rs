@@ -181,6 +181,8 @@ impl Slt {
         let mut reader = XmlReader::from_reader(xml);
         let mut slt = Slt::default();
         let mut root_seen = false;
+        // Whether the Service being read was kept (not past MAX_SERVICES).
+        let mut kept = false;
         loop {
             let event = reader.read_event().map_err(|e| e.to_string())?;
             let e = match &event {
@@ -194,7 +196,11 @@ impl Slt {
                     root_seen = true;
                     slt.bsid = attribute(&attrs, "bsid").and_then(|v| v.parse().ok());
                 }
-                b"Service" if slt.services.len() < MAX_SERVICES => {
+                b"Service" => {
+                    kept = slt.services.len() < MAX_SERVICES;
+                    if !kept {
+                        continue;
+                    }
                     slt.services.push(SltService {
                         service_id: attribute(&attrs, "serviceId").and_then(|v| v.parse().ok()),
                         short_name: attribute(&attrs, "shortServiceName").map(str::to_string),
@@ -214,7 +220,8 @@ impl Slt {
                                 .and_then(|v| v.parse().ok()),
                         })
                     })();
-                    if let Some(s) = slt.services.last_mut() {
+                    // Not a service past the cap's: it belongs to the Service just read.
+                    if let Some(s) = slt.services.last_mut().filter(|_| kept) {
                         s.sls = location;
                     }
                 }
