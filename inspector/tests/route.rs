@@ -289,14 +289,31 @@ fn write(name: &str, frames: &[Vec<u8>]) -> PathBuf {
     path
 }
 
-fn findings_of(name: &str, packets: &[Route], extra: &[&str]) -> BTreeMap<String, String> {
+/// rmt-inspect's JSON lines on ROUTE packets to 233.252.0.9:3400 (`-d udp.port==3400` and the
+/// given arguments).
+fn inspect_packets(name: &str, packets: &[Route], args: &[&str]) -> Vec<Value> {
     let frames: Vec<Vec<u8>> = packets.iter().map(|p| udp(ROUTE_DST, &p.bytes())).collect();
     let path = write(name, &frames);
-    let mut args = vec!["-d", "udp.port==3400", "-z", "findings"];
-    args.extend(extra);
-    let found = finding_ids(&inspect(&path, &args));
+    let mut all = vec!["-d", "udp.port==3400"];
+    all.extend(args);
+    let lines = inspect(&path, &all);
     let _ = std::fs::remove_file(&path);
-    found
+    lines
+}
+
+fn findings_of(name: &str, packets: &[Route], extra: &[&str]) -> BTreeMap<String, String> {
+    let mut args = vec!["-z", "findings"];
+    args.extend(extra);
+    finding_ids(&inspect_packets(name, packets, &args))
+}
+
+/// Findings and objects of ROUTE packets read with `--profile route`.
+fn route_findings_and_objects(name: &str, packets: &[Route]) -> Vec<Value> {
+    inspect_packets(
+        name,
+        packets,
+        &["--profile", "route", "-z", "findings", "-z", "objects"],
+    )
 }
 
 /// A well-formed flow: TOI 1 in two packets with a 24-bit EXT_TOL, TOI 2 with a 48-bit one and
@@ -335,35 +352,20 @@ fn a_well_formed_route_flow_raises_nothing_and_its_objects_are_rebuilt() {
     // Read as FLUTE, the PSI's source bit is ALC's SPI misused: the profile is what fixes it.
     let flute = findings_of("good-flute", &good_flow(), &[]);
     assert!(flute.contains_key("alc.spi.set"), "{flute:?}");
-    let frames: Vec<Vec<u8>> = good_flow()
-        .iter()
-        .map(|p| udp(ROUTE_DST, &p.bytes()))
-        .collect();
-    let path = write("good-objects", &frames);
-    let objects: BTreeMap<u64, (u64, bool)> = inspect(
-        &path,
-        &[
-            "-d",
-            "udp.port==3400",
-            "--profile",
-            "route",
-            "-z",
-            "objects",
-        ],
-    )
-    .iter()
-    .filter(|l| l["log"] == "objects")
-    .map(|l| {
-        (
-            l["toi"].as_str().unwrap().parse().unwrap(),
-            (
-                l["transfer_length"].as_u64().unwrap(),
-                l["recoverable"].as_bool().unwrap(),
-            ),
-        )
-    })
-    .collect();
-    let _ = std::fs::remove_file(&path);
+    let objects: BTreeMap<u64, (u64, bool)> =
+        route_findings_and_objects("good-objects", &good_flow())
+            .iter()
+            .filter(|l| l["log"] == "objects")
+            .map(|l| {
+                (
+                    l["toi"].as_str().unwrap().parse().unwrap(),
+                    (
+                        l["transfer_length"].as_u64().unwrap(),
+                        l["recoverable"].as_bool().unwrap(),
+                    ),
+                )
+            })
+            .collect();
     assert_eq!(
         objects,
         BTreeMap::from([(1, (10, true)), (2, (4, true)), (3, (3, true))])
@@ -716,22 +718,7 @@ fn a_stray_packet_past_the_length_does_not_spoil_its_object() {
             ..route(1, 1, 5, b"world")
         },
     ];
-    let frames: Vec<Vec<u8>> = packets.iter().map(|p| udp(ROUTE_DST, &p.bytes())).collect();
-    let path = write("stray", &frames);
-    let lines = inspect(
-        &path,
-        &[
-            "-d",
-            "udp.port==3400",
-            "--profile",
-            "route",
-            "-z",
-            "findings",
-            "-z",
-            "objects",
-        ],
-    );
-    let _ = std::fs::remove_file(&path);
+    let lines = route_findings_and_objects("stray", &packets);
     let found = finding_ids(&lines);
     assert_eq!(
         found.keys().collect::<Vec<_>>(),
@@ -764,22 +751,7 @@ fn a_new_efdt_version_on_toi_0_is_a_new_object_not_a_changed_one() {
             ..route(1, 7, 0, b"data")
         },
     ];
-    let frames: Vec<Vec<u8>> = packets.iter().map(|p| udp(ROUTE_DST, &p.bytes())).collect();
-    let path = write("efdt-versions", &frames);
-    let lines = inspect(
-        &path,
-        &[
-            "-d",
-            "udp.port==3400",
-            "--profile",
-            "route",
-            "-z",
-            "findings",
-            "-z",
-            "objects",
-        ],
-    );
-    let _ = std::fs::remove_file(&path);
+    let lines = route_findings_and_objects("efdt-versions", &packets);
     assert!(finding_ids(&lines).is_empty(), "{:?}", finding_ids(&lines));
     let named: Vec<&str> = lines
         .iter()
