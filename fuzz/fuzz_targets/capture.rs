@@ -8,10 +8,21 @@ use rmt_inspector::inspect::output::append_json_line;
 use std::time::Duration;
 use rmt_inspector::inspect::inspection::Inspection;
 use rmt_inspector::track::assembler::AssemblerConfig;
+use rmt_inspector::track::route_signalling::RouteSignalling;
+use rmt_inspector::wire::route::Profile;
 
 fuzz_target!(|data: &[u8]| {
+    // Every ALC flow read as FLUTE (ROUTE only where the input's own signalling says so), then
+    // as ROUTE: the ROUTE assembler, repair and naming under the same caps.
+    for profile in [None, Some(Profile::Route)] {
+        run(data, profile);
+    }
+});
+
+fn run(data: &[u8], profile: Option<Profile>) {
     let Ok(packets) = Packets::new(data) else { return };
     let mut flows = FlowSelector::default();
+    flows.signalling = RouteSignalling::forcing(profile);
     // Small caps: the fuzzer must not be able to make the assembler hold more.
     let mut pipeline = Inspection::new(AssemblerConfig { max_objects: 16, max_buffered_bytes: 1 << 20, max_object_bytes: 1 << 20, max_inflated: 1 << 16, max_done: 64, partial: true, ..AssemblerConfig::default() });
     let mut line = Vec::new();
@@ -29,4 +40,4 @@ fuzz_target!(|data: &[u8]| {
     }
     pipeline.finish().expect("nothing to export");
     assert_eq!(pipeline.assembler.buffered_bytes(), 0, "every object left at the end");
-});
+}
