@@ -937,7 +937,7 @@ fn extension_title(e: &HeaderExtension) -> &'static str {
 /// ROUTE's extensions (A/331 §A.3.7.1, §A.3.8.1), when the packet is read as ROUTE; false
 /// when `het` is not one of them or its length does not fit (printed as bytes then).
 fn route_extension(t: &mut Tree, het: u8, content: &[u8]) -> bool {
-    let be = |b: &[u8]| b.iter().fold(0u64, |v, &x| v << 8 | u64::from(x));
+    let be = route::be_uint;
     match (het, content.len()) {
         (route::HET_TOL_24, 3) | (route::HET_TOL_48, 6) => t.field(
             "Transport Object Length (TOL)",

@@ -146,11 +146,7 @@ impl RouteAssembler {
             return;
         };
         let key = (scope, tsi, toi);
-        let described = self
-            .files
-            .get(&(scope, tsi))
-            .and_then(|m| m.get(&toi))
-            .and_then(|f| f.transfer_length);
+        let described = self.described_length(key);
         let announced = route
             .tol
             .or(alc.fti.as_ref().map(|f| f.oti.transfer_length()))
@@ -320,11 +316,7 @@ impl RouteAssembler {
             return;
         };
         let key = (scope, flow.protects_tsi, toi);
-        let described = self
-            .files
-            .get(&(scope, flow.protects_tsi))
-            .and_then(|m| m.get(&toi))
-            .and_then(|f| f.transfer_length);
+        let described = self.described_length(key);
         if self.held + symbols.len() as u64 > self.limit {
             return;
         }
@@ -524,6 +516,14 @@ impl RouteAssembler {
         let bytes = r.data.as_ref().map_or(0, |d| d.len() as u64);
         self.undescribed_bytes -= bytes;
         self.held -= bytes;
+    }
+
+    /// The transfer length the flow's in-band EFDT gives an object (`Transfer-Length`).
+    fn described_length(&self, (scope, tsi, toi): Key) -> Option<u64> {
+        self.files
+            .get(&(scope, tsi))
+            .and_then(|m| m.get(&toi))
+            .and_then(|f| f.transfer_length)
     }
 
     /// An object's description: its flow's in-band EFDT entry, else the S-TSID's EFDT entry,

@@ -150,15 +150,22 @@ impl RouteSignalling {
             return;
         }
         let channel = (flow.dst, flow.dst_port);
-        // Read as ROUTE whatever the channel's profile is now: the point is to find out.
-        let ctx = AlcContext {
-            profile: Profile::Route,
-            ..AlcContext::default()
+        // Read as ROUTE whatever the channel's profile is now (the point is to find out); a
+        // packet already read so is not parsed again.
+        let reparsed;
+        let p = if a.route.is_some() {
+            a
+        } else {
+            let ctx = AlcContext {
+                profile: Profile::Route,
+                ..AlcContext::default()
+            };
+            let Ok(d) = AlcPacket::parse(udp_payload, ctx) else {
+                return;
+            };
+            reparsed = d.value;
+            &reparsed
         };
-        let Ok(p) = AlcPacket::parse(udp_payload, ctx) else {
-            return;
-        };
-        let p = p.value;
         let (Some(toi), Some(start)) = (p.lct.toi, p.route.and_then(|r| r.start_offset())) else {
             return;
         };

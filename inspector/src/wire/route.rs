@@ -225,6 +225,11 @@ impl DeliveryMode {
     }
 }
 
+/// A big-endian unsigned number of up to 8 bytes (EXT_TOL's 24 or 48 bits, an NTP time).
+pub(crate) fn be_uint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0u64, |v, &b| v << 8 | u64::from(b))
+}
+
 /// Reads the ROUTE extensions of `lct` (EXT_TOL, EXT_ROUTE_PRESENTATION_TIME), which the LCT
 /// layer leaves opaque, raising a finding for one whose length does not fit its format.
 pub(crate) fn extensions(lct: &LctRepr, f: &mut Findings) -> (Option<u64>, Option<u64>) {
@@ -239,10 +244,10 @@ pub(crate) fn extensions(lct: &LctRepr, f: &mut Findings) -> (Option<u64>, Optio
         };
         match (ext.het, content) {
             (HET_TOL_24, Some(c)) if c.len() == 3 => {
-                tol = Some(u64::from(c[0]) << 16 | u64::from(c[1]) << 8 | u64::from(c[2]));
+                tol = Some(be_uint(c));
             }
             (HET_TOL_48, Some(c)) if c.len() == 6 => {
-                tol = Some(c.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)));
+                tol = Some(be_uint(c));
             }
             (HET_TOL_48, Some(_)) => f.raise(
                 &registry::route::EXT_TOL_MALFORMED,
@@ -251,7 +256,7 @@ pub(crate) fn extensions(lct: &LctRepr, f: &mut Findings) -> (Option<u64>, Optio
                 format!("EXT_TOL (HET 67) with HEL {}, not 2", ext.hel.unwrap_or(0)),
             ),
             (HET_ROUTE_PRESENTATION_TIME, Some(c)) if c.len() == 10 => {
-                presentation_time = Some(c[2..].iter().fold(0u64, |v, &b| v << 8 | u64::from(b)));
+                presentation_time = Some(be_uint(&c[2..]));
                 pt_at = Some(at);
             }
             (HET_ROUTE_PRESENTATION_TIME, Some(_)) => f.raise(
